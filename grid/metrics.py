@@ -129,11 +129,19 @@ def vuf_pct_from_line_magnitudes(
 
     With β = ΣV⁴ / (ΣV²)², VUF = √((1 − √(3 − 6β)) / (1 + √(3 − 6β))). Exact, because
     line-to-line voltages carry no zero sequence.
+
+    Evaluated as √(6β − 2) / (1 + √(3 − 6β)), the same value, with
+    6β − 2 = 2·Σ(V_i² − V_j²)² / (ΣV²)² over the three pairs: 1 − √(3 − 6β) cancels
+    catastrophically near balance and rounds below zero (NaN) for balanced sets.
     """
-    sq = _stack_magnitudes(v_ry, v_yb, v_br) ** 2
-    beta = (sq**2).sum(axis=-1) / sq.sum(axis=-1) ** 2
-    root = np.sqrt(np.clip(3.0 - 6.0 * beta, 0.0, None))
-    return np.asarray(100.0 * np.sqrt((1.0 - root) / (1.0 + root)), dtype=np.float64)
+    v = _stack_magnitudes(v_ry, v_yb, v_br)
+    ry, yb, br = v[..., 0], v[..., 1], v[..., 2]
+    pair_sq = (
+        ((ry - yb) * (ry + yb)) ** 2 + ((yb - br) * (yb + br)) ** 2 + ((br - ry) * (br + ry)) ** 2
+    )
+    six_beta_minus_two = np.clip(2.0 * pair_sq / (v**2).sum(axis=-1) ** 2, 0.0, 1.0)
+    root = np.sqrt(1.0 - six_beta_minus_two)
+    return np.asarray(100.0 * np.sqrt(six_beta_minus_two) / (1.0 + root), dtype=np.float64)
 
 
 def transformer_loading_pct(

@@ -1,0 +1,196 @@
+"""The balancing control loop of one feeder: observe, decide, commit (pure, clock passed in).
+
+Lifecycle, in the manner of a power-flow controller:
+
+- `observe(ts, ...)` takes one sample of every house;
+- `control_step(now)` returns the plan for this cycle (it changes nothing);
+- `commit(move, ts)` records a move that has been executed and verified;
+- `is_converged()` says whether the feeder is balanced enough to leave alone.
+
+Hysteresis is in two visible layers: the smoothed neutral current must stay above `trigger_a`
+for `sustain_s` before the planner may act (and is released below `release_a`), and every move
+must be worth its switch cost, which rises when the day's budget is being spent ahead of time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from grid.forecast import ForecastConfig, HouseForecaster
+from grid.interlocks import HouseState, feeder_budget
+from grid.phasors import FloatArray, Phase
+from grid.planner import FeederState, Move, Plan, PlannerConfig, plan_moves
+
+IST_OFFSET_S = 19800.0
+"""UTC offset of Indian Standard Time [s]."""
+
+
+@dataclass(frozen=True, slots=True)
+class ControlConfig:
+    """Tuning of the control loop."""
+
+    planner: PlannerConfig = field(default_factory=PlannerConfig)
+    forecast: ForecastConfig = field(default_factory=ForecastConfig)
+    trigger_a: float = 8.0
+    """Smoothed neutral current above which unbalance counts as present [A]."""
+    release_a: float = 5.0
+    """Smoothed neutral current below which unbalance counts as gone [A]."""
+    sustain_s: float = 300.0
+    """How long unbalance must be present before the planner may act [s]."""
+    neutral_tau_s: float = 300.0
+    """Time constant of the neutral current smoothing [s]."""
+    pacing_slope: float = 4.0
+    """Rise of the switch cost per budget fraction spent ahead of the pro-rata schedule."""
+    pacing_head_start: float = 0.25
+    """Share of the daily budget usable at any time of day without a higher cost."""
+    utc_offset_s: float = IST_OFFSET_S
+    """Offset of the feeder's local time from UTC; the daily counts reset at local midnight [s]."""
+    phase_rating_a: tuple[float, float, float] = (math.inf, math.inf, math.inf)
+
+
+class UnbalanceDetector:
+    """Two-threshold hysteresis on the smoothed neutral current, with a hold time."""
+
+    def __init__(self, trigger_a: float, release_a: float, sustain_s: float, tau_s: float) -> None:
+        self.trigger_a, self.release_a, self.sustain_s, self.tau_s = (
+            trigger_a,
+            release_a,
+            sustain_s,
+            tau_s,
+        )
+        self.neutral_a: float | None = None
+        self._present_since_s: float | None = None
+        self._last_s: float | None = None
+
+    def update(self, ts_s: float, neutral_a: float) -> None:
+        """Take the measured neutral current at `ts_s` [A]."""
+        if self.neutral_a is None or self._last_s is None:
+            self.neutral_a = neutral_a
+        else:
+            alpha = 1.0 - math.exp(-max(ts_s - self._last_s, 0.0) / self.tau_s)
+            self.neutral_a += alpha * (neutral_a - self.neutral_a)
+        self._last_s = ts_s
+        if self.neutral_a >= self.trigger_a:
+            if self._present_since_s is None:
+                self._present_since_s = ts_s
+        elif self.neutral_a < self.release_a:
+            self._present_since_s = None
+
+    def sustained(self, now_s: float) -> bool:
+        """Return whether unbalance has been present for the hold time."""
+        return self._present_since_s is not None and now_s - self._present_since_s >= self.sustain_s
+
+
+def local_day(ts_s: float, utc_offset_s: float) -> int:
+    """Return the local calendar day number of an epoch time."""
+    return math.floor((ts_s + utc_offset_s) / 86400.0)
+
+
+class BalancingLoop:
+    """Everything the controller of one transformer remembers between cycles."""
+
+    def __init__(
+        self,
+        house_ids: Sequence[str],
+        phases: Sequence[Phase],
+        switchable: Sequence[bool],
+        pv_kw: Sequence[float],
+        config: ControlConfig | None = None,
+    ) -> None:
+        self.config = config or ControlConfig()
+        self._index = {house_id: i for i, house_id in enumerate(house_ids)}
+        self.houses = [
+            HouseState(house_id=h, phase=ph, switchable=sw)
+            for h, ph, sw in zip(house_ids, phases, switchable, strict=True)
+        ]
+        self.forecaster = HouseForecaster(np.asarray(pv_kw, dtype=np.float64), self.config.forecast)
+        cfg = self.config
+        self.detector = UnbalanceDetector(
+            cfg.trigger_a, cfg.release_a, cfg.sustain_s, cfg.neutral_tau_s
+        )
+        self.switches_today = 0
+        self._day: int | None = None
+        self._last_plan: Plan | None = None
+
+    @property
+    def phases(self) -> list[Phase]:
+        """Return the present phase of every house."""
+        return [h.phase for h in self.houses]
+
+    def observe(
+        self,
+        ts_s: float,
+        p_w: FloatArray,
+        q_var: FloatArray,
+        pv_w: FloatArray,
+        *,
+        neutral_a: float,
+        online: Sequence[bool] | None = None,
+    ) -> None:
+        """Take one sample: net P [W], Q [var], PV [W] per house (NaN if missing), neutral [A]."""
+        self._roll_day(ts_s)
+        self.forecaster.observe(ts_s, p_w + np.nan_to_num(pv_w), pv_w, q_var)
+        self.detector.update(ts_s, neutral_a)
+        if online is not None:
+            self.houses = [
+                h if h.online == up else replace(h, online=up)
+                for h, up in zip(self.houses, online, strict=True)
+            ]
+
+    def _roll_day(self, ts_s: float) -> None:
+        day = local_day(ts_s, self.config.utc_offset_s)
+        if day != self._day:
+            self._day = day
+            self.switches_today = 0
+            self.houses = [replace(h, switches_today=0) for h in self.houses]
+
+    def switch_cost_a(self, now_s: float) -> float:
+        """Return the switch cost now: the base cost, raised when the budget runs ahead [A]."""
+        cfg = self.config
+        budget = feeder_budget(cfg.planner.limits, len(self.houses))
+        local_s = (now_s + cfg.utc_offset_s) % 86400.0
+        allowed = budget * min(1.0, cfg.pacing_head_start + local_s / 86400.0)
+        ahead = max(0.0, self.switches_today - allowed) / max(budget, 1)
+        return cfg.planner.switch_cost_a * (1.0 + cfg.pacing_slope * ahead * 10.0)
+
+    def control_step(self, now_s: float) -> Plan:
+        """Return the plan of this cycle; nothing changes until `commit`."""
+        self._roll_day(now_s)
+        cfg = self.config
+        planner = replace(cfg.planner, switch_cost_a=self.switch_cost_a(now_s))
+        forecast = self.forecaster.forecast(now_s)
+        state = FeederState(
+            now_s=now_s,
+            houses=self.houses,
+            forecast=forecast,
+            phase_rating_a=cfg.phase_rating_a,
+            switches_today=self.switches_today,
+            sustained=self.detector.sustained(now_s),
+        )
+        self._last_plan = plan_moves(state, planner)
+        return self._last_plan
+
+    def commit(self, move: Move, ts_s: float) -> None:
+        """Record that `move` was executed and verified at `ts_s`."""
+        i = self._index[move.house_id]
+        house = self.houses[i]
+        self.houses[i] = replace(
+            house,
+            phase=move.to_phase,
+            last_switch_s=ts_s,
+            switches_today=house.switches_today + 1,
+        )
+        self.switches_today += 1
+
+    def set_lock(self, house_id: str, locked: bool) -> None:
+        """Lock a house out of balancing (after a failed switch) or release it."""
+        i = self._index[house_id]
+        self.houses[i] = replace(self.houses[i], locked=locked)
+
+    def is_converged(self) -> bool:
+        """Return whether the last cycle found nothing worth doing."""
+        return self._last_plan is not None and not self._last_plan.moves

@@ -1,0 +1,1 @@
+"""Kerala feeder simulator: development cases, virtual house nodes and the offline replay."""
