@@ -43,10 +43,10 @@ class ControlConfig:
     """How long unbalance must be present before the planner may act [s]."""
     neutral_tau_s: float = 300.0
     """Time constant of the neutral current smoothing [s]."""
-    pacing_slope: float = 4.0
-    """Rise of the switch cost per budget fraction spent ahead of the pro-rata schedule."""
-    pacing_head_start: float = 0.25
-    """Share of the daily budget usable at any time of day without a higher cost."""
+    pacing_slope: float = 1.0
+    """Exponent k of the pacing price: the switch cost is scaled by 1 / (1 − used/allowed)^k."""
+    pacing_head_start: float = 0.3
+    """Share of the daily budget allowed from midnight; the rest accrues pro rata by the hour."""
     utc_offset_s: float = IST_OFFSET_S
     """Offset of the feeder's local time from UTC; the daily counts reset at local midnight [s]."""
     phase_rating_a: tuple[float, float, float] = (math.inf, math.inf, math.inf)
@@ -148,20 +148,25 @@ class BalancingLoop:
             self.switches_today = 0
             self.houses = [replace(h, switches_today=0) for h in self.houses]
 
-    def switch_cost_a(self, now_s: float) -> float:
-        """Return the switch cost now: the base cost, raised when the budget runs ahead [A]."""
+    def allowance(self, now_s: float) -> float:
+        """Return how many switches the pro-rata schedule allows by `now_s` today."""
         cfg = self.config
         budget = feeder_budget(cfg.planner.limits, len(self.houses))
-        local_s = (now_s + cfg.utc_offset_s) % 86400.0
-        allowed = budget * min(1.0, cfg.pacing_head_start + local_s / 86400.0)
-        ahead = max(0.0, self.switches_today - allowed) / max(budget, 1)
-        return cfg.planner.switch_cost_a * (1.0 + cfg.pacing_slope * ahead * 10.0)
+        day_fraction = ((now_s + cfg.utc_offset_s) % 86400.0) / 86400.0
+        head = cfg.pacing_head_start
+        return budget * min(1.0, head + (1.0 - head) * day_fraction)
+
+    def cost_scale(self, now_s: float) -> float:
+        """Return the multiplier of the switch cost: it rises as the allowance is used up."""
+        used = self.switches_today / max(self.allowance(now_s), 1.0)
+        return float(1.0 / max(0.05, 1.0 - used) ** self.config.pacing_slope)
 
     def control_step(self, now_s: float) -> Plan:
         """Return the plan of this cycle; nothing changes until `commit`."""
         self._roll_day(now_s)
         cfg = self.config
-        planner = replace(cfg.planner, switch_cost_a=self.switch_cost_a(now_s))
+        limits = replace(cfg.planner.limits, budget_per_day=int(self.allowance(now_s)))
+        planner = replace(cfg.planner, cost_scale=self.cost_scale(now_s), limits=limits)
         forecast = self.forecaster.forecast(now_s)
         state = FeederState(
             now_s=now_s,

@@ -4,6 +4,12 @@ Load is forecast by persistence of a robust level: the median of the last minute
 ignores a kettle or a pump starting) smoothed by an exponential average. PV is forecast from
 time of day: the present clear-sky index of the feeder (clouds are shared by neighbours)
 carried along the clear-sky curve of the coming minutes.
+
+Besides the forecast points, the forecast carries the feeder's recent history as scenarios:
+the mean net load of each house over each of the last few blocks (30 minutes by default),
+weighted by recency. A move must then help both the coming hour and the hours just seen, so
+it is not spent on a pattern that will not last (a water heater on for twenty minutes), and the
+houses that keep moving together are kept apart.
 """
 
 from __future__ import annotations
@@ -35,6 +41,14 @@ class ForecastConfig:
     """Time constant of the feeder clear-sky index smoothing [s]."""
     default_clear_sky_index: float = 0.7
     """Clear-sky index assumed before the sun is up far enough to measure it."""
+    history_block_s: float = 1800.0
+    """Length of a history block [s]."""
+    history_blocks: int = 12
+    """Number of completed history blocks kept as scenarios."""
+    history_weight: float = 0.5
+    """Share of the objective given to the history scenarios once they are all there."""
+    history_decay: float = 0.85
+    """Weight of each history block relative to the next more recent one."""
     lat_deg: float = KOCHI_LAT_DEG
     lon_deg: float = KOCHI_LON_DEG
 
@@ -78,6 +92,7 @@ class HouseForecaster:
         self._q_var = np.zeros(n)
         self._pv_w = np.zeros(n)
         self._clear_sky_index = self.config.default_clear_sky_index
+        self._history = _BlockHistory(n, self.config)
         self._last_ts_s: float | None = None
 
     def observe(self, ts_s: float, load_w: FloatArray, pv_w: FloatArray, q_var: FloatArray) -> None:
@@ -103,6 +118,7 @@ class HouseForecaster:
         q = np.where(np.isnan(q_var), self._q_var, q_var)
         self._q_var = self._q_var + min(1.0, 2 * alpha) * (q - self._q_var)
         self._pv_w = np.where(np.isnan(pv_w), self._pv_w, pv_w)
+        self._history.add(ts_s, load - self._pv_w, self._q_var)
         self._update_clear_sky_index(ts_s, 1.0 - np.exp(-dt_s / cfg.clear_sky_tau_s))
 
     def _update_clear_sky_index(self, ts_s: float, alpha: float) -> None:
@@ -119,16 +135,57 @@ class HouseForecaster:
         return self._level_w.copy()
 
     def forecast(self, now_s: float) -> Forecast:
-        """Return the forecast net P and Q of every house at the configured lead times."""
+        """Return the forecast net P and Q of every house, then the history scenarios."""
         cfg = self.config
         lead = np.asarray(cfg.horizon_s, dtype=np.float64)
         cs_future = clear_sky_pv_fraction(now_s + lead, cfg.lat_deg, cfg.lon_deg)
         pv_w = self._pv_peak_w[:, None] * (self._clear_sky_index * cs_future)[None, :]
         load_w = np.nan_to_num(self._level_w, nan=0.0)[:, None]
         weights = np.asarray(cfg.weights, dtype=np.float64)
-        points = len(lead)
-        return Forecast(
-            p_w=load_w - pv_w,
-            q_var=np.repeat(self._q_var[:, None], points, axis=1),
-            weights=weights / weights.sum(),
-        )
+        weights = weights / weights.sum()
+        p_w = load_w - pv_w
+        q_var = np.repeat(self._q_var[:, None], len(lead), axis=1)
+        hist_p, hist_q, hist_w = self._history.scenarios()
+        if hist_w.size:
+            share = cfg.history_weight * hist_w.size / cfg.history_blocks
+            weights = np.concatenate([weights * (1.0 - share), hist_w / hist_w.sum() * share])
+            p_w = np.concatenate([p_w, hist_p], axis=1)
+            q_var = np.concatenate([q_var, hist_q], axis=1)
+        return Forecast(p_w=p_w, q_var=q_var, weights=weights)
+
+
+class _BlockHistory:
+    """Block means of each house's net P and Q over the last few blocks."""
+
+    def __init__(self, n_houses: int, config: ForecastConfig) -> None:
+        self.config = config
+        self._p_sum = np.zeros(n_houses)
+        self._q_sum = np.zeros(n_houses)
+        self._count = 0
+        self._block: int | None = None
+        self._p_blocks: list[FloatArray] = []
+        self._q_blocks: list[FloatArray] = []
+
+    def add(self, ts_s: float, p_w: FloatArray, q_var: FloatArray) -> None:
+        """Add one sample; close the running block when `ts_s` is in a new one."""
+        block = int(ts_s // self.config.history_block_s)
+        if self._block is not None and block != self._block and self._count:
+            self._p_blocks.append(self._p_sum / self._count)
+            self._q_blocks.append(self._q_sum / self._count)
+            del self._p_blocks[: -self.config.history_blocks]
+            del self._q_blocks[: -self.config.history_blocks]
+            self._p_sum = np.zeros_like(self._p_sum)
+            self._q_sum = np.zeros_like(self._q_sum)
+            self._count = 0
+        self._block = block
+        self._p_sum += p_w
+        self._q_sum += q_var
+        self._count += 1
+
+    def scenarios(self) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Return block means (houses, blocks), oldest first, and their recency weights."""
+        k = len(self._p_blocks)
+        if k == 0:
+            return np.empty((len(self._p_sum), 0)), np.empty((len(self._p_sum), 0)), np.empty(0)
+        weights = self.config.history_decay ** np.arange(k - 1, -1, -1, dtype=np.float64)
+        return np.stack(self._p_blocks, axis=1), np.stack(self._q_blocks, axis=1), weights

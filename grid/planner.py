@@ -40,8 +40,12 @@ class PlannerConfig:
     """Tuning of the planner; every field is a visible knob."""
 
     limits: SwitchLimits = field(default_factory=SwitchLimits)
-    switch_cost_a: float = 2.0
-    """Least reduction of the objective J a single move must bring [A]."""
+    switch_cost_a: float = 1.0
+    """Floor of the switch cost: the least reduction of J a single move must bring [A]."""
+    switch_cost_frac: float = 0.02
+    """Switch cost as a share of the feeder's mean phase current, when above the floor."""
+    cost_scale: float = 1.0
+    """Multiplier of the switch cost, raised by the control loop to pace the daily budget."""
     neg_seq_weight: float = 0.5
     """β: weight of the negative-sequence current against the neutral current."""
     overload_weight: float = 10.0
@@ -114,6 +118,8 @@ class Problem:
     rating_a: FloatArray
     max_moves: int
     budget_left: int
+    switch_cost_a: float
+    """The switch cost in force for this problem [A]."""
 
     @property
     def phase_sums(self) -> ComplexArray:
@@ -133,16 +139,21 @@ def build_problem(state: FeederState, config: PlannerConfig) -> Problem:
     currents = (forecast.p_w - 1j * forecast.q_var) / NOMINAL_PHASE_V
     limits = config.limits
     budget_left = max(0, feeder_budget(limits, len(houses)) - state.switches_today)
+    phase_index = np.array([h.phase.ordinal for h in houses], dtype=np.intp)
+    weights = np.asarray(forecast.weights, dtype=np.float64)
+    mean_phase_a = float(np.abs(_EYE3[phase_index].T @ currents).mean(axis=0) @ weights)
     return Problem(
         currents=np.asarray(currents, dtype=np.complex128),
-        phase=np.array([h.phase.ordinal for h in houses], dtype=np.intp),
+        phase=phase_index,
         eligible=np.array(
             [switch_blocker(h, state.now_s, limits) is None for h in houses], dtype=np.bool_
         ),
-        weights=np.asarray(forecast.weights, dtype=np.float64),
+        weights=weights,
         rating_a=np.asarray(state.phase_rating_a, dtype=np.float64),
         max_moves=min(limits.max_moves_per_cycle, budget_left),
         budget_left=budget_left,
+        switch_cost_a=config.cost_scale
+        * max(config.switch_cost_a, config.switch_cost_frac * mean_phase_a),
     )
 
 
@@ -238,9 +249,8 @@ def _beam_search(problem: Problem, config: PlannerConfig) -> list[tuple[int, int
                 continue
             seen.add(key)
             next_beam.append((score, new_sums[b, m, to], moves))
-            if score + config.switch_cost_a * depth < best_score + config.switch_cost_a * len(
-                best_moves
-            ):
+            cost = problem.switch_cost_a
+            if score + cost * depth < best_score + cost * len(best_moves):
                 best_score, best_moves = score, moves
             if len(next_beam) == config.beam_width:
                 break
@@ -263,7 +273,7 @@ def _exchange_moves(
 
     def total(chosen: list[tuple[int, int]]) -> float:
         sums = sums0 + sum((deltas[m, to] for m, to in chosen), np.zeros_like(sums0))
-        return _evaluate(problem, sums, config)[0] + config.switch_cost_a * len(chosen)
+        return _evaluate(problem, sums, config)[0] + problem.switch_cost_a * len(chosen)
 
     best = total(moves)
     improved = True
@@ -275,7 +285,7 @@ def _exchange_moves(
             j_new, _ = objective_terms(new_sums, problem.weights, problem.rating_a, config)
             allowed = not_own & ~_breaks_rating(new_sums, base[None, None], problem.rating_a)
             allowed[[m for m, _ in moves]] = False
-            j_new = np.where(allowed, j_new + config.switch_cost_a * (len(moves) + 1), np.inf)
+            j_new = np.where(allowed, j_new + problem.switch_cost_a * (len(moves) + 1), np.inf)
             m, to = (int(x) for x in np.unravel_index(int(np.argmin(j_new)), j_new.shape))
             if j_new[m, to] < best - 1e-9:
                 moves, best, improved = [*moves, (int(m), int(to))], float(j_new[m, to]), True
@@ -287,7 +297,7 @@ def _exchange_moves(
             j_new, _ = objective_terms(new_sums, problem.weights, problem.rating_a, config)
             allowed = not_own & ~_breaks_rating(new_sums, base[None, None], problem.rating_a)
             allowed[[m for m, _ in rest]] = False
-            j_new = np.where(allowed, j_new + config.switch_cost_a * len(moves), np.inf)
+            j_new = np.where(allowed, j_new + problem.switch_cost_a * len(moves), np.inf)
             m, to = (int(x) for x in np.unravel_index(int(np.argmin(j_new)), j_new.shape))
             dropped = total(rest)
             if dropped < best - 1e-9 and dropped <= j_new[m, to]:

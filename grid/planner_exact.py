@@ -68,7 +68,7 @@ def plan_moves_exact(
     # Variables: y (m), t_k (K), s_k (K).
     n_var = m + 2 * k_points
     cost = np.concatenate(
-        [np.full(m, config.switch_cost_a), weights, config.neg_seq_weight * weights]
+        [np.full(m, problem.switch_cost_a), weights, config.neg_seq_weight * weights]
     )
     rows: list[csr_array] = []
     upper: list[np.ndarray] = []

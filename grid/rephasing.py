@@ -83,11 +83,9 @@ def _improve_by_swap(
     du = UNIT_PHASORS[None, :] - u[movable, None]  # (m, 3)
     single = 2.0 * np.real(z[movable, None] * du) + 3.0 * diag[movable, None]
     single = np.where(np.abs(du) < 1e-12, 0.0, single)
-    # Pair cost: single_a + single_b + 2·Re(du_a · conj(du_b) · G[b, a]) for houses a ≠ b.
-    g = gram[np.ix_(movable, movable)]  # G[a, b]
-    cross = 2.0 * np.real(
-        du[:, :, None, None] * np.conj(du[None, None, :, :]) * g.T[:, None, :, None]
-    )
+    # Pair cost: single_a + single_b + 2·Re(du_a · conj(du_b) · G[a, b]) for houses a ≠ b.
+    g = gram[np.ix_(movable, movable)][:, None, :, None]
+    cross = 2.0 * np.real(du[:, :, None, None] * np.conj(du[None, None, :, :]) * g)
     total = single[:, :, None, None] + single[None, None, :, :] + cross
     m = movable.size
     same = np.eye(m, dtype=bool)[:, None, :, None]
