@@ -43,7 +43,7 @@ class ForecastConfig:
     """Clear-sky index assumed before the sun is up far enough to measure it."""
     history_block_s: float = 1800.0
     """Length of a history block [s]."""
-    history_blocks: int = 12
+    history_blocks: int = 8
     """Number of completed history blocks kept as scenarios."""
     history_weight: float = 0.5
     """Share of the objective given to the history scenarios once they are all there."""

@@ -50,7 +50,7 @@ class PlannerConfig:
     """β: weight of the negative-sequence current against the neutral current."""
     overload_weight: float = 10.0
     """γ: weight of current above a phase rating [A per A]."""
-    beam_width: int = 8
+    beam_width: int = 6
     """Move sequences the search keeps at each depth; 1 is plain greedy descent."""
 
 
@@ -170,20 +170,70 @@ def objective_terms(
     return total @ weights, neutral @ weights
 
 
-def _move_deltas(problem: Problem, houses: npt.NDArray[np.intp]) -> ComplexArray:
-    """Return the change of the phase sums for moving each house to each phase, (m, 3, 3, K)."""
-    c = problem.currents[houses]  # (m, K)
-    direction = _EYE3[None, :, :] - _EYE3[problem.phase[houses]][:, None, :]  # (m, to, phase)
-    return direction[..., None] * c[:, None, None, :]
+class _MoveScorer:
+    """Scores every single move of the eligible houses from a batch of base assignments.
 
+    Only the neutral and negative-sequence sums change with a move, and only the two phases
+    involved change their magnitude, so the scores are built from per-move deltas rather than
+    from whole new phase sums.
+    """
 
-def _breaks_rating(
-    new_sums: ComplexArray, sums: ComplexArray, rating_a: FloatArray
-) -> npt.NDArray[np.bool_]:
-    """Return True where a candidate pushes a phase above its rating or further above it."""
-    new_mag = np.abs(new_sums)
-    over = (new_mag > rating_a[:, None]) & (new_mag > np.abs(sums) + 1e-9)
-    return np.asarray(over.any(axis=(-2, -1)))
+    def __init__(self, problem: Problem, config: PlannerConfig) -> None:
+        self.problem, self.config = problem, config
+        self.houses = np.flatnonzero(problem.eligible)
+        self.own = problem.phase[self.houses]
+        self.c = problem.currents[self.houses]  # (m, K)
+        du = UNIT_PHASORS[None, :] - UNIT_PHASORS[self.own][:, None]  # (m, 3)
+        dv = NEG_SEQ_PHASORS[None, :] - NEG_SEQ_PHASORS[self.own][:, None]
+        self.d_neutral = du[:, :, None] * self.c[:, None, :]  # (m, 3, K)
+        self.d_neg_seq = dv[:, :, None] * self.c[:, None, :]
+        self.not_own = self.own[:, None] != np.arange(3)[None, :]  # (m, 3)
+        self.rated = bool(np.isfinite(problem.rating_a).any())
+
+    def scores(self, base: ComplexArray) -> FloatArray:
+        """Return J after each move (b, m, to) from base phase sums (b, 3, K); inf if barred."""
+        problem, config = self.problem, self.config
+        neutral0 = np.einsum("p,bpk->bk", UNIT_PHASORS, base)[:, None, None, :]
+        neg_seq0 = np.einsum("p,bpk->bk", NEG_SEQ_PHASORS, base)[:, None, None, :]
+        total = np.abs(neutral0 + self.d_neutral[None]) + config.neg_seq_weight * np.abs(
+            neg_seq0 + self.d_neg_seq[None]
+        )
+        allowed = np.broadcast_to(self.not_own[None], total.shape[:3]).copy()
+        if self.rated:
+            total = total + config.overload_weight * self._excess(base, allowed)
+        j = total @ problem.weights
+        return np.asarray(np.where(allowed, j, np.inf), dtype=np.float64)
+
+    def _excess(self, base: ComplexArray, allowed: npt.NDArray[np.bool_]) -> FloatArray:
+        """Return the summed current above ratings after each move; bar moves that break one."""
+        rating = self.problem.rating_a
+        mag = np.abs(base)  # (b, 3, K)
+        over = np.clip(mag - rating[None, :, None], 0.0, None)
+        to_mag = np.abs(base[:, None, :, :] + self.c[None, :, None, :])  # (b, m, to, K)
+        from_sums = base[:, self.own, :]  # (b, m, K)
+        from_mag = np.abs(from_sums - self.c[None])
+        from_before = np.abs(from_sums)
+        to_over = np.clip(to_mag - rating[None, None, :, None], 0.0, None)
+        from_over = np.clip(from_mag - rating[self.own][None, :, None], 0.0, None)
+        excess = (
+            over.sum(axis=1)[:, None, None, :]
+            - over[:, None, :, :]
+            - over[:, self.own, :][:, :, None, :]
+            + to_over
+            + from_over[:, :, None, :]
+        )
+        breaks_to = (to_mag > rating[None, None, :, None]) & (to_mag > mag[:, None, :, :] + 1e-9)
+        breaks_from = (from_mag > rating[self.own][None, :, None]) & (from_mag > from_before + 1e-9)
+        allowed &= ~np.asarray(breaks_to.any(axis=-1))
+        allowed &= ~np.asarray(breaks_from.any(axis=-1))[:, :, None]
+        return np.asarray(excess, dtype=np.float64)
+
+    def apply(self, base: ComplexArray, m: int, to: int) -> ComplexArray:
+        """Return the phase sums (3, K) after moving candidate `m` to phase `to`."""
+        new = base.copy()
+        new[to] += self.c[m]
+        new[self.own[m]] -= self.c[m]
+        return new
 
 
 def plan_moves(state: FeederState, config: PlannerConfig | None = None) -> Plan:
@@ -214,99 +264,86 @@ def _beam_search(problem: Problem, config: PlannerConfig) -> list[tuple[int, int
 
     Each level extends every kept sequence by one move of a house it has not moved yet; the
     `beam_width` best distinct sets go on. This finds pairs whose first move alone would not
-    pay (a large house out, a smaller one back) that plain greedy descent misses.
+    pay (a large house out, a smaller one back) that plain greedy descent misses. An exchange
+    pass then tries to swap, add or drop single moves.
     """
-    candidates = np.flatnonzero(problem.eligible)
-    deltas = _move_deltas(problem, candidates)  # (m, 3, 3, K), indexed [house, to]
-    not_own = problem.phase[candidates][:, None] != np.arange(3)[None, :]
+    scorer = _MoveScorer(problem, config)
+    cost = problem.switch_cost_a
     sums0 = problem.phase_sums
     j0, _ = _evaluate(problem, sums0, config)
-    beam: list[tuple[float, ComplexArray, tuple[tuple[int, int], ...]]] = [(j0, sums0, ())]
-    best_score = j0
+    beam: list[tuple[ComplexArray, tuple[tuple[int, int], ...]]] = [(sums0, ())]
+    best_total = j0
     best_moves: tuple[tuple[int, int], ...] = ()
     for depth in range(1, problem.max_moves + 1):
-        stacked = np.stack([entry[1] for entry in beam])  # (b, 3, K)
-        new_sums = stacked[:, None, None] + deltas[None]  # (b, m, 3, 3, K)
-        j_new, _ = objective_terms(new_sums, problem.weights, problem.rating_a, config)
-        allowed = not_own[None] & ~_breaks_rating(
-            new_sums, stacked[:, None, None], problem.rating_a
-        )
-        for b, entry in enumerate(beam):
-            used = [m for m, _ in entry[2]]
-            allowed[b, used] = False
-        j_new = np.where(allowed, j_new, np.inf)
-        order = np.argsort(j_new, axis=None)[: config.beam_width * len(beam)]
-        next_beam: list[tuple[float, ComplexArray, tuple[tuple[int, int], ...]]] = []
+        j_new = scorer.scores(np.stack([sums for sums, _ in beam]))  # (b, m, 3)
+        for b, (_, moves) in enumerate(beam):
+            j_new[b, [m for m, _ in moves]] = np.inf
+        flat_order = np.argsort(j_new, axis=None)[: config.beam_width * len(beam)]
+        next_beam: list[tuple[ComplexArray, tuple[tuple[int, int], ...]]] = []
         seen: set[frozenset[tuple[int, int]]] = set()
-        for flat in order:
-            b, m, to = (int(x) for x in np.unravel_index(int(flat), j_new.shape))
+        for flat in flat_order.tolist():
+            b, m, to = (int(x) for x in np.unravel_index(flat, j_new.shape))
             score = float(j_new[b, m, to])
             if not np.isfinite(score):
                 break
-            moves = (*beam[b][2], (int(m), int(to)))
-            key = frozenset(moves)
-            if key in seen:
+            moves = (*beam[b][1], (m, to))
+            if frozenset(moves) in seen:
                 continue
-            seen.add(key)
-            next_beam.append((score, new_sums[b, m, to], moves))
-            cost = problem.switch_cost_a
-            if score + cost * depth < best_score + cost * len(best_moves):
-                best_score, best_moves = score, moves
+            seen.add(frozenset(moves))
+            next_beam.append((scorer.apply(beam[b][0], m, to), moves))
+            if score + cost * depth < best_total + cost * len(best_moves):
+                best_total, best_moves = score, moves
             if len(next_beam) == config.beam_width:
                 break
         if not next_beam:
             break
         beam = next_beam
-    best = _exchange_moves(problem, config, deltas, not_own, list(best_moves))
-    return [(int(candidates[m]), to) for m, to in best]
+    best = _exchange_moves(scorer, list(best_moves))
+    return [(int(scorer.houses[m]), to) for m, to in best]
 
 
-def _exchange_moves(
-    problem: Problem,
-    config: PlannerConfig,
-    deltas: ComplexArray,
-    not_own: npt.NDArray[np.bool_],
-    moves: list[tuple[int, int]],
-) -> list[tuple[int, int]]:
-    """Improve a set of moves by replacing one of them at a time with the best other move."""
-    sums0 = problem.phase_sums
+def _exchange_moves(scorer: _MoveScorer, moves: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Improve a set of moves by adding, dropping or replacing one move at a time."""
+    problem, config = scorer.problem, scorer.config
+    cost = problem.switch_cost_a
 
-    def total(chosen: list[tuple[int, int]]) -> float:
-        sums = sums0 + sum((deltas[m, to] for m, to in chosen), np.zeros_like(sums0))
-        return _evaluate(problem, sums, config)[0] + problem.switch_cost_a * len(chosen)
+    def sums_of(chosen: list[tuple[int, int]]) -> ComplexArray:
+        sums = problem.phase_sums
+        for m, to in chosen:
+            sums = scorer.apply(sums, m, to)
+        return sums
 
-    best = total(moves)
-    improved = True
-    while improved and moves:
+    def best_addition(chosen: list[tuple[int, int]]) -> tuple[float, int, int]:
+        j_new = scorer.scores(sums_of(chosen)[None])[0]
+        j_new[[m for m, _ in chosen]] = np.inf
+        m, to = (int(x) for x in np.unravel_index(int(np.argmin(j_new)), j_new.shape))
+        return float(j_new[m, to]) + cost * (len(chosen) + 1), m, to
+
+    best = _evaluate(problem, sums_of(moves), config)[0] + cost * len(moves)
+    improved = bool(moves)
+    while improved:
         improved = False
+        options: list[tuple[float, list[tuple[int, int]]]] = []
         if len(moves) < problem.max_moves:
-            base = sums0 + sum((deltas[m, to] for m, to in moves), np.zeros_like(sums0))
-            new_sums = base[None, None] + deltas
-            j_new, _ = objective_terms(new_sums, problem.weights, problem.rating_a, config)
-            allowed = not_own & ~_breaks_rating(new_sums, base[None, None], problem.rating_a)
-            allowed[[m for m, _ in moves]] = False
-            j_new = np.where(allowed, j_new + problem.switch_cost_a * (len(moves) + 1), np.inf)
-            m, to = (int(x) for x in np.unravel_index(int(np.argmin(j_new)), j_new.shape))
-            if j_new[m, to] < best - 1e-9:
-                moves, best, improved = [*moves, (int(m), int(to))], float(j_new[m, to]), True
-                continue
+            score, m, to = best_addition(moves)
+            options.append((score, [*moves, (m, to)]))
         for slot in range(len(moves)):
             rest = moves[:slot] + moves[slot + 1 :]
-            base = sums0 + sum((deltas[m, to] for m, to in rest), np.zeros_like(sums0))
-            new_sums = base[None, None] + deltas
-            j_new, _ = objective_terms(new_sums, problem.weights, problem.rating_a, config)
-            allowed = not_own & ~_breaks_rating(new_sums, base[None, None], problem.rating_a)
-            allowed[[m for m, _ in rest]] = False
-            j_new = np.where(allowed, j_new + problem.switch_cost_a * len(moves), np.inf)
-            m, to = (int(x) for x in np.unravel_index(int(np.argmin(j_new)), j_new.shape))
-            dropped = total(rest)
-            if dropped < best - 1e-9 and dropped <= j_new[m, to]:
-                moves, best, improved = rest, dropped, True
-                break
-            if j_new[m, to] < best - 1e-9:
-                moves = [*rest[:slot], (int(m), int(to)), *rest[slot:]]
-                best, improved = float(j_new[m, to]), True
+            options.append((_evaluate(problem, sums_of(rest), config)[0] + cost * len(rest), rest))
+            score, m, to = best_addition(rest)
+            options.append((score, [*rest, (m, to)]))
+        for score, candidate in sorted(options, key=lambda option: option[0])[:1]:
+            if score < best - 1e-9:
+                moves, best, improved = candidate, score, True
     return moves
+
+
+def _moved(problem: Problem, sums: ComplexArray, house: int, to: int) -> ComplexArray:
+    """Return the phase sums after moving `house` (an index into the houses) to phase `to`."""
+    new = sums.copy()
+    new[to] += problem.currents[house]
+    new[problem.phase[house]] -= problem.currents[house]
+    return new
 
 
 def _plan_from_moves(
@@ -322,7 +359,7 @@ def _plan_from_moves(
     remaining = list(chosen)
     moves: list[Move] = []
     while remaining:
-        trials = [sums + _move_deltas(problem, np.array([house]))[0, to] for house, to in remaining]
+        trials = [_moved(problem, sums, house, to) for house, to in remaining]
         scores = [_evaluate(problem, t, config)[0] for t in trials]
         pick = int(np.argmin(scores))
         house, to = remaining.pop(pick)

@@ -1,0 +1,192 @@
+"""Balancing benchmark: planner decision time and replay quality on the development cases.
+
+    python -m bench.balance [--quick]
+
+Prints one JSON line:
+
+- ``planner_ms``: plan_moves for 50, 100 and 200 houses on states taken from a running control
+  loop (forecast points plus six hours of history scenarios), unbalance forced to "sustained"
+  so the search always runs; p50 and p99 over the sampled cycles. ``control_step_ms`` adds the
+  forecast itself.
+- ``cases``: for every development case, the three policies and the auto trade-off at a
+  quarter, a half and the full daily budget; ``held_out`` the same on synthetic seeds that no
+  tuning has seen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from grid.control import BalancingLoop, ControlConfig
+from grid.phasors import UNIT_PHASORS
+from grid.planner import FeederState, plan_moves
+from sim.cases import build_case, list_cases
+from sim.feeder_day import FeederDay
+from sim.replay import house_currents, replay
+
+HELD_OUT = ("synth-101", "synth-102", "synth-103", "synth-104")
+BUDGET_SHARES = (0.25, 0.5, 1.0)
+
+
+def _pooled_day(n_houses: int) -> FeederDay:
+    """Return a day with `n_houses` houses taken from the synthetic development cases."""
+    days = [build_case(f"synth-{seed}") for seed in (1, 2, 3, 4)]
+    houses = [h for d in days for h in d.houses]
+    if n_houses > len(houses):
+        raise ValueError(f"only {len(houses)} houses available")
+
+    def cols(name: str) -> np.ndarray:
+        return np.concatenate([getattr(d, name) for d in days], axis=1)[:, :n_houses]
+
+    return FeederDay(
+        houses=tuple(houses[:n_houses]),
+        ts_s=days[0].ts_s,
+        p_w=cols("p_w"),
+        q_var=cols("q_var"),
+        pv_w=cols("pv_w"),
+    )
+
+
+def time_planner(n_houses: int, samples: int) -> dict[str, dict[str, float]]:
+    """Time plan_moves and control_step on states from a running loop [ms]."""
+    day = _pooled_day(n_houses)
+    loop = BalancingLoop(
+        [h.house_id for h in day.houses],
+        [h.phase for h in day.houses],
+        [h.switchable for h in day.houses],
+        [h.pv_kw for h in day.houses],
+    )
+    currents = house_currents(day)
+    phase = day.phase_index
+    plan_ms: list[float] = []
+    step_ms: list[float] = []
+    sample_at = set(np.linspace(360, len(day.ts_s) - 1, samples).astype(int).tolist())
+    for t, now_s in enumerate(day.ts_s.tolist()):
+        if t in sample_at:
+            forecast = loop.forecaster.forecast(now_s)
+            state = FeederState(now_s=now_s, houses=loop.houses, forecast=forecast, sustained=True)
+            started = time.perf_counter()
+            plan_moves(state, loop.config.planner)
+            plan_ms.append((time.perf_counter() - started) * 1e3)
+            started = time.perf_counter()
+            loop.control_step(now_s)
+            step_ms.append((time.perf_counter() - started) * 1e3)
+        neutral = abs(complex(np.sum(currents[t] * UNIT_PHASORS[phase])))
+        loop.observe(now_s, day.p_w[t], day.q_var[t], day.pv_w[t], neutral_a=neutral)
+    return {
+        "plan_moves": _percentiles(plan_ms),
+        "control_step": _percentiles(step_ms),
+        "points": {"value": int(loop.forecaster.forecast(day.ts_s[-1]).weights.size)},
+    }
+
+
+def _percentiles(values: list[float]) -> dict[str, float]:
+    return {
+        "p50": round(float(np.percentile(values, 50)), 3),
+        "p99": round(float(np.percentile(values, 99)), 3),
+        "max": round(float(np.max(values)), 3),
+    }
+
+
+def score_case(name: str, budget_shares: tuple[float, ...]) -> dict[str, Any]:
+    """Run none, static and auto (at several daily budgets) on one case."""
+    day = build_case(name)
+    none = replay(day, "none").metrics
+    static = replay(day, "static").metrics
+    base = ControlConfig()
+    out: dict[str, Any] = {"houses": len(day.houses), "none": _brief(none, none)}
+    out["static"] = _brief(static, none)
+    for share in budget_shares:
+        budget = max(1, round(share * len(day.houses)))
+        limits = replace(base.planner.limits, budget_per_day=budget)
+        config = replace(base, planner=replace(base.planner, limits=limits))
+        result = replay(day, "auto", config)
+        key = "auto" if share == 1.0 else f"auto_budget_{share:g}"
+        out[key] = _brief(result.metrics, none) | {"decision_ms_p99": result.decision_ms["p99"]}
+    return out
+
+
+def _brief(metrics: dict[str, Any], none: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "neutral_a_rms": metrics["neutral_a_rms"],
+        "neutral_reduction_pct": round(
+            100 * (1 - metrics["neutral_a_rms"] / none["neutral_a_rms"]), 1
+        ),
+        "neutral_a_15min_p95": metrics["neutral_a_15min_p95"],
+        "unbalance_pct_mean": metrics["unbalance_pct_mean"],
+        "phase_a_max": metrics["phase_a_max"],
+        "phase_peak_vs_none": round(metrics["phase_a_max"] / none["phase_a_max"], 3),
+        "switches": metrics["switches"],
+        "switches_per_house_day": metrics["switches_per_house_day"],
+        "switches_max_per_house": metrics["switches_max_per_house"],
+    }
+
+
+def summarise(cases: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Return the figures the targets are judged on, over a set of cases."""
+    auto = [c["auto"] for c in cases.values()]
+    static = [c["static"] for c in cases.values()]
+    return {
+        "auto_reduction_pct_mean": round(
+            float(np.mean([a["neutral_reduction_pct"] for a in auto])), 1
+        ),
+        "auto_reduction_pct_min": min(a["neutral_reduction_pct"] for a in auto),
+        "static_reduction_pct_mean": round(
+            float(np.mean([s["neutral_reduction_pct"] for s in static])), 1
+        ),
+        "auto_beats_static_cases": sum(
+            a["neutral_a_rms"] < s["neutral_a_rms"] for a, s in zip(auto, static, strict=True)
+        ),
+        "auto_switches_per_house_day_mean": round(
+            float(np.mean([a["switches_per_house_day"] for a in auto])), 3
+        ),
+        "auto_switches_max_per_house": max(a["switches_max_per_house"] for a in auto),
+        "auto_phase_peak_above_none_cases": sum(a["phase_peak_vs_none"] > 1.0 for a in auto),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print one JSON line."""
+    parser = argparse.ArgumentParser(prog="python -m bench.balance")
+    parser.add_argument("--quick", action="store_true", help="fewer samples and cases")
+    args = parser.parse_args(argv)
+    samples = 100 if args.quick else 400
+    started = time.perf_counter()
+    planner = {str(n): time_planner(n, samples) for n in (50, 100, 200)}
+    names = list_cases()[:2] if args.quick else list_cases()
+    cases = {name: score_case(name, BUDGET_SHARES) for name in names}
+    held_out = {} if args.quick else {name: score_case(name, (1.0,)) for name in HELD_OUT}
+    figures = {
+        "bench": "balance",
+        "machine": {
+            "cpus": _cpus(),
+            "python": sys.version.split()[0],
+            "platform": platform.machine(),
+        },
+        "planner_ms": planner,
+        "summary": summarise(cases),
+        "summary_held_out": summarise(held_out) if held_out else None,
+        "cases": cases,
+        "held_out": held_out,
+        "elapsed_s": round(time.perf_counter() - started, 1),
+    }
+    print(json.dumps(figures, separators=(",", ":")))
+    return 0
+
+
+def _cpus() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,104 @@
+"""The control loop on a fake clock: hysteresis, daily counts, pacing, commits and locks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+
+from grid.control import BalancingLoop, ControlConfig, UnbalanceDetector, local_day
+from grid.phasors import UNIT_PHASORS, Phase
+from sim.feeder_day import IST
+
+MIDNIGHT = datetime(2026, 3, 16, tzinfo=IST).timestamp()
+
+
+def test_detector_needs_sustained_unbalance_and_releases_with_hysteresis() -> None:
+    det = UnbalanceDetector(trigger_a=8.0, release_a=5.0, sustain_s=300.0, tau_s=1.0)
+    det.update(0.0, 20.0)
+    assert not det.sustained(0.0)
+    det.update(240.0, 20.0)
+    assert not det.sustained(240.0)  # four minutes is not enough
+    det.update(300.0, 20.0)
+    assert det.sustained(300.0)
+    det.update(360.0, 6.0)  # between the thresholds: still present
+    assert det.sustained(360.0)
+    det.update(420.0, 4.0)
+    assert not det.sustained(420.0)
+
+
+def test_local_day_changes_at_ist_midnight() -> None:
+    assert local_day(MIDNIGHT - 1.0, 19800.0) + 1 == local_day(MIDNIGHT, 19800.0)
+
+
+def unbalanced_loop(config: ControlConfig | None = None) -> BalancingLoop:
+    n = 12
+    return BalancingLoop(
+        [f"KL-TVM-0001-H{i:03d}" for i in range(n)],
+        [Phase.R] * 9 + [Phase.Y, Phase.B, Phase.B],
+        [True] * n,
+        [0.0] * n,
+        config,
+    )
+
+
+def run(loop: BalancingLoop, start: float, minutes: int) -> list[tuple[float, str]]:
+    """Feed constant 1.15 kW per house and commit every planned move; return the moves."""
+    moves = []
+    ts = start
+    p = np.full(12, 1150.0)
+    for _ in range(minutes):
+        plan = loop.control_step(ts)
+        for move in plan.moves:
+            loop.commit(move, ts)
+            moves.append((ts, move.house_id))
+        phases = np.array([ph.ordinal for ph in loop.phases])
+        neutral = abs(complex(np.sum(5.0 * UNIT_PHASORS[phases])))
+        loop.observe(ts, p, np.zeros(12), np.zeros(12), neutral_a=neutral)
+        ts += 60.0
+    return moves
+
+
+def test_loop_waits_for_sustained_unbalance_then_balances() -> None:
+    loop = unbalanced_loop(ControlConfig(pacing_head_start=1.0))
+    moves = run(loop, MIDNIGHT + 3600.0, 60)
+    assert moves
+    first = moves[0][0] - (MIDNIGHT + 3600.0)
+    assert first >= ControlConfig().sustain_s
+    counts = np.bincount([ph.ordinal for ph in loop.phases], minlength=3)
+    assert counts.tolist() == [4, 4, 4]
+    assert loop.is_converged()
+    assert loop.switches_today == len(moves) == 5
+
+
+def test_pacing_caps_early_switching() -> None:
+    loop = unbalanced_loop()  # 30 % of a 12-switch budget is allowed from midnight: 3
+    run(loop, MIDNIGHT + 60.0, 30)
+    assert loop.switches_today == 3
+
+
+def test_counts_reset_at_local_midnight() -> None:
+    loop = unbalanced_loop()
+    run(loop, MIDNIGHT - 3600.0, 50)
+    assert loop.switches_today > 0
+    assert max(h.switches_today for h in loop.houses) == 1
+    run(loop, MIDNIGHT + 60.0, 1)
+    assert loop.switches_today == 0
+    assert all(h.switches_today == 0 for h in loop.houses)
+
+
+def test_pacing_raises_the_cost_as_the_allowance_is_used() -> None:
+    loop = unbalanced_loop()
+    early = MIDNIGHT + 600.0
+    assert loop.cost_scale(early) == 1.0
+    loop.switches_today = 2
+    assert loop.cost_scale(early) > 1.5
+    assert loop.allowance(MIDNIGHT + 43200.0) > loop.allowance(early)
+    assert loop.allowance(MIDNIGHT + 86399.0) <= 12.0
+
+
+def test_locked_house_is_not_moved() -> None:
+    loop = unbalanced_loop()
+    for i in range(9):
+        loop.set_lock(f"KL-TVM-0001-H{i:03d}", locked=True)
+    assert run(loop, MIDNIGHT + 3600.0, 30) == []

@@ -1,0 +1,36 @@
+"""The hindsight static rephasing against brute force."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from grid.phasors import UNIT_PHASORS
+from grid.rephasing import best_static_assignment
+
+
+def squared_neutral(currents: np.ndarray, phase: np.ndarray) -> float:
+    return float(np.sum(np.abs(currents @ UNIT_PHASORS[phase]) ** 2))
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 7))
+def test_matches_brute_force(seed: int, n: int) -> None:
+    rng = np.random.default_rng(seed)
+    steps = 40
+    scale = rng.uniform(0.2, 3.0, n)
+    currents = (rng.gamma(2.0, 3.0, (steps, n)) - 1j * rng.gamma(2.0, 0.5, (steps, n))) * scale
+    currents[:, rng.random(n) < 0.3] *= -1.0  # some exporters
+    phase = rng.integers(0, 3, n)
+    switchable = rng.random(n) < 0.8
+    best = min(
+        squared_neutral(currents, np.array(a))
+        for a in itertools.product(range(3), repeat=n)
+        if np.all(np.array(a)[~switchable] == phase[~switchable])
+    )
+    found = best_static_assignment(currents, phase, switchable)
+    assert np.all(found[~switchable] == phase[~switchable])
+    assert squared_neutral(currents, found) <= best * (1 + 1e-9) + 1e-9
