@@ -55,6 +55,8 @@ def _cost(gram: ComplexArray, phase: IntArray) -> float:
 def _local_search(gram: ComplexArray, phase: IntArray, movable: IntArray) -> IntArray:
     """Descend by the best single move until none improves, then try swaps."""
     phase = phase.copy()
+    if movable.size == 0:
+        return phase
     diag = np.real(np.diag(gram))
     u = UNIT_PHASORS[phase]
     # z_g = Σ_t c_g,t · conj(N_t): gradient of the cost w.r.t. each house's phasor.
@@ -79,6 +81,8 @@ def _improve_by_swap(
     gram: ComplexArray, phase: IntArray, movable: IntArray, z: ComplexArray, u: ComplexArray
 ) -> bool:
     """Apply the best improving pair of moves in place; return whether one was found."""
+    if movable.size < 2:
+        return False
     diag = np.real(np.diag(gram))
     du = UNIT_PHASORS[None, :] - u[movable, None]  # (m, 3)
     single = 2.0 * np.real(z[movable, None] * du) + 3.0 * diag[movable, None]

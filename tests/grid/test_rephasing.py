@@ -12,6 +12,13 @@ from grid.phasors import UNIT_PHASORS
 from grid.rephasing import best_static_assignment
 
 
+def test_nothing_switchable_keeps_the_wiring() -> None:
+    currents = np.ones((5, 3), dtype=complex)
+    phase = np.array([0, 0, 1])
+    found = best_static_assignment(currents, phase, np.zeros(3, dtype=bool))
+    assert found.tolist() == [0, 0, 1]
+
+
 def squared_neutral(currents: np.ndarray, phase: np.ndarray) -> float:
     return float(np.sum(np.abs(currents @ UNIT_PHASORS[phase]) ** 2))
 
