@@ -202,6 +202,26 @@ def mac_matches(msg: HouseCommand | HouseAck | ControlCommand, key: bytes) -> bo
 # --- verification ----------------------------------------------------------------------------
 
 
+def _addressed_signed_fresh(
+    msg: HouseCommand | ControlCommand,
+    *,
+    addressed: bool,
+    key: bytes,
+    last_counter: int,
+    now_s: float,
+) -> Rejection | None:
+    """Return the first failed check of a command, in order: device, MAC, counter, expiry."""
+    if not addressed:
+        return Rejection.WRONG_DEVICE
+    if not mac_matches(msg, key):
+        return Rejection.BAD_MAC
+    if msg.ctr <= last_counter:
+        return Rejection.REPLAYED
+    if now_s > msg.exp_s:
+        return Rejection.EXPIRED
+    return None
+
+
 def verify_house_command(
     cmd: HouseCommand,
     *,
@@ -221,14 +241,11 @@ def verify_house_command(
     now_s : the current time [epoch s]; the command is valid up to and including `exp`.
     current_phase : the phase the house is on now; it must equal the command's "from".
     """
-    if cmd.house != device_id:
-        return Verdict(Rejection.WRONG_DEVICE)
-    if not mac_matches(cmd, key):
-        return Verdict(Rejection.BAD_MAC)
-    if cmd.ctr <= last_counter:
-        return Verdict(Rejection.REPLAYED)
-    if now_s > cmd.exp_s:
-        return Verdict(Rejection.EXPIRED)
+    rejection = _addressed_signed_fresh(
+        cmd, addressed=cmd.house == device_id, key=key, last_counter=last_counter, now_s=now_s
+    )
+    if rejection is not None:
+        return Verdict(rejection)
     if cmd.from_phase != current_phase:
         return Verdict(Rejection.WRONG_FROM_PHASE)
     return ACCEPTED
@@ -254,14 +271,11 @@ def verify_control_command(
     current_phase_of : for a switch, returns the phase a house is on now (None if unknown,
         which is a rejection); when not given the edge leaves the from-phase check to the house.
     """
-    if ctl.feeder != feeder_id:
-        return Verdict(Rejection.WRONG_DEVICE)
-    if not mac_matches(ctl, key):
-        return Verdict(Rejection.BAD_MAC)
-    if ctl.ctr <= last_counter:
-        return Verdict(Rejection.REPLAYED)
-    if now_s > ctl.exp_s:
-        return Verdict(Rejection.EXPIRED)
+    rejection = _addressed_signed_fresh(
+        ctl, addressed=ctl.feeder == feeder_id, key=key, last_counter=last_counter, now_s=now_s
+    )
+    if rejection is not None:
+        return Verdict(rejection)
     if (
         ctl.action is ControlAction.SWITCH
         and current_phase_of is not None
