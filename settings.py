@@ -1,0 +1,115 @@
+"""One typed settings object, read once from `SP_`-prefixed environment variables.
+
+The defaults give the embedded demo: a SQLite file under var/ and the in-process broker on
+127.0.0.1:18830 (never a system broker's 1883). Production sets a PostgreSQL/TimescaleDB URL
+and a TLS broker (`mqtts://`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+PREFIX = "SP_"
+DEFAULT_DATABASE_URL = "sqlite:///var/smartphase.db"
+DEFAULT_MQTT_URL = "mqtt://127.0.0.1:18830"
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message names the variable."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything a SmartPhase process is configured with."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    """`postgresql://user@host:port/db` or `sqlite:///path` (SP_DATABASE_URL)."""
+    mqtt_url: str = DEFAULT_MQTT_URL
+    """`mqtt://[user:password@]host:port` or `mqtts://...` for TLS (SP_MQTT_URL)."""
+    mqtt_ca_file: str | None = None
+    """CA bundle for a TLS broker; the system store when unset (SP_MQTT_CA_FILE)."""
+    port: int = 8050
+    """Dashboard HTTP port (SP_PORT)."""
+    secret_key: str | None = None
+    """Flask session key (SP_SECRET_KEY); a fresh random key per start when unset."""
+    keys_dir: str = "var/keys"
+    """Directory of the feeder and house signing keys (SP_KEYS_DIR)."""
+    ingest_client_id: str = "sp-ingest-1"
+    """Fixed MQTT client id of this ingest worker: its persistent session (SP_INGEST_CLIENT_ID)."""
+    ingest_shared: bool = True
+    """Subscribe through `$share/ingest/...` so that several workers split the load."""
+    ingest_batch_rows: int = 5000
+    """The writer commits once this many rows are queued (SP_INGEST_BATCH_ROWS)."""
+    ingest_flush_ms: int = 250
+    """... and at least this often while anything is queued [ms] (SP_INGEST_FLUSH_MS)."""
+    ingest_queue_max: int = 2000
+    """Most messages waiting for the writer; beyond it the worker stops reading."""
+    ingest_metrics_port: int = 9108
+    """Prometheus metrics port of the ingest worker; 0 turns the endpoint off."""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Return the settings from `SP_*` variables of `environ` (default os.environ)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            name = PREFIX + f.name.upper()
+            if name in env:
+                values[f.name] = _convert(name, env[name], f)
+        settings = cls(**values)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        """Raise SettingsError for a value that cannot work."""
+        db = urlsplit(self.database_url)
+        if db.scheme not in ("postgresql", "postgres", "sqlite"):
+            raise SettingsError(
+                f"SP_DATABASE_URL: scheme {db.scheme!r} is not postgresql:// or sqlite:///"
+            )
+        broker = urlsplit(self.mqtt_url)
+        if broker.scheme not in ("mqtt", "mqtts") or not broker.hostname:
+            raise SettingsError("SP_MQTT_URL: expected mqtt://host:port or mqtts://host:port")
+        for name in ("port", "ingest_metrics_port"):
+            value = getattr(self, name)
+            if not 0 <= value <= 65535:
+                raise SettingsError(f"SP_{name.upper()}: {value} is not a TCP port")
+        for name in ("ingest_batch_rows", "ingest_flush_ms", "ingest_queue_max"):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"SP_{name.upper()}: must be positive")
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """Return a copy with some fields changed (and validated)."""
+        settings = dataclasses.replace(self, **changes)
+        settings.validate()
+        return settings
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """Return the file of a `sqlite:///` URL, or None for another database."""
+        if not self.database_url.startswith("sqlite:///"):
+            return None
+        return Path(self.database_url.removeprefix("sqlite:///"))
+
+
+def _convert(name: str, raw: str, f: dataclasses.Field[Any]) -> Any:
+    kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
+    if kind == "int":
+        try:
+            return int(raw)
+        except ValueError:
+            raise SettingsError(f"{name}: {raw!r} is not an integer") from None
+    if kind == "bool":
+        lowered = raw.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise SettingsError(f"{name}: {raw!r} is not true or false")
+    return raw or None if "None" in kind else raw

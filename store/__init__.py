@@ -1,0 +1,1 @@
+"""Time-series store: schema, migrations, backend choice, bulk writer and the queries pages use."""

@@ -1,0 +1,329 @@
+"""SQLAlchemy Core schema of every table of DESIGN §4 (the table names are a contract).
+
+Times are UTC instants everywhere: `timestamptz` on PostgreSQL and epoch seconds (REAL) on
+SQLite, so that range filters and bucketing are plain arithmetic on both. Phases are 'R'|'Y'|'B'.
+The rollup tables (`feeder_readings_1m`, `_15m`, `_1h`) live in `rollup_metadata`: on
+TimescaleDB they are continuous aggregates, elsewhere tables that a job refreshes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeEngine
+
+ROLLUP_RESOLUTIONS: Final = {"1m": 60, "15m": 900, "1h": 3600}
+"""The rollup tables' suffixes and bucket widths [s]."""
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware UTC instant: timestamptz on PostgreSQL, epoch seconds on SQLite."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        """Use REAL epoch seconds on SQLite, timestamptz elsewhere."""
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(Float())
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        """Refuse naive datetimes; send epoch seconds to SQLite."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value.isoformat()} given; times must be aware")
+        if dialect.name == "sqlite":
+            return value.timestamp()
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        """Return an aware UTC datetime."""
+        if value is None:
+            return None
+        if isinstance(value, (int, float)):
+            return datetime.fromtimestamp(float(value), UTC)
+        assert isinstance(value, datetime)
+        return value.astimezone(UTC)
+
+
+JsonDocument = JSON().with_variant(JSONB(), "postgresql")
+"""A JSON document column: jsonb on PostgreSQL."""
+
+metadata = MetaData()
+rollup_metadata = MetaData()
+
+
+def _phase(name: str) -> Column[Any]:
+    return Column(name, String(1), nullable=False)
+
+
+feeders = Table(
+    "feeders",
+    metadata,
+    Column("feeder_id", String(32), primary_key=True),
+    Column("name", String(120), nullable=False),
+    Column("district", String(60), nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("kva", Float, nullable=False),
+    Column("mode", String(8), nullable=False, server_default="auto"),
+    Column("online", Boolean, nullable=False, server_default="0"),
+    Column("boot", BigInteger),
+    Column("last_seen", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    CheckConstraint("mode IN ('auto','manual')", name="feeders_mode"),
+)
+
+houses = Table(
+    "houses",
+    metadata,
+    Column("house_id", String(40), primary_key=True),
+    Column("feeder_id", String(32), ForeignKey("feeders.feeder_id"), nullable=False),
+    _phase("phase"),
+    Column("pv_kw", Float, nullable=False, server_default="0"),
+    Column("switchable", Boolean, nullable=False, server_default="1"),
+    Column("locked", Boolean, nullable=False, server_default="0"),
+    Column("online", Boolean),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("houses_feeder", "feeder_id"),
+)
+
+house_readings = Table(
+    "house_readings",
+    metadata,
+    Column("ts", UtcDateTime, nullable=False),
+    Column("feeder_id", String(32), nullable=False),
+    Column("house_id", String(40), nullable=False),
+    _phase("phase"),
+    Column("v", Float, nullable=False),  # [V]
+    Column("i", Float, nullable=False),  # [A]
+    Column("p", Float, nullable=False),  # net [W], + import, − export
+    Column("q", Float, nullable=False),  # [var]
+    Column("pv", Float, nullable=False),  # [W]
+    Index("house_readings_house_ts", "house_id", "ts"),
+)
+
+FEEDER_MEASURES: Final = (
+    "p_r", "p_y", "p_b", "q_r", "q_y", "q_b", "i_r", "i_y", "i_b", "v_r", "v_y", "v_b", "i_n",
+)  # fmt: skip
+"""Per-phase P [W], Q [var], I [A], V [V] and the neutral current [A] of a feeder summary."""
+
+feeder_readings = Table(
+    "feeder_readings",
+    metadata,
+    Column("ts", UtcDateTime, nullable=False),
+    Column("feeder_id", String(32), nullable=False),
+    *(Column(name, Float, nullable=False) for name in FEEDER_MEASURES),
+    Column("unbalance_pct", Float),
+    Column("mode", String(8), nullable=False),
+    Column("houses_online", Integer, nullable=False),
+    Column("houses_total", Integer, nullable=False),
+    Index("feeder_readings_feeder_ts", "feeder_id", "ts"),
+)
+
+feeder_state = Table(
+    "feeder_state",
+    metadata,
+    Column("feeder_id", String(32), ForeignKey("feeders.feeder_id"), primary_key=True),
+    Column("ts", UtcDateTime, nullable=False),
+    *(Column(name, Float, nullable=False) for name in FEEDER_MEASURES),
+    Column("unbalance_pct", Float),
+    Column("mode", String(8), nullable=False),
+    Column("houses_online", Integer, nullable=False),
+    Column("houses_total", Integer, nullable=False),
+)
+"""The latest summary of every feeder (one row each), kept by the ingest worker for the map."""
+
+balancing_runs = Table(
+    "balancing_runs",
+    metadata,
+    Column("run_id", String(64), primary_key=True),
+    Column("feeder_id", String(32), nullable=False),
+    Column("ts", UtcDateTime, nullable=False),
+    Column("trigger", String(20), nullable=False),
+    Column("result", String(20), nullable=False),
+    *(Column(f"before_{name}", Float) for name in ("i_r", "i_y", "i_b", "i_n", "unbalance_pct")),
+    *(Column(f"after_{name}", Float) for name in ("i_r", "i_y", "i_b", "i_n", "unbalance_pct")),
+    Column("moves", JsonDocument, nullable=False),
+    Column("boot", BigInteger, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Index("balancing_runs_feeder_ts", "feeder_id", "ts"),
+)
+
+switch_events = Table(
+    "switch_events",
+    metadata,
+    Column("event_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("ts", UtcDateTime, nullable=False),
+    Column("feeder_id", String(32), nullable=False),
+    Column("house_id", String(40), nullable=False),
+    _phase("from_phase"),
+    _phase("to_phase"),
+    Column("result", String(20), nullable=False),
+    Column("origin", String(10), nullable=False),
+    Column("cmd_id", String(64)),
+    Column("run_id", String(64)),
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("boot", BigInteger, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Index("switch_events_feeder_ts", "feeder_id", "ts"),
+)
+
+COMMAND_STATES: Final = (
+    "requested", "sent", "acknowledged", "applied", "rejected", "failed", "rolled_back",
+)  # fmt: skip
+"""The lifecycle of a command (DESIGN §7), in order."""
+
+commands = Table(
+    "commands",
+    metadata,
+    Column("cmd_id", String(64), primary_key=True),
+    Column("feeder_id", String(32), nullable=False),
+    Column("house_id", String(40)),
+    Column("action", String(20), nullable=False),
+    Column("params", JsonDocument, nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("requested_by", String(64), nullable=False),
+    Column("requested_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("ctr", BigInteger),
+    Index("commands_feeder_requested", "feeder_id", "requested_at"),
+)
+
+ALERT_STATES: Final = ("open", "acknowledged", "cleared")
+"""An alert is open until acknowledged by an operator; it is cleared by its source."""
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("alert_id", String(64), primary_key=True),
+    Column("feeder_id", String(32)),
+    Column("house_id", String(40)),
+    Column("kind", String(40), nullable=False),
+    Column("severity", String(10), nullable=False),
+    Column("state", String(14), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("raised_at", UtcDateTime, nullable=False),
+    Column("acked_by", String(64)),
+    Column("acked_at", UtcDateTime),
+    Column("cleared_at", UtcDateTime),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("alerts_state_raised", "state", "raised_at"),
+    Index("alerts_feeder_raised", "feeder_id", "raised_at"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("event_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("ts", UtcDateTime, nullable=False),
+    Column("feeder_id", String(32), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("data", JsonDocument, nullable=False),
+    Column("boot", BigInteger, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Index("events_feeder_ts", "feeder_id", "ts"),
+)
+"""Every edge event as received, for the log page."""
+
+ROLES: Final = ("viewer", "operator", "admin")
+
+users = Table(
+    "users",
+    metadata,
+    Column("username", String(64), primary_key=True),
+    Column("password_hash", Text, nullable=False),
+    Column("role", String(10), nullable=False),
+    Column("disabled", Boolean, nullable=False, server_default="0"),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("role IN ('viewer','operator','admin')", name="users_role"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("entry_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("ts", UtcDateTime, nullable=False),
+    Column("username", String(64)),
+    Column("action", String(64), nullable=False),
+    Column("target", String(128), nullable=False, server_default=""),
+    Column("outcome", String(10), nullable=False),
+    Column("detail", JsonDocument, nullable=False),
+    Column("address", String(64)),
+    Index("audit_log_ts", "ts"),
+)
+
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    Column("letter_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("topic", Text, nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Column("reason", Text, nullable=False),
+)
+
+uplink_batches = Table(
+    "uplink_batches",
+    metadata,
+    Column("feeder_id", String(32), nullable=False),
+    Column("boot", BigInteger, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("committed_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("feeder_id", "boot", "seq", name="uplink_batches_pkey"),
+)
+"""The ledger of committed edge→HQ messages: a replayed (feeder, boot, seq) writes nothing."""
+
+ROLLUP_MEASURES: Final = (*FEEDER_MEASURES, "unbalance_pct")
+
+
+def _rollup(suffix: str) -> Table:
+    return Table(
+        f"feeder_readings_{suffix}",
+        rollup_metadata,
+        Column("feeder_id", String(32), nullable=False),
+        Column("bucket", UtcDateTime, nullable=False),
+        *(Column(name, Float) for name in ROLLUP_MEASURES),
+        Column("i_n_max", Float),
+        Column("samples", Integer, nullable=False),
+        PrimaryKeyConstraint("feeder_id", "bucket"),
+    )
+
+
+feeder_rollups: Final = {suffix: _rollup(suffix) for suffix in ROLLUP_RESOLUTIONS}
+"""The rollup table of each resolution: bucket means, the neutral maximum and a sample count."""
+
+rollup_marks = Table(
+    "rollup_marks",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("done_to", UtcDateTime, nullable=False),
+)
+"""How far each rollup table has been refreshed (plain PostgreSQL and SQLite)."""
