@@ -1,0 +1,121 @@
+"""Turn an edge→HQ MQTT message into what the store writes, or a dead letter (pure).
+
+`decode_uplink(topic, payload, fleet)` never raises: a message is either an `Uplink` (typed,
+validated, from a provisioned feeder and houses) or a `DeadLetter` with the reason. A dead
+letter keeps the (feeder, boot, seq) key when it can be read, so that the ledger still covers
+it and the edge's outbox can move on; a message from an unprovisioned feeder or house keeps
+no key, so that the edge sends it again and it is stored once the fleet knows its origin.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+from grid.events import EventData, parse_event_data
+from grid.messages import (
+    Alert,
+    Event,
+    Readings,
+    Status,
+    Summary,
+    Topic,
+    TopicKind,
+    WireError,
+    decode,
+    parse_topic,
+)
+from grid.uplink import DeadLetter, LedgerKey, Uplink, UplinkMessage
+
+UPLINK_KINDS: Final = (
+    TopicKind.SUMMARY,
+    TopicKind.READINGS,
+    TopicKind.EVENT,
+    TopicKind.ALERT,
+    TopicKind.STATUS,
+)
+"""The edge→HQ topic kinds the ingest worker subscribes to."""
+
+MAX_PAYLOAD_BYTES: Final = 1024 * 1024
+"""Anything larger is refused before it is parsed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Fleet:
+    """The provisioned feeders and the houses of each."""
+
+    houses: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """Houses of every provisioned feeder, by feeder id."""
+
+    def knows_feeder(self, feeder: str) -> bool:
+        """Return whether the feeder is provisioned."""
+        return feeder in self.houses
+
+
+def decode_uplink(topic: str, payload: bytes, fleet: Fleet) -> Uplink | DeadLetter:
+    """Return the storable message, or the dead letter saying why not."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        return DeadLetter(topic, payload, f"payload: {len(payload)} bytes is oversized")
+    try:
+        parsed = parse_topic(topic)
+    except WireError as exc:
+        return DeadLetter(topic, payload, f"unknown topic: {exc}")
+    if parsed.kind not in UPLINK_KINDS:
+        return DeadLetter(topic, payload, f"topic: {parsed.kind} is not an edge→HQ message")
+    if not fleet.knows_feeder(parsed.feeder):
+        return DeadLetter(
+            topic,
+            payload,
+            f"unknown feeder {parsed.feeder!r}",
+            unknown_origin=True,
+        )
+    try:
+        message = decode(parsed, payload)
+        assert isinstance(message, (Summary, Readings, Event, Alert, Status))
+        event_data = None
+        if isinstance(message, Event):
+            event_data = parse_event_data(message.kind, message.data, parsed.feeder)
+    except WireError as exc:
+        return DeadLetter(topic, payload, str(exc), _salvage_key(parsed, payload))
+    unknown = _unknown_house(message, event_data, fleet.houses[parsed.feeder])
+    if unknown is not None:
+        return DeadLetter(
+            topic,
+            payload,
+            f"unknown house {unknown!r} of feeder {parsed.feeder!r}",
+            unknown_origin=True,
+        )
+    return Uplink(parsed.feeder, parsed.kind, message, event_data)
+
+
+def _unknown_house(
+    message: UplinkMessage, event_data: EventData | None, houses: frozenset[str]
+) -> str | None:
+    if isinstance(message, Readings):
+        seen = {row.house for row in message.rows}
+        missing = seen - houses
+        return min(missing) if missing else None
+    if isinstance(message, Alert) and message.house is not None and message.house not in houses:
+        return message.house
+    house = getattr(event_data, "house", None)
+    if house is not None and house not in houses:
+        return str(house)
+    return None
+
+
+def _salvage_key(topic: Topic, payload: bytes) -> LedgerKey | None:
+    """Return (feeder, boot, seq) of a payload that failed validation, if it has them."""
+    if topic.kind is TopicKind.STATUS:
+        return None
+    try:
+        obj = json.loads(payload)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(obj, dict):
+        return None
+    boot, seq = obj.get("boot"), obj.get("seq")
+    if type(boot) is int and type(seq) is int and 0 <= boot < 2**63 and 0 <= seq < 2**63:
+        return (topic.feeder, boot, seq)
+    return None

@@ -1,0 +1,85 @@
+"""Per (feeder, boot) high-water marks of committed messages, for the `committed` replies.
+
+The edge deletes outbox entries up to the mark, so a mark may only cover a seq when every seq
+up to it is in the ledger. A worker sees its own commits; seqs committed by other workers
+(shared subscription) or before it started are read from the ledger through `Ledger`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class Ledger(Protocol):
+    """What the marks need to know of the committed ledger."""
+
+    def first_seq(self, feeder: str, boot: int) -> int | None:
+        """Return the lowest committed seq of a boot, or None."""
+
+    def run_end(self, feeder: str, boot: int, after: int) -> int:
+        """Return the last seq of the unbroken run of committed seqs after `after` (or `after`)."""
+
+
+@dataclass(slots=True)
+class _Mark:
+    hwm: int
+    pending: set[int] = field(default_factory=set)
+    gap_checked_s: float = 0.0
+
+
+class CommitMarks:
+    """Advance contiguous high-water marks as commits land; say which marks to publish."""
+
+    def __init__(self, ledger: Ledger, *, gap_recheck_s: float = 1.0) -> None:
+        self._ledger = ledger
+        self._marks: dict[tuple[str, int], _Mark] = {}
+        self.gap_recheck_s = gap_recheck_s
+
+    def mark(self, feeder: str, boot: int) -> int | None:
+        """Return the current mark of a feeder's boot, or None if not seen."""
+        m = self._marks.get((feeder, boot))
+        return None if m is None else m.hwm
+
+    def committed(
+        self, keys: Iterable[tuple[str, int, int]], now_s: float
+    ) -> dict[tuple[str, int], int]:
+        """Take keys just committed (or found already committed); return marks to publish.
+
+        A mark is returned whenever its boot had a commit in this call (so that an edge that
+        missed a `committed` reply hears it again) or when a gap was filled from the ledger.
+        """
+        touched: set[tuple[str, int]] = set()
+        for feeder, boot, seq in keys:
+            fb = (feeder, boot)
+            m = self._marks.get(fb)
+            if m is None:
+                m = self._marks[fb] = self._seed(feeder, boot, seq, now_s)
+            if seq > m.hwm:
+                m.pending.add(seq)
+            touched.add(fb)
+        publish: dict[tuple[str, int], int] = {}
+        for fb, m in self._marks.items():
+            before = m.hwm
+            self._advance(m)
+            if m.pending and now_s - m.gap_checked_s >= self.gap_recheck_s:
+                m.gap_checked_s = now_s
+                m.hwm = self._ledger.run_end(fb[0], fb[1], m.hwm)
+                self._advance(m)
+            if m.hwm >= 0 and (fb in touched or m.hwm != before):
+                publish[fb] = m.hwm
+        return publish
+
+    def _seed(self, feeder: str, boot: int, first_seen: int, now_s: float) -> _Mark:
+        first = self._ledger.first_seq(feeder, boot)
+        start = first_seen if first is None else min(first, first_seen)
+        m = _Mark(hwm=start - 1, gap_checked_s=now_s)
+        m.hwm = self._ledger.run_end(feeder, boot, m.hwm)
+        return m
+
+    @staticmethod
+    def _advance(m: _Mark) -> None:
+        while m.hwm + 1 in m.pending:
+            m.hwm += 1
+        m.pending = {s for s in m.pending if s > m.hwm}

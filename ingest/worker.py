@@ -1,0 +1,430 @@
+"""The ingest worker: MQTT in, one writer thread, commit, then ack (DESIGN §3–§5).
+
+Threads and hand-offs:
+
+- paho's network thread calls `on_message`, which only puts an `Inbound` on a bounded queue;
+  when the queue is full it blocks, so a slow database stops the reading instead of growing
+  the memory (the broker keeps the rest in the persistent session);
+- the writer thread drains the queue in batches (by size, and at least every flush interval),
+  decodes, writes one transaction, commits, then acks every message in arrival order and
+  publishes `committed` marks. A failed transaction is retried with backoff and nothing is
+  acked until it commits; a batch the database refuses for its content is split so that only
+  the culprit goes to `dead_letters`.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
+from urllib.parse import unquote, urlsplit
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from grid.messages import Committed, Readings, Summary, TopicKind, topic_for
+from grid.uplink import DeadLetter, Uplink
+from ingest.decode import UPLINK_KINDS, Fleet, decode_uplink
+from ingest.marks import CommitMarks
+from ingest.metrics import IngestMetrics
+from settings import Settings
+from store.schema import alerts, feeders, houses, uplink_batches
+from store.writer import WriteBatch, WriteOutcome, write_batch
+
+log = logging.getLogger("ingest")
+
+SHARE_GROUP: Final = "ingest"
+IDLE_GAP_S: Final = 0.005
+"""A batch is written when no message arrives for this long, even before it is full [s]."""
+FLEET_REFRESH_S: Final = 1.0
+"""An unknown feeder or house re-reads the fleet at most this often [s]."""
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One message as received: what the writer needs to store and ack it."""
+
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+    received_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class SessionLost:
+    """The broker did not keep this worker's session: raise an alert."""
+
+    at_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class Stop:
+    """Flush what is queued before this, ack it and end the writer."""
+
+
+Task = Inbound | SessionLost | Stop
+
+
+@dataclass(slots=True)
+class _Backoff:
+    first_s: float = 0.2
+    max_s: float = 10.0
+    current_s: float = field(default=0.0)
+
+    def next(self) -> float:
+        self.current_s = self.first_s if not self.current_s else min(self.current_s * 2, self.max_s)
+        return self.current_s
+
+    def reset(self) -> None:
+        self.current_s = 0.0
+
+
+def subscriptions(shared: bool) -> list[tuple[str, int]]:
+    """Return the topic filters of the edge→HQ messages, shared among workers if asked."""
+    prefix = f"$share/{SHARE_GROUP}/" if shared else ""
+    return [(f"{prefix}sp/v1/+/{kind}", 1) for kind in UPLINK_KINDS]
+
+
+def make_client(settings: Settings) -> mqtt.Client:
+    """Return a paho client with the persistent session of this worker (not yet connected)."""
+    client = mqtt.Client(
+        callback_api_version=CallbackAPIVersion.VERSION2,
+        client_id=settings.ingest_client_id,
+        clean_session=False,
+        protocol=mqtt.MQTTv311,
+        manual_ack=True,
+    )
+    url = urlsplit(settings.mqtt_url)
+    if url.username:
+        client.username_pw_set(unquote(url.username), unquote(url.password or ""))
+    if url.scheme == "mqtts":
+        client.tls_set(ca_certs=settings.mqtt_ca_file)
+    client.reconnect_delay_set(min_delay=1, max_delay=30)
+    client.max_queued_messages_set(0)
+    return client
+
+
+class SqlLedger:
+    """The committed ledger as `CommitMarks` reads it."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def first_seq(self, feeder: str, boot: int) -> int | None:
+        """Return the lowest committed seq of a boot, or None."""
+        with self.engine.connect() as conn:
+            value = conn.execute(
+                select(func.min(uplink_batches.c.seq)).where(
+                    uplink_batches.c.feeder_id == feeder, uplink_batches.c.boot == boot
+                )
+            ).scalar()
+        return None if value is None else int(value)
+
+    def run_end(self, feeder: str, boot: int, after: int) -> int:
+        """Return the end of the unbroken run of committed seqs after `after`."""
+        query = text(
+            "SELECT min(u.seq) FROM uplink_batches u WHERE u.feeder_id = :f AND u.boot = :b"
+            " AND u.seq > :after AND NOT EXISTS (SELECT 1 FROM uplink_batches v"
+            " WHERE v.feeder_id = u.feeder_id AND v.boot = u.boot AND v.seq = u.seq + 1)"
+        )
+        with self.engine.connect() as conn:
+            has_next = conn.execute(
+                select(uplink_batches.c.seq).where(
+                    uplink_batches.c.feeder_id == feeder,
+                    uplink_batches.c.boot == boot,
+                    uplink_batches.c.seq == after + 1,
+                )
+            ).first()
+            if has_next is None:
+                return after
+            end = conn.execute(query, {"f": feeder, "b": boot, "after": after}).scalar()
+        return after if end is None else int(end)
+
+
+def load_fleet(engine: Engine) -> Fleet:
+    """Return the provisioned feeders and their houses."""
+    with engine.connect() as conn:
+        ids = [str(f) for (f,) in conn.execute(select(feeders.c.feeder_id))]
+        by_feeder: dict[str, set[str]] = {f: set() for f in ids}
+        for house, feeder in conn.execute(select(houses.c.house_id, houses.c.feeder_id)):
+            by_feeder.setdefault(str(feeder), set()).add(str(house))
+    return Fleet({f: frozenset(h) for f, h in by_feeder.items()})
+
+
+class IngestWorker:
+    """Edge→HQ messages from the broker into the store; nothing lost, nothing twice."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        *,
+        client_factory: Callable[[Settings], mqtt.Client] = make_client,
+        clock: Callable[[], float] = time.time,
+        metrics: IngestMetrics | None = None,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.clock = clock
+        self.metrics = metrics or IngestMetrics()
+        self.queue: queue.Queue[Task] = queue.Queue(maxsize=settings.ingest_queue_max)
+        self.marks = CommitMarks(SqlLedger(engine))
+        self.fleet = load_fleet(engine)
+        self._fleet_loaded_s = clock()
+        self._connected_before = False
+        self._stopped = threading.Event()
+        self.client = client_factory(settings)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+        self._writer = threading.Thread(target=self._write_loop, name="ingest-writer", daemon=True)
+
+    # --- broker side (paho's thread) --------------------------------------------------------
+
+    def _on_connect(
+        self, client: mqtt.Client, _userdata: Any, flags: Any, reason: Any, _props: Any
+    ) -> None:
+        if reason.is_failure:
+            log.warning("broker refused the connection: %s", reason)
+            return
+        self.metrics.connected.set(1)
+        if self._connected_before and not flags.session_present:
+            log.error("broker lost the persistent session of %s", self.settings.ingest_client_id)
+            self.queue.put(SessionLost(self.clock()))
+        self._connected_before = True
+        client.subscribe(subscriptions(self.settings.ingest_shared))
+        log.info(
+            "connected to %s (session present: %s)", self.settings.mqtt_url, flags.session_present
+        )
+
+    def _on_disconnect(
+        self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any
+    ) -> None:
+        self.metrics.connected.set(0)
+        if not self._stopped.is_set():
+            log.warning("disconnected from the broker (%s); reconnecting", reason)
+
+    def _on_message(self, _client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        self.queue.put(Inbound(msg.topic, bytes(msg.payload), msg.mid, msg.qos, self.clock()))
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Connect (retrying in the background) and start the writer."""
+        url = urlsplit(self.settings.mqtt_url)
+        port = url.port or (8883 if url.scheme == "mqtts" else 1883)
+        self.client.connect_async(url.hostname or "127.0.0.1", port, keepalive=30)
+        self.client.loop_start()
+        self._writer.start()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Flush and ack what is queued, then disconnect."""
+        if self._stopped.is_set():
+            return
+        self.queue.put(Stop())
+        self._writer.join(timeout_s)
+        self._stopped.set()
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def wait(self) -> None:
+        """Block until the writer ends."""
+        while self._writer.is_alive():
+            self._writer.join(0.5)
+
+    # --- writer (its own thread) ------------------------------------------------------------
+
+    def _collect(self) -> tuple[list[Inbound], bool]:
+        """Return the next batch and whether a Stop was reached."""
+        first = self.queue.get()
+        items: list[Inbound] = []
+        if isinstance(first, Stop):
+            return items, True
+        if isinstance(first, SessionLost):
+            self._raise_session_alert(first)
+            return items, False
+        items.append(first)
+        rows = _row_estimate(first)
+        deadline = time.monotonic() + self.settings.ingest_flush_ms / 1000.0
+        while rows < self.settings.ingest_batch_rows:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                task = self.queue.get(timeout=min(remaining, IDLE_GAP_S))
+            except queue.Empty:
+                break  # nothing more is arriving: write now rather than hold a light load
+            if isinstance(task, Stop):
+                return items, True
+            if isinstance(task, SessionLost):
+                self._raise_session_alert(task)
+                continue
+            items.append(task)
+            rows += _row_estimate(task)
+        return items, False
+
+    def _write_loop(self) -> None:
+        stop = False
+        while not stop:
+            items, stop = self._collect()
+            self.metrics.queue_depth.set(self.queue.qsize())
+            if items:
+                self._process(items)
+        log.info("writer stopped")
+
+    def _process(self, items: list[Inbound]) -> None:
+        batch = WriteBatch(received_at=datetime.fromtimestamp(self.clock(), UTC))
+        for item in items:
+            result = self._decode(item)
+            kind = "dead" if isinstance(result, DeadLetter) else str(result.kind)
+            self.metrics.received.labels(kind=kind).inc()
+            if isinstance(result, DeadLetter):
+                batch.dead.append(result)
+            else:
+                batch.uplinks.append(result)
+        started = time.perf_counter()
+        outcome = self._commit(batch)
+        self.metrics.batch_seconds.observe(time.perf_counter() - started)
+        for item in items:
+            if item.qos > 0:
+                self.client.ack(item.mid, item.qos)
+        now = self.clock()
+        for item in items:
+            self.metrics.commit_latency.observe(max(0.0, now - item.received_s))
+        self._publish_marks(batch, now)
+        self._count(batch, outcome, now)
+
+    def _decode(self, item: Inbound) -> Uplink | DeadLetter:
+        result = decode_uplink(item.topic, item.payload, self.fleet)
+        stale = self.clock() - self._fleet_loaded_s >= FLEET_REFRESH_S
+        if isinstance(result, DeadLetter) and result.unknown_origin and stale:
+            self.fleet = self._retry_db(lambda: load_fleet(self.engine))
+            self._fleet_loaded_s = self.clock()
+            result = decode_uplink(item.topic, item.payload, self.fleet)
+        return result
+
+    def _commit(self, batch: WriteBatch) -> WriteOutcome:
+        try:
+            outcome: WriteOutcome = self._retry_db(lambda: self._write(batch))
+            return outcome
+        except DBAPIError as exc:
+            log.error("the store refused a batch (%s); writing it message by message", exc.orig)
+        return self._write_one_by_one(batch)
+
+    def _write(self, batch: WriteBatch) -> WriteOutcome:
+        with self.engine.begin() as conn:
+            return write_batch(conn, batch)
+
+    def _write_one_by_one(self, batch: WriteBatch) -> WriteOutcome:
+        new: set[tuple[str, int, int]] = set()
+        duplicates = rows = dead = 0
+        singles = [WriteBatch(uplinks=[u], received_at=batch.received_at) for u in batch.uplinks]
+        singles += [WriteBatch(dead=[d], received_at=batch.received_at) for d in batch.dead]
+        for single in singles:
+            try:
+                outcome = self._retry_db(lambda single=single: self._write(single))  # type: ignore[misc]
+            except DBAPIError as exc:
+                u = single.uplinks[0] if single.uplinks else None
+                letter = DeadLetter(
+                    topic=topic_for(u.kind, u.feeder) if u else single.dead[0].topic,
+                    payload=u.message.to_json() if u else single.dead[0].payload,
+                    reason=f"store refused: {str(exc.orig)[:300]}",
+                    key=u.key if u else None,
+                )
+                outcome = self._retry_db(
+                    lambda letter=letter: self._write(  # type: ignore[misc]
+                        WriteBatch(dead=[letter], received_at=batch.received_at)
+                    )
+                )
+            new |= outcome.new_keys
+            duplicates += outcome.duplicates
+            rows += outcome.reading_rows
+            dead += outcome.dead_letters
+        return WriteOutcome(frozenset(new), duplicates, rows, dead)
+
+    def _retry_db(self, action: Callable[[], Any]) -> Any:
+        """Run `action`, retrying with backoff while the database is unreachable."""
+        backoff = _Backoff()
+        while True:
+            try:
+                return action()
+            except OperationalError as exc:
+                self.metrics.db_errors.inc()
+                delay = backoff.next()
+                log.warning("database unavailable (%s); retrying in %.1f s", exc.orig, delay)
+                time.sleep(delay)
+
+    def _publish_marks(self, batch: WriteBatch, now: float) -> None:
+        keys = [u.key for u in batch.uplinks if u.key is not None]
+        keys += [d.key for d in batch.dead if d.key is not None]
+        try:
+            moved = self.marks.committed(keys, now)
+        except OperationalError as exc:
+            log.warning("could not read the ledger for committed marks: %s", exc.orig)
+            return
+        for (feeder, boot), seq in moved.items():
+            payload = Committed(boot=boot, seq=seq).to_json()
+            self.client.publish(topic_for(TopicKind.COMMITTED, feeder), payload, qos=1)
+
+    def _count(self, batch: WriteBatch, outcome: WriteOutcome, now: float) -> None:
+        m = self.metrics
+        m.committed.inc(len(batch.uplinks) + len(batch.dead))
+        m.committed_rows.inc(outcome.reading_rows)
+        m.duplicates.inc(outcome.duplicates)
+        m.dead_letters.inc(outcome.dead_letters)
+        newest = max(
+            (
+                u.message.ts_s if isinstance(u.message, Summary) else u.message.rows[-1].ts_s
+                for u in batch.uplinks
+                if isinstance(u.message, Summary | Readings) and _has_rows(u)
+            ),
+            default=None,
+        )
+        if newest is not None:
+            m.lag.set(max(0.0, now - newest))
+
+    def _raise_session_alert(self, lost: SessionLost) -> None:
+        at = datetime.fromtimestamp(lost.at_s, UTC)
+        row = {
+            "alert_id": f"ingest-session-{self.settings.ingest_client_id}-{int(lost.at_s)}",
+            "feeder_id": None,
+            "house_id": None,
+            "kind": "ingest_session_lost",
+            "severity": "critical",
+            "state": "open",
+            "message": (
+                f"The broker lost the persistent session of ingest worker "
+                f"{self.settings.ingest_client_id}; messages queued for it may be gone. "
+                "Edge outboxes resend what was not committed."
+            ),
+            "raised_at": at,
+            "updated_at": at,
+        }
+
+        def write() -> None:
+            with self.engine.begin() as conn:
+                conn.execute(alerts.insert().values(**row))
+
+        try:
+            self._retry_db(write)
+        except DBAPIError as exc:
+            log.error("could not store the session-lost alert: %s", exc.orig)
+
+
+def _has_rows(u: Uplink) -> bool:
+    return not isinstance(u.message, Readings) or bool(u.message.rows)
+
+
+def _row_estimate(item: Inbound) -> int:
+    """Return roughly how many rows a message brings (readings ~ 90 bytes per row)."""
+    if item.topic.endswith("/readings"):
+        return max(1, len(item.payload) // 90)
+    return 1

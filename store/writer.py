@@ -1,0 +1,351 @@
+"""The bulk writer: one transaction per batch of edge→HQ messages, idempotent by the ledger.
+
+`write_batch(conn, batch)` first claims every message's (feeder_id, boot, seq) in
+`uplink_batches` (ON CONFLICT DO NOTHING ... RETURNING); only messages whose claim is new write
+their rows, so a replay of a committed message writes nothing. Readings go in with COPY on
+PostgreSQL (executemany on SQLite). The caller commits, then acks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from grid.events import (
+    BalancingRunData,
+    CommandResultData,
+    CommandState,
+    ModeChangeData,
+    SwitchResultData,
+)
+from grid.messages import Alert, AlertState, Event, Readings, Status, Summary
+from grid.uplink import DeadLetter, LedgerKey, Uplink
+from store.schema import (
+    FEEDER_MEASURES,
+    alerts,
+    balancing_runs,
+    commands,
+    dead_letters,
+    events,
+    feeder_readings,
+    feeder_state,
+    feeders,
+    house_readings,
+    switch_events,
+    uplink_batches,
+)
+
+HOUSE_READING_COLUMNS = ("ts", "feeder_id", "house_id", "phase", "v", "i", "p", "q", "pv")
+_PG_TYPES = ("timestamptz", "text", "text", "text", *["float8"] * 5)
+
+
+@dataclass(slots=True)
+class WriteBatch:
+    """What one transaction writes: decoded messages and dead letters, in arrival order."""
+
+    uplinks: list[Uplink] = field(default_factory=list)
+    dead: list[DeadLetter] = field(default_factory=list)
+    received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOutcome:
+    """What a batch wrote."""
+
+    new_keys: frozenset[LedgerKey]
+    duplicates: int
+    reading_rows: int
+    dead_letters: int
+
+
+def _upsert(conn: Connection, table: Table) -> Any:
+    return sqlite_insert(table) if conn.dialect.name == "sqlite" else pg_insert(table)
+
+
+def utc(ts_s: float) -> datetime:
+    """Return the aware UTC datetime of an epoch time [s]."""
+    return datetime.fromtimestamp(ts_s, UTC)
+
+
+def claim_keys(
+    conn: Connection, keys: Sequence[tuple[LedgerKey, str]], at: datetime
+) -> set[LedgerKey]:
+    """Insert ledger keys (with their kind); return those that were not there before."""
+    if not keys:
+        return set()
+    rows = [
+        {"feeder_id": f, "boot": b, "seq": s, "kind": kind, "committed_at": at}
+        for (f, b, s), kind in keys
+    ]
+    stmt = (
+        _upsert(conn, uplink_batches)
+        .on_conflict_do_nothing(index_elements=["feeder_id", "boot", "seq"])
+        .returning(uplink_batches.c.feeder_id, uplink_batches.c.boot, uplink_batches.c.seq)
+    )
+    result = conn.execute(stmt, rows)
+    return {(str(f), int(b), int(s)) for f, b, s in result.all()}
+
+
+def copy_rows(
+    conn: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """Bulk-insert tuples: COPY on PostgreSQL, executemany elsewhere."""
+    if conn.dialect.name == "postgresql":
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        names = ", ".join(columns)
+        with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    dicts = [dict(zip(columns, row, strict=True)) for row in rows]
+    if dicts:
+        conn.execute(insert(table), dicts)
+
+
+def write_batch(conn: Connection, batch: WriteBatch) -> WriteOutcome:
+    """Write a batch inside the caller's transaction; replayed messages write nothing."""
+    at = batch.received_at
+    claims: list[tuple[LedgerKey, str]] = []
+    for u in batch.uplinks:
+        if (key := u.key) is not None:
+            claims.append((key, str(u.kind)))
+    claims.extend((d.key, "dead") for d in batch.dead if d.key is not None)
+    new = claim_keys(conn, claims, at)
+    fresh: list[Uplink] = []
+    taken: set[LedgerKey] = set()
+    for u in batch.uplinks:
+        key = u.key
+        if key is None:
+            fresh.append(u)
+        elif key in new and key not in taken:
+            taken.add(key)
+            fresh.append(u)
+    rows = _write_readings(conn, [u for u in fresh if isinstance(u.message, Readings)])
+    _write_summaries(conn, [u for u in fresh if isinstance(u.message, Summary)])
+    for u in fresh:
+        if isinstance(u.message, Event):
+            _write_event(conn, u, at)
+        elif isinstance(u.message, Alert):
+            _write_alert(conn, u.feeder, u.message, at)
+        elif isinstance(u.message, Status):
+            _write_status(conn, u.feeder, u.message, at)
+    if batch.dead:
+        conn.execute(
+            insert(dead_letters),
+            [
+                {"received_at": at, "topic": d.topic, "payload": d.payload, "reason": d.reason}
+                for d in batch.dead
+            ],
+        )
+    duplicates = sum(1 for u in batch.uplinks if u.key is not None) - len(taken)
+    return WriteOutcome(frozenset(new), duplicates, rows, len(batch.dead))
+
+
+def _write_readings(conn: Connection, uplinks: list[Uplink]) -> int:
+    if not uplinks:
+        return 0
+    postgres = conn.dialect.name == "postgresql"
+
+    def tuples() -> Iterable[tuple[Any, ...]]:
+        for u in uplinks:
+            feeder = u.feeder
+            assert isinstance(u.message, Readings)
+            for r in u.message.rows:
+                yield (
+                    utc(r.ts_s),
+                    feeder,
+                    r.house,
+                    str(r.ph),
+                    r.v_v,
+                    r.i_a,
+                    r.p_w,
+                    r.q_var,
+                    r.pv_w,
+                )
+
+    if postgres:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        names = ", ".join(HOUSE_READING_COLUMNS)
+        with (
+            raw.cursor() as cur,
+            cur.copy(f"COPY house_readings ({names}) FROM STDIN (FORMAT BINARY)") as copy,
+        ):
+            copy.set_types(_PG_TYPES)
+            for row in tuples():
+                copy.write_row(row)
+    else:
+        copy_rows(conn, house_readings, HOUSE_READING_COLUMNS, tuples())
+    return sum(len(u.message.rows) for u in uplinks if isinstance(u.message, Readings))
+
+
+def _summary_row(feeder: str, s: Summary) -> dict[str, Any]:
+    values = (*s.p_w, *s.q_var, *s.i_a, *s.v_v, s.i_n_a)
+    row: dict[str, Any] = {"ts": utc(s.ts_s), "feeder_id": feeder}
+    row.update(zip(FEEDER_MEASURES, values, strict=True))
+    row.update(
+        unbalance_pct=s.unbalance_pct,
+        mode=str(s.mode),
+        houses_online=s.houses_online,
+        houses_total=s.houses_total,
+    )
+    return row
+
+
+def _write_summaries(conn: Connection, uplinks: list[Uplink]) -> None:
+    if not uplinks:
+        return
+    rows = [_summary_row(u.feeder, u.message) for u in uplinks if isinstance(u.message, Summary)]
+    conn.execute(insert(feeder_readings), rows)
+    latest: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        current = latest.get(row["feeder_id"])
+        if current is None or row["ts"] > current["ts"]:
+            latest[row["feeder_id"]] = row
+    stmt = _upsert(conn, feeder_state)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["feeder_id"],
+        set_={c.name: stmt.excluded[c.name] for c in feeder_state.c if c.name != "feeder_id"},
+        where=feeder_state.c.ts < stmt.excluded.ts,
+    )
+    conn.execute(stmt, list(latest.values()))
+    for feeder, row in latest.items():
+        conn.execute(
+            update(feeders)
+            .where(feeders.c.feeder_id == feeder)
+            .where((feeders.c.last_seen.is_(None)) | (feeders.c.last_seen < row["ts"]))
+            .values(last_seen=row["ts"], online=True, mode=row["mode"])
+        )
+
+
+def _write_event(conn: Connection, u: Uplink, at: datetime) -> None:
+    msg = u.message
+    assert isinstance(msg, Event)
+    ts = utc(msg.ts_s)
+    conn.execute(
+        insert(events).values(
+            ts=ts,
+            feeder_id=u.feeder,
+            kind=str(msg.kind),
+            data=dict(msg.data),
+            boot=msg.boot,
+            seq=msg.seq,
+        )
+    )
+    data = u.event_data
+    if isinstance(data, BalancingRunData):
+        snapshot: dict[str, Any] = {}
+        for prefix, snap in (("before", data.before), ("after", data.after)):
+            if snap is None:
+                continue
+            snapshot.update(
+                {
+                    f"{prefix}_i_r": snap.i_a[0],
+                    f"{prefix}_i_y": snap.i_a[1],
+                    f"{prefix}_i_b": snap.i_a[2],
+                    f"{prefix}_i_n": snap.i_n_a,
+                    f"{prefix}_unbalance_pct": snap.unbalance_pct,
+                }
+            )
+        stmt = _upsert(conn, balancing_runs).values(
+            run_id=data.run_id,
+            feeder_id=u.feeder,
+            ts=ts,
+            trigger=str(data.trigger),
+            result=str(data.result),
+            moves=[m.to_data() for m in data.moves],
+            boot=msg.boot,
+            seq=msg.seq,
+            **snapshot,
+        )
+        conn.execute(stmt.on_conflict_do_nothing(index_elements=["run_id"]))
+    elif isinstance(data, SwitchResultData):
+        conn.execute(
+            insert(switch_events).values(
+                ts=ts,
+                feeder_id=u.feeder,
+                house_id=data.house,
+                from_phase=str(data.from_phase),
+                to_phase=str(data.to_phase),
+                result=str(data.result),
+                origin=str(data.origin),
+                cmd_id=data.cmd_id,
+                run_id=data.run_id,
+                reason=data.reason,
+                boot=msg.boot,
+                seq=msg.seq,
+            )
+        )
+    elif isinstance(data, CommandResultData):
+        advance_command(conn, data.cmd_id, data.state, data.reason, at)
+    elif isinstance(data, ModeChangeData):
+        conn.execute(
+            update(feeders).where(feeders.c.feeder_id == u.feeder).values(mode=str(data.mode))
+        )
+
+
+def advance_command(
+    conn: Connection, cmd_id: str, state: CommandState, reason: str, at: datetime
+) -> bool:
+    """Move a command forward in its lifecycle (never back); return whether it moved."""
+    current = conn.execute(select(commands.c.state).where(commands.c.cmd_id == cmd_id)).scalar()
+    if current is None:
+        return False
+    if CommandState(current).rank >= state.rank:
+        return False
+    conn.execute(
+        update(commands)
+        .where(commands.c.cmd_id == cmd_id)
+        .values(state=str(state), reason=reason, updated_at=at)
+    )
+    return True
+
+
+def _write_alert(conn: Connection, feeder: str, a: Alert, at: datetime) -> None:
+    ts = utc(a.ts_s)
+    if a.state is AlertState.RAISED:
+        stmt = _upsert(conn, alerts).values(
+            alert_id=a.alert_id,
+            feeder_id=feeder,
+            house_id=a.house,
+            kind=a.kind,
+            severity=str(a.severity),
+            state="open",
+            message=a.message,
+            raised_at=ts,
+            updated_at=at,
+        )
+        conn.execute(stmt.on_conflict_do_nothing(index_elements=["alert_id"]))
+        return
+    stmt = _upsert(conn, alerts).values(
+        alert_id=a.alert_id,
+        feeder_id=feeder,
+        house_id=a.house,
+        kind=a.kind,
+        severity=str(a.severity),
+        state="cleared",
+        message=a.message,
+        raised_at=ts,
+        cleared_at=ts,
+        updated_at=at,
+    )
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["alert_id"],
+            set_={"state": "cleared", "cleared_at": ts, "updated_at": at},
+        )
+    )
+
+
+def _write_status(conn: Connection, feeder: str, s: Status, at: datetime) -> None:
+    values: dict[str, Any] = {"online": s.online, "last_seen": at}
+    if s.boot is not None:
+        values["boot"] = s.boot
+    conn.execute(update(feeders).where(feeders.c.feeder_id == feeder).values(**values))
