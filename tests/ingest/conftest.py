@@ -33,7 +33,7 @@ def provision(engine: Engine, traffic: FeederTraffic) -> None:
                 lon=76.28,
                 kva=250.0,
                 created_at=now,
-            )  # fmt: skip
+            )
         )
         conn.execute(
             insert(houses),
@@ -45,7 +45,7 @@ def provision(engine: Engine, traffic: FeederTraffic) -> None:
                     "pv_kw": 3.0,
                     "switchable": True,
                     "created_at": now,
-                }  # fmt: skip
+                }
                 for h in traffic.houses
             ],
         )

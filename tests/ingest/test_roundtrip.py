@@ -52,7 +52,7 @@ def test_every_uplink_type_lands_in_its_table(
                 requested_by="op1",
                 requested_at=now,
                 updated_at=now,
-            )  # fmt: skip
+            )
         )
     sent = [
         traffic.readings(100),
