@@ -3,6 +3,9 @@
 The edge deletes outbox entries up to the mark, so a mark may only cover a seq when every seq
 up to it is in the ledger. A worker sees its own commits; seqs committed by other workers
 (shared subscription) or before it started are read from the ledger through `Ledger`.
+An edge numbers the uplink messages of each boot from 1, so a mark starts at 0 and only ever
+covers an unbroken run 1..mark; a message the broker lost keeps the mark below it until the
+edge's outbox sends it again.
 """
 
 from __future__ import annotations
@@ -14,9 +17,6 @@ from typing import Protocol
 
 class Ledger(Protocol):
     """What the marks need to know of the committed ledger."""
-
-    def first_seq(self, feeder: str, boot: int) -> int | None:
-        """Return the lowest committed seq of a boot, or None."""
 
     def run_end(self, feeder: str, boot: int, after: int) -> int:
         """Return the last seq of the unbroken run of committed seqs after `after` (or `after`)."""
@@ -55,7 +55,7 @@ class CommitMarks:
             fb = (feeder, boot)
             m = self._marks.get(fb)
             if m is None:
-                m = self._marks[fb] = self._seed(feeder, boot, seq, now_s)
+                m = self._marks[fb] = self._seed(feeder, boot, now_s)
             if seq > m.hwm:
                 m.pending.add(seq)
             touched.add(fb)
@@ -67,16 +67,12 @@ class CommitMarks:
                 m.gap_checked_s = now_s
                 m.hwm = self._ledger.run_end(fb[0], fb[1], m.hwm)
                 self._advance(m)
-            if m.hwm >= 0 and (fb in touched or m.hwm != before):
+            if m.hwm > 0 and (fb in touched or m.hwm != before):
                 publish[fb] = m.hwm
         return publish
 
-    def _seed(self, feeder: str, boot: int, first_seen: int, now_s: float) -> _Mark:
-        first = self._ledger.first_seq(feeder, boot)
-        start = first_seen if first is None else min(first, first_seen)
-        m = _Mark(hwm=start - 1, gap_checked_s=now_s)
-        m.hwm = self._ledger.run_end(feeder, boot, m.hwm)
-        return m
+    def _seed(self, feeder: str, boot: int, now_s: float) -> _Mark:
+        return _Mark(hwm=self._ledger.run_end(feeder, boot, 0), gap_checked_s=now_s)
 
     @staticmethod
     def _advance(m: _Mark) -> None:

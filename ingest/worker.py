@@ -26,7 +26,7 @@ from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from grid.messages import Committed, Readings, Summary, TopicKind, topic_for
@@ -117,16 +117,6 @@ class SqlLedger:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-
-    def first_seq(self, feeder: str, boot: int) -> int | None:
-        """Return the lowest committed seq of a boot, or None."""
-        with self.engine.connect() as conn:
-            value = conn.execute(
-                select(func.min(uplink_batches.c.seq)).where(
-                    uplink_batches.c.feeder_id == feeder, uplink_batches.c.boot == boot
-                )
-            ).scalar()
-        return None if value is None else int(value)
 
     def run_end(self, feeder: str, boot: int, after: int) -> int:
         """Return the end of the unbroken run of committed seqs after `after`."""

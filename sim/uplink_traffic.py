@@ -51,6 +51,11 @@ class FeederTraffic:
     boot: int
     seq: int = 0
     ts_s: float = 1_795_000_000.0
+    """Time of the latest message [epoch s]."""
+    t0_s: float = 1_795_000_000.0
+    """Time of the first reading [epoch s]."""
+    cursor: int = 0
+    """How many readings have been made."""
     rng: random.Random = field(default_factory=lambda: random.Random(7))
 
     @classmethod
@@ -68,28 +73,30 @@ class FeederTraffic:
         return PHASES[self.houses.index(house) % 3]
 
     def readings(self, rows: int, step_s: float = 1.0) -> Readings:
-        """Return a readings batch of `rows` rows, round-robin over the houses."""
+        """Return a readings batch of `rows` rows: each house in turn, one reading per step."""
         out = []
-        for k in range(rows):
-            house = self.houses[k % len(self.houses)]
+        n = len(self.houses)
+        for _ in range(rows):
+            house = self.houses[self.cursor % n]
+            ts_s = self.t0_s + (self.cursor // n) * step_s
+            self.cursor += 1
             p = self.rng.uniform(-3000.0, 4000.0)
             q = self.rng.uniform(-300.0, 600.0)
             v = self.rng.uniform(215.0, 245.0)
-            i = math.hypot(p, q) / v
-            pv = self.rng.uniform(0.0, 3000.0) if k % 3 == 0 else 0.0
+            pv = self.rng.uniform(0.0, 3000.0) if self.cursor % 3 == 0 else 0.0
             out.append(
                 ReadingRow(
-                    self.ts_s + k * step_s / max(len(self.houses), 1),
+                    ts_s,
                     house,
                     self.phase_of(house),
                     round(v, 1),
-                    round(i, 2),
+                    round(math.hypot(p, q) / v, 2),
                     round(p, 1),
                     round(q, 1),
                     round(pv, 1),
                 )
             )
-        self.ts_s += step_s
+        self.ts_s = max(self.ts_s, out[-1].ts_s if out else self.ts_s)
         return Readings(boot=self.boot, seq=self._next(), rows=tuple(out))
 
     def summary(self) -> Summary:

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.pool import NullPool
 
 from store.db import make_engine, sqlalchemy_url
 from store.migrate import upgrade
@@ -55,7 +56,9 @@ def _with_database(url: str, name: str) -> str:
 def pg_url(pg_admin_url: str) -> Iterator[str]:
     """Return the URL of a fresh, empty PostgreSQL database, dropped afterwards."""
     name = f"sp_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(sqlalchemy_url(pg_admin_url), isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        sqlalchemy_url(pg_admin_url), isolation_level="AUTOCOMMIT", poolclass=NullPool
+    )
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
