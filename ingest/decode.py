@@ -16,6 +16,7 @@ from typing import Final
 
 from grid.events import EventData, parse_event_data
 from grid.messages import (
+    SEQ_MAX,
     Alert,
     Event,
     Readings,
@@ -116,6 +117,6 @@ def _salvage_key(topic: Topic, payload: bytes) -> LedgerKey | None:
     if not isinstance(obj, dict):
         return None
     boot, seq = obj.get("boot"), obj.get("seq")
-    if type(boot) is int and type(seq) is int and 0 <= boot < 2**63 and 0 <= seq < 2**63:
+    if type(boot) is int and type(seq) is int and 0 <= boot <= SEQ_MAX and 0 <= seq <= SEQ_MAX:
         return (topic.feeder, boot, seq)
     return None

@@ -266,8 +266,12 @@ class IngestWorker:
         while not stop:
             items, stop = self._collect()
             self.metrics.queue_depth.set(self.queue.qsize())
-            if items:
+            if not items:
+                continue
+            try:
                 self._process(items)
+            except Exception:  # the writer must outlive any single batch; unacked ones return
+                log.exception("batch of %d messages failed; they stay unacked", len(items))
         log.info("writer stopped")
 
     def _process(self, items: list[Inbound]) -> None:

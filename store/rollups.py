@@ -1,15 +1,33 @@
 """Refresh the feeder rollup tables on plain PostgreSQL and SQLite (TimescaleDB does it itself).
 
-Each refresh recomputes every bucket from `lookback_s` before the last mark up to now, so late
-readings (an edge replaying its outbox after an outage shorter than the look-back) land in
-their buckets. The jobs scheduler calls `refresh` every minute.
+The jobs scheduler calls `refresh` every minute. Each call recomputes the buckets from
+`recent_s` before the table's last mark up to now. Every `deep_every_s` a call reaches back
+`lookback_s` instead, so late readings (an edge replaying its outbox after an outage shorter
+than the look-back) land in their buckets within that interval, without every call
+re-aggregating hours of readings of every feeder. A bucket is written only when its figures
+changed. Buckets start at multiples of their width since the Unix epoch, as TimescaleDB's
+`time_bucket` does for these widths.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any, Final
 
-from sqlalchemy import Connection, Engine, func, literal_column, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Float,
+    Integer,
+    Table,
+    cast,
+    func,
+    literal_column,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -17,73 +35,126 @@ from store.db import Backend, detect_backend
 from store.schema import (
     ROLLUP_MEASURES,
     ROLLUP_RESOLUTIONS,
+    UtcDateTime,
     feeder_readings,
     feeder_rollups,
     rollup_marks,
 )
 
-DEFAULT_LOOKBACK_S = 6 * 3600.0
+DEFAULT_LOOKBACK_S: Final = 6 * 3600.0
+"""How far before the last mark a deep refresh recomputes buckets [s]."""
+
+RECENT_S: Final = 600.0
+"""How far before the last mark every refresh recomputes buckets [s]."""
+
+DEEP_EVERY_S: Final = 900.0
+"""Least time between two deep refreshes of a table [s]."""
+
+DEEP_SUFFIX: Final = ":deep"
+"""Appended to a rollup table's name for the mark of its last deep refresh."""
+
+COLUMNS: Final = ("feeder_id", "bucket", *ROLLUP_MEASURES, "i_n_max", "samples")
 
 
-def refresh(engine: Engine, *, now: datetime | None = None, lookback_s: float = DEFAULT_LOOKBACK_S) -> int:
-    """Recompute the recent buckets of every rollup table; return the rows written."""
+def refresh(
+    engine: Engine,
+    *,
+    now: datetime | None = None,
+    lookback_s: float = DEFAULT_LOOKBACK_S,
+    recent_s: float = RECENT_S,
+    deep_every_s: float = DEEP_EVERY_S,
+) -> int:
+    """Recompute the recent buckets of every rollup table; return the rows added or changed."""
     now = now or datetime.now(UTC)
     written = 0
     with engine.begin() as conn:
         if detect_backend(conn, announce=False) is Backend.TIMESCALE:
             return 0
         for suffix, width_s in ROLLUP_RESOLUTIONS.items():
-            written += _refresh_one(conn, suffix, width_s, now, lookback_s)
+            table = feeder_rollups[suffix]
+            start = _window_start(conn, table.name, now, lookback_s, recent_s, deep_every_s)
+            if start is not None:
+                written += _recompute(conn, table, width_s, floor_time(start, width_s), now)
+                _set_mark(conn, table.name, now)
     return written
 
 
-def _bucket_expr(conn: Connection, width_s: int) -> object:
-    if conn.dialect.name == "sqlite":
-        return literal_column(f"CAST(ts / {width_s} AS INTEGER) * {width_s}")
-    return func.to_timestamp(
-        func.floor(func.extract("epoch", feeder_readings.c.ts) / width_s) * width_s
+def bucket_expr(dialect_name: str, ts: ColumnElement[Any], width_s: int) -> ColumnElement[datetime]:
+    """Return the start of the `width_s` bucket of a UtcDateTime column, as a UtcDateTime."""
+    width = literal_column(str(int(width_s)), Integer)
+    if dialect_name == "sqlite":
+        expr: ColumnElement[Any] = cast(type_coerce(ts, Float) / width, Integer) * width
+    else:  # date_part gives double precision, much faster to bucket than extract's numeric
+        expr = func.to_timestamp(func.floor(func.date_part("epoch", ts) / width) * width)
+    return type_coerce(expr, UtcDateTime)
+
+
+def floor_time(t: datetime, width_s: int) -> datetime:
+    """Return the start of the `width_s` bucket that holds `t`."""
+    return datetime.fromtimestamp((t.timestamp() // width_s) * width_s, UTC)
+
+
+def _upsert(conn: Connection, table: Table) -> Any:
+    return sqlite_insert(table) if conn.dialect.name == "sqlite" else pg_insert(table)
+
+
+def _mark(conn: Connection, name: str) -> datetime | None:
+    stmt = select(rollup_marks.c.done_to).where(rollup_marks.c.name == name)
+    return conn.execute(stmt).scalar_one_or_none()
+
+
+def _set_mark(conn: Connection, name: str, now: datetime) -> None:
+    upsert = _upsert(conn, rollup_marks).values(name=name, done_to=now)
+    conn.execute(
+        upsert.on_conflict_do_update(
+            index_elements=["name"],
+            set_={"done_to": now},
+            where=rollup_marks.c.done_to < upsert.excluded.done_to,
+        )
     )
 
 
-def _refresh_one(
-    conn: Connection, suffix: str, width_s: int, now: datetime, lookback_s: float
-) -> int:
-    table = feeder_rollups[suffix]
-    name = table.name
-    mark = conn.execute(
-        select(rollup_marks.c.done_to).where(rollup_marks.c.name == name)
-    ).scalar_one_or_none()
+def _window_start(
+    conn: Connection,
+    name: str,
+    now: datetime,
+    lookback_s: float,
+    recent_s: float,
+    deep_every_s: float,
+) -> datetime | None:
+    """Return where this call recomputes from (None: no readings yet), noting a deep pass."""
+    mark = _mark(conn, name)
     if mark is None:
-        mark = conn.execute(select(func.min(feeder_readings.c.ts))).scalar_one_or_none()
-        if mark is None:
-            return 0
-        if not isinstance(mark, datetime):
-            mark = datetime.fromtimestamp(float(mark), UTC)
-        start = mark
-    else:
-        start = mark - timedelta(seconds=lookback_s)
-    start = datetime.fromtimestamp((start.timestamp() // width_s) * width_s, UTC)
-    bucket = _bucket_expr(conn, width_s).label("bucket")  # type: ignore[attr-defined]
+        first: datetime | None = conn.execute(select(func.min(feeder_readings.c.ts))).scalar()
+        if first is not None:
+            _set_mark(conn, name + DEEP_SUFFIX, now)
+        return first
+    deep = _mark(conn, name + DEEP_SUFFIX)
+    if deep is None or (now - deep).total_seconds() >= deep_every_s:
+        _set_mark(conn, name + DEEP_SUFFIX, now)
+        return mark - timedelta(seconds=max(lookback_s, recent_s))
+    return mark - timedelta(seconds=recent_s)
+
+
+def _recompute(conn: Connection, table: Table, width_s: int, start: datetime, now: datetime) -> int:
+    r = feeder_readings.c
+    bucket = bucket_expr(conn.dialect.name, r.ts, width_s)
     source = (
         select(
-            feeder_readings.c.feeder_id,
-            bucket,
-            *(func.avg(feeder_readings.c[m]).label(m) for m in ROLLUP_MEASURES),
-            func.max(feeder_readings.c.i_n).label("i_n_max"),
+            r.feeder_id,
+            bucket.label("bucket"),
+            *(func.avg(r[m]).label(m) for m in ROLLUP_MEASURES),
+            func.max(r.i_n).label("i_n_max"),
             func.count().label("samples"),
         )
-        .where(feeder_readings.c.ts >= start, feeder_readings.c.ts <= now)
-        .group_by(feeder_readings.c.feeder_id, text("bucket"))
+        .where(r.ts >= start, r.ts <= now)
+        .group_by(r.feeder_id, bucket)
     )
-    columns = ["feeder_id", "bucket", *ROLLUP_MEASURES, "i_n_max", "samples"]
-    insert = sqlite_insert(table) if conn.dialect.name == "sqlite" else pg_insert(table)
-    stmt = insert.from_select(columns, source)
-    stmt = stmt.on_conflict_do_update(
+    insert = _upsert(conn, table).from_select(list(COLUMNS), source)
+    figures = COLUMNS[2:]
+    stmt = insert.on_conflict_do_update(
         index_elements=["feeder_id", "bucket"],
-        set_={c: stmt.excluded[c] for c in columns[2:]},
-    )
-    written = conn.execute(stmt).rowcount or 0
-    marks_insert = sqlite_insert(rollup_marks) if conn.dialect.name == "sqlite" else pg_insert(rollup_marks)
-    upsert = marks_insert.values(name=name, done_to=now)
-    conn.execute(upsert.on_conflict_do_update(index_elements=["name"], set_={"done_to": now}))
-    return int(written)
+        set_={c: insert.excluded[c] for c in figures},
+        where=or_(*(table.c[c].is_distinct_from(insert.excluded[c]) for c in figures)),
+    ).execution_options(preserve_rowcount=True)
+    return max(int(conn.execute(stmt).rowcount), 0)

@@ -76,20 +76,37 @@ def utc(ts_s: float) -> datetime:
 def claim_keys(
     conn: Connection, keys: Sequence[tuple[LedgerKey, str]], at: datetime
 ) -> set[LedgerKey]:
-    """Insert ledger keys (with their kind); return those that were not there before."""
-    if not keys:
-        return set()
+    """Insert ledger keys (with their kind); return those that were not there before.
+
+    A key held only by a dead letter (kind 'dead') is taken over by a valid message with the
+    same key, so a corrupted copy that arrived first cannot shadow the real message.
+    """
+    unique: dict[tuple[LedgerKey, bool], str] = {}
+    for key, kind in keys:
+        unique.setdefault((key, kind == "dead"), kind)
     rows = [
         {"feeder_id": f, "boot": b, "seq": s, "kind": kind, "committed_at": at}
-        for (f, b, s), kind in keys
+        for ((f, b, s), _), kind in unique.items()
     ]
-    stmt = (
-        _upsert(conn, uplink_batches)
-        .on_conflict_do_nothing(index_elements=["feeder_id", "boot", "seq"])
-        .returning(uplink_batches.c.feeder_id, uplink_batches.c.boot, uplink_batches.c.seq)
-    )
-    result = conn.execute(stmt, rows)
-    return {(str(f), int(b), int(s)) for f, b, s in result.all()}
+    claimed: set[LedgerKey] = set()
+    for dead in (False, True):
+        part = [r for r in rows if (r["kind"] == "dead") == dead]
+        if not part:
+            continue
+        stmt = _upsert(conn, uplink_batches)
+        if dead:
+            stmt = stmt.on_conflict_do_nothing(index_elements=["feeder_id", "boot", "seq"])
+        else:
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["feeder_id", "boot", "seq"],
+                set_={"kind": stmt.excluded.kind, "committed_at": stmt.excluded.committed_at},
+                where=uplink_batches.c.kind == "dead",
+            )
+        stmt = stmt.returning(
+            uplink_batches.c.feeder_id, uplink_batches.c.boot, uplink_batches.c.seq
+        )
+        claimed |= {(str(f), int(b), int(s)) for f, b, s in conn.execute(stmt, part).all()}
+    return claimed
 
 
 def copy_rows(

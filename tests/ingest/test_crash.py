@@ -185,7 +185,7 @@ def test_postgresql_restart_mid_stream_loses_and_doubles_nothing(
         )
         migrated.dispose()
 
-    traffic, edge = run_disruption(migrated, pg_url, mqtt_url, restart_postgres, messages=1500)
+    traffic, _edge = run_disruption(migrated, pg_url, mqtt_url, restart_postgres, messages=1500)
     seqs, rows, distinct = ledger_and_rows(migrated, traffic)
     assert seqs == list(range(1, 1501))
     assert rows == distinct == 1500 * ROWS

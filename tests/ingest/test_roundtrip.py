@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine, func, insert, select
@@ -37,8 +38,6 @@ def count(engine: Engine, table: object, *where: object) -> int:
 def test_every_uplink_type_lands_in_its_table(
     engine: Engine, worker: IngestWorker, publisher: Publisher, traffic: FeederTraffic
 ) -> None:
-    from datetime import UTC, datetime
-
     now = datetime.now(UTC)
     with engine.begin() as conn:
         conn.execute(
@@ -87,9 +86,11 @@ def test_every_uplink_type_lands_in_its_table(
             == "applied"
         )
         alert = conn.execute(select(alerts).where(alerts.c.alert_id == "a-1")).one()
-        assert alert.state == "cleared" and alert.cleared_at is not None
+        assert alert.state == "cleared"
+        assert alert.cleared_at is not None
         feeder = conn.execute(select(feeders).where(feeders.c.feeder_id == f)).one()
-        assert feeder.mode == "manual" and feeder.online
+        assert feeder.mode == "manual"
+        assert feeder.online
         rows = conn.execute(
             select(house_readings)
             .where(house_readings.c.feeder_id == f)
