@@ -1,0 +1,347 @@
+"""Ingest benchmark: MQTT → PostgreSQL through Mosquitto, against a raw COPY in the same run.
+
+    python -m bench.ingest [--messages 3000] [--rows 100] [--steady-s 20] [--pg URL]
+
+Prints one JSON line:
+
+- ``raw_copy_rows_per_s``: binary COPY of the already-decoded rows into `house_readings`, in
+  transactions of the worker's batch size (the ceiling for any ingest path);
+- ``ingest_rows_per_s``: `python -m ingest` as a separate process, fed by a publisher that sends
+  pre-encoded `readings` messages of `--rows` rows at QoS 1 as fast as the broker takes them;
+  from the first publish to the last row committed; ``ratio`` = ingest / raw copy;
+- ``latency_ms``: publish → `committed` mark received back at the publisher, at a steady
+  10,000 rows/s (p50, p95, p99).
+
+It runs its own Mosquitto on a free port (inflight window and queue sized for an ingest
+worker, as deploy/mosquitto/ configures production) and a scratch PostgreSQL database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import numpy as np
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy.pool import NullPool
+
+from grid.messages import Committed, Readings
+from sim.uplink_traffic import FeederTraffic
+from store.db import make_engine, sqlalchemy_url
+from store.migrate import upgrade
+from store.schema import feeders, houses, uplink_batches
+from store.writer import HOUSE_READING_COLUMNS, utc
+
+ROOT = Path(__file__).resolve().parents[1]
+BATCH_ROWS = 5000
+MOSQUITTO_CONF = """\
+listener {port} 127.0.0.1
+allow_anonymous true
+persistence false
+max_inflight_messages 1000
+max_queued_messages 200000
+"""
+
+
+def free_port() -> int:
+    """Return a TCP port nobody listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def mosquitto() -> Iterator[str]:
+    """Run a private Mosquitto; yield its URL."""
+    binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        conf = Path(tmp) / "mosquitto.conf"
+        conf.write_text(MOSQUITTO_CONF.format(port=port), encoding="utf-8")
+        proc = subprocess.Popen([binary, "-c", str(conf)], stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                try:
+                    socket.create_connection(("127.0.0.1", port), 0.2).close()
+                    break
+                except OSError:
+                    time.sleep(0.05)
+            yield f"mqtt://127.0.0.1:{port}"
+        finally:
+            proc.terminate()
+            proc.wait(10)
+
+
+@contextmanager
+def scratch_database(admin_url: str) -> Iterator[str]:
+    """Create a fresh PostgreSQL database; yield its URL; drop it."""
+    name = f"sp_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(
+        sqlalchemy_url(admin_url), isolation_level="AUTOCOMMIT", poolclass=NullPool
+    )
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield urlsplit(admin_url)._replace(path="/" + name).geturl()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def make_fleet(n_feeders: int, n_houses: int) -> list[FeederTraffic]:
+    """Return the traffic generators of the benchmark's feeders."""
+    return [
+        FeederTraffic.make(f"KL-BEN-{k:04d}", n_houses, boot=1_000 + k, seed=k)
+        for k in range(n_feeders)
+    ]
+
+
+def provision(db_url: str, fleet: list[FeederTraffic]) -> None:
+    """Insert the feeders and houses."""
+    engine = make_engine(db_url)
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        for t in fleet:
+            conn.execute(
+                insert(feeders).values(
+                    feeder_id=t.feeder,
+                    name=t.feeder,
+                    district="Thrissur",
+                    lat=10.5,
+                    lon=76.2,
+                    kva=250.0,
+                    created_at=now,
+                )
+            )
+            conn.execute(
+                insert(houses),
+                [
+                    {
+                        "house_id": h,
+                        "feeder_id": t.feeder,
+                        "phase": str(t.phase_of(h)),
+                        "created_at": now,
+                    }
+                    for h in t.houses
+                ],
+            )
+    engine.dispose()
+
+
+def make_messages(fleet: list[FeederTraffic], count: int, rows: int) -> list[tuple[str, Readings]]:
+    """Return `count` readings messages of `rows` rows, round-robin over the feeders."""
+    out = []
+    for k in range(count):
+        t = fleet[k % len(fleet)]
+        msg = t.readings(rows)
+        out.append((t.topic(msg), msg))
+    return out
+
+
+def raw_copy(db_url: str, messages: list[tuple[str, Readings]]) -> float:
+    """Return rows/s of a binary COPY of the decoded rows, BATCH_ROWS per transaction."""
+    tuples = [
+        (utc(r.ts_s), topic.split("/")[2], r.house, str(r.ph), r.v_v, r.i_a, r.p_w, r.q_var, r.pv_w)
+        for topic, m in messages
+        for r in m.rows
+    ]
+    engine = make_engine(db_url)
+    names = ", ".join(HOUSE_READING_COLUMNS)
+    started = time.perf_counter()
+    with engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        for start in range(0, len(tuples), BATCH_ROWS):
+            with (
+                raw.cursor() as cur,
+                cur.copy(f"COPY house_readings ({names}) FROM STDIN (FORMAT BINARY)") as copy,
+            ):
+                copy.set_types(("timestamptz", "text", "text", "text", *["float8"] * 5))
+                for row in tuples[start : start + BATCH_ROWS]:
+                    copy.write_row(row)
+            raw.commit()
+    elapsed = time.perf_counter() - started
+    with engine.begin() as conn:
+        conn.execute(text("TRUNCATE house_readings"))
+    engine.dispose()
+    return len(tuples) / elapsed
+
+
+class Publisher:
+    """Publishes pre-encoded messages and times the `committed` marks that come back."""
+
+    def __init__(self, mqtt_url: str, fleet: list[FeederTraffic]) -> None:
+        url = urlsplit(mqtt_url)
+        self.client = mqtt.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=f"sp-bench-pub-{uuid.uuid4().hex[:6]}",
+            protocol=mqtt.MQTTv311,
+        )
+        self.client.max_inflight_messages_set(1000)
+        self.client.max_queued_messages_set(0)
+        self.sent_at: dict[tuple[str, int], float] = {}
+        self.latencies: list[float] = []
+        self.covered: dict[str, int] = {}
+        self.lock = threading.Lock()
+        self.client.on_message = self._on_committed
+        self.client.connect(url.hostname or "127.0.0.1", url.port or 1883)
+        for t in fleet:
+            self.client.subscribe(f"sp/v1/{t.feeder}/committed", qos=1)
+        self.client.loop_start()
+
+    def _on_committed(self, _c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
+        now = time.perf_counter()
+        feeder = msg.topic.split("/")[2]
+        mark = Committed.from_json(bytes(msg.payload))
+        with self.lock:
+            low = self.covered.get(feeder, 0)
+            for seq in range(low + 1, mark.seq + 1):
+                sent = self.sent_at.pop((feeder, seq), None)
+                if sent is not None:
+                    self.latencies.append(now - sent)
+            self.covered[feeder] = max(low, mark.seq)
+
+    def send(self, topic: str, payload: bytes, seq: int, timed: bool) -> None:
+        """Publish one message at QoS 1."""
+        if timed:
+            with self.lock:
+                self.sent_at[(topic.split("/")[2], seq)] = time.perf_counter()
+        self.client.publish(topic, payload, qos=1)
+
+    def close(self) -> None:
+        """Disconnect."""
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def start_worker(db_url: str, mqtt_url: str) -> subprocess.Popen[bytes]:
+    """Start `python -m ingest` against the scratch database and private broker."""
+    env = {
+        **os.environ,
+        "SP_DATABASE_URL": db_url,
+        "SP_MQTT_URL": mqtt_url,
+        "SP_INGEST_SHARED": "false",
+        "SP_INGEST_CLIENT_ID": "sp-bench-ingest",
+        "SP_INGEST_METRICS_PORT": "0",
+        "SP_INGEST_BATCH_ROWS": str(BATCH_ROWS),
+        "PYTHONPATH": str(ROOT),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "ingest"], cwd=ROOT, env=env, stderr=subprocess.DEVNULL
+    )
+
+
+def ledger_count(engine: Any) -> int:
+    """Return how many messages the ledger holds."""
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(uplink_batches)).scalar_one())
+
+
+def wait_for(engine: Any, target: int, timeout_s: float) -> float:
+    """Wait until the ledger holds `target` messages; return when that was seen."""
+    deadline = time.perf_counter() + timeout_s
+    while time.perf_counter() < deadline:
+        if ledger_count(engine) >= target:
+            return time.perf_counter()
+        time.sleep(0.02)
+    raise TimeoutError(f"ledger did not reach {target} within {timeout_s} s")
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Run both measurements and return the figures."""
+    fleet = make_fleet(args.feeders, 50)
+    messages = make_messages(fleet, args.messages, args.rows)
+    steady_count = int(args.steady_s * args.steady_rows_per_s / args.rows)
+    steady = make_messages(fleet, steady_count, args.rows)
+    with scratch_database(args.pg) as db_url, mosquitto() as mqtt_url:
+        engine = make_engine(db_url)
+        upgrade(engine)
+        provision(db_url, fleet)
+        copy_rate = raw_copy(db_url, messages)
+        worker = start_worker(db_url, mqtt_url)
+        publisher = Publisher(mqtt_url, fleet)
+        try:
+            time.sleep(2.0)  # worker connected and subscribed
+            encoded = [(topic, m.to_json(), m.seq) for topic, m in messages]
+            started = time.perf_counter()
+            for topic, payload, seq in encoded:
+                publisher.send(topic, payload, seq, timed=False)
+            publish_s = time.perf_counter() - started
+            done = wait_for(engine, len(encoded), 300)
+            ingest_rate = len(encoded) * args.rows / (done - started)
+            interval = args.rows / args.steady_rows_per_s
+            steady_encoded = [(topic, m.to_json(), m.seq) for topic, m in steady]
+            next_at = time.perf_counter()
+            for topic, payload, seq in steady_encoded:
+                next_at += interval
+                publisher.send(topic, payload, seq, timed=True)
+                delay = next_at - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+            wait_for(engine, len(encoded) + len(steady_encoded), 120)
+            time.sleep(1.0)
+            latencies_ms = np.array(publisher.latencies) * 1e3
+        finally:
+            publisher.close()
+            worker.terminate()
+            worker.wait(30)
+            engine.dispose()
+    return {
+        "bench": "ingest",
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "rows_per_message": args.rows,
+        "messages": args.messages,
+        "raw_copy_rows_per_s": round(copy_rate),
+        "ingest_rows_per_s": round(ingest_rate),
+        "ratio": round(ingest_rate / copy_rate, 3),
+        "publish_rows_per_s": round(len(encoded) * args.rows / publish_s),
+        "steady_rows_per_s": args.steady_rows_per_s,
+        "latency_ms": {
+            "samples": int(latencies_ms.size),
+            "p50": round(float(np.percentile(latencies_ms, 50)), 1),
+            "p95": round(float(np.percentile(latencies_ms, 95)), 1),
+            "p99": round(float(np.percentile(latencies_ms, 99)), 1),
+        },
+        "targets": {"rows_per_s": 100_000, "ratio": 0.4, "latency_p95_ms": 1000},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print one JSON line."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.ingest", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--messages", type=int, default=3000)
+    parser.add_argument("--rows", type=int, default=100)
+    parser.add_argument("--feeders", type=int, default=20)
+    parser.add_argument("--steady-s", type=float, default=20.0)
+    parser.add_argument("--steady-rows-per-s", type=float, default=10_000.0)
+    parser.add_argument(
+        "--pg",
+        default=os.environ.get("SP_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+    )
+    print(json.dumps(run(parser.parse_args(argv))), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
