@@ -23,10 +23,11 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check .
 
 typecheck: $(STAMP)
-	$(PY) -m mypy grid sim bench
+	$(PY) -m mypy grid sim bench store ingest settings.py
 
 bench: $(STAMP)
 	$(PY) -m bench.balance
+	$(PY) -m bench.ingest
 
 cases: $(STAMP)
 	$(PY) -m sim.cases build $$($(PY) -m sim.cases list) --out var/cases
