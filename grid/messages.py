@@ -372,6 +372,25 @@ class _HouseId(_Pattern):
             raise WireError("", f"{house!r} is not a house of feeder {feeder!r}")
         return house
 
+    def parse_column(self, values: Sequence[object], feeder: str | None) -> Sequence[Any]:
+        """Return a column of house ids, checking each distinct id once per process."""
+        if set(map(type, values)) != {str}:
+            return [self.parse(value, feeder) for value in values]
+        for value in set(values).difference(_VALID_HOUSES.get(feeder, ())):
+            self.parse(value, feeder)
+            if len(_VALID_HOUSES) >= _VALID_HOUSES_MAX:
+                _VALID_HOUSES.clear()
+            known = _VALID_HOUSES.setdefault(feeder, set())
+            if len(known) < _VALID_HOUSES_MAX:
+                known.add(cast(str, value))
+        return values
+
+
+_VALID_HOUSES: dict[str | None, set[str]] = {}
+"""House ids already found valid, by the feeder they were checked against (a pure cache)."""
+_VALID_HOUSES_MAX: Final = 10_000
+"""Most feeders, and most houses per feeder, the cache holds."""
+
 
 _UNSAFE_TEXT: Final = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 """Control characters, bidirectional overrides and unpaired surrogates; ZWJ/ZWNJ stay allowed."""

@@ -8,6 +8,7 @@ PostgreSQL (executemany on SQLite). The caller commits, then acks.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,7 +43,6 @@ from store.schema import (
 )
 
 HOUSE_READING_COLUMNS = ("ts", "feeder_id", "house_id", "phase", "v", "i", "p", "q", "pv")
-_PG_TYPES = ("timestamptz", "text", "text", "text", *["float8"] * 5)
 
 
 @dataclass(slots=True)
@@ -165,29 +165,54 @@ def write_batch(conn: Connection, batch: WriteBatch) -> WriteOutcome:
     return WriteOutcome(frozenset(new), duplicates, rows, len(batch.dead))
 
 
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+_COPY_TRAILER = b"\xff\xff"
+_PG_EPOCH_S = 946_684_800.0
+"""2000-01-01T00:00:00Z, the origin of PostgreSQL's binary timestamps [epoch s]."""
+_ROW_START = struct.Struct(">hiq")
+_ROW_MEASURES = struct.Struct(">ididididid")
+_TEXT_CACHE_MAX = 100_000
+
+
+class ReadingEncoder:
+    """Encode house readings as PostgreSQL binary COPY rows (ts, ids, then five float8)."""
+
+    def __init__(self) -> None:
+        self._ids: dict[tuple[str, str, str], bytes] = {}
+
+    def _id_fields(self, feeder: str, house: str, phase: str) -> bytes:
+        key = (feeder, house, phase)
+        encoded = self._ids.get(key)
+        if encoded is None:
+            if len(self._ids) >= _TEXT_CACHE_MAX:
+                self._ids.clear()
+            parts = [s.encode("utf-8") for s in key]
+            encoded = b"".join(struct.pack(">i", len(p)) + p for p in parts)
+            self._ids[key] = encoded
+        return encoded
+
+    def encode(self, uplinks: Sequence[Uplink]) -> bytes:
+        """Return the whole COPY stream (header, rows, trailer) of the readings messages."""
+        start, measures, ids = _ROW_START.pack, _ROW_MEASURES.pack, self._id_fields
+        chunks = [_COPY_HEADER]
+        for u in uplinks:
+            assert isinstance(u.message, Readings)
+            feeder = u.feeder
+            for r in u.message.rows:
+                chunks.append(start(9, 8, round((r.ts_s - _PG_EPOCH_S) * 1e6)))
+                chunks.append(ids(feeder, r.house, r.ph))
+                chunks.append(measures(8, r.v_v, 8, r.i_a, 8, r.p_w, 8, r.q_var, 8, r.pv_w))
+        chunks.append(_COPY_TRAILER)
+        return b"".join(chunks)
+
+
+_ENCODER = ReadingEncoder()
+
+
 def _write_readings(conn: Connection, uplinks: list[Uplink]) -> int:
     if not uplinks:
         return 0
-    postgres = conn.dialect.name == "postgresql"
-
-    def tuples() -> Iterable[tuple[Any, ...]]:
-        for u in uplinks:
-            feeder = u.feeder
-            assert isinstance(u.message, Readings)
-            for r in u.message.rows:
-                yield (
-                    utc(r.ts_s),
-                    feeder,
-                    r.house,
-                    str(r.ph),
-                    r.v_v,
-                    r.i_a,
-                    r.p_w,
-                    r.q_var,
-                    r.pv_w,
-                )
-
-    if postgres:
+    if conn.dialect.name == "postgresql":
         raw = conn.connection.driver_connection
         assert raw is not None
         names = ", ".join(HOUSE_READING_COLUMNS)
@@ -195,11 +220,15 @@ def _write_readings(conn: Connection, uplinks: list[Uplink]) -> int:
             raw.cursor() as cur,
             cur.copy(f"COPY house_readings ({names}) FROM STDIN (FORMAT BINARY)") as copy,
         ):
-            copy.set_types(_PG_TYPES)
-            for row in tuples():
-                copy.write_row(row)
+            copy.write(_ENCODER.encode(uplinks))
     else:
-        copy_rows(conn, house_readings, HOUSE_READING_COLUMNS, tuples())
+        rows = (
+            (utc(r.ts_s), u.feeder, r.house, str(r.ph), r.v_v, r.i_a, r.p_w, r.q_var, r.pv_w)
+            for u in uplinks
+            if isinstance(u.message, Readings)
+            for r in u.message.rows
+        )
+        copy_rows(conn, house_readings, HOUSE_READING_COLUMNS, rows)
     return sum(len(u.message.rows) for u in uplinks if isinstance(u.message, Readings))
 
 
