@@ -1,0 +1,144 @@
+"""Operations: Prometheus metrics over HTTP, the lost-session alert, SIGTERM and a full queue."""
+
+from __future__ import annotations
+
+import socket
+import time
+import urllib.request
+from urllib.parse import urlsplit
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+from sqlalchemy import Engine, func, select, text
+
+from ingest.worker import IngestWorker
+from sim.uplink_traffic import FeederTraffic
+from store.schema import alerts, house_readings
+from tests.conftest import _reachable
+from tests.ingest.conftest import Publisher, wait_until, worker_settings
+
+pytestmark = pytest.mark.mqtt
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_metrics_are_served_over_http(
+    engine: Engine, mqtt_url: str, traffic: FeederTraffic, publisher: Publisher
+) -> None:
+    port = free_port()
+    worker = IngestWorker(worker_settings(mqtt_url, ingest_metrics_port=port), engine)
+    worker.metrics.serve(port)
+    worker.start()
+    try:
+        wait_until(lambda: worker.metrics.connected._value.get() == 1, 10, "connected")
+        time.sleep(0.2)
+        publisher.message(traffic, traffic.readings(30))
+        wait_until(lambda: worker.metrics.committed_rows._value.get() == 30, 10, "rows")
+        body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    finally:
+        worker.stop()
+    for name in (
+        "sp_ingest_received_total",
+        "sp_ingest_committed_messages_total",
+        "sp_ingest_dead_letters_total",
+        "sp_ingest_batch_seconds_bucket",
+        "sp_ingest_queue_depth",
+        "sp_ingest_lag_seconds",
+    ):
+        assert name in body
+    assert "sp_ingest_committed_rows_total 30.0" in body
+
+
+def test_a_reconnect_without_the_session_raises_an_alert(
+    engine: Engine, worker: IngestWorker, mqtt_url: str
+) -> None:
+    url = urlsplit(mqtt_url)
+    assert _reachable(url.hostname or "127.0.0.1", url.port or 1883)
+    imposter = mqtt.Client(
+        callback_api_version=CallbackAPIVersion.VERSION2,
+        client_id=worker.settings.ingest_client_id,
+        clean_session=True,
+        protocol=mqtt.MQTTv311,
+    )
+    imposter.connect(url.hostname or "127.0.0.1", url.port or 1883)
+    imposter.loop_start()
+    time.sleep(0.3)
+    imposter.disconnect()
+    imposter.loop_stop()
+
+    def alerted() -> bool:
+        with engine.connect() as conn:
+            return bool(
+                conn.execute(
+                    select(func.count()).where(alerts.c.kind == "ingest_session_lost")
+                ).scalar_one()
+            )
+
+    wait_until(alerted, 15, "session-lost alert")
+    with engine.connect() as conn:
+        row = conn.execute(select(alerts).where(alerts.c.kind == "ingest_session_lost")).one()
+    assert row.severity == "critical"
+    assert row.state == "open"
+
+
+def test_stop_is_quick_and_the_next_start_gets_the_rest_exactly_once(
+    engine: Engine, mqtt_url: str, traffic: FeederTraffic, publisher: Publisher
+) -> None:
+    settings = worker_settings(mqtt_url)
+    worker = IngestWorker(settings, engine)
+    worker.start()
+    wait_until(lambda: worker.metrics.connected._value.get() == 1, 10, "connected")
+    time.sleep(0.2)
+    for _ in range(50):
+        publisher.client.publish(traffic.topic(m := traffic.readings(10)), m.to_json(), qos=1)
+    started = time.monotonic()
+    worker.stop()
+    assert time.monotonic() - started < 5.0
+    again = IngestWorker(settings, engine)
+    again.start()
+    try:
+        wait_until(lambda: stored_rows(engine, traffic) >= 500, 20, "the rest after restart")
+        time.sleep(0.5)
+        assert stored_rows(engine, traffic) == 500
+    finally:
+        again.stop()
+
+
+def stored_rows(engine: Engine, traffic: FeederTraffic) -> int:
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                select(func.count()).where(house_readings.c.feeder_id == traffic.feeder)
+            ).scalar_one()
+        )
+
+
+def test_a_full_queue_stops_the_reading_instead_of_growing(
+    engine: Engine, mqtt_url: str, traffic: FeederTraffic, publisher: Publisher
+) -> None:
+    worker = IngestWorker(worker_settings(mqtt_url, ingest_queue_max=5), engine)
+    gate = engine.connect()
+    trans = gate.begin()
+    if engine.dialect.name == "postgresql":
+        gate.execute(text("LOCK TABLE uplink_batches IN EXCLUSIVE MODE"))
+    else:
+        gate.execute(text("UPDATE feeders SET name = name"))  # holds SQLite's write lock
+    worker.start()
+    try:
+        wait_until(lambda: worker.metrics.connected._value.get() == 1, 10, "connected")
+        time.sleep(0.2)
+        for _ in range(40):
+            publisher.client.publish(traffic.topic(m := traffic.readings(5)), m.to_json(), qos=1)
+        time.sleep(1.5)
+        assert worker.queue.qsize() <= 5
+        assert worker.metrics.committed_rows._value.get() == 0
+    finally:
+        trans.rollback()
+        gate.close()
+    wait_until(lambda: stored_rows(engine, traffic) == 200, 40, "all rows after the lock")
+    worker.stop()
