@@ -337,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--messages", type=int, default=3000)
     parser.add_argument("--rows", type=int, default=100)
     parser.add_argument(
-        "--workers", type=int, default=1, help="ingest processes (shared subscription)"
+        "--workers", default="1,2", help="ingest process counts to measure, comma-separated"
     )
     parser.add_argument("--feeders", type=int, default=20)
     parser.add_argument("--steady-s", type=float, default=20.0)
