@@ -81,13 +81,16 @@ def timescale_version(conn: Connection) -> str | None:
 
 
 def timescale_available(conn: Connection) -> bool:
-    """Return whether the TimescaleDB extension can be created in this database."""
+    """Return whether the TimescaleDB extension can be created: installed and preloaded."""
     if conn.dialect.name != "postgresql":
         return False
     row = conn.execute(
         text("SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'")
     ).first()
-    return row is not None
+    if row is None:
+        return False
+    preload = conn.execute(text("SELECT current_setting('shared_preload_libraries')")).scalar()
+    return "timescaledb" in str(preload or "")
 
 
 def detect_backend(conn: Connection, *, announce: bool = True) -> Backend:

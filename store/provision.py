@@ -357,7 +357,11 @@ def upsert_feeders(
 def upsert_houses(
     conn: Connection, rows: Sequence[HouseRow], *, now: datetime | None = None
 ) -> ImportCounts:
-    """Insert new houses and update phase, pv_kw and switchable of known ones."""
+    """Insert new houses and update pv_kw and switchable of known ones.
+
+    The phase of a house that is already provisioned is its live phase, which the controllers
+    change and the ingest worker records; a re-import leaves it alone.
+    """
     values = [
         {
             "house_id": row.house_id,
@@ -368,23 +372,42 @@ def upsert_houses(
         }
         for row in rows
     ]
-    return _upsert(conn, houses, "house_id", values, now or datetime.now(UTC))
+    return _upsert(
+        conn, houses, "house_id", values, now or datetime.now(UTC), insert_only=("phase",)
+    )
 
 
 def _upsert(
-    conn: Connection, table: Table, key: str, values: Sequence[dict[str, Any]], now: datetime
+    conn: Connection,
+    table: Table,
+    key: str,
+    values: Sequence[dict[str, Any]],
+    now: datetime,
+    *,
+    insert_only: Sequence[str] = (),
 ) -> ImportCounts:
     if not values:
         return ImportCounts(0, 0, 0)
     columns = list(values[0])
     stored = _existing(conn, table, key, {value[key] for value in values}, columns)
-    changed = [value for value in values if stored.get(value[key]) != value]
+
+    def differs(value: dict[str, Any]) -> bool:
+        known = stored.get(value[key])
+        if known is None:
+            return True
+        return any(known[c] != value[c] for c in columns if c not in insert_only)
+
+    changed = [value for value in values if differs(value)]
     inserted = sum(1 for value in changed if value[key] not in stored)
     if changed:
         insert = sqlite_insert(table) if conn.dialect.name == "sqlite" else pg_insert(table)
         stmt = insert.on_conflict_do_update(
             index_elements=[key],
-            set_={name: insert.excluded[name] for name in columns if name != key},
+            set_={
+                name: insert.excluded[name]
+                for name in columns
+                if name != key and name not in insert_only
+            },
         )
         conn.execute(stmt, [{**value, "created_at": now} for value in changed])
     return ImportCounts(

@@ -23,6 +23,7 @@ from grid.events import (
     CommandResultData,
     CommandState,
     ModeChangeData,
+    SwitchResult,
     SwitchResultData,
 )
 from grid.messages import Alert, AlertState, Event, Readings, Status, Summary
@@ -38,6 +39,7 @@ from store.schema import (
     feeder_state,
     feeders,
     house_readings,
+    houses,
     switch_events,
     uplink_batches,
 )
@@ -313,6 +315,13 @@ def _write_event(conn: Connection, u: Uplink, at: datetime) -> None:
         )
         conn.execute(stmt.on_conflict_do_nothing(index_elements=["run_id"]))
     elif isinstance(data, SwitchResultData):
+        live = {SwitchResult.APPLIED: data.to_phase, SwitchResult.ROLLED_BACK: data.from_phase}
+        if data.result in live:
+            conn.execute(
+                update(houses)
+                .where(houses.c.house_id == data.house)
+                .values(phase=str(live[data.result]))
+            )
         conn.execute(
             insert(switch_events).values(
                 ts=ts,

@@ -22,6 +22,7 @@ from store.schema import (
     feeder_state,
     feeders,
     house_readings,
+    houses,
     switch_events,
     uplink_batches,
 )
@@ -88,6 +89,8 @@ def test_every_uplink_type_lands_in_its_table(
         alert = conn.execute(select(alerts).where(alerts.c.alert_id == "a-1")).one()
         assert alert.state == "cleared"
         assert alert.cleared_at is not None
+        moved = conn.execute(select(houses.c.phase).where(houses.c.house_id == traffic.houses[0]))
+        assert moved.scalar() == "Y"  # the applied switch R → Y is the house's live phase
         feeder = conn.execute(select(feeders).where(feeders.c.feeder_id == f)).one()
         assert feeder.mode == "manual"
         assert feeder.online

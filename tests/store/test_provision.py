@@ -175,7 +175,8 @@ def test_reimport_updates_changed_rows_and_keeps_created_at(engine: Engine, tmp_
         315.0,
     )
     assert feeder.created_at == T0
-    assert (moved.phase, moved.pv_kw, moved.switchable, moved.created_at) == ("B", 1.2, True, T0)
+    # the live phase of a provisioned house is the controllers' business: a re-import keeps it
+    assert (moved.phase, moved.pv_kw, moved.switchable, moved.created_at) == ("Y", 1.2, True, T0)
     assert new.created_at == later
 
 
