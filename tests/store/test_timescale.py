@@ -20,7 +20,7 @@ def timescale_engine(pg_url: str) -> Engine:
     engine = make_engine(pg_url)
     with engine.connect() as conn:
         if not timescale_available(conn):
-            pytest.skip("the TimescaleDB extension is not installed in this PostgreSQL")
+            pytest.skip("TimescaleDB is not installed and preloaded in this PostgreSQL")
     return engine
 
 
