@@ -120,11 +120,11 @@ class VirtualHouse:
 
     def _interlock(self, now_s: float) -> str:
         if self.locked:
-            return "interlock:locked"
+            return "interlock_locked"
         if now_s - self.last_switch_s < MIN_DWELL_S:
-            return "interlock:dwell"
+            return "interlock_min_dwell"
         if self.switches_today >= MAX_SWITCHES_PER_DAY:
-            return "interlock:daily_cap"
+            return "interlock_daily_cap"
         return ""
 
     def _switch(self, to_phase: Phase, now_s: float) -> str:
@@ -133,7 +133,7 @@ class VirtualHouse:
         self.switches_today += 1
         if self.faults.stuck_relay:
             self.locked = True
-            return "feedback"
+            return "interlock_feedback"
         self.phase = to_phase
         return ""
 

@@ -59,7 +59,7 @@ def test_an_accepted_command_switches_once_and_acks_the_measured_phase() -> None
             ),
             "bad_mac",
         ),
-        (lambda: command(ctr=0), "replayed"),
+        (lambda: command(ctr=1), "replayed"),
         (lambda: command(exp_s=int(NOW) - 1), "expired"),
         (lambda: command(from_phase=Phase.B), "wrong_from_phase"),
         (lambda: sign(replace(command(), house="KL-EKM-0001-H002"), KEY), "wrong_device"),
@@ -67,7 +67,10 @@ def test_an_accepted_command_switches_once_and_acks_the_measured_phase() -> None
 )
 def test_every_rejection_moves_no_relay(make: object, reason: str) -> None:
     n = node()
+    if reason == "replayed":
+        n.last_counter = 1  # counter 1 was spent already
     ack = n.handle(make(), NOW)  # type: ignore[operator]
+    assert HouseAck.from_json(ack.to_json()) == ack  # valid on the wire
     assert not ack.ok
     assert ack.reason == reason
     assert n.relay_operations == 0
@@ -81,21 +84,23 @@ def test_interlocks_dwell_daily_cap_and_lockout() -> None:
     soon = n.handle(
         command(2, from_phase=Phase.Y, to_phase=Phase.B, exp_s=int(NOW) + 600), NOW + 600
     )
-    assert soon.reason == "interlock:dwell"
+    assert soon.reason == "interlock_min_dwell"
     t = NOW + 1800
     assert n.handle(command(3, from_phase=Phase.Y, to_phase=Phase.B, exp_s=int(t) + 60), t).ok
     t += 1800
     assert n.handle(command(4, from_phase=Phase.B, to_phase=Phase.R, exp_s=int(t) + 60), t).ok
     t += 1800
     capped = n.handle(command(5, from_phase=Phase.R, to_phase=Phase.Y, exp_s=int(t) + 60), t)
-    assert capped.reason == "interlock:daily_cap"
+    assert capped.reason == "interlock_daily_cap"
     assert n.relay_operations == 3
     stuck = node()
     stuck.faults.stuck_relay = True
     failed = stuck.handle(command(), NOW)
-    assert (failed.ok, failed.reason, failed.ph, stuck.locked) == (False, "feedback", Phase.R, True)
+    assert (failed.ok, failed.reason, failed.ph, stuck.locked) == (False, "interlock_feedback", Phase.R, True)
     later = stuck.handle(command(2, exp_s=int(NOW) + 4000), NOW + 3600)
-    assert later.reason == "interlock:locked"
+    assert later.reason == "interlock_locked"
+    for ack in (soon, capped, failed, later):
+        assert HouseAck.from_json(ack.to_json()) == ack  # every reason is valid on the wire
 
 
 def test_nodes_speak_the_protocol_over_mqtt() -> None:
