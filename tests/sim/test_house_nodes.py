@@ -96,7 +96,12 @@ def test_interlocks_dwell_daily_cap_and_lockout() -> None:
     stuck = node()
     stuck.faults.stuck_relay = True
     failed = stuck.handle(command(), NOW)
-    assert (failed.ok, failed.reason, failed.ph, stuck.locked) == (False, "interlock_feedback", Phase.R, True)
+    assert (failed.ok, failed.reason, failed.ph, stuck.locked) == (
+        False,
+        "interlock_feedback",
+        Phase.R,
+        True,
+    )
     later = stuck.handle(command(2, exp_s=int(NOW) + 4000), NOW + 3600)
     assert later.reason == "interlock_locked"
     for ack in (soon, capped, failed, later):
