@@ -23,7 +23,7 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check .
 
 typecheck: $(STAMP)
-	$(PY) -m mypy grid sim bench store ingest settings.py
+	$(PY) -m mypy grid sim bench store ingest edge settings.py
 
 bench: $(STAMP)
 	$(PY) -m bench.balance

@@ -1,0 +1,1 @@
+"""The transformer controller: meter inputs, control loop, signed switching, outbox and uplink."""

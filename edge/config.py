@@ -1,0 +1,126 @@
+"""The houses of a feeder and the signing keys, as the controller is provisioned with them.
+
+Houses come from the provisioning CSV of `python -m store houses import`
+(`house_id,feeder_id,phase,pv_kw,switchable`). Keys live one per device in the keys directory:
+`{keys_dir}/{device_id}.key` holds the key as hex (at least 16 bytes), for the feeder key
+(HQ → edge `ctl`) and for each house key (edge → house `cmd`, house → edge `ack`).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from grid.messages import WireError, check_feeder_id, check_house_id
+from grid.phasors import Phase
+from grid.signing import KEY_MIN_BYTES
+
+
+class ConfigError(ValueError):
+    """A houses file or a key that cannot be used; the message says where."""
+
+
+@dataclass(frozen=True, slots=True)
+class HouseConfig:
+    """One provisioned house of the feeder."""
+
+    house_id: str
+    phase: Phase
+    """Phase the house was wired to at provisioning."""
+    pv_kw: float = 0.0
+    """Rooftop PV peak [kW]."""
+    switchable: bool = True
+    """Whether a phase-selector relay is fitted."""
+
+
+_TRUE = frozenset({"1", "true", "yes", "y"})
+_FALSE = frozenset({"0", "false", "no", "n", ""})
+
+
+def parse_houses(rows: Iterable[Mapping[str, str]], feeder_id: str) -> list[HouseConfig]:
+    """Return the houses of `feeder_id` among provisioning rows, in file order."""
+    check_feeder_id(feeder_id)
+    houses: list[HouseConfig] = []
+    seen: set[str] = set()
+    for line, row in enumerate(rows, start=2):
+        if (row.get("feeder_id") or "").strip() != feeder_id:
+            continue
+        try:
+            house = check_house_id((row.get("house_id") or "").strip(), feeder_id)
+            phase = Phase((row.get("phase") or "").strip().upper())
+            pv_kw = float((row.get("pv_kw") or "0").strip() or 0.0)
+            flag = (row.get("switchable") or "1").strip().lower()
+        except (WireError, ValueError) as exc:
+            raise ConfigError(f"line {line}: {exc}") from None
+        if flag not in _TRUE | _FALSE:
+            raise ConfigError(f"line {line}: switchable {flag!r} is not 0 or 1")
+        if house in seen:
+            raise ConfigError(f"line {line}: house {house} appears twice")
+        seen.add(house)
+        houses.append(HouseConfig(house, phase, pv_kw, flag in _TRUE))
+    return houses
+
+
+def load_houses(path: str | Path, feeder_id: str) -> list[HouseConfig]:
+    """Return the houses of `feeder_id` from a provisioning CSV file."""
+    try:
+        with Path(path).open(newline="", encoding="utf-8") as handle:
+            houses = parse_houses(csv.DictReader(handle), feeder_id)
+    except OSError as exc:
+        raise ConfigError(f"{path}: {exc.strerror}") from None
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    if not houses:
+        raise ConfigError(f"{path}: no houses of feeder {feeder_id}")
+    return houses
+
+
+class Keyring(Protocol):
+    """Where the controller gets signing keys."""
+
+    def key(self, device_id: str) -> bytes | None:
+        """Return the key of a feeder or house, or None if it has none."""
+
+
+@dataclass(frozen=True, slots=True)
+class StaticKeys:
+    """Keys held in memory (tests, simulated feeders)."""
+
+    keys: Mapping[str, bytes]
+
+    def key(self, device_id: str) -> bytes | None:
+        """Return the key of a device, or None."""
+        return self.keys.get(device_id)
+
+
+class KeysDir:
+    """Keys read from `{directory}/{device_id}.key` (hex), cached after the first read."""
+
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = Path(directory)
+        self._cache: dict[str, bytes | None] = {}
+
+    def key(self, device_id: str) -> bytes | None:
+        """Return the key of a device, or None when its file is missing."""
+        if device_id not in self._cache:
+            self._cache[device_id] = self._read(device_id)
+        return self._cache[device_id]
+
+    def _read(self, device_id: str) -> bytes | None:
+        path = self.directory / f"{device_id}.key"
+        try:
+            text = path.read_text(encoding="ascii").strip()
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot be read ({exc})") from None
+        try:
+            key = bytes.fromhex(text)
+        except ValueError:
+            raise ConfigError(f"{path}: is not hex") from None
+        if len(key) < KEY_MIN_BYTES:
+            raise ConfigError(f"{path}: a key has at least {KEY_MIN_BYTES} bytes")
+        return key

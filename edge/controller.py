@@ -1,0 +1,526 @@
+"""The transformer controller of one feeder: observe, decide, switch, verify, report.
+
+`EdgeController.step()` does everything that is due at the clock's present time and returns:
+it drains the house bus and the HQ link, advances the switch in progress, samples the feeder
+every summary period (planner input, summary, alerts), batches readings, plans a balancing run
+every control period in auto mode, starts the next queued switch and sends due outbox entries.
+It never blocks, so many controllers can share one thread; the clock, the links and the meter
+are passed in, and tests drive `step()` on a fake clock.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from edge.alerts import AlertBook
+from edge.config import HouseConfig, Keyring
+from edge.houses import HouseTracker
+from edge.ids import IdMaker
+from edge.links import Inbound, Link
+from edge.meter import MeterSource
+from edge.outbox import Outbox
+from edge.planning import forced_plan, reconfigure, set_phase
+from edge.runs import BalancingRun
+from edge.settings import EdgeSettings
+from edge.state import StateStore
+from edge.switching import Switcher, SwitchJob, SwitchUpdate
+from edge.totals import PhaseTotals, from_meter
+from edge.tuning import TuningError, apply_config
+from edge.uplink import UplinkSender
+from edge.watch import UplinkWatch, watch_feeder, watch_houses
+from grid.control import BalancingLoop, ControlConfig
+from grid.events import (
+    CommandResultData,
+    CommandState,
+    ModeChangeData,
+    RunMove,
+    RunTrigger,
+    SecurityRejectionData,
+    SwitchOrigin,
+    SwitchResult,
+    SwitchResultData,
+)
+from grid.messages import (
+    ControlAction,
+    ControlCommand,
+    EventKind,
+    HouseState,
+    Mode,
+    ReadingRow,
+    Severity,
+    Telemetry,
+    TopicKind,
+    WireError,
+    parse_topic,
+)
+from grid.phasors import Phase
+from grid.planner import Move
+from grid.signing import Rejection, verify_control_command
+
+log = logging.getLogger("edge")
+
+_FINAL = {
+    CommandState.APPLIED: SwitchResult.APPLIED,
+    CommandState.REJECTED: SwitchResult.REJECTED,
+    CommandState.FAILED: SwitchResult.FAILED,
+    CommandState.ROLLED_BACK: SwitchResult.ROLLED_BACK,
+}
+_AUTHENTIC = (None, Rejection.EXPIRED, Rejection.WRONG_FROM_PHASE)
+"""Verdicts of a command whose MAC and counter were good: its counter is used up."""
+
+
+def house_subscriptions(feeder_id: str) -> list[tuple[str, int]]:
+    """Return the topic filters (and QoS) the controller reads on the house bus."""
+    return [
+        (f"sp/v1/{feeder_id}/h/+/tele", 0),
+        (f"sp/v1/{feeder_id}/h/+/ack", 1),
+        (f"sp/v1/{feeder_id}/h/+/state", 1),
+    ]
+
+
+def hq_subscriptions(feeder_id: str) -> list[tuple[str, int]]:
+    """Return the topic filters (and QoS) the controller reads on the HQ link."""
+    return [(f"sp/v1/{feeder_id}/ctl", 1), (f"sp/v1/{feeder_id}/committed", 1)]
+
+
+@dataclass(slots=True)
+class EdgeStats:
+    """Counters of what the controller did and refused."""
+
+    security_rejections: Counter[str] = field(default_factory=Counter)
+    switches: Counter[str] = field(default_factory=Counter)
+    runs: int = 0
+    malformed: int = 0
+
+
+class EdgeController:
+    """Everything one transformer's controller does, driven by `step()`."""
+
+    def __init__(
+        self,
+        feeder_id: str,
+        houses: Sequence[HouseConfig],
+        *,
+        clock: Callable[[], float],
+        house_bus: Link,
+        hq: Link,
+        keys: Keyring,
+        store_dir: str | Path,
+        settings: EdgeSettings | None = None,
+        control: ControlConfig | None = None,
+        meter: MeterSource | None = None,
+    ) -> None:
+        self.feeder_id = feeder_id
+        self.clock = clock
+        self.house_bus = house_bus
+        self.hq = hq
+        self.keys = keys
+        self.meter = meter
+        self.stats = EdgeStats()
+        settings = settings or EdgeSettings()
+        control = control or ControlConfig()
+        if settings.phase_rating_a > 0:
+            control = replace(control, phase_rating_a=settings.phase_rating)
+        now = clock()
+        store = Path(store_dir)
+        self.state = StateStore(store / "state.db")
+        self.outbox = Outbox(
+            store / "outbox.db",
+            clock=clock,
+            max_bytes=settings.outbox_max_bytes,
+            resend_after_s=settings.resend_after_s,
+        )
+        try:
+            settings, control = apply_config(settings, control, self.state.config())
+        except TuningError as exc:
+            log.error("%s: stored config not applied (%s)", feeder_id, exc)
+        self.settings = settings
+        self.ids = IdMaker(feeder_id, self.outbox.boot)
+        self.houses = HouseTracker(houses, settings.stale_after_s)
+        self._index = {h.house_id: k for k, h in enumerate(houses)}
+        records = [self.state.house(h.house_id) for h in houses]
+        self.loop = BalancingLoop(
+            [h.house_id for h in houses],
+            [r.phase or h.phase for h, r in zip(houses, records, strict=True)],
+            [h.switchable for h in houses],
+            [h.pv_kw for h in houses],
+            control,
+        )
+        for h, r in zip(houses, records, strict=True):
+            if r.locked:
+                self.loop.set_lock(h.house_id, True)
+        self.mode = self.state.mode(Mode(settings.default_mode))
+        self.uplink = UplinkSender(feeder_id, self.outbox, hq, now)
+        self.alerts = AlertBook(
+            self.state, self.ids, lambda change: self.uplink.alert(self.clock(), change)
+        )
+        self.switcher = Switcher(
+            feeder_id, house_bus, keys, self.state, self.ids, settings, self._ack_rejected
+        )
+        self.jobs: deque[SwitchJob] = deque()
+        self.runs: dict[str, BalancingRun] = {}
+        self._rows: list[ReadingRow] = []
+        self._started_s = now
+        self._next_sample_s = now
+        self._next_readings_s = now + settings.readings_period_s
+        self._next_control_s = now + settings.control_period_s
+        self.uplink_watch = UplinkWatch(settings.hq_unreachable_after_s)
+
+    # --- the step ---------------------------------------------------------------------------
+
+    def step(self) -> None:
+        """Do everything that is due now; never blocks."""
+        now = self.clock()
+        for message in self.house_bus.drain():
+            self._on_house_message(message, now)
+        for message in self.hq.drain():
+            self._on_hq_message(message, now)
+        self._apply(self.switcher.poll(now, self.houses, lambda: self.totals(now)), now)
+        if now >= self._next_sample_s:
+            self._next_sample_s = max(self._next_sample_s + self.settings.summary_period_s, now)
+            self._sample(now)
+        if now >= self._next_readings_s:
+            self._next_readings_s = max(
+                self._next_readings_s + self.settings.readings_period_s, now
+            )
+            self._flush_readings()
+        if self.mode is Mode.AUTO and now >= self._next_control_s:
+            self._next_control_s = now + self.settings.control_period_s
+            if not self.switcher.busy and not self.jobs:
+                self._plan(now, RunTrigger.AUTO)
+        self._start_next(now)
+        self.uplink_watch.check(self.alerts, self.uplink.unreachable_s(now), self.outbox)
+        self.uplink.pump(now)
+
+    def close(self) -> None:
+        """Send what is due, publish the offline status and close the databases."""
+        self._flush_readings()
+        self.uplink.pump(self.clock())
+        self.uplink.goodbye()
+        self.outbox.close()
+        self.state.close()
+
+    # --- measurements -----------------------------------------------------------------------
+
+    def totals(self, now_s: float) -> PhaseTotals:
+        """Return the phase totals: the meter's when fresh, else summed from the houses."""
+        reading = None if self.meter is None else self.meter.latest()
+        if reading is not None and now_s - reading.ts_s <= self.settings.meter_stale_s:
+            return from_meter(reading)
+        return self.houses.totals(now_s)
+
+    def phase_of(self, house_id: str) -> Phase | None:
+        """Return the phase the controller believes a house is on, or None if unknown."""
+        k = self._index.get(house_id)
+        return None if k is None else self.loop.houses[k].phase
+
+    def _on_house_message(self, message: Inbound, now: float) -> None:
+        try:
+            topic = parse_topic(message.topic)
+        except WireError:
+            self.stats.malformed += 1
+            return
+        house = topic.house
+        if topic.feeder != self.feeder_id or house is None or house not in self.houses:
+            return
+        if topic.kind is TopicKind.ACK:
+            self._apply(self.switcher.on_ack(house, message.payload, now), now)
+            return
+        try:
+            if topic.kind is TopicKind.TELE:
+                tele = Telemetry.from_json(message.payload, feeder=self.feeder_id)
+                self._rows.append(self.houses.on_tele(house, tele, now))
+                self._reconcile(house, tele.ph)
+            elif topic.kind is TopicKind.STATE:
+                self.houses.on_state(house, HouseState.from_json(message.payload))
+        except WireError as exc:
+            self.stats.malformed += 1
+            log.warning("%s: malformed %s from %s: %s", self.feeder_id, topic.kind, house, exc)
+
+    def _reconcile(self, house: str, reported: Phase) -> None:
+        """Follow the phase a house reports, except while it is being switched."""
+        job = self.switcher.job
+        if reported == self.phase_of(house) or (job is not None and job.house == house):
+            return
+        set_phase(self.loop, self._index[house], reported)
+        self.state.set_phase(house, reported)
+
+    def _sample(self, now: float) -> None:
+        """Feed the planner, send the summary and re-evaluate the feeder's alerts."""
+        totals = self.totals(now)
+        p, q, pv = self.houses.samples(now)
+        online = self.houses.online_mask(now)
+        warming_up = now - self._started_s < self.settings.stale_after_s
+        if not (warming_up and self.houses.unheard()):
+            self.loop.observe(now, p, q, pv, neutral_a=totals.i_n_a, online=online)
+        self.uplink.summary(now, totals, self.mode, sum(online), len(online))
+        watch_feeder(self.alerts, now, totals, self.loop.detector, self.settings.phase_rating)
+        if not warming_up:
+            watch_houses(self.alerts, self.houses.ids, online, self.settings.stale_after_s)
+
+    def _flush_readings(self) -> None:
+        if self._rows:
+            self.uplink.readings(self._rows)
+            self._rows = []
+
+    # --- HQ ---------------------------------------------------------------------------------
+
+    def _on_hq_message(self, message: Inbound, now: float) -> None:
+        try:
+            topic = parse_topic(message.topic)
+        except WireError:
+            self.stats.malformed += 1
+            return
+        if topic.feeder != self.feeder_id:
+            return
+        if topic.kind is TopicKind.COMMITTED:
+            self.uplink.on_committed(message.payload)
+        elif topic.kind is TopicKind.CTL:
+            self._on_ctl(message.payload, now)
+
+    def _on_ctl(self, payload: bytes, now: float) -> None:
+        try:
+            ctl = ControlCommand.from_json(payload)
+        except WireError as exc:
+            self._security(now, "malformed", None, None)
+            log.warning("%s: malformed ctl: %s", self.feeder_id, exc)
+            return
+        key = self.keys.key(self.feeder_id)
+        if key is None:
+            self._security(now, "no_feeder_key", None, ctl.cmd_id)
+            return
+        verdict = verify_control_command(
+            ctl,
+            key=key,
+            feeder_id=self.feeder_id,
+            last_counter=self.state.ctl_counter,
+            now_s=now,
+            current_phase_of=self.phase_of,
+        )
+        if verdict.reason in _AUTHENTIC:
+            self.state.set_ctl_counter(ctl.ctr)
+        if verdict.reason is not None:
+            self._security(now, str(verdict.reason), ctl.house, ctl.cmd_id)
+            if verdict.reason in _AUTHENTIC:
+                self._command_result(now, ctl.cmd_id, CommandState.REJECTED, str(verdict.reason))
+            return
+        handlers = {
+            ControlAction.SET_MODE: self._ctl_set_mode,
+            ControlAction.SWITCH: self._ctl_switch,
+            ControlAction.BALANCE_NOW: self._ctl_balance_now,
+            ControlAction.CONFIG: self._ctl_config,
+        }
+        handlers[ctl.action](ctl, now)
+
+    def _ctl_set_mode(self, ctl: ControlCommand, now: float) -> None:
+        assert ctl.mode is not None
+        self._command_result(now, ctl.cmd_id, CommandState.ACKNOWLEDGED)
+        if ctl.mode is not self.mode:
+            self.mode = ctl.mode
+            self.state.set_mode(ctl.mode)
+            if ctl.mode is Mode.MANUAL:
+                self._drop_queued(self._from_auto_run, "mode_manual", now)
+            self._next_control_s = now + self.settings.control_period_s
+            self.uplink.event(
+                now, EventKind.MODE_CHANGE, ModeChangeData(ctl.mode, "hq", ctl.cmd_id)
+            )
+        self._command_result(now, ctl.cmd_id, CommandState.APPLIED)
+
+    def _ctl_switch(self, ctl: ControlCommand, now: float) -> None:
+        assert ctl.house is not None
+        assert ctl.from_phase is not None
+        assert ctl.to_phase is not None
+        k = self._index.get(ctl.house)
+        reason = ""
+        if k is None:
+            reason = "unknown_house"
+        elif not self.loop.houses[k].switchable:
+            reason = "not_switchable"
+        elif not self.houses.online(ctl.house, now):
+            reason = "house_offline"
+        if reason:
+            self._command_result(now, ctl.cmd_id, CommandState.REJECTED, reason)
+            return
+        self.jobs.append(
+            SwitchJob(
+                ctl.house, ctl.from_phase, ctl.to_phase, SwitchOrigin.MANUAL, ctl_id=ctl.cmd_id
+            )
+        )
+
+    def _ctl_balance_now(self, ctl: ControlCommand, now: float) -> None:
+        if self.switcher.busy or self.jobs:
+            self._command_result(now, ctl.cmd_id, CommandState.REJECTED, "busy")
+            return
+        self._command_result(now, ctl.cmd_id, CommandState.ACKNOWLEDGED)
+        self._plan(now, RunTrigger.BALANCE_NOW, ctl.cmd_id)
+
+    def _ctl_config(self, ctl: ControlCommand, now: float) -> None:
+        assert ctl.config is not None
+        merged = {**self.state.config(), **ctl.config}
+        try:
+            settings, control = apply_config(self.settings, self.loop.config, merged)
+        except TuningError as exc:
+            self._command_result(now, ctl.cmd_id, CommandState.REJECTED, exc.reason)
+            return
+        self.state.set_config(merged)
+        self.settings = settings
+        self.switcher.settings = settings
+        reconfigure(self.loop, control)
+        self._command_result(now, ctl.cmd_id, CommandState.APPLIED)
+
+    def _command_result(
+        self, now: float, cmd_id: str, state: CommandState, reason: str = ""
+    ) -> None:
+        self.uplink.event(now, EventKind.COMMAND_RESULT, CommandResultData(cmd_id, state, reason))
+
+    def _security(self, now: float, reason: str, house: str | None, cmd_id: str | None) -> None:
+        self.stats.security_rejections[reason] += 1
+        log.warning("%s: refused a command (%s)", self.feeder_id, reason)
+        self.uplink.event(
+            now, EventKind.SECURITY_REJECTION, SecurityRejectionData(reason, house, cmd_id)
+        )
+
+    def _ack_rejected(self, reason: Rejection, house: str | None, cmd_id: str | None) -> None:
+        self._security(self.clock(), f"ack_{reason}", house, cmd_id)
+
+    # --- balancing runs and switches --------------------------------------------------------
+
+    def _plan(self, now: float, trigger: RunTrigger, ctl_id: str | None = None) -> None:
+        """Plan a balancing run and queue its moves."""
+        plan = (
+            self.loop.control_step(now)
+            if trigger is RunTrigger.AUTO
+            else forced_plan(self.loop, now)
+        )
+        if not plan.moves and trigger is RunTrigger.AUTO:
+            return
+        run = BalancingRun(self.ids.next("r"), trigger, self.totals(now).snapshot(), ctl_id)
+        self.runs[run.run_id] = run
+        self.stats.runs += 1
+        for move in plan.moves:
+            self.jobs.append(
+                SwitchJob(
+                    move.house_id,
+                    move.from_phase,
+                    move.to_phase,
+                    SwitchOrigin.AUTO,
+                    run_id=run.run_id,
+                    ctl_id=None,
+                    gain_a=move.gain_a,
+                )
+            )
+        if not plan.moves:
+            self._finish_run(run, now)
+
+    def _start_next(self, now: float) -> None:
+        """Start the next queued switch when none is in progress."""
+        while not self.switcher.busy and self.jobs:
+            job = self.jobs.popleft()
+            reason = self._blocker(job, now)
+            if reason:
+                self._apply([SwitchUpdate(job, CommandState.REJECTED, reason)], now)
+                continue
+            tele = self.houses.fresh(job.house, now)
+            assert tele is not None
+            self._apply(self.switcher.start(job, now, self.totals(now), tele.p_w), now)
+
+    def _blocker(self, job: SwitchJob, now: float) -> str:
+        """Return why a queued switch may not start now, or ""."""
+        if not self.houses.online(job.house, now):
+            return "house_offline"
+        if self.houses.measured_phase(job.house) != job.from_phase:
+            return "wrong_from_phase"
+        if self._from_auto_run(job) and self.mode is not Mode.AUTO:
+            return "mode_manual"
+        if job.origin is SwitchOrigin.AUTO and self.loop.houses[self._index[job.house]].locked:
+            return "locked"
+        return ""
+
+    def _from_auto_run(self, job: SwitchJob) -> bool:
+        """Return whether a job belongs to a run the planner started by itself."""
+        run = self.runs.get(job.run_id or "")
+        return run is not None and run.trigger is RunTrigger.AUTO
+
+    def _drop_queued(self, which: Callable[[SwitchJob], bool], reason: str, now: float) -> None:
+        dropped = [job for job in self.jobs if which(job)]
+        self.jobs = deque(job for job in self.jobs if not which(job))
+        self._apply([SwitchUpdate(job, CommandState.REJECTED, reason) for job in dropped], now)
+
+    def _apply(self, updates: Sequence[SwitchUpdate], now: float) -> None:
+        """Turn switch updates into commits, lockouts, events and alerts."""
+        for u in updates:
+            job = u.job
+            if job.ctl_id is not None:
+                self._command_result(now, job.ctl_id, u.state, u.reason)
+            result = _FINAL.get(u.state)
+            if result is None:
+                continue
+            self.stats.switches[str(result)] += 1
+            if result is SwitchResult.APPLIED:
+                self._applied(job, now)
+            elif u.lockout:
+                self._lock_out(job, result, u.reason)
+            self.uplink.event(
+                now,
+                EventKind.SWITCH_RESULT,
+                SwitchResultData(
+                    job.house,
+                    job.from_phase,
+                    job.to_phase,
+                    result,
+                    job.origin,
+                    cmd_id=job.ctl_id,
+                    run_id=job.run_id,
+                    reason=u.reason,
+                ),
+            )
+            self._record_in_run(job, result, now)
+
+    def _applied(self, job: SwitchJob, now: float) -> None:
+        self.loop.commit(Move(job.house, job.from_phase, job.to_phase, job.gain_a), now)
+        self.state.set_phase(job.house, job.to_phase)
+        if self.loop.houses[self._index[job.house]].locked and job.origin is SwitchOrigin.MANUAL:
+            self.loop.set_lock(job.house, False)
+            self.state.set_locked(job.house, False)
+            self.alerts.clear(f"switch:{job.house}", f"House {job.house} switched by an operator.")
+
+    def _lock_out(self, job: SwitchJob, result: SwitchResult, reason: str) -> None:
+        self.loop.set_lock(job.house, True)
+        self.state.set_locked(job.house, True)
+        if job.measured is not None:
+            set_phase(self.loop, self._index[job.house], job.measured)
+            self.state.set_phase(job.house, job.measured)
+        rolled_back = result is SwitchResult.ROLLED_BACK
+        self.alerts.raise_(
+            f"switch:{job.house}",
+            "switch_rolled_back" if rolled_back else "switch_failed",
+            Severity.WARNING if rolled_back else Severity.CRITICAL,
+            f"Switch of {job.house} {job.from_phase}→{job.to_phase} "
+            f"{'rolled back' if rolled_back else 'failed'} ({reason}); the house is locked out.",
+            job.house,
+        )
+
+    def _record_in_run(self, job: SwitchJob, result: SwitchResult, now: float) -> None:
+        run = self.runs.get(job.run_id or "")
+        if run is None:
+            return
+        run.moves.append(RunMove(job.house, job.from_phase, job.to_phase, result))
+        if result is not SwitchResult.APPLIED:
+            self.jobs = deque(j for j in self.jobs if j.run_id != run.run_id)
+        active = self.switcher.job
+        if any(j.run_id == run.run_id for j in self.jobs) or (
+            active is not None and active.run_id == run.run_id
+        ):
+            return
+        self._finish_run(run, now)
+
+    def _finish_run(self, run: BalancingRun, now: float) -> None:
+        self.runs.pop(run.run_id, None)
+        after = self.totals(now).snapshot() if run.moves else None
+        self.uplink.event(now, EventKind.BALANCING_RUN, run.data(after))
+        if run.ctl_id is not None:
+            self._command_result(now, run.ctl_id, CommandState.APPLIED, str(run.result))

@@ -1,0 +1,122 @@
+"""Settings of the edge controller, read once from `SP_EDGE_*` environment variables.
+
+The broker URLs and the keys directory come from the shared `settings.Settings`; this object
+holds what only the transformer controller needs. Every field is a visible knob.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+PREFIX = "SP_EDGE_"
+
+
+class EdgeSettingsError(ValueError):
+    """A setting that cannot be used; the message names the variable."""
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeSettings:
+    """What one transformer controller is configured with."""
+
+    houses_file: str = "var/houses.csv"
+    """Provisioning CSV `house_id,feeder_id,phase,pv_kw,switchable` (SP_EDGE_HOUSES_FILE)."""
+    store_dir: str = "var/edge"
+    """Directory of the per-feeder outbox and state databases (SP_EDGE_STORE_DIR)."""
+    local_mqtt_url: str = ""
+    """The Pi's house broker; empty means SP_MQTT_URL (SP_EDGE_LOCAL_MQTT_URL)."""
+    hq_mqtt_url: str = ""
+    """HQ's broker; empty means SP_MQTT_URL (SP_EDGE_HQ_MQTT_URL)."""
+    meter_url: str = ""
+    """Modbus meter, e.g. `tcp://10.0.0.5:502?kind=sdm630&unit=1` or
+    `rtu:///dev/ttyUSB0?kind=pzem3&units=1,2,3`; empty for none (SP_EDGE_METER_URL)."""
+    meter_poll_s: float = 2.0
+    """Meter polling period [s]."""
+    meter_stale_s: float = 10.0
+    """A meter reading older than this is not used [s]."""
+    control_period_s: float = 60.0
+    """Period of the balancing decision in auto mode [s]."""
+    summary_period_s: float = 10.0
+    """Period of the feeder summary and of the planner's samples [s]."""
+    readings_period_s: float = 10.0
+    """Period of the house readings batches [s]."""
+    stale_after_s: float = 45.0
+    """A house whose last telemetry is older than this counts as offline [s]."""
+    ack_timeout_s: float = 10.0
+    """How long a house has to acknowledge a command [s]."""
+    verify_timeout_s: float = 60.0
+    """How long telemetry has to confirm a switch after its ack [s]."""
+    command_ttl_s: int = 30
+    """Lifetime of a signed house command (its `exp`) [s]."""
+    verify_tol_w: float = 300.0
+    """Least tolerance on the measured change of a phase total against the prediction [W]."""
+    verify_tol_frac: float = 0.5
+    """Tolerance on that change as a share of the moved house's power."""
+    help_tol_a: float = 1.0
+    """A planner move whose neutral current rose by more than this did not help [A]."""
+    phase_rating_a: float = 0.0
+    """Current rating of each phase [A]; 0 means unrated (SP_EDGE_PHASE_RATING_A)."""
+    resend_after_s: float = 30.0
+    """An uplink message not confirmed by `committed` for this long is sent again [s]."""
+    outbox_max_bytes: int = 64 * 1024 * 1024
+    """Above this size the outbox thins its oldest readings batches [bytes]."""
+    hq_unreachable_after_s: float = 60.0
+    """HQ down for this long raises the `hq_unreachable` alert [s]."""
+    default_mode: str = "auto"
+    """Mode of a feeder that has never been set (auto or manual)."""
+
+    @property
+    def phase_rating(self) -> tuple[float, float, float]:
+        """Return the R, Y, B ratings [A] (infinite when unrated)."""
+        rating = self.phase_rating_a if self.phase_rating_a > 0 else math.inf
+        return (rating, rating, rating)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> EdgeSettings:
+        """Return the settings from `SP_EDGE_*` variables of `environ` (default os.environ)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            name = PREFIX + f.name.upper()
+            if name in env:
+                values[f.name] = _convert(name, env[name], f)
+        settings = cls(**values)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        """Raise EdgeSettingsError for a value that cannot work."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, int | float) and f.name != "phase_rating_a" and value <= 0:
+                raise EdgeSettingsError(f"{PREFIX}{f.name.upper()}: must be positive")
+        if self.phase_rating_a < 0:
+            raise EdgeSettingsError(f"{PREFIX}PHASE_RATING_A: must not be negative")
+        if self.default_mode not in ("auto", "manual"):
+            raise EdgeSettingsError(
+                f"{PREFIX}DEFAULT_MODE: {self.default_mode!r} is not auto/manual"
+            )
+
+    def with_overrides(self, **changes: Any) -> EdgeSettings:
+        """Return a copy with some fields changed (and validated)."""
+        settings = dataclasses.replace(self, **changes)
+        settings.validate()
+        return settings
+
+
+def _convert(name: str, raw: str, f: dataclasses.Field[Any]) -> Any:
+    kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
+    converters: dict[str, type] = {"int": int, "float": float}
+    if kind in converters:
+        try:
+            return converters[kind](raw)
+        except ValueError:
+            raise EdgeSettingsError(
+                f"{name}: {raw!r} is not a{'n integer' if kind == 'int' else ' number'}"
+            ) from None
+    return raw

@@ -1,0 +1,98 @@
+"""Per-phase totals of a feeder at one moment, from the transformer meter or from the houses."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from edge.meter import MeterReading
+from grid.events import PhaseSnapshot
+from grid.metrics import current_unbalance_pct
+from grid.phasors import NOMINAL_PHASE_V, UNIT_PHASORS, ComplexArray, Phase
+
+Triple = tuple[float, float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseTotals:
+    """P, Q, V and current of each phase (R, Y, B) and the neutral current."""
+
+    ts_s: float
+    """When the totals were measured [epoch s]."""
+    p_w: Triple
+    """Active power per phase [W]."""
+    q_var: Triple
+    """Reactive power per phase [var]."""
+    v_v: Triple
+    """Phase-to-neutral voltage [V]."""
+    i_a: Triple
+    """Phase current magnitudes [A]."""
+    i_n_a: float
+    """Neutral current [A]."""
+    source: str
+    """"meter" or "houses"."""
+
+    @property
+    def unbalance_pct(self) -> float | None:
+        """Return the current unbalance [%], None when the average current is below 5 A."""
+        value = float(current_unbalance_pct(*self.i_a))
+        return None if math.isnan(value) else value
+
+    def snapshot(self) -> PhaseSnapshot:
+        """Return the before/after snapshot of a balancing run."""
+        pct = self.unbalance_pct
+        return PhaseSnapshot(
+            tuple(round(i, 2) for i in self.i_a),  # type: ignore[arg-type]
+            round(self.i_n_a, 2),
+            None if pct is None else round(pct, 2),
+        )
+
+
+def _phasors(p_w: Triple, q_var: Triple, v_v: Triple) -> ComplexArray:
+    """Return conj(S/V) per phase with the nominal angles [A]."""
+    s = np.asarray(p_w) + 1j * np.asarray(q_var)
+    v = np.asarray(v_v) * UNIT_PHASORS
+    return np.asarray(np.conj(s / v), dtype=np.complex128)
+
+
+def from_meter(reading: MeterReading) -> PhaseTotals:
+    """Return the totals measured by the transformer meter."""
+    v_v = tuple(v if v > 0 else NOMINAL_PHASE_V for v in reading.v_v)
+    phasors = _phasors(reading.p_w, reading.q_var, v_v)  # type: ignore[arg-type]
+    neutral = reading.i_n_a if reading.i_n_a is not None else float(abs(phasors.sum()))
+    return PhaseTotals(
+        reading.ts_s, reading.p_w, reading.q_var, reading.v_v, reading.i_a, neutral, "meter"
+    )
+
+
+def from_houses(ts_s: float, rows: Iterable[tuple[Phase, float, float, float]]) -> PhaseTotals:
+    """Return the totals summed from house readings (phase, p [W], q [var], v [V])."""
+    p = [0.0, 0.0, 0.0]
+    q = [0.0, 0.0, 0.0]
+    v_sum = [0.0, 0.0, 0.0]
+    v_n = [0, 0, 0]
+    currents = np.zeros(3, dtype=np.complex128)
+    for phase, p_w, q_var, v_v in rows:
+        k = phase.ordinal
+        p[k] += p_w
+        q[k] += q_var
+        volts = v_v if v_v > 0 else NOMINAL_PHASE_V
+        v_sum[k] += volts
+        v_n[k] += 1
+        currents[k] += np.conj((p_w + 1j * q_var) / (volts * UNIT_PHASORS[k]))
+    seen = [v_sum[k] / v_n[k] for k in range(3) if v_n[k]]
+    fallback = sum(seen) / len(seen) if seen else NOMINAL_PHASE_V
+    v = tuple(v_sum[k] / v_n[k] if v_n[k] else fallback for k in range(3))
+    i_a = tuple(float(abs(c)) for c in currents)
+    return PhaseTotals(
+        ts_s,
+        (p[0], p[1], p[2]),
+        (q[0], q[1], q[2]),
+        v,  # type: ignore[arg-type]
+        i_a,  # type: ignore[arg-type]
+        float(abs(currents.sum())),
+        "houses",
+    )

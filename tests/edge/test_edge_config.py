@@ -1,0 +1,95 @@
+"""Edge settings from SP_EDGE_*, the provisioning CSV and the keys directory."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from edge.config import ConfigError, HouseConfig, KeysDir, load_houses, parse_houses
+from edge.settings import EdgeSettings, EdgeSettingsError
+from edge.tuning import TuningError, apply_config
+from grid.control import ControlConfig
+from grid.phasors import Phase
+
+CSV = """house_id,feeder_id,phase,pv_kw,switchable
+KL-TVM-0042-H001,KL-TVM-0042,R,3.0,1
+KL-TVM-0042-H002,KL-TVM-0042,y,0,0
+KL-EKM-0007-H001,KL-EKM-0007,B,0,1
+KL-TVM-0042-H003,KL-TVM-0042,B,,
+"""
+
+
+def test_settings_from_env_convert_and_validate() -> None:
+    s = EdgeSettings.from_env(
+        {
+            "SP_EDGE_CONTROL_PERIOD_S": "30",
+            "SP_EDGE_COMMAND_TTL_S": "20",
+            "SP_EDGE_PHASE_RATING_A": "0",
+        }
+    )
+    assert (s.control_period_s, s.command_ttl_s) == (30.0, 20)
+    assert s.phase_rating == (math.inf,) * 3
+    with pytest.raises(EdgeSettingsError, match="SP_EDGE_ACK_TIMEOUT_S"):
+        EdgeSettings.from_env({"SP_EDGE_ACK_TIMEOUT_S": "soon"})
+    with pytest.raises(EdgeSettingsError, match="SP_EDGE_SUMMARY_PERIOD_S: must be positive"):
+        EdgeSettings.from_env({"SP_EDGE_SUMMARY_PERIOD_S": "0"})
+    with pytest.raises(EdgeSettingsError, match="DEFAULT_MODE"):
+        EdgeSettings.from_env({"SP_EDGE_DEFAULT_MODE": "off"})
+
+
+def test_houses_of_one_feeder_from_the_provisioning_csv(tmp_path: Path) -> None:
+    path = tmp_path / "houses.csv"
+    path.write_text(CSV)
+    assert load_houses(path, "KL-TVM-0042") == [
+        HouseConfig("KL-TVM-0042-H001", Phase.R, 3.0, True),
+        HouseConfig("KL-TVM-0042-H002", Phase.Y, 0.0, False),
+        HouseConfig("KL-TVM-0042-H003", Phase.B, 0.0, True),
+    ]
+    with pytest.raises(ConfigError, match="no houses of feeder KL-XXX-0001"):
+        load_houses(path, "KL-XXX-0001")
+    with pytest.raises(ConfigError, match="line 2"):
+        parse_houses(
+            [{"house_id": "KL-TVM-0042-H001", "feeder_id": "KL-TVM-0042", "phase": "N"}],
+            "KL-TVM-0042",
+        )
+    with pytest.raises(ConfigError, match="not a house of feeder"):
+        parse_houses(
+            [{"house_id": "KL-EKM-0007-H001", "feeder_id": "KL-TVM-0042", "phase": "R"}],
+            "KL-TVM-0042",
+        )
+
+
+def test_keys_dir_reads_hex_keys(tmp_path: Path) -> None:
+    (tmp_path / "KL-TVM-0042.key").write_text("00" * 32 + "\n")
+    (tmp_path / "KL-TVM-0042-H001.key").write_text("abcd")
+    (tmp_path / "KL-TVM-0042-H002.key").write_text("not hex at all")
+    keys = KeysDir(tmp_path)
+    assert keys.key("KL-TVM-0042") == bytes(32)
+    assert keys.key("KL-TVM-0042-H009") is None
+    with pytest.raises(ConfigError, match="at least 16 bytes"):
+        keys.key("KL-TVM-0042-H001")
+    with pytest.raises(ConfigError, match="not hex"):
+        keys.key("KL-TVM-0042-H002")
+
+
+def test_config_knobs_are_checked() -> None:
+    settings, control = apply_config(
+        EdgeSettings(),
+        ControlConfig(),
+        {"phase_rating_a": 400, "budget_per_day": 20, "trigger_a": 12},
+    )
+    assert settings.phase_rating == (400.0,) * 3
+    assert control.phase_rating_a == (400.0,) * 3
+    assert control.planner.limits.budget_per_day == 20
+    assert control.trigger_a == 12
+    for bad, reason in [
+        ({"release_a": 50}, "above_trigger_a"),
+        ({"control_period_s": 0}, "out_of_range"),
+        ({"max_moves_per_cycle": 0}, "not_a_positive_integer"),
+        ({"colour": 1}, "unknown_config_key"),
+    ]:
+        with pytest.raises(TuningError) as info:
+            apply_config(EdgeSettings(), ControlConfig(), bad)
+        assert info.value.reason == reason
