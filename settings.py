@@ -56,13 +56,7 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Return the settings from `SP_*` variables of `environ` (default os.environ)."""
-        env = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            name = PREFIX + f.name.upper()
-            if name in env:
-                values[f.name] = _convert(name, env[name], f)
-        settings = cls(**values)
+        settings = cls(**env_values(cls, PREFIX, environ))
         settings.validate()
         return settings
 
@@ -98,18 +92,35 @@ class Settings:
         return Path(self.database_url.removeprefix("sqlite:///"))
 
 
-def _convert(name: str, raw: str, f: dataclasses.Field[Any]) -> Any:
+def env_values(
+    cls: type[Any],
+    prefix: str,
+    environ: Mapping[str, str] | None = None,
+    error: type[ValueError] = SettingsError,
+) -> dict[str, Any]:
+    """Return the fields of a settings dataclass found as `prefix + NAME` variables, converted."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for f in fields(cls):
+        name = prefix + f.name.upper()
+        if name in env:
+            values[f.name] = _convert(name, env[name], f, error)
+    return values
+
+
+def _convert(name: str, raw: str, f: dataclasses.Field[Any], error: type[ValueError]) -> Any:
     kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
-    if kind == "int":
+    if kind in ("int", "float"):
         try:
-            return int(raw)
+            return int(raw) if kind == "int" else float(raw)
         except ValueError:
-            raise SettingsError(f"{name}: {raw!r} is not an integer") from None
+            what = "an integer" if kind == "int" else "a number"
+            raise error(f"{name}: {raw!r} is not {what}") from None
     if kind == "bool":
         lowered = raw.strip().lower()
         if lowered in ("1", "true", "yes", "on"):
             return True
         if lowered in ("0", "false", "no", "off"):
             return False
-        raise SettingsError(f"{name}: {raw!r} is not true or false")
+        raise error(f"{name}: {raw!r} is not true or false")
     return raw or None if "None" in kind else raw

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from settings import SettingsError, env_values
+
 PREFIX = "SP_EDGE_"
 
 
-class EdgeSettingsError(ValueError):
+class EdgeSettingsError(SettingsError):
     """A setting that cannot be used; the message names the variable."""
 
 
@@ -79,13 +80,7 @@ class EdgeSettings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> EdgeSettings:
         """Return the settings from `SP_EDGE_*` variables of `environ` (default os.environ)."""
-        env = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            name = PREFIX + f.name.upper()
-            if name in env:
-                values[f.name] = _convert(name, env[name], f)
-        settings = cls(**values)
+        settings = cls(**env_values(cls, PREFIX, environ, EdgeSettingsError))
         settings.validate()
         return settings
 
@@ -107,16 +102,3 @@ class EdgeSettings:
         settings = dataclasses.replace(self, **changes)
         settings.validate()
         return settings
-
-
-def _convert(name: str, raw: str, f: dataclasses.Field[Any]) -> Any:
-    kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
-    converters: dict[str, type] = {"int": int, "float": float}
-    if kind in converters:
-        try:
-            return converters[kind](raw)
-        except ValueError:
-            raise EdgeSettingsError(
-                f"{name}: {raw!r} is not a{'n integer' if kind == 'int' else ' number'}"
-            ) from None
-    return raw
