@@ -18,12 +18,13 @@ from __future__ import annotations
 import dataclasses
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from edge.durable import open_durable, transaction
 from grid.messages import Readings, TopicKind, WireError
 
 SCHEMA: Final = (
@@ -63,16 +64,11 @@ class Outbox:
         resend_after_s: float = 30.0,
     ) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.max_bytes = max_bytes
         self.resend_after_s = resend_after_s
         self.dropped_rows = 0
         """Reading rows dropped by thinning since this outbox was opened."""
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        for statement in SCHEMA:
-            self._db.execute(statement)
+        self._db = open_durable(self.path, SCHEMA)
         self.boot = self._new_boot(clock)
         self._next_seq = 1
         self._bytes = int(
@@ -83,15 +79,8 @@ class Outbox:
         self._at_end = False
         self._next_pass_s = 0.0
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return transaction(self._db)
 
     def _new_boot(self, clock: Callable[[], float]) -> int:
         """Return a boot id above every earlier one: the start time [ms] if the clock allows."""

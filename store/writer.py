@@ -365,38 +365,28 @@ def advance_command(
 
 def _write_alert(conn: Connection, feeder: str, a: Alert, at: datetime) -> None:
     ts = utc(a.ts_s)
-    if a.state is AlertState.RAISED:
-        stmt = _upsert(conn, alerts).values(
-            alert_id=a.alert_id,
-            feeder_id=feeder,
-            house_id=a.house,
-            kind=a.kind,
-            severity=str(a.severity),
-            state="open",
-            message=a.message,
-            raised_at=ts,
-            updated_at=at,
-        )
-        conn.execute(stmt.on_conflict_do_nothing(index_elements=["alert_id"]))
-        return
+    raised = a.state is AlertState.RAISED
     stmt = _upsert(conn, alerts).values(
         alert_id=a.alert_id,
         feeder_id=feeder,
         house_id=a.house,
         kind=a.kind,
         severity=str(a.severity),
-        state="cleared",
+        state="open" if raised else "cleared",
         message=a.message,
         raised_at=ts,
-        cleared_at=ts,
+        cleared_at=None if raised else ts,
         updated_at=at,
     )
-    conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["alert_id"],
-            set_={"state": "cleared", "cleared_at": ts, "updated_at": at},
+    if raised:  # a raise never reopens or rewrites an alert the operators have seen
+        conn.execute(stmt.on_conflict_do_nothing(index_elements=["alert_id"]))
+    else:
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["alert_id"],
+                set_={"state": "cleared", "cleared_at": ts, "updated_at": at},
+            )
         )
-    )
 
 
 def _write_status(conn: Connection, feeder: str, s: Status, at: datetime) -> None:
