@@ -33,7 +33,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -41,14 +40,15 @@ from urllib.parse import urlsplit
 import numpy as np
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
-from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.pool import NullPool
 
 from grid.messages import Committed, Readings
 from sim.uplink_traffic import FeederTraffic
+from sim.uplink_traffic import provision as provision_feeder
 from store.db import make_engine, sqlalchemy_url
 from store.migrate import upgrade
-from store.schema import feeders, houses, uplink_batches
+from store.schema import uplink_batches
 from store.writer import HOUSE_READING_COLUMNS, utc
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -117,34 +117,11 @@ def make_fleet(n_feeders: int, n_houses: int) -> list[FeederTraffic]:
 
 
 def provision(db_url: str, fleet: list[FeederTraffic]) -> None:
-    """Insert the feeders and houses."""
+    """Provision the feeders and houses through the store."""
     engine = make_engine(db_url)
-    now = datetime.now(UTC)
     with engine.begin() as conn:
         for t in fleet:
-            conn.execute(
-                insert(feeders).values(
-                    feeder_id=t.feeder,
-                    name=t.feeder,
-                    district="Thrissur",
-                    lat=10.5,
-                    lon=76.2,
-                    kva=250.0,
-                    created_at=now,
-                )
-            )
-            conn.execute(
-                insert(houses),
-                [
-                    {
-                        "house_id": h,
-                        "feeder_id": t.feeder,
-                        "phase": str(t.phase_of(h)),
-                        "created_at": now,
-                    }
-                    for h in t.houses
-                ],
-            )
+            provision_feeder(conn, t, district="Thrissur", lat=10.5, lon=76.2)
     engine.dispose()
 
 

@@ -11,6 +11,8 @@ import random
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
+from sqlalchemy import Connection
+
 from grid.events import (
     BalancingRunData,
     CommandResultData,
@@ -40,6 +42,7 @@ from grid.messages import (
     topic_for,
 )
 from grid.phasors import PHASES, Phase
+from store.provision import FeederRow, HouseRow, upsert_feeders, upsert_houses
 
 
 @dataclass(slots=True)
@@ -185,3 +188,24 @@ class FeederTraffic:
             yield self.readings(rows_per_batch)
             if k % summary_every == 0:
                 yield self.summary()
+
+
+def provision(
+    conn: Connection,
+    traffic: FeederTraffic,
+    *,
+    district: str = "Ernakulam",
+    lat: float = 9.98,
+    lon: float = 76.28,
+    kva: float = 250.0,
+) -> None:
+    """Provision the traffic's feeder and houses through the store, inside `conn`'s transaction."""
+    feeder = FeederRow(0, traffic.feeder, f"Feeder {traffic.feeder}", district, lat, lon, kva)
+    upsert_feeders(conn, [feeder])
+    upsert_houses(
+        conn,
+        [
+            HouseRow(k, h, traffic.feeder, traffic.phase_of(h), 3.0, True)
+            for k, h in enumerate(traffic.houses)
+        ],
+    )

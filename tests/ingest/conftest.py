@@ -5,50 +5,24 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine
 
 from grid.messages import WireMessage
 from ingest.worker import IngestWorker
 from settings import Settings
 from sim.uplink_traffic import FeederTraffic
-from store.schema import feeders, houses
+from sim.uplink_traffic import provision as provision_feeder
 
 
 def provision(engine: Engine, traffic: FeederTraffic) -> None:
-    """Insert the traffic's feeder and houses."""
-    now = datetime.now(UTC)
+    """Provision the traffic's feeder and houses."""
     with engine.begin() as conn:
-        conn.execute(
-            insert(feeders).values(
-                feeder_id=traffic.feeder,
-                name=f"Feeder {traffic.feeder}",
-                district="Ernakulam",
-                lat=9.98,
-                lon=76.28,
-                kva=250.0,
-                created_at=now,
-            )
-        )
-        conn.execute(
-            insert(houses),
-            [
-                {
-                    "house_id": h,
-                    "feeder_id": traffic.feeder,
-                    "phase": str(traffic.phase_of(h)),
-                    "pv_kw": 3.0,
-                    "switchable": True,
-                    "created_at": now,
-                }
-                for h in traffic.houses
-            ],
-        )
+        provision_feeder(conn, traffic)
 
 
 def unique_feeder() -> str:
