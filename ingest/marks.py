@@ -35,6 +35,8 @@ class CommitMarks:
     def __init__(self, ledger: Ledger, *, gap_recheck_s: float = 1.0) -> None:
         self._ledger = ledger
         self._marks: dict[tuple[str, int], _Mark] = {}
+        self._gapped: set[tuple[str, int]] = set()
+        """Boots with commits above a gap: rechecked against the ledger until it closes."""
         self.gap_recheck_s = gap_recheck_s
 
     def mark(self, feeder: str, boot: int) -> int | None:
@@ -60,13 +62,18 @@ class CommitMarks:
                 m.pending.add(seq)
             touched.add(fb)
         publish: dict[tuple[str, int], int] = {}
-        for fb, m in self._marks.items():
+        for fb in touched | self._gapped:
+            m = self._marks[fb]
             before = m.hwm
             self._advance(m)
             if m.pending and now_s - m.gap_checked_s >= self.gap_recheck_s:
                 m.gap_checked_s = now_s
                 m.hwm = self._ledger.run_end(fb[0], fb[1], m.hwm)
                 self._advance(m)
+            if m.pending:
+                self._gapped.add(fb)
+            else:
+                self._gapped.discard(fb)
             if m.hwm > 0 and (fb in touched or m.hwm != before):
                 publish[fb] = m.hwm
         return publish

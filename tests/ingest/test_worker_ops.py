@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import time
 import urllib.request
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
@@ -142,3 +146,18 @@ def test_a_full_queue_stops_the_reading_instead_of_growing(
         gate.close()
     wait_until(lambda: stored_rows(engine, traffic) == 200, 40, "all rows after the lock")
     worker.stop()
+
+
+def test_the_command_line_refuses_bad_settings_by_name() -> None:
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "SP_INGEST_BATCH_ROWS": "lots", "PYTHONPATH": str(root)}
+    result = subprocess.run(
+        [sys.executable, "-m", "ingest"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "SP_INGEST_BATCH_ROWS: 'lots' is not an integer" in result.stderr
