@@ -158,6 +158,7 @@ def test_the_command_line_refuses_bad_settings_by_name() -> None:
         capture_output=True,
         text=True,
         timeout=60,
+        check=False,
     )
     assert result.returncode == 2
     assert "SP_INGEST_BATCH_ROWS: 'lots' is not an integer" in result.stderr
