@@ -66,16 +66,44 @@ def parse_houses(rows: Iterable[Mapping[str, str]], feeder_id: str) -> list[Hous
 
 def load_houses(path: str | Path, feeder_id: str) -> list[HouseConfig]:
     """Return the houses of `feeder_id` from a provisioning CSV file."""
-    try:
-        with Path(path).open(newline="", encoding="utf-8") as handle:
-            houses = parse_houses(csv.DictReader(handle), feeder_id)
-    except OSError as exc:
-        raise ConfigError(f"{path}: {exc.strerror}") from None
-    except ConfigError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
+    houses = load_fleet_houses(path, [feeder_id])[feeder_id]
     if not houses:
         raise ConfigError(f"{path}: no houses of feeder {feeder_id}")
     return houses
+
+
+def load_fleet_houses(
+    path: str | Path, feeder_ids: Iterable[str] | None = None
+) -> dict[str, list[HouseConfig]]:
+    """Return the houses of each feeder (default: every feeder of the file), in file order."""
+    try:
+        with Path(path).open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        if feeder_ids is None:
+            feeder_ids = dict.fromkeys((r.get("feeder_id") or "").strip() for r in rows)
+        return {feeder: parse_houses(rows, feeder) for feeder in feeder_ids}
+    except OSError as exc:
+        raise ConfigError(f"{path}: {exc.strerror}") from None
+    except (ConfigError, WireError) as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+def load_feeder_ratings(path: str | Path) -> dict[str, float]:
+    """Return each feeder's transformer rating [kVA] from a provisioning feeders CSV."""
+    ratings: dict[str, float] = {}
+    try:
+        with Path(path).open(newline="", encoding="utf-8") as handle:
+            for line, row in enumerate(csv.DictReader(handle), start=2):
+                try:
+                    kva = float((row.get("kva") or "").strip())
+                except ValueError:
+                    raise ConfigError(f"{path}: line {line}: kva is not a number") from None
+                if not kva > 0:
+                    raise ConfigError(f"{path}: line {line}: kva must be positive")
+                ratings[(row.get("feeder_id") or "").strip()] = kva
+    except OSError as exc:
+        raise ConfigError(f"{path}: {exc.strerror}") from None
+    return ratings
 
 
 class Keyring(Protocol):

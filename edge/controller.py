@@ -95,6 +95,8 @@ class EdgeStats:
     switches: Counter[str] = field(default_factory=Counter)
     runs: int = 0
     malformed: int = 0
+    detect_to_ack_s: deque[float] = field(default_factory=lambda: deque(maxlen=1000))
+    """Per run: from the planner's decision to the first house's signed ack [s], newest last."""
 
 
 class EdgeController:
@@ -206,6 +208,11 @@ class EdgeController:
 
     # --- measurements -----------------------------------------------------------------------
 
+    @property
+    def next_control_s(self) -> float:
+        """Return when the next balancing decision falls due in auto mode [epoch s]."""
+        return self._next_control_s
+
     def totals(self, now_s: float) -> PhaseTotals:
         """Return the phase totals: the meter's when fresh, else summed from the houses."""
         reading = None if self.meter is None else self.meter.latest()
@@ -257,7 +264,10 @@ class EdgeController:
         warming_up = now - self._started_s < self.settings.stale_after_s
         if not (warming_up and self.houses.unheard()):
             self.loop.observe(now, p, q, pv, neutral_a=totals.i_n_a, online=online)
-        self.uplink.summary(now, totals, self.mode, sum(online), len(online))
+        if not (warming_up and not any(online) and totals.source == "houses"):
+            # right after a start, before any house has reported, the totals are not a
+            # measurement: a summary of zeros would draw a false dip on HQ's charts
+            self.uplink.summary(now, totals, self.mode, sum(online), len(online))
         watch_feeder(self.alerts, now, totals, self.loop.detector, self.settings.phase_rating)
         if not warming_up:
             watch_houses(self.alerts, self.houses.ids, online, self.settings.stale_after_s)
@@ -398,7 +408,9 @@ class EdgeController:
         )
         if not plan.moves and trigger is RunTrigger.AUTO:
             return
-        run = BalancingRun(self.ids.next("r"), trigger, self.totals(now).snapshot(), ctl_id)
+        run = BalancingRun(
+            self.ids.next("r"), trigger, self.totals(now).snapshot(), ctl_id, planned_s=now
+        )
         self.runs[run.run_id] = run
         self.stats.runs += 1
         for move in plan.moves:
@@ -456,6 +468,8 @@ class EdgeController:
             job = u.job
             if job.ctl_id is not None:
                 self._command_result(now, job.ctl_id, u.state, u.reason)
+            if u.state is CommandState.ACKNOWLEDGED:
+                self._first_ack(job, now)
             result = _FINAL.get(u.state)
             if result is None:
                 continue
@@ -479,6 +493,13 @@ class EdgeController:
                 ),
             )
             self._record_in_run(job, result, now)
+
+    def _first_ack(self, job: SwitchJob, now: float) -> None:
+        """Record how long the run of an acknowledged move took from decision to first ack."""
+        run = self.runs.get(job.run_id or "")
+        if run is not None and run.first_ack_s is None:
+            run.first_ack_s = now
+            self.stats.detect_to_ack_s.append(now - run.planned_s)
 
     def _applied(self, job: SwitchJob, now: float) -> None:
         self.loop.commit(Move(job.house, job.from_phase, job.to_phase, job.gain_a), now)

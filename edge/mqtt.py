@@ -13,7 +13,7 @@ import uuid
 from collections import deque
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -59,6 +59,38 @@ class MqttPort:
         return out
 
 
+def broker_client(
+    url: str, client_id: str, *, clean_session: bool = True, ca_file: str | None = None
+) -> tuple[mqtt.Client, SplitResult]:
+    """Return a paho 3.1.1 client for `mqtt://` or `mqtts://[user:password@]host:port`.
+
+    Credentials come from the URL, TLS (with `ca_file`, else the system store) from `mqtts`;
+    reconnects back off from 1 to 30 s. The parsed URL is returned for `connect_to`.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
+        raise ValueError(f"{url!r} is not mqtt://host:port or mqtts://host:port")
+    client = mqtt.Client(
+        callback_api_version=CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        clean_session=clean_session,
+        protocol=mqtt.MQTTv311,
+    )
+    if parts.username:
+        client.username_pw_set(unquote(parts.username), unquote(parts.password or ""))
+    if parts.scheme == "mqtts":
+        client.tls_set(ca_certs=ca_file)
+    client.reconnect_delay_set(min_delay=1, max_delay=30)
+    return client, parts
+
+
+def connect_to(client: mqtt.Client, url: SplitResult) -> None:
+    """Connect in the background (retrying) and start paho's network thread."""
+    port = url.port or (8883 if url.scheme == "mqtts" else 1883)
+    client.connect_async(url.hostname or "127.0.0.1", port, keepalive=30)
+    client.loop_start()
+
+
 class MqttConnection:
     """A paho MQTT 3.1.1 client whose messages go to the port of their feeder."""
 
@@ -72,28 +104,18 @@ class MqttConnection:
         will: tuple[str, bytes] | None = None,
         wake: threading.Event | None = None,
     ) -> None:
-        self.url = urlsplit(url)
-        if self.url.scheme not in ("mqtt", "mqtts") or not self.url.hostname:
-            raise ValueError(f"{url!r} is not mqtt://host:port or mqtts://host:port")
+        self.client, self.url = broker_client(
+            url,
+            client_id or f"sp-edge-{uuid.uuid4().hex[:12]}",
+            clean_session=clean_session,
+            ca_file=ca_file,
+        )
         self.wake = wake or threading.Event()
         self.ports: dict[str, MqttPort] = {}
         self._connected = False
         self._epoch = 0
-        self.client = mqtt.Client(
-            callback_api_version=CallbackAPIVersion.VERSION2,
-            client_id=client_id or f"sp-edge-{uuid.uuid4().hex[:12]}",
-            clean_session=clean_session,
-            protocol=mqtt.MQTTv311,
-        )
-        if self.url.username:
-            self.client.username_pw_set(
-                unquote(self.url.username), unquote(self.url.password or "")
-            )
-        if self.url.scheme == "mqtts":
-            self.client.tls_set(ca_certs=ca_file)
         if will is not None:
             self.client.will_set(will[0], will[1], qos=1, retain=True)
-        self.client.reconnect_delay_set(min_delay=1, max_delay=30)
         self.client.max_inflight_messages_set(100)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
@@ -124,9 +146,7 @@ class MqttConnection:
 
     def start(self) -> None:
         """Connect in the background (retrying) and start paho's network thread."""
-        port = self.url.port or (8883 if self.url.scheme == "mqtts" else 1883)
-        self.client.connect_async(self.url.hostname or "127.0.0.1", port, keepalive=30)
-        self.client.loop_start()
+        connect_to(self.client, self.url)
 
     def stop(self) -> None:
         """Disconnect cleanly (no last will) and stop the network thread."""

@@ -26,6 +26,10 @@ class BalancingRun:
     before: PhaseSnapshot
     ctl_id: str | None = None
     """The operator's balance_now command, if it started the run."""
+    planned_s: float = 0.0
+    """When the planner decided the run [epoch s, controller clock]."""
+    first_ack_s: float | None = None
+    """When the first of its moves was acknowledged by a house [epoch s]."""
     moves: list[RunMove] = field(default_factory=list)
 
     @property

@@ -9,7 +9,9 @@ The lifecycle of a `SwitchJob`:
    power leaves the from-phase and arrives on the to-phase, within a tolerance); a planner
    move must also not raise the neutral current;
 3. a move that did not happen, did not move the totals or did not help is rolled back with a
-   second signed command, and the house is locked out; a lost ack is treated the same way.
+   second signed command, and the house is locked out; a lost ack is treated the same way, and
+   so is a node whose relay feedback failed (a stuck relay: the node has locked itself out and
+   the house stays, or is sent back, on its from-phase).
 
 The switcher reports every step as a `SwitchUpdate`; the controller turns them into events,
 alerts and commits. It never blocks: `poll` advances the timers.
@@ -28,13 +30,17 @@ from edge.ids import IdMaker
 from edge.links import Link
 from edge.settings import EdgeSettings
 from edge.state import StateStore
-from edge.totals import PhaseTotals
+from edge.totals import PhaseTotals, neutral_with_house_on
 from grid.events import CommandState, SwitchOrigin
 from grid.messages import HouseAck, HouseCommand, RelayState, TopicKind, WireError, topic_for
 from grid.phasors import Phase
 from grid.signing import Rejection, sign, verify_ack
 
 log = logging.getLogger("edge.switching")
+
+
+RELAY_FEEDBACK_FAILED = "interlock_feedback"
+"""The reason of a node whose relay feedback did not confirm the switch (DESIGN §7)."""
 
 
 class Step(StrEnum):
@@ -183,6 +189,12 @@ class Switcher:
         return []
 
     def _on_command_ack(self, job: SwitchJob, ack: HouseAck, now_s: float) -> list[SwitchUpdate]:
+        if not ack.ok and ack.reason == RELAY_FEEDBACK_FAILED:
+            if ack.ph == job.from_phase:  # the relay did not move: nothing to send back
+                self.job = None
+                return [SwitchUpdate(job, CommandState.FAILED, "relay_feedback", lockout=True)]
+            job.step = Step.VERIFY  # the ack is here: roll back from where it says the house is
+            return self._rollback(job, now_s, "relay_feedback")
         if not ack.ok:
             self.job = None
             return [SwitchUpdate(job, CommandState.REJECTED, ack.reason or "refused")]
@@ -242,7 +254,7 @@ class Switcher:
                 and tele.relay is RelayState.OK
                 and after.ts_s >= job.acked_s
             ):
-                problem = self._judge(job, job.before, after)
+                problem = self._judge(job, job.before, after, tele.p_w, tele.q_var)
                 if problem:
                     return self._rollback(job, now_s, problem)
                 self.job = None
@@ -251,16 +263,34 @@ class Switcher:
             return self._rollback(job, now_s, "not_confirmed")
         return []
 
-    def _judge(self, job: SwitchJob, before: PhaseTotals, after: PhaseTotals) -> str:
-        """Return why the measured change does not confirm the move, or "" if it does."""
+    def _judge(
+        self,
+        job: SwitchJob,
+        before: PhaseTotals,
+        after: PhaseTotals,
+        house_p_w: float,
+        house_q_var: float,
+    ) -> str:
+        """Return why the measured change does not confirm the move, or "" if it does.
+
+        The totals must have moved by the house's power (it left one phase, arrived on the
+        other). A planner move "did not help" when, at this moment, the neutral current is
+        higher than it would be with the house still on its from-phase: judged against the
+        same moment's loads, not against the neutral before the move, which every other
+        house's appliances also changed meanwhile.
+        """
         s = self.settings
         tolerance = max(s.verify_tol_w, s.verify_tol_frac * abs(job.house_p_w))
         moved_from = after.p_w[job.from_phase.ordinal] - before.p_w[job.from_phase.ordinal]
         moved_to = after.p_w[job.to_phase.ordinal] - before.p_w[job.to_phase.ordinal]
         if abs(moved_from + job.house_p_w) > tolerance or abs(moved_to - job.house_p_w) > tolerance:
             return "totals_not_as_predicted"
-        if job.origin is SwitchOrigin.AUTO and after.i_n_a > before.i_n_a + s.help_tol_a:
-            return "did_not_help"
+        if job.origin is SwitchOrigin.AUTO:
+            now_a, unmoved_a = neutral_with_house_on(
+                after, house_p_w, house_q_var, on=job.from_phase, instead_of=job.to_phase
+            )
+            if now_a > unmoved_a + s.help_tol_a:
+                return "did_not_help"
         return ""
 
     def _rollback(self, job: SwitchJob, now_s: float, reason: str) -> list[SwitchUpdate]:

@@ -58,6 +58,26 @@ def _phasors(p_w: Triple, q_var: Triple, v_v: Triple) -> ComplexArray:
     return np.asarray(np.conj(s / v), dtype=np.complex128)
 
 
+def neutral_with_house_on(
+    totals: PhaseTotals, p_w: float, q_var: float, on: Phase, instead_of: Phase
+) -> tuple[float, float]:
+    """Return the neutral current [A] of `totals` as measured, and had one house drawing
+    `p_w` [W] and `q_var` [var] on phase `instead_of` been on phase `on` instead.
+
+    Both come from the same phasor sum, so a move's effect is judged against the same moment's
+    loads: what everyone else switched on or off meanwhile cancels out.
+    """
+    p, q = list(totals.p_w), list(totals.q_var)
+    p[instead_of.ordinal] -= p_w
+    q[instead_of.ordinal] -= q_var
+    p[on.ordinal] += p_w
+    q[on.ordinal] += q_var
+    v_v = tuple(v if v > 0 else NOMINAL_PHASE_V for v in totals.v_v)
+    measured = _phasors(totals.p_w, totals.q_var, v_v)  # type: ignore[arg-type]
+    other = _phasors((p[0], p[1], p[2]), (q[0], q[1], q[2]), v_v)  # type: ignore[arg-type]
+    return float(abs(measured.sum())), float(abs(other.sum()))
+
+
 def from_meter(reading: MeterReading) -> PhaseTotals:
     """Return the totals measured by the transformer meter."""
     v_v = tuple(v if v > 0 else NOMINAL_PHASE_V for v in reading.v_v)

@@ -50,6 +50,7 @@ FIELDS = (
     # interlocks (DESIGN §6/§7)
     ("MIN_DWELL_S", 1800),  # [s]
     ("MAX_PER_DAY", 3),
+    ("UNDO_WINDOW_S", 600),  # a switch may be undone (a rollback) this long after it [s]
     ("TZ_OFFSET_S", 19800),  # local time − UTC for the daily cap's midnight [s]; IST
     ("DEAD_TIME_MS", 100),  # break → make [ms]
     ("SETTLE_MS", 60),  # make → feedback read [ms]

@@ -29,7 +29,8 @@ import hashlib
 import os
 import struct
 
-_BODY = "<IQQIHBB"  # seq, ctr, last_switch_s, day, switches_today, flags, phase
+_BODY = "<IQQIHBB"  # seq, ctr, last_switch_s, day, switches_today, flags, phases
+# phases: the present phase in the low nibble, the one before the last switch in the high one
 _BODY_SIZE = struct.calcsize(_BODY)
 RECORD_SIZE = _BODY_SIZE + 4
 _LOCKED = 1
@@ -39,7 +40,7 @@ _PHASES = ("", "R", "Y", "B")
 class NodeState:
     """What the node must remember across reboots."""
 
-    __slots__ = ("ctr", "day", "last_switch_s", "locked", "phase", "switches_today")
+    __slots__ = ("ctr", "day", "last_switch_s", "locked", "phase", "prev_phase", "switches_today")
 
     def __init__(self):
         self.ctr = 0  # last accepted command counter
@@ -48,6 +49,7 @@ class NodeState:
         self.switches_today = 0
         self.locked = False  # locked out after a failed feedback check
         self.phase = ""  # last phase the feedback showed, "" = unknown
+        self.prev_phase = ""  # phase before the last switch, while it may be undone; "" = none
 
 
 def _pack(seq, state):
@@ -59,7 +61,7 @@ def _pack(seq, state):
         state.day,
         state.switches_today,
         _LOCKED if state.locked else 0,
-        _PHASES.index(state.phase),
+        _PHASES.index(state.phase) | _PHASES.index(state.prev_phase) << 4,
     )
     return body + hashlib.sha256(body).digest()[:4]
 
@@ -69,8 +71,9 @@ def _unpack(record):
     body = record[:_BODY_SIZE]
     if hashlib.sha256(body).digest()[:4] != record[_BODY_SIZE:]:
         return None
-    seq, ctr, last, day, today, flags, phase = struct.unpack(_BODY, body)
-    if phase >= len(_PHASES):
+    seq, ctr, last, day, today, flags, phases = struct.unpack(_BODY, body)
+    phase, prev = phases & 0x0F, phases >> 4
+    if phase >= len(_PHASES) or prev >= len(_PHASES):
         return None
     state = NodeState()
     state.ctr = ctr
@@ -79,6 +82,7 @@ def _unpack(record):
     state.switches_today = today
     state.locked = bool(flags & _LOCKED)
     state.phase = _PHASES[phase]
+    state.prev_phase = _PHASES[prev]
     return seq, state
 
 

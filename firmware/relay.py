@@ -12,6 +12,9 @@ Interlocks, checked or enforced on every switch (`Switcher.switch`):
 - interlock_min_dwell: less than `min_dwell_s` since the last switch.
 - interlock_daily_cap: `max_per_day` switches already on this local day (reset at midnight,
   local time = UTC + `tz_offset_s`).
+- undo: a move back to the phase the house was on before its last switch, within
+  `undo_window_s` of that switch and once, is exempt from the dwell and the daily cap (it is
+  still counted): the controller's rollback of a move that did not help must not be refused.
 - interlock_zero_cross: no clean rising zero crossing of the voltage (no supply, noise).
 - break-before-make: the old phase is opened at one of its zero crossings, the feedback must
   show every phase open after `dead_time_ms`, and only then is the target closed, timed at a
@@ -83,6 +86,7 @@ class Limits:
         settle_ms=60,
         zc_timeout_ms=100,
         lead_us=0,
+        undo_window_s=600,
     ):
         self.min_dwell_s = min_dwell_s  # [s]
         self.max_per_day = max_per_day
@@ -91,6 +95,7 @@ class Limits:
         self.settle_ms = settle_ms  # make → feedback read [ms]
         self.zc_timeout_ms = zc_timeout_ms  # per zero crossing [ms]
         self.lead_us = lead_us  # relay operate time, pulses start this early [µs]
+        self.undo_window_s = undo_window_s  # a switch may be undone this long after it [s]
 
 
 def local_day(now_s, tz_offset_s):
@@ -130,13 +135,25 @@ class Switcher:
         day = local_day(now_s, self.limits.tz_offset_s)
         return self.state.switches_today if self.state.day == day else 0
 
-    def blocker(self, now_s):
-        """Return the interlock that forbids a switch now, or None."""
+    def is_undo(self, to, now_s):
+        """Return whether moving to `to` now undoes the last switch (see the module notes)."""
+        state = self.state
+        return bool(
+            state.prev_phase
+            and to == state.prev_phase
+            and state.last_switch_s
+            and 0 <= now_s - state.last_switch_s <= self.limits.undo_window_s
+        )
+
+    def blocker(self, now_s, to=None):
+        """Return the interlock that forbids a switch (to `to`) now, or None."""
         state = self.state
         if state.locked:
             return "interlock_locked"
         if self.relays.measured() is None:
             return "interlock_feedback"
+        if self.is_undo(to, now_s):
+            return None
         if state.last_switch_s and now_s - state.last_switch_s < self.limits.min_dwell_s:
             return "interlock_min_dwell"
         if self.switches_today(now_s) >= self.limits.max_per_day:
@@ -165,9 +182,10 @@ class Switcher:
 
     def switch(self, to, now_s):
         """Move the house to phase `to`; return None on success or the interlock that stopped it."""
-        reason = self.blocker(now_s)
+        reason = self.blocker(now_s, to)
         if reason is not None:
             return reason
+        undo = self.is_undo(to, now_s)
         relays, clock, limits, state = self.relays, self.clock, self.limits, self.state
         old = relays.measured()
         if to not in PHASES or to == old:
@@ -196,6 +214,7 @@ class Switcher:
         closed = relays.closed()
         if closed == [to]:
             state.phase = to
+            state.prev_phase = "" if undo else old
             self.journal.save(state)
             return None
         if not closed:  # the target did not close: give the house its old phase back

@@ -26,6 +26,7 @@ def make_node(cfg, clock, relays, zero_cross):
         cfg.settle_ms,
         cfg.zc_timeout_ms,
         cfg.lead_us,
+        cfg.undo_window_s,
     )
     switcher = relay.Switcher(clock, relays, zero_cross, journal, state, limits)
     return node_module.HouseNode(clock, cfg.house_id, cfg.feeder_id, cfg.key, switcher)

@@ -10,10 +10,11 @@ can switch on about 90 %. `write_csvs` produces the files `python -m store feede
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -191,3 +192,39 @@ def write_csvs(plans: Sequence[FeederPlan], out_dir: Path) -> tuple[Path, Path]:
             for h in p.houses:
                 w.writerow([h.house_id, p.feeder_id, h.phase.value, h.pv_kw, int(h.switchable)])
     return feeders_csv, houses_csv
+
+
+def write_keys(plans: Sequence[FeederPlan], keys_dir: Path, key_of: Callable[[str], bytes]) -> int:
+    """Write `{device}.key` (hex, mode 0600) for every feeder and house; return how many."""
+    keys_dir.mkdir(parents=True, exist_ok=True)
+    devices = [d for p in plans for d in (p.feeder_id, *(h.house_id for h in p.houses))]
+    for device in devices:
+        path = keys_dir / f"{device}.key"
+        text = key_of(device).hex()
+        if path.exists() and path.read_text(encoding="ascii").strip() == text:
+            continue
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(text, encoding="ascii")
+        tmp.chmod(0o600)
+        tmp.replace(path)
+    return len(devices)
+
+
+def parse_house_range(text: str) -> tuple[int, int]:
+    """Return (lo, hi) of "40-80" or (n, n) of "60"."""
+    lo, _, hi = text.partition("-")
+    try:
+        low, high = int(lo), int(hi or lo)
+    except ValueError:
+        low, high = 0, 0
+    if not 1 <= low <= high <= 999:
+        raise ValueError(f"{text!r} is not a house count range like 40-80")
+    return low, high
+
+
+def house_range_arg(text: str) -> tuple[int, int]:
+    """`parse_house_range` for argparse, whose message it shows."""
+    try:
+        return parse_house_range(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None

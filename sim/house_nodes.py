@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import logging
 import math
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -45,6 +46,9 @@ log = logging.getLogger("sim.houses")
 
 MIN_DWELL_S = 1800.0
 MAX_SWITCHES_PER_DAY = 3
+UNDO_WINDOW_S = 600.0
+"""A move back to the phase before the last switch, this soon after it, is exempt from the
+dwell and the daily cap (once), as in the firmware: a controller's rollback is never refused."""
 IST_OFFSET_S = 19800.0
 FIRMWARE_VERSION = "sim-1.0"
 
@@ -78,6 +82,8 @@ class VirtualHouse:
     switches_today: int = 0
     day: int = -1
     locked: bool = False
+    prev_phase: Phase | None = None
+    """The phase before the last switch, while that switch may still be undone."""
     seq: int = 0
     faults: Faults = field(default_factory=Faults)
     relay_operations: int = 0
@@ -102,7 +108,7 @@ class VirtualHouse:
         reason = "" if verdict.accepted else str(verdict.reason)
         if not reason:
             self.last_counter = cmd.ctr  # a verified counter is spent even if an interlock says no
-            reason = self._interlock(now_s)
+            reason = self._interlock(now_s, cmd.to_phase)
         if not reason:
             reason = self._switch(cmd.to_phase, now_s)
         if reason:
@@ -118,9 +124,14 @@ class VirtualHouse:
         )
         return sign_ack(ack, self.key)
 
-    def _interlock(self, now_s: float) -> str:
+    def _is_undo(self, to_phase: Phase, now_s: float) -> bool:
+        return to_phase is self.prev_phase and 0 <= now_s - self.last_switch_s <= UNDO_WINDOW_S
+
+    def _interlock(self, now_s: float, to_phase: Phase) -> str:
         if self.locked:
             return "interlock_locked"
+        if self._is_undo(to_phase, now_s):
+            return ""
         if now_s - self.last_switch_s < MIN_DWELL_S:
             return "interlock_min_dwell"
         if self.switches_today >= MAX_SWITCHES_PER_DAY:
@@ -128,12 +139,14 @@ class VirtualHouse:
         return ""
 
     def _switch(self, to_phase: Phase, now_s: float) -> str:
+        undo = self._is_undo(to_phase, now_s)
         self.relay_operations += 1  # break, dead time, make near the zero crossing
         self.last_switch_s = now_s
         self.switches_today += 1
         if self.faults.stuck_relay:
             self.locked = True
             return "interlock_feedback"
+        self.prev_phase = None if undo else self.phase
         self.phase = to_phase
         return ""
 
@@ -188,16 +201,32 @@ def day_profile(plan: FeederPlan, seed: int, day_of_year: int = 80) -> DayProfil
 
 
 class SimClock:
-    """Simulated wall time: starts at `start_s` and runs `speed` times faster than real time."""
+    """Simulated wall time, running `speed` times faster than real time since `epoch_s`.
 
-    def __init__(self, start_s: float | None = None, speed: float = 1.0) -> None:
-        self.start_s = time.time() if start_s is None else start_s
+    At the real instant `epoch_s` [epoch s] simulated and real time agree, so processes
+    given the same epoch and speed (the nodes, their controllers) share one clock.
+    """
+
+    def __init__(self, speed: float = 1.0, epoch_s: float | None = None) -> None:
+        if not speed > 0:
+            raise ValueError(f"speed {speed!r} must be positive")
+        self.epoch_s = time.time() if epoch_s is None else epoch_s
         self.speed = speed
-        self._real0 = time.monotonic()
 
     def now(self) -> float:
         """Return the simulated epoch time [s]."""
-        return self.start_s + (time.monotonic() - self._real0) * self.speed
+        return self.epoch_s + (time.time() - self.epoch_s) * self.speed
+
+
+def sim_epoch(text: str | None = None) -> float | None:
+    """Return the epoch of simulated time from `text` or SP_SIM_EPOCH (None: start now)."""
+    value = text if text is not None else os.environ.get("SP_SIM_EPOCH")
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"epoch {value!r} is not a number of seconds") from None
 
 
 class FeederNodes:

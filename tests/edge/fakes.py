@@ -139,6 +139,9 @@ class FakeHouse:
     """The house's net power from its next switch on (a load or PV change at that moment)."""
     silent: bool = False
     """The node has stopped reporting."""
+    stuck: bool = False
+    """The relay does not move: the feedback check fails and the node locks itself out."""
+    locked: bool = False
     last_counter: int = 0
     seq: int = 0
     relay_operations: int = 0
@@ -160,7 +163,7 @@ class FakeHouse:
             q_var=self.q_var,
             pv_w=self.pv_w,
             ph=self.phase,
-            relay=RelayState.OK,
+            relay=RelayState.LOCKED if self.locked else RelayState.OK,
         )
         return topic_for(TopicKind.TELE, self.feeder, self.house_id), tele.to_json()
 
@@ -181,7 +184,13 @@ class FakeHouse:
             now_s=now_s,
             current_phase=self.phase,
         )
-        if verdict.accepted:
+        reason = "" if verdict.reason is None else str(verdict.reason)
+        if verdict.accepted and self.stuck:
+            self.last_counter = cmd.ctr
+            self.relay_operations += 1
+            reason = "interlock_feedback" if not self.locked else "interlock_locked"
+            self.locked = True
+        elif verdict.accepted:
             self.last_counter = cmd.ctr
             self.relay_operations += 1
             self.phase = cmd.to_phase
@@ -194,9 +203,9 @@ class FakeHouse:
                 cmd_id=cmd.cmd_id,
                 house=self.house_id,
                 ctr=cmd.ctr,
-                ok=verdict.accepted,
+                ok=not reason,
                 ph=self.phase,
-                reason="" if verdict.reason is None else str(verdict.reason),
+                reason=reason,
                 ts_s=int(now_s),
             ),
             self.key,

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from edge.config import ConfigError, HouseConfig, KeysDir, load_houses, parse_houses
+from edge.config import (
+    ConfigError,
+    HouseConfig,
+    KeysDir,
+    load_feeder_ratings,
+    load_fleet_houses,
+    load_houses,
+    parse_houses,
+)
 from edge.settings import EdgeSettings, EdgeSettingsError
 from edge.tuning import TuningError, apply_config
 from grid.control import ControlConfig
@@ -93,3 +101,27 @@ def test_config_knobs_are_checked() -> None:
         with pytest.raises(TuningError) as info:
             apply_config(EdgeSettings(), ControlConfig(), bad)
         assert info.value.reason == reason
+
+
+def test_the_simulated_fleet_is_every_feeder_of_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "houses.csv"
+    path.write_text(CSV)
+    fleet = load_fleet_houses(path)
+    assert list(fleet) == ["KL-TVM-0042", "KL-EKM-0007"]
+    assert [h.house_id for h in fleet["KL-TVM-0042"]][-1] == "KL-TVM-0042-H003"
+    assert len(fleet["KL-EKM-0007"]) == 1
+    path.write_text(CSV + "KL-EKM-0007-H002,KL-EKM-0007,Q,0,1\n")
+    with pytest.raises(ConfigError, match="line 6"):
+        load_fleet_houses(path)
+
+
+def test_feeder_ratings_from_the_feeders_csv_name_the_bad_line(tmp_path: Path) -> None:
+    path = tmp_path / "feeders.csv"
+    head = "feeder_id,name,district,lat,lon,kva\n"
+    path.write_text(head + "KL-TVM-0042,Kowdiar,Thiruvananthapuram,8.5,76.9,250\n")
+    assert load_feeder_ratings(path) == {"KL-TVM-0042": 250.0}
+    path.write_text(head + "KL-TVM-0042,K,T,8.5,76.9,250\nKL-EKM-0007,E,E,10,76.3,big\n")
+    with pytest.raises(ConfigError, match="line 3: kva"):
+        load_feeder_ratings(path)
+    with pytest.raises(ConfigError, match=r"missing\.csv"):
+        load_feeder_ratings(tmp_path / "missing.csv")

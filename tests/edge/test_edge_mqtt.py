@@ -249,6 +249,7 @@ def start_cli(mqtt_url: str, feeder_id: str, tmp_path: Path) -> subprocess.Popen
         "SP_EDGE_HOUSES_FILE": str(houses),
         "SP_EDGE_STORE_DIR": str(tmp_path / "store"),
         "SP_EDGE_SUMMARY_PERIOD_S": "0.5",
+        "SP_EDGE_STALE_AFTER_S": "1",
     }
     return subprocess.Popen(
         [sys.executable, "-m", "edge", "--feeder", feeder_id],

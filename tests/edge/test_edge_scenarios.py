@@ -61,8 +61,25 @@ def test_t10_r_overloaded_moves_h007_to_y_ack_then_verified(feeder: Scenario) ->
     assert run["after"]["i_n_a"] < run["before"]["i_n_a"] / 2
     assert feeder.controller.phase_of(H007) is Y
     assert feeder.controller.loop.switches_today == 1
+    (decision_to_ack_s,) = feeder.controller.stats.detect_to_ack_s
+    assert 0.0 <= decision_to_ack_s < 5.0  # the ack came within the ack timeout
     feeder.run(120)
     assert len(commands(feeder)) == 1  # balanced enough: nothing more worth a switch
+
+
+def test_a_good_move_is_kept_when_another_load_raises_the_neutral_meanwhile(
+    feeder: Scenario,
+) -> None:
+    feeder.run(10)  # t = 10 s: H007 R → Y is sent and carried out
+    pump = feeder.house("H006")  # on B: a 5 kW pump starts as H007 lands on Y
+    pump.p_w = 9000.0
+    feeder.bus.deliver(*pump.telemetry(feeder.clock.now))
+    feeder.tick()  # t = 11 s: the neutral is above its value before the move, but lower
+    (switch,) = feeder.events("switch_result")  # than with H007 still on R
+    assert switch["result"] == "applied"
+    (run,) = feeder.events("balancing_run")
+    assert run["after"]["i_n_a"] > run["before"]["i_n_a"] + 1.0
+    assert not locked(feeder, H007)
 
 
 def test_lost_ack_rolls_back_locks_out_and_alerts(feeder: Scenario) -> None:
@@ -82,6 +99,22 @@ def test_lost_ack_rolls_back_locks_out_and_alerts(feeder: Scenario) -> None:
     assert locked(feeder, H007)
     feeder.run(120)
     assert len(commands(feeder)) == 2  # a locked house is never moved again by the planner
+
+
+def test_stuck_relay_fails_the_switch_locks_out_and_alerts(feeder: Scenario) -> None:
+    feeder.house("H007").stuck = True
+    feeder.run(15)
+    first = commands(feeder)[0]  # still on R by its own ack: nothing to roll back
+    assert (first.from_phase, first.to_phase) == (R, Y)
+    assert feeder.house("H007").phase is R
+    (switch,) = feeder.events("switch_result")
+    assert (switch["result"], switch["reason"]) == ("failed", "relay_feedback")
+    (run,) = feeder.events("balancing_run")
+    assert run["result"] != "improved"
+    assert ("switch_failed", "raised", H007) in feeder.alerts()
+    assert locked(feeder, H007)
+    feeder.run(120)
+    assert all(c.house != H007 for c in commands(feeder)[1:])
 
 
 def test_move_the_meter_does_not_see_is_rolled_back(tmp_path: Path) -> None:

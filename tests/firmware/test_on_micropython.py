@@ -281,8 +281,10 @@ def test_node_process_on_a_real_broker(micropython: str, mqtt_url: str) -> None:
         assert state == HouseState(online=True, fw="0.1.0")
         tele = _telemetry(listener)
         assert (tele.ph, tele.relay) == (Phase.R, "ok")
-        assert abs(tele.v_v - 230.0) < 1.0
-        assert abs(tele.i_a - 8.0) < 0.1
+        # the synthetic mains follow the host's wall clock here, so a loaded host skews the
+        # samples; accuracy itself is tested on a simulated clock (test_power)
+        assert abs(tele.v_v - 230.0) < 0.1 * 230.0
+        assert abs(tele.i_a - 8.0) < 0.1 * 8.0
 
         exp = int(time.time()) + 60
 
@@ -317,6 +319,8 @@ def test_node_process_on_a_real_broker(micropython: str, mqtt_url: str) -> None:
     try:
         assert listener.next("state") == HouseState(online=False, fw="0.1.0")
     finally:
+        listener.publish("state", b"", retain=True)
+        time.sleep(1.0)  # and once more, should a late will have landed after the first clear
         listener.publish("state", b"", retain=True)
         listener.close()
     pulses = re.findall(r"pulses=(\d+)", output)

@@ -9,7 +9,15 @@ from sqlalchemy import Engine, func, select
 
 from grid.messages import check_feeder_id, check_house_id
 from sim.cases import MissingDataError, shared_data_dir
-from sim.fleet import district_of, plan_fleet, read_districts, write_csvs
+from sim.fleet import (
+    district_of,
+    parse_house_range,
+    plan_fleet,
+    read_districts,
+    write_csvs,
+    write_keys,
+)
+from sim.house_nodes import derive_key
 from store.provision import import_feeders, import_houses
 from store.schema import feeders, houses
 
@@ -77,3 +85,26 @@ def test_fleet_is_provisioned_through_the_store_import(
         assert conn.execute(select(func.count()).select_from(houses)).scalar_one() == sum(
             len(p.houses) for p in plans
         )
+
+
+def test_keys_are_written_once_per_device_with_private_mode(plans: list, tmp_path: Path) -> None:  # type: ignore[type-arg]
+    few = plans[:2]
+    n = write_keys(few, tmp_path, lambda device: derive_key(b"s", device))
+    files = sorted(tmp_path.glob("*.key"))
+    assert n == len(files) == 2 + sum(len(p.houses) for p in few)
+    house = few[0].houses[0].house_id
+    assert bytes.fromhex((tmp_path / f"{house}.key").read_text()) == derive_key(b"s", house)
+    assert all(f.stat().st_mode & 0o777 == 0o600 for f in files)
+    write_keys(few, tmp_path, lambda device: derive_key(b"t", device))
+    assert bytes.fromhex((tmp_path / f"{house}.key").read_text()) == derive_key(b"t", house)
+
+
+@pytest.mark.parametrize(("text", "expected"), [("40-80", (40, 80)), ("60", (60, 60))])
+def test_house_ranges(text: str, expected: tuple[int, int]) -> None:
+    assert parse_house_range(text) == expected
+
+
+@pytest.mark.parametrize("text", ["80-40", "0-5", "many", "5-1000"])
+def test_bad_house_ranges_are_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="house count range"):
+        parse_house_range(text)

@@ -15,7 +15,7 @@ from grid.phasors import Phase
 from grid.signing import sign, verify_ack
 from sim.broker import BrokerThread
 from sim.fleet import FeederPlan, HousePlan
-from sim.house_nodes import FeederNodes, SimClock, VirtualHouse, derive_key
+from sim.house_nodes import FeederNodes, SimClock, VirtualHouse, derive_key, sim_epoch
 from tests.ingest.conftest import wait_until
 
 SECRET = b"fleet-secret-for-tests-0123456789"
@@ -108,6 +108,24 @@ def test_interlocks_dwell_daily_cap_and_lockout() -> None:
         assert HouseAck.from_json(ack.to_json()) == ack  # every reason is valid on the wire
 
 
+def test_a_rollback_within_the_undo_window_is_not_refused() -> None:
+    n = node()
+    assert n.handle(command(1), NOW).ok  # R → Y
+    back = n.handle(
+        command(2, from_phase=Phase.Y, to_phase=Phase.R, exp_s=int(NOW) + 120), NOW + 60
+    )
+    assert (back.ok, back.ph) == (True, Phase.R)
+    again = n.handle(
+        command(3, from_phase=Phase.R, to_phase=Phase.Y, exp_s=int(NOW) + 180), NOW + 120
+    )
+    assert again.reason == "interlock_min_dwell"  # an undo is not undone
+    late = node()
+    assert late.handle(command(1), NOW).ok
+    t = NOW + 601
+    refused = late.handle(command(2, from_phase=Phase.Y, to_phase=Phase.R, exp_s=int(t) + 60), t)
+    assert refused.reason == "interlock_min_dwell"
+
+
 def test_nodes_speak_the_protocol_over_mqtt() -> None:
     broker = BrokerThread(port=0)
     url = broker.start()
@@ -154,3 +172,22 @@ def test_nodes_speak_the_protocol_over_mqtt() -> None:
         edge.disconnect()
         edge.loop_stop()
         broker.stop()
+
+
+def test_clocks_with_one_epoch_agree_across_processes() -> None:
+    epoch = time.time() - 100.0
+    a, b = SimClock(10.0, epoch), SimClock(10.0, epoch)
+    assert abs(a.now() - b.now()) < 0.05
+    assert a.now() == pytest.approx(epoch + 1000.0, abs=1.0)
+    assert SimClock(1.0).now() == pytest.approx(time.time(), abs=0.05)
+    with pytest.raises(ValueError, match="speed"):
+        SimClock(0.0)
+
+
+def test_epoch_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SP_SIM_EPOCH", "1700000000.5")
+    assert sim_epoch() == 1700000000.5
+    assert sim_epoch("12") == 12.0
+    monkeypatch.setenv("SP_SIM_EPOCH", "noon")
+    with pytest.raises(ValueError, match="epoch 'noon'"):
+        sim_epoch()

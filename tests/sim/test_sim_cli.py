@@ -35,7 +35,14 @@ def test_sim_provisions_and_publishes_every_node_state(tmp_path: Path) -> None:
     broker = BrokerThread(port=0)
     url = broker.start()
     db = f"sqlite:///{tmp_path}/sim.db"
-    env = {**os.environ, "SP_MQTT_URL": url, "SP_DATABASE_URL": db, "PYTHONPATH": str(ROOT)}
+    keys = tmp_path / "keys"
+    env = {
+        **os.environ,
+        "SP_MQTT_URL": url,
+        "SP_DATABASE_URL": db,
+        "SP_KEYS_DIR": str(keys),
+        "PYTHONPATH": str(ROOT),
+    }
     try:
         result = run_sim(
             ["--feeders", "3", "--speed", "60", "--provision", "--houses", "40-50"], env, 6.0
@@ -49,6 +56,7 @@ def test_sim_provisions_and_publishes_every_node_state(tmp_path: Path) -> None:
         assert 120 <= n_houses <= 150
         states = [t for t in broker.broker.retained if t.endswith("/state")]
         assert len(states) == n_houses
+        assert len(list(keys.glob("*.key"))) == n_feeders + n_houses
     finally:
         broker.stop()
         time.sleep(0.1)

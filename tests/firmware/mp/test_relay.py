@@ -53,6 +53,33 @@ def test_min_dwell():
     assert rig.bank.connected() == "B"
 
 
+def test_the_last_switch_may_be_undone_once_within_the_window():
+    rig = Rig("R")
+    t0 = rig.clock.now_s()
+    assert rig.switch("Y") is None
+    rig.set_wall(t0 + 60)
+    assert rig.switch("B") == "interlock_min_dwell"  # not an undo: the dwell holds
+    assert rig.switch("R") is None  # the controller's rollback: back where it was
+    assert rig.bank.connected() == "R"
+    rig.set_wall(t0 + 120)
+    assert rig.switch("Y") == "interlock_min_dwell"  # an undo is not undone again
+
+
+def test_undo_window_and_reboot():
+    rig = Rig("R")
+    t0 = rig.clock.now_s()
+    assert rig.switch("Y") is None
+    remount(rig.dev)
+    rig.boot()
+    rig.set_wall(t0 + 300)
+    assert rig.switch("R") is None  # the previous phase survives a reboot
+    late = Rig("R")
+    t1 = late.clock.now_s()
+    assert late.switch("Y") is None
+    late.set_wall(t1 + 601)
+    assert late.switch("R") == "interlock_min_dwell"  # past the undo window
+
+
 def test_daily_cap_resets_at_local_midnight():
     rig = Rig("R", wall_s=MIDNIGHT_IST - 7200)  # 22:00 IST
     for k, to in enumerate(("Y", "B", "R")):

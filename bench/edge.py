@@ -1,0 +1,274 @@
+"""Edge controller benchmark: the control cycle, and imbalance detected → relay ack.
+
+    python -m bench.edge [--quick]
+
+Prints one JSON line:
+
+- ``control_cycle_ms``: for 50, 100 and 200 houses, the controller's `step()` on the ticks
+  where a balancing decision falls due (telemetry intake, sample, forecast, planner, signed
+  commands, outbox) and on all ticks, p50/p95/p99 [ms]. The feeder runs from 06:00 to 12:00 IST
+  on a fake clock with 10 s telemetry from the simulator's day profiles; its house nodes answer
+  in memory with signed acks, and HQ confirms every uplink message.
+- ``detect_to_ack_s``: the simulated fleet on the in-process MQTT broker, in real time: virtual
+  house nodes (relay delay 0.2 s) and their controllers in one process; per balancing run, from
+  the planner's decision to the first house's signed ack, p50/p95/max [s] (target p95 ≤ 1 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import sys
+import tempfile
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edge.config import HouseConfig, StaticKeys
+from edge.controller import EdgeController, house_subscriptions, hq_subscriptions
+from edge.links import Inbound
+from edge.mqtt import MqttConnection
+from edge.runner import Runner
+from edge.settings import EdgeSettings
+from grid.control import ControlConfig
+from grid.messages import Committed, HouseCommand, TopicKind, parse_topic, topic_for
+from sim.broker import BrokerThread
+from sim.fleet import FeederPlan, plan_fleet
+from sim.house_nodes import (
+    IST_OFFSET_S,
+    FeederNodes,
+    SimClock,
+    VirtualHouse,
+    day_profile,
+    derive_key,
+)
+
+SECRET = b"bench-edge"
+TICK_S = 10.0
+DAY0_S = 1_773_000_000.0 - (1_773_000_000.0 + IST_OFFSET_S) % 86400.0
+"""A local (IST) midnight, as epoch seconds."""
+
+
+def _keys(plans: list[FeederPlan]) -> StaticKeys:
+    devices = [d for p in plans for d in (p.feeder_id, *(h.house_id for h in p.houses))]
+    return StaticKeys({d: derive_key(SECRET, d) for d in devices})
+
+
+def _houses(plan: FeederPlan) -> list[HouseConfig]:
+    return [HouseConfig(h.house_id, h.phase, h.pv_kw, h.switchable) for h in plan.houses]
+
+
+@dataclass
+class MemoryLink:
+    """A link in memory: what is put in `inbox` is drained by the controller."""
+
+    inbox: deque[Inbound] = field(default_factory=deque, kw_only=True)
+    connected: bool = field(default=True, kw_only=True)
+    epoch: int = field(default=1, kw_only=True)
+
+    def drain(self) -> list[Inbound]:
+        """Return and forget the queued messages, oldest first."""
+        out = list(self.inbox)
+        self.inbox.clear()
+        return out
+
+
+@dataclass
+class MemoryHouses(MemoryLink):
+    """The house bus in memory: commands reach the virtual nodes, acks come back at once."""
+
+    feeder_id: str
+    nodes: dict[str, VirtualHouse]
+    now: list[float]
+
+    def publish(self, topic: str, payload: bytes, *, qos: int = 0, retain: bool = False) -> bool:
+        parsed = parse_topic(topic)
+        if parsed.kind is TopicKind.CMD and parsed.house in self.nodes:
+            cmd = HouseCommand.from_json(payload, feeder=self.feeder_id)
+            ack = self.nodes[parsed.house].handle(cmd, self.now[0])
+            ack_topic = topic_for(TopicKind.ACK, self.feeder_id, parsed.house)
+            self.inbox.append(Inbound(ack_topic, ack.to_json()))
+        return True
+
+
+@dataclass
+class MemoryHq(MemoryLink):
+    """HQ in memory: every uplink message is committed at once."""
+
+    feeder_id: str
+
+    def publish(self, topic: str, payload: bytes, *, qos: int = 0, retain: bool = False) -> bool:
+        if topic.endswith("/status"):
+            return True
+        head = json.loads(payload)
+        mark = Committed(boot=int(head["boot"]), seq=int(head["seq"])).to_json()
+        self.inbox.append(Inbound(topic_for(TopicKind.COMMITTED, self.feeder_id), mark))
+        return True
+
+
+def _pcts(values: list[float], *, top: str = "p99") -> dict[str, float]:
+    """Return p50, p95 and `top` (p99 or max) of `values`, and their number."""
+    a = np.asarray(values)
+    last = a.max() if top == "max" else np.percentile(a, 99)
+    return {
+        "p50": round(float(np.percentile(a, 50)), 3),
+        "p95": round(float(np.percentile(a, 95)), 3),
+        top: round(float(last), 3),
+        "n": len(values),
+    }
+
+
+def time_control_cycle(n_houses: int, hours: float, store_dir: Path) -> dict[str, Any]:
+    """Run one feeder on a fake clock and time its steps [ms]."""
+    (plan,) = plan_fleet(1, (n_houses, n_houses), seed=n_houses)
+    keys = _keys([plan])
+    now = [DAY0_S + 6 * 3600.0]
+    nodes = {
+        h.house_id: VirtualHouse(h.house_id, h.phase, derive_key(SECRET, h.house_id))
+        for h in plan.houses
+    }
+    bus = MemoryHouses(plan.feeder_id, nodes, now)
+    hq = MemoryHq(plan.feeder_id)
+    controller = EdgeController(
+        plan.feeder_id,
+        _houses(plan),
+        clock=lambda: now[0],
+        house_bus=bus,
+        hq=hq,
+        keys=keys,
+        store_dir=store_dir / plan.feeder_id,
+        settings=EdgeSettings(stale_after_s=45.0),
+    )
+    profile = day_profile(plan, seed=n_houses)
+    order = [h.house_id for h in plan.houses]
+    control_ms: list[float] = []
+    all_ms: list[float] = []
+    for _ in range(int(hours * 3600 / TICK_S)):
+        now[0] += TICK_S
+        minute = ((now[0] + IST_OFFSET_S) % 86400.0) / 60.0
+        load, q, pv = profile.at(minute)
+        for k, house in enumerate(order):
+            net_w, q_var, pv_w = float(load[k] - pv[k]), float(q[k]), float(pv[k])
+            tele = nodes[house].telemetry(now[0], net_w, q_var, pv_w, 230.0)
+            topic = topic_for(TopicKind.TELE, plan.feeder_id, house)
+            bus.inbox.append(Inbound(topic, tele.to_json()))
+        due = now[0] >= controller.next_control_s
+        started = time.perf_counter()
+        controller.step()
+        elapsed_ms = (time.perf_counter() - started) * 1000.0
+        all_ms.append(elapsed_ms)
+        if due:
+            control_ms.append(elapsed_ms)
+    runs, switches = controller.stats.runs, dict(controller.stats.switches)
+    controller.close()
+    return {
+        "control": _pcts(control_ms),
+        "every_tick": _pcts(all_ms),
+        "runs": runs,
+        "switches": switches,
+    }
+
+
+def detect_to_ack(n_feeders: int, seconds: float, store_dir: Path) -> dict[str, Any]:
+    """Run the fleet on the in-process broker in real time; return detection → ack [s]."""
+    broker = BrokerThread(port=0)
+    url = broker.start()
+    plans = plan_fleet(n_feeders, (40, 80), seed=7)
+    keys = _keys(plans)
+    clock = SimClock(1.0)
+    fleet = [
+        FeederNodes(plan, url, keys.key, clock, seed=k, tele_period_s=2.0)  # type: ignore[arg-type]
+        for k, plan in enumerate(plans)
+    ]
+    wake = threading.Event()
+    local = MqttConnection(url, wake=wake)
+    uplinks: list[MqttConnection] = []
+    controllers = []
+    settings = EdgeSettings(
+        control_period_s=2.0, summary_period_s=2.0, readings_period_s=10.0, stale_after_s=10.0
+    )
+    control = ControlConfig(sustain_s=0.0, trigger_a=4.0, release_a=2.0, pacing_head_start=1.0)
+    for plan in plans:
+        hq = MqttConnection(url, client_id=f"sp-edge-{plan.feeder_id}", wake=wake)
+        uplinks.append(hq)
+        controllers.append(
+            EdgeController(
+                plan.feeder_id,
+                _houses(plan),
+                clock=clock.now,
+                house_bus=local.port(plan.feeder_id, house_subscriptions(plan.feeder_id)),
+                hq=hq.port(plan.feeder_id, hq_subscriptions(plan.feeder_id)),
+                keys=keys,
+                store_dir=store_dir / "fleet" / plan.feeder_id,
+                settings=settings,
+                control=control,
+            )
+        )
+    stop = threading.Event()
+    runner = Runner(controllers, wake, tick_s=0.25)
+    thread = threading.Thread(target=runner.run, args=(stop,), daemon=True)
+    for connection in (local, *uplinks):
+        connection.start()
+    for nodes in fleet:
+        nodes.start()
+    thread.start()
+    try:
+        time.sleep(seconds)
+    finally:
+        stop.set()
+        thread.join(10)
+        for nodes in fleet:
+            nodes.stop()
+        for c in controllers:
+            c.close()
+        for part in (*uplinks, local):
+            part.stop()
+        broker.stop()
+    samples = [s for c in controllers for s in c.stats.detect_to_ack_s]
+    if not samples:
+        return {"n": 0, "error": "no balancing run was acknowledged"}
+    return {
+        **_pcts(samples, top="max"),
+        "feeders": n_feeders,
+        "houses": sum(len(p.houses) for p in plans),
+        "runner_failures": runner.failures,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print one JSON line."""
+    parser = argparse.ArgumentParser(prog="python -m bench.edge", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="shorter runs")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.ERROR)
+    hours = 1.0 if args.quick else 6.0
+    with tempfile.TemporaryDirectory(prefix="sp-bench-edge-") as tmp:
+        cycles = {
+            str(n): time_control_cycle(n, hours, Path(tmp) / f"cycle-{n}") for n in (50, 100, 200)
+        }
+        latency = detect_to_ack(10 if args.quick else 20, 30.0 if args.quick else 90.0, Path(tmp))
+    print(
+        json.dumps(
+            {
+                "bench": "edge",
+                "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
+                "control_cycle_ms": cycles,
+                "detect_to_ack_s": latency,
+                "targets": {"detect_to_ack_p95_s": 1.0},
+                "met": {"detect_to_ack_p95": latency.get("p95", 99.0) <= 1.0},
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
