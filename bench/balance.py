@@ -6,8 +6,10 @@ Prints one JSON line:
 
 - ``planner_ms``: plan_moves for 50, 100 and 200 houses on states taken from a running control
   loop (forecast points plus six hours of history scenarios), unbalance forced to "sustained"
-  so the search always runs; p50 and p99 over the sampled cycles. ``control_step_ms`` adds the
-  forecast itself.
+  so the search always runs; p50 and p99 over the sampled cycles. ``control_step`` is the
+  decision of the replay's `auto` policy (the target strategy of grid.control: expected
+  moments, then the descent toward the best assignment); the loop commits nothing here, so
+  every sampled cycle searches from the wired phases, a worst case.
 - ``cases``: for every development case, the three policies and the auto trade-off at a
   quarter, a half and the full daily budget; ``held_out`` the same on synthetic seeds that no
   tuning has seen.
@@ -15,9 +17,15 @@ Prints one JSON line:
 
 from __future__ import annotations
 
+import os
+
+# One BLAS thread: the decisions are small matrix products, and a threaded BLAS on a busy
+# 2-core machine turns them into scheduler waits (p99 of tens of ms). Set before numpy loads.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 import argparse
 import json
-import os
 import platform
 import sys
 import time
@@ -26,12 +34,12 @@ from typing import Any
 
 import numpy as np
 
-from grid.control import BalancingLoop, ControlConfig
+from grid.control import BalancingLoop
 from grid.phasors import UNIT_PHASORS
 from grid.planner import FeederState, plan_moves
 from sim.cases import build_case, list_cases
 from sim.feeder_day import FeederDay
-from sim.replay import house_currents, replay
+from sim.replay import auto_config, house_currents, replay
 
 HELD_OUT = ("synth-101", "synth-102", "synth-103", "synth-104")
 BUDGET_SHARES = (0.25, 0.5, 1.0)
@@ -64,6 +72,7 @@ def time_planner(n_houses: int, samples: int) -> dict[str, dict[str, float]]:
         [h.phase for h in day.houses],
         [h.switchable for h in day.houses],
         [h.pv_kw for h in day.houses],
+        auto_config(),
     )
     currents = house_currents(day)
     phase = day.phase_index
@@ -102,7 +111,7 @@ def score_case(name: str, budget_shares: tuple[float, ...]) -> dict[str, Any]:
     day = build_case(name)
     none = replay(day, "none").metrics
     static = replay(day, "static").metrics
-    base = ControlConfig()
+    base = auto_config()
     out: dict[str, Any] = {"houses": len(day.houses), "none": _brief(none, none)}
     out["static"] = _brief(static, none)
     for share in budget_shares:

@@ -10,6 +10,11 @@ Lifecycle, in the manner of a power-flow controller:
 Hysteresis is in two visible layers: the smoothed neutral current must stay above `trigger_a`
 for `sustain_s` before the planner may act (and is released below `release_a`), and every move
 must be worth its switch cost, which rises when the day's budget is being spent ahead of time.
+
+Two strategies: "local" plans with the forecast-point planner (grid.planner) behind the
+detector; "target" (the replay's `auto`) keeps the expected second moments of the house
+currents (grid.moments) and moves, a few houses a cycle, toward the assignment that minimises
+the expected squared neutral current plus a switch cost, paced by the same daily allowance.
 """
 
 from __future__ import annotations
@@ -21,9 +26,11 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from grid.forecast import ForecastConfig, HouseForecaster
-from grid.interlocks import HouseState, feeder_budget
+from grid.interlocks import HouseState, feeder_budget, switch_blocker
+from grid.moments import CurrentMoments, MomentConfig
 from grid.phasors import FloatArray, Phase
-from grid.planner import FeederState, Move, Plan, PlannerConfig, plan_moves
+from grid.planner import FeederState, Move, Plan, PlannerConfig, PlanReason, plan_moves
+from grid.rephasing import moves_toward_target, quadratic_cost
 
 IST_OFFSET_S = 19800.0
 """UTC offset of Indian Standard Time [s]."""
@@ -50,6 +57,22 @@ class ControlConfig:
     utc_offset_s: float = IST_OFFSET_S
     """Offset of the feeder's local time from UTC; the daily counts reset at local midnight [s]."""
     phase_rating_a: tuple[float, float, float] = (math.inf, math.inf, math.inf)
+    """Current rating of the R, Y, B phases [A]; finite ratings make the loop plan with the
+    forecast-point planner, which checks them."""
+    strategy: str = "local"
+    """"local": the forecast-point planner behind the unbalance detector; "target": move toward
+    the assignment that minimises the expected squared neutral current of the coming hours
+    (grid.moments), the replay's `auto` policy (it needs `target_min_history_s` of readings)."""
+    moments: MomentConfig = field(default_factory=MomentConfig)
+    target_switch_cost: float = 0.3
+    """Switch cost of the target strategy, as a multiple of the mean per-house second moment
+    E|c_h|² (a typical house's own contribution to the mean squared neutral current)."""
+    target_min_history_s: float = 600.0
+    """History the moments need before the target strategy acts [s]."""
+    target_needs_sustained: bool = False
+    """Whether the target strategy also waits for the unbalance detector; by default its
+    hysteresis is the switch cost alone (a move must pay for itself in the expected mean
+    squared neutral current), so it can correct a badly wired feeder within minutes."""
 
 
 class UnbalanceDetector:
@@ -108,6 +131,7 @@ class BalancingLoop:
             for h, ph, sw in zip(house_ids, phases, switchable, strict=True)
         ]
         self.forecaster = HouseForecaster(np.asarray(pv_kw, dtype=np.float64), self.config.forecast)
+        self.moments = CurrentMoments(np.asarray(pv_kw, dtype=np.float64), self.config.moments)
         cfg = self.config
         self.detector = UnbalanceDetector(
             cfg.trigger_a, cfg.release_a, cfg.sustain_s, cfg.neutral_tau_s
@@ -134,6 +158,7 @@ class BalancingLoop:
         """Take one sample: net P [W], Q [var], PV [W] per house (NaN if missing), neutral [A]."""
         self._roll_day(ts_s)
         self.forecaster.observe(ts_s, p_w + np.nan_to_num(pv_w), pv_w, q_var)
+        self.moments.observe(ts_s, p_w + np.nan_to_num(pv_w), q_var)
         self.detector.update(ts_s, neutral_a)
         if online is not None:
             self.houses = [
@@ -165,6 +190,9 @@ class BalancingLoop:
         """Return the plan of this cycle; nothing changes until `commit`."""
         self._roll_day(now_s)
         cfg = self.config
+        if cfg.strategy == "target" and all(math.isinf(r) for r in cfg.phase_rating_a):
+            self._last_plan = self._target_plan(now_s)
+            return self._last_plan
         limits = replace(cfg.planner.limits, budget_per_day=int(self.allowance(now_s)))
         planner = replace(cfg.planner, cost_scale=self.cost_scale(now_s), limits=limits)
         forecast = self.forecaster.forecast(now_s)
@@ -178,6 +206,48 @@ class BalancingLoop:
         )
         self._last_plan = plan_moves(state, planner)
         return self._last_plan
+
+    def _target_plan(self, now_s: float) -> Plan:
+        """Return the moves toward the assignment best for the expected moments ahead."""
+        cfg = self.config
+        limits = cfg.planner.limits
+        phase = np.array([h.phase.ordinal for h in self.houses], dtype=np.intp)
+        _, gram = self.moments.expected(now_s, self.forecaster.clear_sky_index)
+        before = quadratic_cost(gram, phase)
+        budget_left = max(0, int(self.allowance(now_s)) - self.switches_today)
+        eligible = np.array([switch_blocker(h, now_s, limits) is None for h in self.houses])
+        if cfg.target_needs_sustained and not self.detector.sustained(now_s):
+            reason = PlanReason.NOT_SUSTAINED
+        elif budget_left == 0:
+            reason = PlanReason.BUDGET_SPENT
+        elif not eligible.any():
+            reason = PlanReason.NO_ELIGIBLE
+        elif self.moments.history_s(now_s) < cfg.target_min_history_s:
+            reason = PlanReason.NO_GAIN
+        else:
+            cost = cfg.target_switch_cost * self.cost_scale(now_s)
+            cost *= float(np.real(np.diag(gram)).mean())
+            found = moves_toward_target(
+                gram, phase, eligible, cost, min(limits.max_moves_per_cycle, budget_left)
+            )
+            moves = []
+            for house, to, gain in found:
+                moves.append(
+                    Move(
+                        house_id=self.houses[house].house_id,
+                        from_phase=self.houses[house].phase,
+                        to_phase=Phase.from_index(to),
+                        gain_a=gain,
+                    )
+                )
+                phase[house] = to
+            after = quadratic_cost(gram, phase)
+            reason = PlanReason.MOVES if moves else PlanReason.NO_GAIN
+            return Plan(
+                tuple(moves), reason, *(math.sqrt(max(v, 0.0)) for v in (before, after) * 2)
+            )
+        rms = math.sqrt(max(before, 0.0))
+        return Plan((), reason, rms, rms, rms, rms)
 
     def commit(self, move: Move, ts_s: float) -> None:
         """Record that `move` was executed and verified at `ts_s`."""

@@ -130,6 +130,11 @@ class HouseForecaster:
         self._clear_sky_index += alpha * (min(ratio, 1.3) - self._clear_sky_index)
 
     @property
+    def clear_sky_index(self) -> float:
+        """Return the feeder's smoothed clear-sky index (PV output / clear-sky output) [−]."""
+        return self._clear_sky_index
+
+    @property
     def load_level_w(self) -> FloatArray:
         """Return the spike-free load level of each house [W] (NaN if never seen)."""
         return self._level_w.copy()

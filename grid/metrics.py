@@ -144,6 +144,11 @@ def vuf_pct_from_line_magnitudes(
     return np.asarray(100.0 * np.sqrt(six_beta_minus_two) / (1.0 + root), dtype=np.float64)
 
 
+def rated_current_a(kva: float) -> float:
+    """Return the rated phase current [A] of a three-phase transformer of `kva` [kVA]."""
+    return kva * 1000.0 / (3.0 * NOMINAL_PHASE_V)
+
+
 def transformer_loading_pct(
     i_phase_a: npt.ArrayLike, kva: float, v_phase: npt.ArrayLike = NOMINAL_PHASE_V
 ) -> FloatArray:

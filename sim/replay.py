@@ -88,9 +88,14 @@ def phase_currents_over_time(currents: ComplexArray, phase_index: np.ndarray) ->
     return np.asarray(sums * UNIT_PHASORS[None, :], dtype=np.complex128)
 
 
+def auto_config() -> ControlConfig:
+    """Return the controller configuration of the `auto` policy: the target strategy."""
+    return ControlConfig(strategy="target")
+
+
 def replay(day: FeederDay, policy: str, config: ControlConfig | None = None) -> ReplayResult:
-    """Run one policy over a feeder day and score it."""
-    config = config or ControlConfig()
+    """Run one policy over a feeder day and score it (`config` defaults to `auto_config()`)."""
+    config = config or auto_config()
     currents = house_currents(day)
     wired = day.phase_index
     if policy == "none":
@@ -227,7 +232,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def config_from_args(args: argparse.Namespace) -> ControlConfig:
     """Return the controller configuration with the constraint flags applied."""
-    base = ControlConfig()
+    base = auto_config()
     limits = SwitchLimits(
         min_dwell_s=args.min_dwell_min * 60.0,
         max_per_house_day=args.max_per_house_day,

@@ -1,0 +1,130 @@
+"""The predicted effect of moving one house to another phase (pure; DESIGN §6 metrics).
+
+A manual move is previewed on the feeder's latest summary: the house's complex power S = P + jQ
+leaves its phase and joins the target phase, each phase current is conj(S_φ / V_φ) with the
+measured voltage magnitude at the nominal angle, and the neutral current is |I_R + I_Y + I_B|.
+Loads are treated as constant power, as the planner does for one step.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from grid.metrics import current_unbalance_pct, neutral_current_a
+from grid.phasors import NOMINAL_PHASE_V, UNIT_PHASORS, Phase
+
+Triple = tuple[float, float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseLoads:
+    """A feeder's per-phase loads at one moment, in the order R, Y, B."""
+
+    p_w: Triple
+    """Net active power per phase [W], + import, − export."""
+    q_var: Triple
+    """Reactive power per phase [var]."""
+    v_v: Triple = (NOMINAL_PHASE_V, NOMINAL_PHASE_V, NOMINAL_PHASE_V)
+    """Phase-to-neutral voltage magnitudes [V]; a value ≤ 0 is taken as nominal."""
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseFigures:
+    """Phase current magnitudes [A], neutral current [A] and current unbalance [%]."""
+
+    i_a: Triple
+    i_n_a: float
+    unbalance_pct: float | None
+    """max|I_φ − I_avg| / I_avg [%]; None when I_avg is below 5 A."""
+
+
+@dataclass(frozen=True, slots=True)
+class MoveEffect:
+    """The figures of a feeder before and after moving one house."""
+
+    from_phase: Phase
+    to_phase: Phase
+    before: PhaseFigures
+    after: PhaseFigures
+    rating_a: float | None = None
+    """Rated phase current [A], when known."""
+
+    @property
+    def neutral_change_a(self) -> float:
+        """Return after − before of the neutral current [A]; negative is an improvement."""
+        return self.after.i_n_a - self.before.i_n_a
+
+    @property
+    def overloads(self) -> tuple[Phase, ...]:
+        """Return the phases above their rating after the move."""
+        if self.rating_a is None:
+            return ()
+        return tuple(
+            phase
+            for phase, current in zip(Phase, self.after.i_a, strict=True)
+            if current > self.rating_a
+        )
+
+    @property
+    def improves(self) -> bool:
+        """Return whether the move lowers the neutral current without overloading a phase."""
+        return self.neutral_change_a < 0 and not self.overloads
+
+
+def phase_figures(p_w: Triple, q_var: Triple, v_v: Triple) -> PhaseFigures:
+    """Return the phase currents, neutral current and unbalance of per-phase loads.
+
+    Parameters
+    ----------
+    p_w : net active power of R, Y, B [W].
+    q_var : reactive power of R, Y, B [var].
+    v_v : phase-to-neutral voltage magnitudes of R, Y, B [V]; ≤ 0 means nominal.
+    """
+    volts = np.array([v if v > 0 else NOMINAL_PHASE_V for v in v_v]) * UNIT_PHASORS
+    s = np.array(p_w, dtype=np.float64) + 1j * np.array(q_var, dtype=np.float64)
+    currents = np.conj(s / volts)
+    magnitudes = np.abs(currents)
+    unbalance = float(current_unbalance_pct(magnitudes[0], magnitudes[1], magnitudes[2]))
+    return PhaseFigures(
+        i_a=(float(magnitudes[0]), float(magnitudes[1]), float(magnitudes[2])),
+        i_n_a=float(neutral_current_a(currents[0], currents[1], currents[2])),
+        unbalance_pct=None if math.isnan(unbalance) else unbalance,
+    )
+
+
+def predict_move(
+    loads: PhaseLoads,
+    house_p_w: float,
+    house_q_var: float,
+    from_phase: Phase,
+    to_phase: Phase,
+    rating_a: float | None = None,
+) -> MoveEffect:
+    """Return the predicted effect of moving a house from one phase to another.
+
+    Parameters
+    ----------
+    loads : the feeder's per-phase loads now, including the house on `from_phase`.
+    house_p_w : the house's net active power [W], + import, − export (PV export moves too).
+    house_q_var : the house's reactive power [var].
+    from_phase, to_phase : the phase the house is on and the phase it would go to.
+    rating_a : rated phase current [A], to flag a phase the move would overload.
+    """
+    if from_phase == to_phase:
+        raise ValueError(f"the house is already on {to_phase}")
+    p = list(loads.p_w)
+    q = list(loads.q_var)
+    p[from_phase.ordinal] -= house_p_w
+    q[from_phase.ordinal] -= house_q_var
+    p[to_phase.ordinal] += house_p_w
+    q[to_phase.ordinal] += house_q_var
+    return MoveEffect(
+        from_phase=from_phase,
+        to_phase=to_phase,
+        before=phase_figures(loads.p_w, loads.q_var, loads.v_v),
+        after=phase_figures((p[0], p[1], p[2]), (q[0], q[1], q[2]), loads.v_v),
+        rating_a=rating_a,
+    )
