@@ -22,7 +22,7 @@ from typing import Any, Final, Literal, TypeAlias
 from sqlalchemy import ColumnElement, Connection, Select, Table, func, select, text, true
 from sqlalchemy.engine import RowMapping
 
-from grid.phasors import NOMINAL_PHASE_V
+from grid.metrics import rated_current_a
 from store import schema as db
 from store.rollups import DEFAULT_LOOKBACK_S, bucket_expr, floor_time
 from store.schema import ROLLUP_MEASURES, ROLLUP_RESOLUTIONS
@@ -369,11 +369,6 @@ class FeederEvent:
 # Pure helpers
 
 
-def rated_current_a(kva: float) -> float:
-    """Return the rated phase current [A] of a three-phase transformer of `kva` [kVA]."""
-    return kva * 1000.0 / (3.0 * NOMINAL_PHASE_V)
-
-
 def ist_day_start(now: datetime) -> datetime:
     """Return the UTC instant of the last midnight in India Standard Time at `now`."""
     local = _aware(now).astimezone(IST)
@@ -557,23 +552,35 @@ def _feeder_rows(
     if conn.dialect.name == "postgresql":
         # JIT compilation costs more than this many-small-lookups plan gains from it.
         conn.execute(text("SET LOCAL jit = off"))
+    # Rows are plain tuples in FeederMapRow's field order (the select's columns), read by index.
+    online, last_seen, mode, kva, i_r, i_y, i_b, i_n, unbalance = _MAP_INDEX
     out = []
-    for row in conn.execute(stmt).all():
+    for row in conn.execute(stmt):
         state = feeder_status(
-            online=bool(row.online),
-            last_seen=row.last_seen,
-            mode=row.mode,
-            kva=row.kva,
-            currents_a=(row.i_r, row.i_y, row.i_b),
-            i_n=row.i_n,
-            unbalance_pct=row.unbalance_pct,
+            online=bool(row[online]),
+            last_seen=row[last_seen],
+            mode=row[mode],
+            kva=row[kva],
+            currents_a=(row[i_r], row[i_y], row[i_b]),
+            i_n=row[i_n],
+            unbalance_pct=row[unbalance],
             now=now,
             stale_s=stale_s,
             unbalance_threshold_pct=unbalance_threshold_pct,
         )
-        values: tuple[Any, ...] = (*row, state)  # the select's columns are the row's fields
+        values: tuple[Any, ...] = (*row, state)
         out.append(FeederMapRow(*values))
     return out
+
+
+_MAP_FIELDS: Final = [f.name for f in fields(FeederMapRow)]
+_MAP_INDEX: Final = tuple(
+    _MAP_FIELDS.index(name)
+    for name in (
+        "online", "last_seen", "mode", "kva", "i_r", "i_y", "i_b", "i_n", "unbalance_pct",
+    )
+)  # fmt: skip
+"""Where `_feeder_rows` finds the status inputs in a map row."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -617,9 +624,10 @@ def _raw_points(
         .order_by(r.ts.desc())
         .limit(limit + 1)
     )
-    rows = conn.execute(stmt).mappings().all()
+    rows = conn.execute(stmt).all()
     truncated = len(rows) > limit
-    points = tuple(_point(m, m["ts"], i_n_max=m["i_n"], samples=1) for m in reversed(rows[:limit]))
+    n_i = 1 + ROLLUP_MEASURES.index("i_n")
+    points = tuple(_point((*row, row[n_i], 1)) for row in reversed(rows[:limit]))
     return points, truncated
 
 
@@ -653,32 +661,26 @@ def _bucket_points(
         .where(r.feeder_id == feeder_id, r.ts >= tail, r.ts < stop)
         .group_by(bucket)
     )
-    points = {m["bucket"]: m for m in _maps(conn, rolled)}
-    points.update((m["bucket"], m) for m in _maps(conn, live))  # raw is never behind
-    return tuple(_point(m, ts, m["i_n_max"], m["samples"]) for ts, m in sorted(points.items()))
+    points = {row[0]: row for row in conn.execute(rolled)}
+    points.update((row[0], row) for row in conn.execute(live))  # raw is never behind
+    return tuple(_point(row) for _, row in sorted(points.items()))
 
 
-def _point(m: RowMapping, ts: datetime, i_n_max: Any, samples: Any) -> SeriesPoint:
-    unbalance = m["unbalance_pct"]
-    return SeriesPoint(
-        ts=ts,
-        p_r=float(m["p_r"]),
-        p_y=float(m["p_y"]),
-        p_b=float(m["p_b"]),
-        q_r=float(m["q_r"]),
-        q_y=float(m["q_y"]),
-        q_b=float(m["q_b"]),
-        i_r=float(m["i_r"]),
-        i_y=float(m["i_y"]),
-        i_b=float(m["i_b"]),
-        v_r=float(m["v_r"]),
-        v_y=float(m["v_y"]),
-        v_b=float(m["v_b"]),
-        i_n=float(m["i_n"]),
-        unbalance_pct=None if unbalance is None else float(unbalance),
-        i_n_max=float(i_n_max),
-        samples=int(samples),
+_FLOAT_FIELDS: Final = len(db.FEEDER_MEASURES)
+"""SeriesPoint's float fields after `ts` and before `unbalance_pct`: FEEDER_MEASURES in order."""
+
+
+def _point(row: Sequence[Any]) -> SeriesPoint:
+    """Return a point from (ts, *ROLLUP_MEASURES, i_n_max, samples)."""
+    unbalance = row[1 + _FLOAT_FIELDS]
+    values: tuple[Any, ...] = (
+        row[0],
+        *map(float, row[1 : 1 + _FLOAT_FIELDS]),
+        None if unbalance is None else float(unbalance),
+        float(row[2 + _FLOAT_FIELDS]),
+        int(row[3 + _FLOAT_FIELDS]),
     )
+    return SeriesPoint(*values)
 
 
 def house_series(

@@ -254,6 +254,26 @@ def list_users(conn: Connection) -> list[User]:
     ]
 
 
+def get_user(conn: Connection, username: str) -> User | None:
+    """Return one user (never with the password hash), or None when there is no such user."""
+    if not isinstance(username, str) or USERNAME_PATTERN.fullmatch(username) is None:
+        return None
+    row = conn.execute(
+        select(
+            users.c.username, users.c.role, users.c.disabled, users.c.created_at, users.c.updated_at
+        ).where(users.c.username == username)
+    ).first()
+    if row is None:
+        return None
+    return User(
+        username=row.username,
+        role=row.role,
+        disabled=bool(row.disabled),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
 def _row(conn: Connection, username: str) -> _UserRow | None:
     row = conn.execute(
         select(users.c.role, users.c.disabled, users.c.password_hash).where(

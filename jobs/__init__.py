@@ -1,0 +1,1 @@
+"""Scheduled jobs of HQ (`python -m jobs`): rollup refresh and the silent-feeder watchdog."""

@@ -1,0 +1,246 @@
+"""HQ commands in the store: lifecycle, counters, audit, signing; and the move dry run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Connection, Engine
+
+from grid.events import CommandState
+from grid.messages import ControlAction, ControlCommand, Mode, TopicKind, decode, topic_for
+from grid.phasors import Phase
+from grid.signing import verify_control_command
+from store import queries as q
+from store.commands import (
+    CommandError,
+    command_expiry,
+    create_command,
+    mark_not_sent,
+    mark_sent,
+)
+from store.moves import MoveError, dry_run_move, parse_phase
+from store.writer import advance_command
+from tests.store.seed import (
+    T0,
+    add_feeder,
+    add_feeder_state,
+    add_house,
+    add_house_readings,
+    house_reading,
+)
+
+NOW = T0 + timedelta(hours=10)
+KEY = b"feeder-key-for-tests-0123456789ab"
+FEEDER = "KL-TVM-0001"
+
+
+@pytest.fixture
+def conn(engine: Engine) -> Iterator[Connection]:
+    """Return a connection in a transaction with one feeder and three houses."""
+    with engine.begin() as connection:
+        add_feeder(connection, FEEDER, last_seen=NOW)
+        add_house(connection, f"{FEEDER}-H001", FEEDER, "R")
+        add_house(connection, f"{FEEDER}-H002", FEEDER, "Y")
+        add_house(connection, f"{FEEDER}-H003", FEEDER, "B", switchable=False)
+        yield connection
+
+
+def test_a_mode_command_is_stored_requested_audited_and_signed(conn: Connection) -> None:
+    issued = create_command(
+        conn,
+        feeder_id=FEEDER,
+        action=ControlAction.SET_MODE,
+        actor="asha",
+        key=KEY,
+        why="crew on the line",
+        mode=Mode.MANUAL,
+        now=NOW,
+        ttl_s=90,
+    )
+    cmd = issued.command
+    assert cmd.state == "requested"
+    assert cmd.requested_by == "asha"
+    assert cmd.params["mode"] == "manual"
+    assert cmd.params["why"] == "crew on the line"
+    assert command_expiry(cmd) == NOW + timedelta(seconds=90)
+    message = decode(topic_for(TopicKind.CTL, FEEDER), issued.message.to_json())
+    assert isinstance(message, ControlCommand)
+    assert message.cmd_id == cmd.cmd_id
+    assert message.ctr == cmd.ctr
+    verdict = verify_control_command(
+        message, key=KEY, feeder_id=FEEDER, last_counter=0, now_s=NOW.timestamp()
+    )
+    assert verdict.accepted
+    wrong = verify_control_command(
+        message, key=b"x" * 32, feeder_id=FEEDER, last_counter=0, now_s=NOW.timestamp()
+    )
+    assert not wrong.accepted
+    entries = q.audit_entries(conn, username="asha")
+    assert [e.action for e in entries] == ["command.set_mode"]
+    assert entries[0].detail["why"] == "crew on the line"
+    assert entries[0].detail["cmd_id"] == cmd.cmd_id
+
+
+def test_counters_rise_strictly_and_are_at_least_the_time_in_ms(conn: Connection) -> None:
+    counters = [
+        int(
+            create_command(
+                conn,
+                feeder_id=FEEDER,
+                action=ControlAction.BALANCE_NOW,
+                actor="a",
+                key=KEY,
+                now=NOW,
+            ).command.ctr
+            or 0
+        )
+        for _ in range(3)
+    ]
+    assert counters[0] == int(NOW.timestamp() * 1000)
+    assert counters == sorted(set(counters))
+    earlier = create_command(
+        conn,
+        feeder_id=FEEDER,
+        action=ControlAction.BALANCE_NOW,
+        actor="a",
+        key=KEY,
+        now=NOW - timedelta(days=1),
+    )
+    assert earlier.command.ctr == counters[-1] + 1
+
+
+def test_a_move_takes_its_from_phase_from_the_store(conn: Connection) -> None:
+    issued = create_command(
+        conn,
+        feeder_id=FEEDER,
+        action=ControlAction.SWITCH,
+        actor="a",
+        key=KEY,
+        house=f"{FEEDER}-H002",
+        to_phase=Phase.B,
+        now=NOW,
+    )
+    assert issued.message.from_phase is Phase.Y
+    assert issued.message.to_phase is Phase.B
+    assert issued.command.house_id == f"{FEEDER}-H002"
+    assert issued.command.params["from"] == "Y"
+    assert issued.command.params["to"] == "B"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"feeder_id": "KL-TVM-0999", "action": ControlAction.BALANCE_NOW}, "feeder"),
+        ({"action": ControlAction.SET_MODE}, "mode"),
+        ({"action": ControlAction.SWITCH, "to_phase": Phase.Y}, "house"),
+        ({"action": ControlAction.SWITCH, "house": "KL-TVM-0002-H001"}, "house"),
+        ({"action": ControlAction.SWITCH, "house": f"{FEEDER}-H404", "to_phase": Phase.Y}, "house"),
+        ({"action": ControlAction.SWITCH, "house": f"{FEEDER}-H003", "to_phase": Phase.Y}, "house"),
+        ({"action": ControlAction.SWITCH, "house": f"{FEEDER}-H001"}, "to_phase"),
+        (
+            {"action": ControlAction.SWITCH, "house": f"{FEEDER}-H001", "to_phase": Phase.R},
+            "to_phase",
+        ),
+        ({"action": ControlAction.BALANCE_NOW, "why": "x" * 501}, "why"),
+    ],
+)
+def test_a_bad_command_names_the_field(
+    conn: Connection, kwargs: dict[str, object], field: str
+) -> None:
+    args: dict[str, object] = {"feeder_id": FEEDER, "actor": "a", "key": KEY, "now": NOW}
+    args.update(kwargs)
+    with pytest.raises(CommandError) as info:
+        create_command(conn, **args)  # type: ignore[arg-type]
+    assert info.value.field == field
+    assert q.commands(conn) == []
+
+
+def test_the_lifecycle_only_moves_forward(conn: Connection) -> None:
+    cmd = create_command(
+        conn, feeder_id=FEEDER, action=ControlAction.BALANCE_NOW, actor="a", key=KEY, now=NOW
+    ).command
+    assert mark_sent(conn, cmd.cmd_id, actor="a", at=NOW)
+    assert advance_command(conn, cmd.cmd_id, CommandState.APPLIED, "improved", NOW)
+    assert not mark_sent(conn, cmd.cmd_id, actor="a", at=NOW)
+    assert not mark_not_sent(conn, cmd.cmd_id, "broker_unreachable", actor="a", at=NOW)
+    final = q.command(conn, cmd.cmd_id)
+    assert final is not None
+    assert (final.state, final.reason) == ("applied", "improved")
+    actions = [e.action for e in q.audit_entries(conn, username="a")]
+    assert actions == ["command.sent", "command.balance_now"]
+
+
+def test_a_command_the_broker_never_took_stays_visible_as_failed(conn: Connection) -> None:
+    cmd = create_command(
+        conn, feeder_id=FEEDER, action=ControlAction.BALANCE_NOW, actor="a", key=KEY, now=NOW
+    ).command
+    assert mark_not_sent(conn, cmd.cmd_id, "broker_unreachable", actor="a", at=NOW)
+    [listed] = q.commands(conn, FEEDER)
+    assert (listed.state, listed.reason) == ("failed", "broker_unreachable")
+    denied = q.audit_entries(conn, outcome="failed")
+    assert [e.action for e in denied] == ["command.not_sent"]
+
+
+# --- the dry run -------------------------------------------------------------------------------
+
+
+def _live_feeder(conn: Connection) -> None:
+    add_feeder_state(
+        conn,
+        FEEDER,
+        NOW - timedelta(seconds=10),
+        p_r=6900.0, p_y=2300.0, p_b=4600.0, q_r=0.0, q_y=0.0, q_b=0.0,
+    )  # fmt: skip
+    add_house_readings(
+        conn,
+        [
+            house_reading(NOW - timedelta(seconds=400), f"{FEEDER}-H001", FEEDER, p=100.0),
+            house_reading(NOW - timedelta(seconds=20), f"{FEEDER}-H001", FEEDER, p=2300.0),
+        ],
+    )
+
+
+def test_the_dry_run_predicts_from_the_latest_state(conn: Connection) -> None:
+    _live_feeder(conn)
+    dry = dry_run_move(conn, FEEDER, f"{FEEDER}-H001", Phase.Y, NOW)
+    assert (dry.from_phase, dry.to_phase) == (Phase.R, Phase.Y)
+    assert dry.house_p_w == 2300.0
+    assert dry.effect.before.i_a == pytest.approx((30.0, 10.0, 20.0))
+    assert dry.effect.after.i_a == pytest.approx((20.0, 20.0, 20.0))
+    assert dry.effect.after.i_n_a == pytest.approx(0.0, abs=1e-9)
+    assert dry.effect.rating_a == pytest.approx(100_000 / 690)
+
+
+@pytest.mark.parametrize(
+    ("house", "to", "at", "field"),
+    [
+        ("KL-TVM-0001-H404", "Y", NOW, "house"),
+        ("KL-XXX-0001-H001", "Y", NOW, "house"),
+        ("KL-TVM-0001-H003", "Y", NOW, "house"),
+        ("KL-TVM-0001-H001", "R", NOW, "to_phase"),
+        ("KL-TVM-0001-H002", "R", NOW, "house"),  # no reading: offline
+        ("KL-TVM-0001-H001", "Y", NOW + timedelta(minutes=6), "house"),
+    ],
+)
+def test_the_dry_run_names_what_stops_a_move(
+    conn: Connection, house: str, to: str, at: object, field: str
+) -> None:
+    _live_feeder(conn)
+    with pytest.raises(MoveError) as info:
+        dry_run_move(conn, FEEDER, house, Phase(to), at)  # type: ignore[arg-type]
+    assert info.value.field == field
+
+
+def test_the_dry_run_needs_a_recent_summary(conn: Connection) -> None:
+    add_house_readings(conn, [house_reading(NOW, f"{FEEDER}-H001", FEEDER)])
+    with pytest.raises(MoveError) as info:
+        dry_run_move(conn, FEEDER, f"{FEEDER}-H001", Phase.Y, NOW)
+    assert info.value.field == "feeder"
+
+
+def test_form_phases_are_parsed_or_named() -> None:
+    assert parse_phase(" y ") is Phase.Y
+    with pytest.raises(MoveError, match="to_phase: 'Q' is not a phase"):
+        parse_phase("Q")

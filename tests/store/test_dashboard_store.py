@@ -1,0 +1,122 @@
+"""The store functions of the control room: alert acknowledgement, the merged log, login
+failure counts (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine, select
+
+from store.activity import LogFilter, activity
+from store.alerting import AlertError, acknowledge, find_alerts
+from store.audit import audit
+from store.logins import LOGIN_ACTION, login_failures
+from store.schema import audit_log
+from tests.store.seed import T0, add_alert, add_audit, add_command, add_feeder, add_switch
+
+
+@pytest.fixture
+def seeded(engine: Engine) -> Engine:
+    with engine.begin() as conn:
+        add_feeder(conn, "KL-TVM-0001", district="Thiruvananthapuram")
+        add_feeder(conn, "KL-EKM-0002", district="Ernakulam")
+        add_alert(conn, "A1", "KL-TVM-0001", T0, severity="critical")
+        add_alert(conn, "A2", "KL-EKM-0002", T0 + timedelta(minutes=1))
+        add_alert(conn, "A3", "KL-EKM-0002", T0 + timedelta(minutes=2), state="cleared")
+        add_command(conn, "C1", "KL-TVM-0001", T0, house_id="KL-TVM-0001-H001",
+                    state="applied", requested_by="otto")  # fmt: skip
+        add_switch(conn, T0 + timedelta(seconds=30), "KL-TVM-0001", "KL-TVM-0001-H001",
+                   cmd_id="C1", origin="manual", reason="operator move")  # fmt: skip
+        add_switch(conn, T0 + timedelta(minutes=5), "KL-EKM-0002", "KL-EKM-0002-H002",
+                   reason="neutral high")  # fmt: skip
+        add_audit(conn, T0 + timedelta(minutes=6), "user.add", username="ada", target="nina")
+        add_audit(conn, T0 + timedelta(minutes=7), "feeder.set_mode", username="vera",
+                  target="KL-TVM-0001", outcome="denied")  # fmt: skip
+    return engine
+
+
+def test_find_alerts_filters_by_district_state_and_severity(seeded: Engine) -> None:
+    with seeded.connect() as conn:
+        assert [a.alert_id for a in find_alerts(conn, district="Ernakulam")] == ["A3", "A2"]
+        assert [a.alert_id for a in find_alerts(conn, state="active")] == ["A2", "A1"]
+        assert [a.alert_id for a in find_alerts(conn, severity="critical")] == ["A1"]
+        assert find_alerts(conn, district="Kollam") == []
+
+
+def test_acknowledge_records_who_and_when_with_an_audit_row(seeded: Engine) -> None:
+    at = T0 + timedelta(hours=1)
+    with seeded.begin() as conn:
+        alert = acknowledge(conn, "A1", actor="otto", address="10.0.0.5", now=at)
+    assert (alert.state, alert.acked_by, alert.acked_at) == ("acknowledged", "otto", at)
+    with seeded.connect() as conn:
+        row = conn.execute(select(audit_log).where(audit_log.c.action == "alert.ack")).one()
+    assert (row.username, row.target, row.outcome, row.address) == (
+        "otto", "A1", "ok", "10.0.0.5",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(("alert_id", "why"), [("A3", "cleared"), ("nope", "no alert")])
+def test_acknowledge_refuses_what_is_not_open(seeded: Engine, alert_id: str, why: str) -> None:
+    with pytest.raises(AlertError, match=why), seeded.begin() as conn:
+        acknowledge(conn, alert_id, actor="otto")
+    with seeded.begin() as conn:
+        acknowledge(conn, "A2", actor="otto")
+    with pytest.raises(AlertError, match="acknowledged"), seeded.begin() as conn:
+        acknowledge(conn, "A2", actor="otto")
+
+
+def test_activity_merges_switches_commands_and_audits_newest_first(seeded: Engine) -> None:
+    with seeded.connect() as conn:
+        entries = activity(conn)
+    assert [(e.kind, e.who, e.result) for e in entries] == [
+        ("audit", "vera", "denied"),
+        ("audit", "ada", "ok"),
+        ("switch", "auto", "applied"),
+        ("switch", "otto", "applied"),
+        ("command", "otto", "applied"),
+    ]
+    assert entries[3].why == "operator move"
+    assert entries[3].action == "switch R→Y"
+
+
+def test_activity_filters(seeded: Engine) -> None:
+    with seeded.connect() as conn:
+        by_feeder = activity(conn, LogFilter(feeder_id="KL-TVM-0001"))
+        by_user = activity(conn, LogFilter(username="otto"))
+        denied = activity(conn, LogFilter(result="denied"))
+        audits = activity(conn, LogFilter(kinds=["audit"]))
+        window = activity(
+            conn, LogFilter(start=T0 + timedelta(minutes=1), end=T0 + timedelta(minutes=6))
+        )
+        newest = activity(conn, limit=2)
+    assert {e.target for e in by_feeder} == {"KL-TVM-0001", "KL-TVM-0001-H001"}
+    assert len(by_feeder) == 3
+    assert {e.kind for e in by_user} == {"switch", "command"}
+    assert [e.who for e in denied] == ["vera"]
+    assert {e.kind for e in audits} == {"audit"}
+    assert [e.target for e in window] == ["KL-EKM-0002-H002"]
+    assert [e.who for e in newest] == ["vera", "ada"]
+
+
+def test_login_failures_count_per_user_since_last_success_and_per_address(
+    engine: Engine,
+) -> None:
+    def login(minute: int, username: str, outcome: str, address: str) -> None:
+        audit(conn, actor=username if outcome == "ok" else None, action=LOGIN_ACTION,
+              target=username, outcome=outcome, detail={}, address=address,
+              ts=T0 + timedelta(minutes=minute))  # fmt: skip
+
+    with engine.begin() as conn:
+        login(0, "otto", "failed", "10.0.0.1")
+        login(1, "otto", "failed", "10.0.0.2")
+        login(2, "otto", "ok", "10.0.0.2")
+        login(3, "otto", "failed", "10.0.0.2")
+        login(4, "vera", "failed", "10.0.0.2")
+    with engine.connect() as conn:
+        counts = login_failures(conn, username="otto", address="10.0.0.2", since=T0)
+        later = login_failures(
+            conn, username="vera", address="10.0.0.2", since=T0 + timedelta(minutes=4)
+        )
+    assert (counts.by_user, counts.by_address) == (1, 3)
+    assert (later.by_user, later.by_address) == (1, 1)
