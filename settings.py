@@ -37,9 +37,22 @@ class Settings:
     port: int = 8050
     """Dashboard HTTP port (SP_PORT)."""
     secret_key: str | None = None
-    """Flask session key (SP_SECRET_KEY); a fresh random key per start when unset."""
+    """Flask session key (SP_SECRET_KEY); required with PostgreSQL, generated for the demo."""
+    host: str = "127.0.0.1"
+    """Address the dashboard listens on with `python app.py` (SP_HOST)."""
+    cookie_secure: bool = False
+    """Mark the session cookie Secure: set it when the dashboard is served over TLS."""
+    allowed_origins: str = ""
+    """Comma-separated extra origins accepted on POSTs, e.g. a TLS proxy's (SP_ALLOWED_ORIGINS)."""
+    login_max_failures: int = 10
+    """Failed logins for one user or one address before HTTP 429 (SP_LOGIN_MAX_FAILURES)."""
+    login_window_s: int = 900
+    """... counted over this window, which is also how long the block lasts [s]."""
     keys_dir: str = "var/keys"
     """Directory of the feeder and house signing keys (SP_KEYS_DIR)."""
+    map_tiles_url: str | None = None
+    """Online map tiles, e.g. `https://tile.openstreetmap.org/{z}/{x}/{y}.png`; unset, the map
+    shows only the offline district polygons (SP_MAP_TILES_URL)."""
     ingest_client_id: str = "sp-ingest-1"
     """Fixed MQTT client id of this ingest worker: its persistent session (SP_INGEST_CLIENT_ID)."""
     ingest_shared: bool = True
@@ -74,7 +87,13 @@ class Settings:
             value = getattr(self, name)
             if not 0 <= value <= 65535:
                 raise SettingsError(f"SP_{name.upper()}: {value} is not a TCP port")
-        for name in ("ingest_batch_rows", "ingest_flush_ms", "ingest_queue_max"):
+        for name in (
+            "ingest_batch_rows",
+            "ingest_flush_ms",
+            "ingest_queue_max",
+            "login_max_failures",
+            "login_window_s",
+        ):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"SP_{name.upper()}: must be positive")
 

@@ -1,0 +1,72 @@
+"""The lifecycle of an operator command as the pages show it (DESIGN §7).
+
+requested → sent → acknowledged → applied | rejected | failed | rolled_back; the page polls
+until the state is final, then stops.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Final
+
+from dash import html
+
+from grid.events import CommandState
+from store.commands import command_expiry
+from store.queries import IST, Command
+
+STEPS: Final = ("requested", "sent", "acknowledged")
+"""The steps before the final state."""
+
+FINAL_TEXT: Final = {
+    "applied": "applied: the controller confirmed it",
+    "rejected": "rejected by the controller",
+    "failed": "failed",
+    "rolled_back": "rolled back: the house returned to its phase",
+}
+
+
+def is_final(cmd: Command | None) -> bool:
+    """Return whether nothing more will happen to the command (or there is none)."""
+    return cmd is None or CommandState(cmd.state).final
+
+
+def describe(cmd: Command, now: datetime) -> str:
+    """Return one line on where a command stands, with the reason and a passed expiry."""
+    text = FINAL_TEXT.get(cmd.state, cmd.state)
+    if cmd.reason:
+        text += f" ({cmd.reason.replace('_', ' ')})"
+    expiry = command_expiry(cmd)
+    if not is_final(cmd) and expiry is not None and now > expiry:
+        text += f"; no answer before it expired at {expiry.astimezone(IST):%H:%M:%S} IST"
+    return text
+
+
+def build_status(cmd: Command | None, now: datetime, *, title: str) -> html.Div:
+    """Return the lifecycle strip of a command: each step, the current one marked."""
+    if cmd is None:
+        return html.Div()
+    rank = CommandState(cmd.state).rank
+    steps = []
+    for k, step in enumerate(STEPS):
+        done = rank > k or cmd.state == step
+        steps.append(html.Li(step, className="sp-step sp-step-done" if done else "sp-step"))
+    final = is_final(cmd)
+    steps.append(
+        html.Li(
+            cmd.state if final else "applied?",
+            className=f"sp-step sp-step-final sp-final-{cmd.state}" if final else "sp-step",
+        )
+    )
+    return html.Div(
+        [
+            html.Strong(f"{title}: "),
+            html.Span(describe(cmd, now), className="sp-command-text"),
+            html.Ol(steps, className="sp-steps"),
+            html.Small(
+                f"{cmd.cmd_id} by {cmd.requested_by} at "
+                f"{cmd.requested_at.astimezone(IST):%H:%M:%S} IST"
+            ),
+        ],
+        className=f"sp-command sp-command-{cmd.state}",
+    )

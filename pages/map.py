@@ -1,0 +1,98 @@
+"""The Kerala feeder map (`/`): feeders coloured by state, clustered, and a district summary."""
+
+from __future__ import annotations
+
+from typing import Any, Final, Literal
+
+import dash
+from dash import Input, Output, callback, clientside_callback, dcc, html
+from dash.dash_table.DataTable import DataTable
+
+from components import access, ids, runtime
+from components import layout as shell
+from components.feeder_map import build_legend, build_map, plain
+from components.grid_data import load_map
+
+dash.register_page(__name__, path="/", title="SmartPhase · Map", name="Map")
+
+ColumnType = Literal["text", "numeric"]
+
+REFRESH_MS: Final = 30_000
+"""How often the map reads the feeders again [ms]."""
+
+SUMMARY_COLUMNS: Final[tuple[tuple[str, str, ColumnType], ...]] = (
+    ("district", "District", "text"),
+    ("feeders", "Feeders", "numeric"),
+    ("online", "Online", "numeric"),
+    ("active_alerts", "Active alerts", "numeric"),
+    ("avg_unbalance_pct", "Avg unbalance [%]", "numeric"),
+    ("switches_today", "Switches today", "numeric"),
+)
+
+
+def layout(**_query: Any) -> html.Main:
+    """Return the map page: the map with its legend, and the district summary."""
+    tiles_url = runtime.settings().map_tiles_url
+    return shell.build_page(
+        "Kerala feeders",
+        dcc.Location(id=ids.MAP_LOCATION, refresh="callback-nav"),
+        dcc.Interval(id=ids.MAP_INTERVAL, interval=REFRESH_MS),
+        html.Div(
+            [
+                html.Div(
+                    build_map(ids.MAP, ids.MAP_FEEDERS, tiles_url=tiles_url),
+                    className="sp-map-pane",
+                ),
+                html.Aside(
+                    [
+                        html.H2("Feeder state"),
+                        html.Div(build_legend(), id=ids.MAP_LEGEND),
+                        html.P(
+                            "Click a feeder to open it; click a cluster to zoom in.",
+                            className="sp-hint",
+                        ),
+                        html.P(
+                            "District boundaries: DataMeet (CC BY 2.5 IN) via "
+                            "udit-001/india-maps-data.",
+                            className="sp-hint",
+                        ),
+                    ],
+                    className="sp-map-side",
+                ),
+            ],
+            className="sp-map-row",
+        ),
+        html.H2("Districts"),
+        DataTable(
+            id=ids.MAP_SUMMARY,
+            columns=[{"id": c, "name": n, "type": t} for c, n, t in SUMMARY_COLUMNS],
+            data=[],
+            sort_action="native",
+            style_as_list_view=True,
+            style_cell={"padding": "6px 10px", "fontFamily": "inherit", "textAlign": "left"},
+            style_header={"fontWeight": "bold"},
+        ),
+        class_name="sp-map-page",
+    )
+
+
+@callback(
+    Output(ids.MAP_FEEDERS, "data"),
+    Output(ids.MAP_SUMMARY, "data"),
+    Output(ids.MAP_LEGEND, "children"),
+    Input(ids.MAP_INTERVAL, "n_intervals"),
+)
+@access.read_only
+def refresh_map(_n: int | None) -> tuple[dict[str, Any], list[dict[str, Any]], Any]:
+    """Read every feeder's state: the GeoJSON layer, the district table and the legend counts."""
+    with runtime.engine().connect() as conn:
+        data = load_map(conn)
+    return data.geojson, data.districts, plain(build_legend(data.counts))
+
+
+clientside_callback(
+    dash.ClientsideFunction(namespace="smartphase", function_name="feederHref"),
+    Output(ids.MAP_LOCATION, "pathname"),
+    Input(ids.MAP_FEEDERS, "clickData"),
+    prevent_initial_call=True,
+)

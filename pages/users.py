@@ -1,0 +1,196 @@
+"""Users (/users, admin only): add a user, change a role, disable or enable."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import dash
+from dash import Input, Output, State, callback, ctx, dcc, html
+from dash.exceptions import PreventUpdate
+
+from components import access, ids, runtime
+from components.layout import build_denied, build_page
+from components.tables import build_table, fmt_time
+from store.schema import ROLES
+from store.users import UserError, add_user, list_users, set_disabled, set_role
+
+dash.register_page(__name__, path="/users", title="SmartPhase · Users", name="Users")
+
+MINIMUM_ROLE: Final = "admin"
+
+COLUMNS: Final = (
+    ("username", "User"),
+    ("role", "Role"),
+    ("status", "Status"),
+    ("created", "Created (IST)"),
+    ("updated", "Changed (IST)"),
+)
+
+
+def layout(**_query: str) -> html.Main:
+    """Return the page for an admin, or a refusal for anyone else."""
+    if not access.has_role(MINIMUM_ROLE):
+        return build_denied("Users", MINIMUM_ROLE)
+    return build_page(
+        "Users",
+        html.P(id=ids.USERS_MESSAGE, className="sp-message", role="status"),
+        html.Section(
+            [
+                html.H2("Add a user"),
+                html.Div(
+                    [
+                        _field("Username", dcc.Input(id=ids.USERS_NEW_NAME, autoComplete="off")),
+                        _field(
+                            "Password",
+                            dcc.Input(
+                                id=ids.USERS_NEW_PASSWORD,
+                                type="password",
+                                autoComplete="new-password",
+                            ),
+                        ),
+                        _field(
+                            "Role",
+                            dcc.Dropdown(
+                                list(ROLES), "viewer", id=ids.USERS_NEW_ROLE, clearable=False
+                            ),
+                        ),
+                        html.Button("Add user", id=ids.USERS_ADD, className="sp-button"),
+                    ],
+                    className="sp-filters",
+                ),
+            ]
+        ),
+        html.Section(
+            [
+                html.H2("Change a user"),
+                html.Div(
+                    [
+                        _field("User", dcc.Dropdown(id=ids.USERS_TARGET, placeholder="choose")),
+                        _field(
+                            "Role",
+                            dcc.Dropdown(list(ROLES), id=ids.USERS_ROLE, placeholder="choose"),
+                        ),
+                        html.Button("Set role", id=ids.USERS_SET_ROLE, className="sp-button"),
+                        html.Button("Disable", id=ids.USERS_DISABLE, className="sp-button"),
+                        html.Button("Enable", id=ids.USERS_ENABLE, className="sp-button"),
+                    ],
+                    className="sp-filters",
+                ),
+            ]
+        ),
+        html.Div(id=ids.USERS_TABLE),
+        dcc.Store(id=ids.USERS_CHANGED, data=0),
+    )
+
+
+def _field(label: str, control: Any) -> html.Label:
+    return html.Label([html.Span(label), control], className="sp-field")
+
+
+@callback(
+    Output(ids.USERS_TABLE, "children"),
+    Output(ids.USERS_TARGET, "options"),
+    Input(ids.USERS_CHANGED, "data"),
+)
+@access.read_only
+def show_users(_changed: int | None) -> tuple[Any, list[str]]:
+    """Return the user table and the names to choose from (admins only)."""
+    access.authorize(MINIMUM_ROLE, "user.list")
+    with runtime.engine().connect() as conn:
+        users = list_users(conn)
+    rows = [
+        {
+            "username": u.username,
+            "role": u.role,
+            "status": "disabled" if u.disabled else "enabled",
+            "created": fmt_time(u.created_at),
+            "updated": fmt_time(u.updated_at),
+        }
+        for u in users
+    ]
+    return build_table(COLUMNS, rows, empty="No users."), [u.username for u in users]
+
+
+@callback(
+    Output(ids.USERS_MESSAGE, "children"),
+    Output(ids.USERS_CHANGED, "data"),
+    Output(ids.USERS_NEW_NAME, "value"),
+    Output(ids.USERS_NEW_PASSWORD, "value"),
+    Input(ids.USERS_ADD, "n_clicks"),
+    State(ids.USERS_NEW_NAME, "value"),
+    State(ids.USERS_NEW_PASSWORD, "value"),
+    State(ids.USERS_NEW_ROLE, "value"),
+    State(ids.USERS_CHANGED, "data"),
+    prevent_initial_call=True,
+)
+@access.state_changing(MINIMUM_ROLE, "user.add")
+def add(
+    n_clicks: int | None,
+    username: str | None,
+    password: str | None,
+    role: str | None,
+    changed: int | None,
+) -> tuple[str, int, str, str]:
+    """Add a user; a bad value is named in the message (the form keeps what was typed)."""
+    if not n_clicks:
+        raise PreventUpdate
+    actor = access.authorize(MINIMUM_ROLE, "user.add", target=username)
+    try:
+        with runtime.engine().begin() as conn:
+            add_user(conn, (username or "").strip(), password or "", role or "", actor=actor)
+    except UserError as err:
+        return f"Not added: {err}.", changed or 0, username or "", password or ""
+    return f"User {username} added as {role}.", (changed or 0) + 1, "", ""
+
+
+@callback(
+    Output(ids.USERS_MESSAGE, "children", allow_duplicate=True),
+    Output(ids.USERS_CHANGED, "data", allow_duplicate=True),
+    Input(ids.USERS_SET_ROLE, "n_clicks"),
+    State(ids.USERS_TARGET, "value"),
+    State(ids.USERS_ROLE, "value"),
+    State(ids.USERS_CHANGED, "data"),
+    prevent_initial_call=True,
+)
+@access.state_changing(MINIMUM_ROLE, "user.set_role")
+def change_role(
+    n_clicks: int | None, username: str | None, role: str | None, changed: int | None
+) -> tuple[str, int]:
+    """Change the role of the chosen user."""
+    if not n_clicks:
+        raise PreventUpdate
+    actor = access.authorize(MINIMUM_ROLE, "user.set_role", target=username)
+    try:
+        with runtime.engine().begin() as conn:
+            set_role(conn, username or "", role or "", actor=actor)
+    except UserError as err:
+        return f"Role not changed: {err}.", changed or 0
+    return f"{username} is now {role}.", (changed or 0) + 1
+
+
+@callback(
+    Output(ids.USERS_MESSAGE, "children", allow_duplicate=True),
+    Output(ids.USERS_CHANGED, "data", allow_duplicate=True),
+    Input(ids.USERS_DISABLE, "n_clicks"),
+    Input(ids.USERS_ENABLE, "n_clicks"),
+    State(ids.USERS_TARGET, "value"),
+    State(ids.USERS_CHANGED, "data"),
+    prevent_initial_call=True,
+)
+@access.state_changing(MINIMUM_ROLE, "user.set_disabled")
+def disable_or_enable(
+    _disable: int | None, _enable: int | None, username: str | None, changed: int | None
+) -> tuple[str, int]:
+    """Disable or enable the chosen user, by the button pressed."""
+    if ctx.triggered_id not in (ids.USERS_DISABLE, ids.USERS_ENABLE):
+        raise PreventUpdate
+    disable = ctx.triggered_id == ids.USERS_DISABLE
+    actor = access.authorize(MINIMUM_ROLE, "user.set_disabled", target=username)
+    if disable and username == actor:
+        return "Not disabled: username: you cannot disable yourself.", changed or 0
+    try:
+        with runtime.engine().begin() as conn:
+            set_disabled(conn, username or "", disable, actor=actor)
+    except UserError as err:
+        return f"Not changed: {err}.", changed or 0
+    return f"{username} {'disabled' if disable else 'enabled'}.", (changed or 0) + 1
