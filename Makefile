@@ -23,11 +23,13 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check .
 
 typecheck: $(STAMP)
-	$(PY) -m mypy grid sim bench store ingest edge settings.py
+	$(PY) -m mypy grid sim bench store ingest edge hq jobs components pages app.py settings.py
 
 bench: $(STAMP)
 	$(PY) -m bench.balance
 	$(PY) -m bench.ingest
+	$(PY) -m bench.edge
+	$(PY) -m bench.dashboard
 
 cases: $(STAMP)
 	$(PY) -m sim.cases build $$($(PY) -m sim.cases list) --out var/cases

@@ -40,7 +40,8 @@ from urllib.parse import urlsplit
 import numpy as np
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
 from grid.messages import Committed, Readings
@@ -104,8 +105,21 @@ def scratch_database(admin_url: str) -> Iterator[str]:
     try:
         yield urlsplit(admin_url)._replace(path="/" + name).geturl()
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _drop_database(admin, name)
+
+
+def _drop_database(admin: Engine, name: str, patience_s: float = 120.0) -> None:
+    """Drop a database, retrying while the server is unreachable (e.g. restarting)."""
+    deadline = time.monotonic() + patience_s
+    while True:
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(2)
 
 
 def make_fleet(n_feeders: int, n_houses: int) -> list[FeederTraffic]:

@@ -1,6 +1,13 @@
-"""The demo: replay a simulated Kerala feeder day under each policy and print before/after.
+"""The demo: the whole closed loop on one machine, or a replay of one feeder day.
 
-python -m sim.demo [--case synth-2]
+    python -m sim.demo [--feeders 20] [--houses 40-80] [--speed 1] [--until-ready]
+    python -m sim.demo --replay [--case synth-2]
+
+The live demo provisions a simulated Kerala fleet into the store at SP_DATABASE_URL (default a
+SQLite file), starts the in-process MQTT broker unless SP_MQTT_URL is set, then runs the ingest
+worker, the fleet's edge controllers (`python -m edge --simulate`) and the virtual house nodes
+(`python -m sim`) as child processes, and reports what reaches the store until Ctrl-C.
+`--replay` instead replays a feeder day under each policy and prints the before/after table.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ import time
 from collections.abc import Sequence
 
 from sim.cases import build_case, list_cases
+from sim.fleet import house_range_arg
 from sim.replay import POLICIES, ReplayResult, replay
 
 ROWS = (
@@ -53,14 +61,11 @@ def _cell(value: float | int | None) -> str:
     return f"{value:.1f}" if isinstance(value, float) else str(value)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the demo."""
-    parser = argparse.ArgumentParser(prog="python -m sim.demo", description=__doc__)
-    parser.add_argument("--case", default="synth-2", help=f"one of {', '.join(list_cases())}")
-    args = parser.parse_args(argv)
+def run_replay(case: str) -> int:
+    """Replay one feeder day under every policy and print the before/after table."""
     started = time.perf_counter()
     try:
-        day = build_case(args.case)
+        day = build_case(case)
     except (ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -69,9 +74,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{sum(h.pv_kw > 0 for h in day.houses)} with rooftop PV\n"
     )
     results = {policy: replay(day, policy) for policy in POLICIES}
-    print(format_table(args.case, results))
+    print(format_table(case, results))
     print(f"\n({time.perf_counter() - started:.1f} s)")
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the demo."""
+    parser = argparse.ArgumentParser(prog="python -m sim.demo", description=__doc__)
+    parser.add_argument("--replay", action="store_true", help="replay one feeder day instead")
+    parser.add_argument("--case", default="synth-2", help=f"one of {', '.join(list_cases())}")
+    parser.add_argument("--feeders", type=int, default=20)
+    parser.add_argument("--houses", type=house_range_arg, default=(40, 80))
+    parser.add_argument("--speed", type=float, default=1.0, help="simulated-time acceleration")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--until-ready",
+        action="store_true",
+        help="stop once summaries, readings, balancing runs and switches are stored",
+    )
+    parser.add_argument("--timeout", type=float, default=180.0, help="with --until-ready [s]")
+    args = parser.parse_args(argv)
+    if args.replay:
+        return run_replay(args.case)
+    from sim.live_demo import LiveDemo, LiveDemoError  # noqa: PLC0415 - the replay needs none
+
+    try:
+        demo = LiveDemo.from_env(args.feeders, args.houses, args.speed, args.seed)
+    except LiveDemoError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return demo.run(until_ready=args.until_ready, timeout_s=args.timeout)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,339 @@
+"""The live demo: broker, store, simulated fleet, its controllers and the ingest worker.
+
+Each long-running part is the real program in a child process (`python -m ingest`,
+`python -m edge --simulate`, `python -m sim`, `python -m jobs`, `python app.py`), so the demo
+exercises what production runs; only the MQTT broker runs in this process, and only when
+SP_MQTT_URL is not set. The control room gets a `demo` admin with a generated password, kept
+in var/demo-login.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from urllib.parse import urlsplit
+
+from sqlalchemy import ColumnElement, Engine, Table, func, select
+from sqlalchemy.engine import make_url
+
+from settings import Settings, SettingsError
+from sim.broker import BrokerThread
+from sim.cases import MissingDataError
+from sim.fleet import FeederPlan, plan_fleet
+from sim.provisioning import provision
+from store import schema
+from store.db import make_engine
+from store.migrate import upgrade
+from store.users import add_user, list_users
+
+log = logging.getLogger("sim.demo")
+
+ROOT = Path(__file__).resolve().parents[1]
+FLEET_DIR = Path("var/fleet")
+EDGE_STORE_DIR = Path("var/edge")
+
+DEMO_CONTROL_PERIOD_S = 20.0
+"""The controllers decide every 20 s in the demo (60 s in the field) so that it shows quickly."""
+DEMO_LOGIN_FILE = Path("var/demo-login")
+DEMO_USER = "demo"
+DEMO_SUSTAIN_S = 30.0
+"""Unbalance must last 30 s before the demo's controllers act (300 s in the field)."""
+
+
+class LiveDemoError(RuntimeError):
+    """The demo cannot start; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoreCounts:
+    """What has reached the store so far."""
+
+    summaries: int
+    readings: int
+    balancing_runs: int
+    applied_switches: int
+
+    @property
+    def ready(self) -> bool:
+        """Return whether every kind of record has arrived."""
+        return min(self.summaries, self.readings, self.balancing_runs, self.applied_switches) > 0
+
+    def line(self) -> str:
+        """Return a one-line progress report."""
+        return (
+            f"summaries {self.summaries:,} · readings {self.readings:,} · "
+            f"balancing runs {self.balancing_runs:,} · applied switches {self.applied_switches:,}"
+        )
+
+
+def store_counts(engine: Engine) -> StoreCounts:
+    """Count the summaries, readings, balancing runs and applied switches in the store."""
+
+    def count(table: Table, *where: ColumnElement[bool]) -> int:
+        stmt = select(func.count()).select_from(table)
+        for condition in where:
+            stmt = stmt.where(condition)
+        return int(conn.execute(stmt).scalar_one())
+
+    with engine.connect() as conn:
+        return StoreCounts(
+            summaries=count(schema.feeder_readings),
+            readings=count(schema.house_readings),
+            balancing_runs=count(schema.balancing_runs),
+            applied_switches=count(
+                schema.switch_events, schema.switch_events.c.result == "applied"
+            ),
+        )
+
+
+class LiveDemo:
+    """Runs the closed loop of a simulated fleet on one machine."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        plans: list[FeederPlan],
+        *,
+        houses_range: tuple[int, int],
+        speed: float,
+        seed: int,
+        embedded_broker: bool,
+    ) -> None:
+        self.settings = settings
+        self.plans = plans
+        self.houses_range = houses_range
+        self.speed = speed
+        self.seed = seed
+        self.embedded_broker = embedded_broker
+        self.children: dict[str, subprocess.Popen[bytes]] = {}
+        self.broker: BrokerThread | None = None
+
+    @classmethod
+    def from_env(
+        cls,
+        feeders: int,
+        houses_range: tuple[int, int],
+        speed: float,
+        seed: int,
+        environ: Mapping[str, str] | None = None,
+    ) -> LiveDemo:
+        """Return the demo configured from SP_* variables (embedded defaults when unset)."""
+        env = os.environ if environ is None else environ
+        if not speed > 0:
+            raise LiveDemoError(f"--speed {speed!r} must be positive")
+        try:
+            settings = Settings.from_env(env)
+            plans = plan_fleet(feeders, houses_range, seed)
+        except (SettingsError, MissingDataError, ValueError) as exc:
+            raise LiveDemoError(str(exc)) from None
+        return cls(
+            settings,
+            plans,
+            houses_range=houses_range,
+            speed=speed,
+            seed=seed,
+            embedded_broker="SP_MQTT_URL" not in env,
+        )
+
+    def start(self) -> Engine:
+        """Start the broker, prepare the store and the fleet, and start the child processes."""
+        if self.embedded_broker:
+            self.broker = BrokerThread(*_host_port(self.settings.mqtt_url))
+            try:
+                self.broker.start()
+            except OSError as exc:
+                raise LiveDemoError(
+                    f"the embedded MQTT broker cannot listen on {self.settings.mqtt_url}: "
+                    f"{exc.strerror or exc} (set SP_MQTT_URL to use a running broker)"
+                ) from None
+        engine = make_engine(self.settings.database_url)
+        backend = upgrade(engine)
+        provision(
+            self.settings.database_url,
+            FLEET_DIR,
+            self.plans,
+            Path(self.settings.keys_dir),
+        )
+        login = demo_login(engine, DEMO_LOGIN_FILE)
+        env = self._child_env()
+        houses = sum(len(p.houses) for p in self.plans)
+        print(
+            f"SmartPhase demo: {len(self.plans)} feeders, {houses} houses at Kerala towns\n"
+            f"  store   {_redacted(self.settings.database_url)} ({backend.value})\n"
+            f"  broker  {self.settings.mqtt_url}"
+            f"{' (in-process)' if self.embedded_broker else ''}\n"
+            f"  fleet   {FLEET_DIR}/feeders.csv, {FLEET_DIR}/houses.csv; keys in "
+            f"{self.settings.keys_dir}\n"
+            f"  control room  {self.dashboard_url}  {login}",
+            flush=True,
+        )
+        lo, hi = self.houses_range
+        self._spawn("ingest", ["-m", "ingest", "--metrics-port", "0"], env)
+        self._spawn("jobs", ["-m", "jobs"], env)
+        self._spawn(
+            "edge",
+            [
+                "-m", "edge", "--simulate",
+                "--houses", str(FLEET_DIR / "houses.csv"),
+                "--feeders-file", str(FLEET_DIR / "feeders.csv"),
+                "--store", str(EDGE_STORE_DIR),
+                "--sustain-s", str(DEMO_SUSTAIN_S),
+                "--speed", str(self.speed),
+            ],
+            env,
+        )  # fmt: skip
+        self._spawn(
+            "sim",
+            [
+                "-m", "sim",
+                "--feeders", str(len(self.plans)),
+                "--houses", f"{lo}-{hi}",
+                "--seed", str(self.seed),
+                "--speed", str(self.speed),
+            ],
+            env,
+        )  # fmt: skip
+        self._spawn("dashboard", [str(ROOT / "app.py")], env)
+        return engine
+
+    @property
+    def dashboard_url(self) -> str:
+        """Return the control room's address."""
+        return f"http://{self.settings.host}:{self.settings.port}/"
+
+    def dashboard_up(self) -> bool:
+        """Return whether the control room answers its sign-in page."""
+        try:
+            with urllib.request.urlopen(self.dashboard_url + "login", timeout=2) as answer:
+                return bool(answer.status == 200)
+        except OSError:
+            return False
+
+    def _child_env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            {
+                "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
+                "SP_DATABASE_URL": self.settings.database_url,
+                "SP_MQTT_URL": self.settings.mqtt_url,
+                "SP_KEYS_DIR": self.settings.keys_dir,
+                "SP_SIM_EPOCH": env.get("SP_SIM_EPOCH") or f"{time.time():.3f}",
+                "SP_SECRET_KEY": env.get("SP_SECRET_KEY") or secrets.token_hex(32),
+                "SP_EDGE_CONTROL_PERIOD_S": env.get(
+                    "SP_EDGE_CONTROL_PERIOD_S", str(DEMO_CONTROL_PERIOD_S)
+                ),
+            }
+        )
+        return env
+
+    def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> None:
+        logs = Path("var/log")
+        logs.mkdir(parents=True, exist_ok=True)
+        with (logs / f"demo-{name}.log").open("ab") as out:
+            self.children[name] = subprocess.Popen(
+                [sys.executable, *args], cwd=Path.cwd(), env=env, stdout=out, stderr=out
+            )
+
+    def stop(self) -> None:
+        """Stop the children (SIGTERM, then SIGKILL after 10 s) and the broker."""
+        for name in ("dashboard", "sim", "edge", "jobs", "ingest"):
+            child = self.children.get(name)
+            if child is not None and child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+                try:
+                    child.wait(10)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+                    child.wait()
+        if self.broker is not None:
+            self.broker.stop()
+
+    def dead_child(self) -> str | None:
+        """Return the name of a child process that exited, if any."""
+        for name, child in self.children.items():
+            if child.poll() is not None:
+                return f"{name} (exit {child.returncode}; see var/log/demo-{name}.log)"
+        return None
+
+    def run(self, *, until_ready: bool = False, timeout_s: float = 180.0) -> int:
+        """Run until Ctrl-C (or, with `until_ready`, until all records arrived); return status."""
+        stopping = threading.Event()
+
+        def on_signal(_signum: int, _frame: FrameType | None) -> None:
+            stopping.set()
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        started = time.monotonic()
+        try:
+            engine = self.start()
+        except LiveDemoError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            self.stop()
+            return 2
+        status, ready_at = 0, None
+        try:
+            while not stopping.wait(5.0):
+                elapsed = time.monotonic() - started
+                dead = self.dead_child()
+                if dead is not None:
+                    print(f"error: {dead} stopped", file=sys.stderr)
+                    status = 1
+                    break
+                counts = store_counts(engine)
+                print(f"[{elapsed:5.0f} s] {counts.line()}", flush=True)
+                if counts.ready and ready_at is None and self.dashboard_up():
+                    ready_at = elapsed
+                    print(
+                        f"the closed loop is running: all records stored after {elapsed:.0f} s; "
+                        f"the control room is at {self.dashboard_url}",
+                        flush=True,
+                    )
+                    if until_ready:
+                        break
+                if until_ready and elapsed > timeout_s:
+                    print(f"error: not every record arrived within {timeout_s:.0f} s")
+                    status = 1
+                    break
+        finally:
+            self.stop()
+            engine.dispose()
+        return status
+
+
+def demo_login(engine: Engine, login_file: Path) -> str:
+    """Return how to sign in to the demo's control room, creating the `demo` admin if needed."""
+    with engine.begin() as conn:
+        exists = any(u.username == DEMO_USER for u in list_users(conn))
+        if not exists:
+            password = secrets.token_urlsafe(12)
+            add_user(conn, DEMO_USER, password, "admin", actor="demo")
+            login_file.parent.mkdir(parents=True, exist_ok=True)
+            login_file.write_text(f"{DEMO_USER} {password}\n", encoding="utf-8")
+            login_file.chmod(0o600)
+    if login_file.exists():
+        user, _, password = login_file.read_text(encoding="utf-8").strip().partition(" ")
+        if user == DEMO_USER:
+            return f"sign in as {user} / {password}"
+    return f"sign in with your account (the {DEMO_USER} user exists already)"
+
+
+def _host_port(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    return parts.hostname or "127.0.0.1", parts.port or 1883
+
+
+def _redacted(url: str) -> str:
+    """Return a database URL without its password."""
+    return make_url(url).render_as_string(hide_password=True)
