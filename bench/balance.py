@@ -13,6 +13,9 @@ Prints one JSON line:
 - ``cases``: for every development case, the three policies and the auto trade-off at a
   quarter, a half and the full daily budget; ``held_out`` the same on synthetic seeds that no
   tuning has seen.
+- ``foresight`` in each case: the yardstick of sim.foresight, re-phasing with perfect knowledge
+  of the coming hours under auto's limits and budget (not causal). Its margin over ``static``
+  bounds what any forecast could buy a time-varying controller on that day.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from grid.phasors import UNIT_PHASORS
 from grid.planner import FeederState, plan_moves
 from sim.cases import build_case, list_cases
 from sim.feeder_day import FeederDay
+from sim.foresight import best_foresight
 from sim.replay import auto_config, house_currents, replay
 
 HELD_OUT = ("synth-101", "synth-102", "synth-103", "synth-104")
@@ -121,6 +125,11 @@ def score_case(name: str, budget_shares: tuple[float, ...]) -> dict[str, Any]:
         result = replay(day, "auto", config)
         key = "auto" if share == 1.0 else f"auto_budget_{share:g}"
         out[key] = _brief(result.metrics, none) | {"decision_ms_p99": result.decision_ms["p99"]}
+    plan, foresight = best_foresight(day, base.planner.limits)
+    out["foresight"] = _brief(foresight.metrics, none) | {
+        "horizon_min": plan.horizon_min,
+        "switch_cost": plan.switch_cost,
+    }
     return out
 
 
@@ -144,6 +153,15 @@ def summarise(cases: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Return the figures the targets are judged on, over a set of cases."""
     auto = [c["auto"] for c in cases.values()]
     static = [c["static"] for c in cases.values()]
+    foresight = [c["foresight"] for c in cases.values()]
+
+    def mean_margin(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> float:
+        margins = [
+            x["neutral_reduction_pct"] - y["neutral_reduction_pct"]
+            for x, y in zip(a, b, strict=True)
+        ]
+        return round(float(np.mean(margins)), 1)
+
     return {
         "auto_reduction_pct_mean": round(
             float(np.mean([a["neutral_reduction_pct"] for a in auto])), 1
@@ -151,6 +169,15 @@ def summarise(cases: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "auto_reduction_pct_min": min(a["neutral_reduction_pct"] for a in auto),
         "static_reduction_pct_mean": round(
             float(np.mean([s["neutral_reduction_pct"] for s in static])), 1
+        ),
+        "auto_minus_static_pts_mean": mean_margin(auto, static),
+        "foresight_reduction_pct_mean": round(
+            float(np.mean([f["neutral_reduction_pct"] for f in foresight])), 1
+        ),
+        "foresight_minus_static_pts_mean": mean_margin(foresight, static),
+        "foresight_minus_static_pts_max": max(
+            f["neutral_reduction_pct"] - s["neutral_reduction_pct"]
+            for f, s in zip(foresight, static, strict=True)
         ),
         "auto_beats_static_cases": sum(
             a["neutral_a_rms"] < s["neutral_a_rms"] for a, s in zip(auto, static, strict=True)
