@@ -267,7 +267,9 @@ def step_done(driver: Any, status_id: str, step: str, timeout: float = 10) -> No
 
 def command_id(driver: Any, status_id: str) -> str:
     """Return the command id shown in a lifecycle strip."""
-    return str(wait_for(driver, f"#{status_id} small").text.split()[0])
+    css = f"#{status_id} small"
+    shown = WebDriverWait(driver, 10).until(lambda d: [t for t in texts(d, css) if t.strip()])
+    return str(shown[0].split()[0])
 
 
 def test_the_map_shows_clusters_legend_and_districts(
@@ -326,7 +328,7 @@ def test_the_operator_switches_the_mode(
     )
     grid_server.command_result(sent.cmd_id, CommandState.APPLIED)
     step_done(operator, status, "applied")
-    assert "applied: the controller confirmed it" in wait_for(operator, f"#{status}").text
+    wait_for(operator, f"#{status}", "applied: the controller confirmed it")
     wait_for(operator, "#sp-feeder-mode", "MANUAL", timeout=15)  # the next live refresh
     screenshot(operator, "feeder-mode-applied")
 
@@ -360,9 +362,9 @@ def test_the_operator_moves_a_house_after_a_dry_run(
     assert not confirm.is_enabled()  # nothing previewed yet
 
     operator.find_element(By.ID, "sp-feeder-move-dry-run").click()
-    preview = wait_for(operator, ".sp-dry-run", f"{house}: {phase} → {target}")
-    assert "Neutral current:" in preview.text
-    assert "Unbalance:" in preview.text
+    wait_for(operator, ".sp-dry-run", f"{house}: {phase} → {target}")
+    wait_for(operator, ".sp-dry-run", "Neutral current:")
+    wait_for(operator, ".sp-dry-run", "Unbalance:")
     wait_for(operator, ".sp-dry-run .js-plotly-plot")
     WebDriverWait(operator, 10).until(lambda d: confirm.is_enabled())
     operator.execute_script(
@@ -453,6 +455,6 @@ def test_the_wall_warns_when_data_stops(grid_server: GridServer, operator: Any) 
     assert not operator.find_element(By.ID, "sp-wall-stale").is_displayed()
     date_summaries(grid_server, timedelta(minutes=10))
     operator.refresh()
-    banner = wait_for(operator, "#sp-wall-stale", "STALE DATA", timeout=15)
-    assert "nothing received for 10 min" in banner.text
+    wait_for(operator, "#sp-wall-stale", "STALE DATA", timeout=15)
+    wait_for(operator, "#sp-wall-stale", "nothing received for 10 min")
     screenshot(operator, "wall-stale")
