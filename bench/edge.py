@@ -193,7 +193,11 @@ def detect_to_ack(n_feeders: int, seconds: float, store_dir: Path) -> dict[str, 
     uplinks: list[MqttConnection] = []
     controllers = []
     settings = EdgeSettings(
-        control_period_s=2.0, summary_period_s=2.0, readings_period_s=10.0, stale_after_s=10.0
+        control_period_s=2.0,
+        summary_period_s=2.0,
+        readings_period_s=10.0,
+        stale_after_s=10.0,
+        help_window_s=10.0,  # frees each feeder's switcher for its next run sooner
     )
     control = ControlConfig(sustain_s=0.0, trigger_a=4.0, release_a=2.0, pacing_head_start=1.0)
     for plan in plans:

@@ -15,6 +15,8 @@ from typing import Any
 from settings import SettingsError, env_values
 
 PREFIX = "SP_EDGE_"
+MAY_BE_ZERO = ("phase_rating_a", "help_window_s")
+"""Numeric settings for which 0 means something (unrated; judge at once)."""
 
 
 class EdgeSettingsError(SettingsError):
@@ -60,6 +62,10 @@ class EdgeSettings:
     """Tolerance on that change as a share of the moved house's power."""
     help_tol_a: float = 1.0
     """A planner move whose neutral current rose by more than this did not help [A]."""
+    help_window_s: float = 60.0
+    """How long a confirmed planner move is watched before it is judged: the neutral RMS over
+    the window with the house moved, against the same moments unmoved; 0 judges the first
+    sample. Keep it well inside the nodes' undo window (UNDO_WINDOW_S, 600 s) [s]."""
     phase_rating_a: float = 0.0
     """Current rating of each phase [A]; 0 means unrated (SP_EDGE_PHASE_RATING_A)."""
     resend_after_s: float = 30.0
@@ -88,10 +94,11 @@ class EdgeSettings:
         """Raise EdgeSettingsError for a value that cannot work."""
         for f in fields(self):
             value = getattr(self, f.name)
-            if isinstance(value, int | float) and f.name != "phase_rating_a" and value <= 0:
+            if isinstance(value, int | float) and f.name not in MAY_BE_ZERO and value <= 0:
                 raise EdgeSettingsError(f"{PREFIX}{f.name.upper()}: must be positive")
-        if self.phase_rating_a < 0:
-            raise EdgeSettingsError(f"{PREFIX}PHASE_RATING_A: must not be negative")
+        for name in MAY_BE_ZERO:
+            if getattr(self, name) < 0:
+                raise EdgeSettingsError(f"{PREFIX}{name.upper()}: must not be negative")
         if self.default_mode not in ("auto", "manual"):
             raise EdgeSettingsError(
                 f"{PREFIX}DEFAULT_MODE: {self.default_mode!r} is not auto/manual"

@@ -7,7 +7,9 @@ The lifecycle of a `SwitchJob`:
 2. a good ack with ok=true starts verification: telemetry must show the house on the target
    phase with its relay ok, and the phase totals must move as predicted (the moved house's
    power leaves the from-phase and arrives on the to-phase, within a tolerance); a planner
-   move must also not raise the neutral current;
+   move must also not raise the neutral current, judged over `help_window_s` of samples (the
+   neutral RMS with the house moved against the same moments with it unmoved), so that one
+   appliance switching elsewhere does not decide it;
 3. a move that did not happen, did not move the totals or did not help is rolled back with a
    second signed command, and the house is locked out; a lost ack is treated the same way, and
    so is a node whose relay feedback failed (a stuck relay: the node has locked itself out and
@@ -48,6 +50,7 @@ class Step(StrEnum):
 
     ACK = "await_ack"
     VERIFY = "await_verify"
+    JUDGE = "await_judgement"
     ROLLBACK_ACK = "await_rollback_ack"
 
 
@@ -74,6 +77,34 @@ class SwitchJob:
     measured: Phase | None = None
     """The phase the house last said it is on."""
     reason: str = ""
+    confirmed: PhaseTotals | None = None
+    """The totals that confirmed the move (reported with APPLIED)."""
+    help: HelpSamples | None = None
+    """The neutral with and without the move, sampled while a planner move is judged."""
+
+
+@dataclass(slots=True)
+class HelpSamples:
+    """Running sums of the squared neutral current with the house moved and unmoved [A²]."""
+
+    moved_sq: float = 0.0
+    unmoved_sq: float = 0.0
+    count: int = 0
+    last_ts_s: float = float("-inf")
+
+    def add(self, ts_s: float, moved_a: float, unmoved_a: float) -> None:
+        """Add the sample of totals taken at `ts_s`, once."""
+        if ts_s <= self.last_ts_s:
+            return
+        self.moved_sq += moved_a * moved_a
+        self.unmoved_sq += unmoved_a * unmoved_a
+        self.count += 1
+        self.last_ts_s = ts_s
+
+    def rms(self) -> tuple[float, float]:
+        """Return the neutral RMS with the house moved and unmoved [A]."""
+        n = max(self.count, 1)
+        return (self.moved_sq / n) ** 0.5, (self.unmoved_sq / n) ** 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +254,8 @@ class Switcher:
             return []
         if job.step is Step.VERIFY:
             return self._verify(job, now_s, houses, totals)
+        if job.step is Step.JUDGE:
+            return self._judge_help(job, now_s, houses, totals)
         if now_s < job.deadline_s:
             return []
         if job.step is Step.ACK:
@@ -254,44 +287,70 @@ class Switcher:
                 and tele.relay is RelayState.OK
                 and after.ts_s >= job.acked_s
             ):
-                problem = self._judge(job, job.before, after, tele.p_w, tele.q_var)
-                if problem:
-                    return self._rollback(job, now_s, problem)
-                self.job = None
-                return [SwitchUpdate(job, CommandState.APPLIED, after=after)]
+                if not self._totals_moved(job, job.before, after):
+                    return self._rollback(job, now_s, "totals_not_as_predicted")
+                job.confirmed = after
+                if job.origin is not SwitchOrigin.AUTO:
+                    self.job = None
+                    return [SwitchUpdate(job, CommandState.APPLIED, after=after)]
+                job.step, job.help = Step.JUDGE, HelpSamples()
+                job.deadline_s = now_s + self.settings.help_window_s
+                return self._judge_help(job, now_s, houses, totals)
         if now_s >= job.deadline_s:
             return self._rollback(job, now_s, "not_confirmed")
         return []
 
-    def _judge(
-        self,
-        job: SwitchJob,
-        before: PhaseTotals,
-        after: PhaseTotals,
-        house_p_w: float,
-        house_q_var: float,
-    ) -> str:
-        """Return why the measured change does not confirm the move, or "" if it does.
-
-        The totals must have moved by the house's power (it left one phase, arrived on the
-        other). A planner move "did not help" when, at this moment, the neutral current is
-        higher than it would be with the house still on its from-phase: judged against the
-        same moment's loads, not against the neutral before the move, which every other
-        house's appliances also changed meanwhile.
-        """
+    def _totals_moved(self, job: SwitchJob, before: PhaseTotals, after: PhaseTotals) -> bool:
+        """Return whether the totals moved by the house's power: it left one phase and
+        arrived on the other, within the tolerance."""
         s = self.settings
         tolerance = max(s.verify_tol_w, s.verify_tol_frac * abs(job.house_p_w))
         moved_from = after.p_w[job.from_phase.ordinal] - before.p_w[job.from_phase.ordinal]
         moved_to = after.p_w[job.to_phase.ordinal] - before.p_w[job.to_phase.ordinal]
-        if abs(moved_from + job.house_p_w) > tolerance or abs(moved_to - job.house_p_w) > tolerance:
-            return "totals_not_as_predicted"
-        if job.origin is SwitchOrigin.AUTO:
-            now_a, unmoved_a = neutral_with_house_on(
-                after, house_p_w, house_q_var, on=job.from_phase, instead_of=job.to_phase
-            )
-            if now_a > unmoved_a + s.help_tol_a:
-                return "did_not_help"
-        return ""
+        return abs(moved_from + job.house_p_w) <= tolerance and (
+            abs(moved_to - job.house_p_w) <= tolerance
+        )
+
+    def _judge_help(
+        self,
+        job: SwitchJob,
+        now_s: float,
+        houses: HouseTracker,
+        totals: Callable[[], PhaseTotals],
+    ) -> list[SwitchUpdate]:
+        """Sample, and at the end of the window judge, whether a planner move helped.
+
+        Each sample compares the neutral current as measured with what it would be, at the same
+        moment, had the house stayed on its from-phase: what every other house switched on or
+        off meanwhile cancels out. The move "did not help" when the RMS over the window is
+        higher with it than without it by more than `help_tol_a`.
+        """
+        assert job.acked_s is not None
+        assert job.help is not None
+        tele = houses.tele_since(job.house, job.acked_s)
+        if tele is not None:
+            job.measured = tele.ph
+            if tele.relay in (RelayState.FAULT, RelayState.LOCKED):
+                return self._rollback(job, now_s, f"relay_{tele.relay}")
+            if tele.ph != job.to_phase:
+                return self._rollback(job, now_s, "left_target_phase")
+            after = totals()
+            if after.ts_s >= job.acked_s:
+                job.help.add(
+                    after.ts_s,
+                    *neutral_with_house_on(
+                        after, tele.p_w, tele.q_var, on=job.from_phase, instead_of=job.to_phase
+                    ),
+                )
+        if now_s < job.deadline_s or job.help.count == 0:
+            if now_s >= job.deadline_s + self.settings.verify_timeout_s:
+                return self._rollback(job, now_s, "not_confirmed")
+            return []
+        moved_a, unmoved_a = job.help.rms()
+        if moved_a > unmoved_a + self.settings.help_tol_a:
+            return self._rollback(job, now_s, "did_not_help")
+        self.job = None
+        return [SwitchUpdate(job, CommandState.APPLIED, after=job.confirmed)]
 
     def _rollback(self, job: SwitchJob, now_s: float, reason: str) -> list[SwitchUpdate]:
         """Send the house back to its from-phase, unless it never left it."""

@@ -11,7 +11,14 @@ from edge.settings import EdgeSettings, EdgeSettingsError
 from grid.control import ControlConfig
 
 EDGE_KEYS: Final = frozenset(
-    {"control_period_s", "verify_tol_w", "verify_tol_frac", "help_tol_a", "phase_rating_a"}
+    {
+        "control_period_s",
+        "verify_tol_w",
+        "verify_tol_frac",
+        "help_tol_a",
+        "help_window_s",
+        "phase_rating_a",
+    }
 )
 """Config keys that set a field of EdgeSettings."""
 CONTROL_KEYS: Final = frozenset({"trigger_a", "release_a", "sustain_s"})

@@ -49,6 +49,9 @@ DEMO_LOGIN_FILE = Path("var/demo-login")
 DEMO_USER = "demo"
 DEMO_SUSTAIN_S = 30.0
 """Unbalance must last 30 s before the demo's controllers act (300 s in the field)."""
+DEMO_HELP_WINDOW_S = 20.0
+"""A planner move is judged over 20 s in the demo (60 s in the field) so that switches land
+within the demo's first two minutes."""
 
 
 class LiveDemoError(RuntimeError):
@@ -233,6 +236,7 @@ class LiveDemo:
                 "SP_EDGE_CONTROL_PERIOD_S": env.get(
                     "SP_EDGE_CONTROL_PERIOD_S", str(DEMO_CONTROL_PERIOD_S)
                 ),
+                "SP_EDGE_HELP_WINDOW_S": env.get("SP_EDGE_HELP_WINDOW_S", str(DEMO_HELP_WINDOW_S)),
             }
         )
         return env

@@ -235,6 +235,7 @@ def fast_settings(**changes: Any) -> EdgeSettings:
         stale_after_s=30.0,
         ack_timeout_s=5.0,
         verify_timeout_s=20.0,
+        help_window_s=0.0,
         resend_after_s=30.0,
         hq_unreachable_after_s=60.0,
     )

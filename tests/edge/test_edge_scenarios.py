@@ -138,6 +138,34 @@ def test_move_that_did_not_help_is_rolled_back(tmp_path: Path) -> None:
     assert s.house("H007").phase is R
 
 
+def test_move_judged_over_its_window_outlasts_a_burst_as_it_lands(tmp_path: Path) -> None:
+    settings = fast_settings(verify_tol_w=10_000.0, help_window_s=30.0)
+    s = Scenario(tmp_path, UNBALANCED, settings=settings)
+    s.house("H007").p_after_switch_w = -6000.0  # a PV burst as it lands on Y ...
+    s.run(15)
+    assert s.events("switch_result") == []  # confirmed, still being judged
+    s.house("H007").p_w = 2000.0  # ... that passes after a few seconds
+    s.run(40)
+    (switch,) = s.events("switch_result")
+    assert switch["result"] == "applied"
+    assert s.house("H007").phase is Y
+    assert not locked(s, H007)
+
+
+def test_move_that_hurts_for_its_whole_window_is_rolled_back_at_its_end(tmp_path: Path) -> None:
+    settings = fast_settings(verify_tol_w=10_000.0, help_window_s=30.0)
+    s = Scenario(tmp_path, UNBALANCED, settings=settings)
+    s.house("H007").p_after_switch_w = -6000.0  # the export stays
+    s.run(35)
+    assert s.events("switch_result") == []
+    assert s.house("H007").phase is Y
+    s.run(15)
+    (switch,) = s.events("switch_result")
+    assert (switch["result"], switch["reason"]) == ("rolled_back", "did_not_help")
+    assert s.house("H007").phase is R
+    assert locked(s, H007)
+
+
 def test_house_that_refuses_is_neither_rolled_back_nor_locked(feeder: Scenario) -> None:
     feeder.run(8)
     feeder.house("H007").phase = feeder.house("H007").physical = Y  # moved by hand at t = 8 s
