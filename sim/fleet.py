@@ -22,7 +22,7 @@ from typing import Any, Final
 import numpy as np
 
 from grid.phasors import PHASES, Phase
-from sim.cases import data_file, shared_data_dir
+from sim.cases import MissingDataError, data_file, shared_data_dir
 
 DISTRICT_CODES: Final = {
     "Thiruvananthapuram": "TVM", "Kollam": "KLM", "Pathanamthitta": "PTA", "Alappuzha": "ALP",
@@ -33,6 +33,12 @@ DISTRICT_CODES: Final = {
 
 TOWNS_FILE: Final = "kerala_towns_geonames/kerala_places_geonames_pop1000.csv"
 DISTRICTS_FILE: Final = "kerala_districts/kerala_districts.geojson"
+ASSETS_DIR: Final = Path(__file__).resolve().parents[1] / "assets"
+BUNDLED: Final = {
+    TOWNS_FILE: "kerala_towns_geonames.csv",
+    DISTRICTS_FILE: "kerala_districts.geojson",
+}
+"""Copies of the fleet's data files shipped in assets/ (see assets/ATTRIBUTION)."""
 PV_SHARE: Final = 0.3
 SWITCHABLE_SHARE: Final = 0.9
 
@@ -70,9 +76,21 @@ class FeederPlan:
     houses: tuple[HousePlan, ...]
 
 
+def fleet_file(data_dir: Path, relative: str) -> Path:
+    """Return a file the fleet is placed with: from the shared data folder, else the copy in
+    assets/, so that the demo needs nothing but the repository."""
+    try:
+        return data_file(data_dir, relative)
+    except MissingDataError:
+        bundled = ASSETS_DIR / BUNDLED[relative]
+        if not bundled.is_file():
+            raise
+        return bundled
+
+
 def read_towns(data_dir: Path) -> list[Town]:
     """Return the Kerala towns, most populous first."""
-    path = data_file(data_dir, TOWNS_FILE)
+    path = fleet_file(data_dir, TOWNS_FILE)
     with path.open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
     towns = [
@@ -84,7 +102,7 @@ def read_towns(data_dir: Path) -> list[Town]:
 
 def read_districts(data_dir: Path) -> list[tuple[str, list[list[tuple[float, float]]]]]:
     """Return each district's name and outer rings as (lon, lat) points."""
-    doc = json.loads(data_file(data_dir, DISTRICTS_FILE).read_text(encoding="utf-8"))
+    doc = json.loads(fleet_file(data_dir, DISTRICTS_FILE).read_text(encoding="utf-8"))
     out = []
     for feature in doc["features"]:
         geometry = feature["geometry"]

@@ -24,10 +24,17 @@ from store.schema import feeders, houses
 
 @pytest.fixture(scope="module")
 def plans() -> list:  # type: ignore[type-arg]
-    try:
-        return plan_fleet(20, seed=3)
-    except MissingDataError as exc:
-        pytest.skip(str(exc))
+    return plan_fleet(20, seed=3)
+
+
+def test_the_fleet_needs_only_the_repository(tmp_path: Path) -> None:
+    """Without the shared data folder the copies in assets/ place the same fleet."""
+    bundled = plan_fleet(20, seed=3, data_dir=tmp_path / "no-shared-data")
+    assert len(bundled) == 20
+    districts = read_districts(tmp_path / "no-shared-data")
+    assert all(district_of(p.lon, p.lat, districts) in (p.district, None) for p in bundled)
+    if shared_data_dir().is_dir():
+        assert bundled == plan_fleet(20, seed=3, data_dir=shared_data_dir())
 
 
 def test_known_towns_fall_in_their_districts() -> None:
