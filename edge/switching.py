@@ -34,7 +34,15 @@ from edge.settings import EdgeSettings
 from edge.state import StateStore
 from edge.totals import PhaseTotals, neutral_with_house_on
 from grid.events import CommandState, SwitchOrigin
-from grid.messages import HouseAck, HouseCommand, RelayState, TopicKind, WireError, topic_for
+from grid.messages import (
+    HouseAck,
+    HouseCommand,
+    RelayState,
+    Telemetry,
+    TopicKind,
+    WireError,
+    topic_for,
+)
 from grid.phasors import Phase
 from grid.signing import Rejection, sign, verify_ack
 
@@ -276,11 +284,10 @@ class Switcher:
     ) -> list[SwitchUpdate]:
         assert job.acked_s is not None
         assert job.before is not None
-        tele = houses.tele_since(job.house, job.acked_s)
+        tele, fault = self._telemetry(job, houses)
+        if fault:
+            return self._rollback(job, now_s, fault)
         if tele is not None:
-            job.measured = tele.ph
-            if tele.relay in (RelayState.FAULT, RelayState.LOCKED):
-                return self._rollback(job, now_s, f"relay_{tele.relay}")
             after = totals()
             if (
                 tele.ph == job.to_phase
@@ -299,6 +306,18 @@ class Switcher:
         if now_s >= job.deadline_s:
             return self._rollback(job, now_s, "not_confirmed")
         return []
+
+    def _telemetry(self, job: SwitchJob, houses: HouseTracker) -> tuple[Telemetry | None, str]:
+        """Return the house's telemetry since the ack (noting its phase), and the relay fault
+        that forces a rollback, or ""."""
+        assert job.acked_s is not None
+        tele = houses.tele_since(job.house, job.acked_s)
+        if tele is None:
+            return None, ""
+        job.measured = tele.ph
+        if tele.relay in (RelayState.FAULT, RelayState.LOCKED):
+            return tele, f"relay_{tele.relay}"
+        return tele, ""
 
     def _totals_moved(self, job: SwitchJob, before: PhaseTotals, after: PhaseTotals) -> bool:
         """Return whether the totals moved by the house's power: it left one phase and
@@ -327,11 +346,10 @@ class Switcher:
         """
         assert job.acked_s is not None
         assert job.help is not None
-        tele = houses.tele_since(job.house, job.acked_s)
+        tele, fault = self._telemetry(job, houses)
+        if fault:
+            return self._rollback(job, now_s, fault)
         if tele is not None:
-            job.measured = tele.ph
-            if tele.relay in (RelayState.FAULT, RelayState.LOCKED):
-                return self._rollback(job, now_s, f"relay_{tele.relay}")
             if tele.ph != job.to_phase:
                 return self._rollback(job, now_s, "left_target_phase")
             after = totals()
