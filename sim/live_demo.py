@@ -49,8 +49,8 @@ DEMO_LOGIN_FILE = Path("var/demo-login")
 DEMO_USER = "demo"
 DEMO_SUSTAIN_S = 30.0
 """Unbalance must last 30 s before the demo's controllers act (300 s in the field)."""
-DEMO_HELP_WINDOW_S = 20.0
-"""A planner move is judged over 20 s in the demo (60 s in the field) so that switches land
+DEMO_HELP_WINDOW_S = 10.0
+"""A planner move is judged over 10 s in the demo (60 s in the field) so that switches land
 within the demo's first two minutes."""
 
 
