@@ -155,6 +155,7 @@ def render_map(url: str) -> float:
         "SP_PORT": str(port),
         "SP_SECRET_KEY": "bench-secret-" + "0" * 32,
     }
+    (ROOT / "var").mkdir(exist_ok=True)
     log = (ROOT / "var" / "bench-dashboard-server.log").open("wb")
     server = subprocess.Popen(
         [sys.executable, str(ROOT / "app.py")],
