@@ -48,7 +48,11 @@ def sqlalchemy_url(url: str) -> str:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Return an engine for a plain database URL; SQLite gets WAL and foreign keys."""
+    """Return an engine for a plain database URL; SQLite gets WAL and foreign keys.
+
+    PostgreSQL sessions run in UTC: timestamps come back already in UTC, whatever the server's
+    default time zone, so reading them costs no conversion.
+    """
     full = sqlalchemy_url(url)
     if full.startswith("sqlite"):
         path = make_url(full).database
@@ -58,7 +62,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(full, **kwargs)
+    connect_args = {"options": "-c timezone=UTC", **kwargs.pop("connect_args", {})}
+    return create_engine(full, connect_args=connect_args, **kwargs)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -17,7 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, Final, Literal, TypeAlias
+from operator import itemgetter
+from typing import Any, Final, Literal, NamedTuple, TypeAlias
 
 from sqlalchemy import ColumnElement, Connection, Select, Table, func, select, text, true
 from sqlalchemy.engine import RowMapping
@@ -83,9 +84,12 @@ the coarsest rollup there is.
 # Rows
 
 
-@dataclass(frozen=True, slots=True)
-class FeederMapRow:
-    """A provisioned feeder with its latest summary, alert and switch counts and map status."""
+class FeederMapRow(NamedTuple):
+    """A provisioned feeder with its latest summary, alert and switch counts and map status.
+
+    A named tuple rather than a dataclass: the map builds 5,000 of them per refresh, and a
+    tuple is built several times faster.
+    """
 
     feeder_id: str
     name: str
@@ -389,13 +393,34 @@ def feeder_status(
     unbalance_threshold_pct: float = UNBALANCE_THRESHOLD_PCT,
 ) -> FeederStatus:
     """Return how a feeder shows on the map; currents [A], unbalance [%], staleness [s]."""
-    if not online or last_seen is None or (now - last_seen).total_seconds() > stale_s:
+    fresh_since = now - timedelta(seconds=stale_s)
+    return _status(
+        online, last_seen, mode, kva, currents_a, i_n, unbalance_pct, fresh_since,
+        unbalance_threshold_pct,
+    )  # fmt: skip
+
+
+def _status(
+    online: bool,
+    last_seen: datetime | None,
+    mode: str,
+    kva: float,
+    currents_a: Sequence[float | None],
+    i_n: float | None,
+    unbalance_pct: float | None,
+    fresh_since: datetime,
+    unbalance_threshold_pct: float,
+) -> FeederStatus:
+    """`feeder_status` with positional arguments and the staleness limit as an instant, for the
+    map's loop over every feeder."""
+    if not online or last_seen is None or last_seen < fresh_since:
         return "offline"
     if mode == "manual":
         return "manual"
     rated = rated_current_a(kva)
-    if any(i is not None and i > rated for i in currents_a):
-        return "overloaded"
+    for i in currents_a:
+        if i is not None and i > rated:
+            return "overloaded"
     if (unbalance_pct is not None and unbalance_pct >= unbalance_threshold_pct) or (
         i_n is not None and i_n >= NEUTRAL_LIMIT_FRACTION * rated
     ):
@@ -453,10 +478,12 @@ def feeder_map(
 ) -> list[FeederMapRow]:
     """Return every provisioned feeder (of one district if given) with its map status."""
     now = _now(now)
-    stmt = _feeder_select(now).order_by(db.feeders.c.feeder_id)
+    stmt = _feeder_select(now)
     if district is not None:
         stmt = stmt.where(db.feeders.c.district == district)
-    return _feeder_rows(conn, stmt, now, stale_s, unbalance_threshold_pct)
+    rows = _feeder_rows(conn, stmt, now, stale_s, unbalance_threshold_pct)
+    rows.sort(key=lambda r: r.feeder_id)  # cheaper here than a collation-aware sort in SQL
+    return rows
 
 
 def feeder(
@@ -553,27 +580,20 @@ def _feeder_rows(
         # JIT compilation costs more than this many-small-lookups plan gains from it.
         conn.execute(text("SET LOCAL jit = off"))
     # Rows are plain tuples in FeederMapRow's field order (the select's columns), read by index.
-    online, last_seen, mode, kva, i_r, i_y, i_b, i_n, unbalance = _MAP_INDEX
+    fresh_since = now - timedelta(seconds=stale_s)
+    status_inputs = itemgetter(*_MAP_INDEX)
     out = []
-    for row in conn.execute(stmt):
-        state = feeder_status(
-            online=bool(row[online]),
-            last_seen=row[last_seen],
-            mode=row[mode],
-            kva=row[kva],
-            currents_a=(row[i_r], row[i_y], row[i_b]),
-            i_n=row[i_n],
-            unbalance_pct=row[unbalance],
-            now=now,
-            stale_s=stale_s,
-            unbalance_threshold_pct=unbalance_threshold_pct,
-        )
-        values: tuple[Any, ...] = (*row, state)
-        out.append(FeederMapRow(*values))
+    for row in conn.execute(stmt).all():
+        on, seen, mode, kva, i_r, i_y, i_b, i_n, unbalance = status_inputs(row)
+        state = _status(
+            bool(on), seen, mode, kva, (i_r, i_y, i_b), i_n, unbalance, fresh_since,
+            unbalance_threshold_pct,
+        )  # fmt: skip
+        out.append(FeederMapRow._make((*row, state)))
     return out
 
 
-_MAP_FIELDS: Final = [f.name for f in fields(FeederMapRow)]
+_MAP_FIELDS: Final = list(FeederMapRow._fields)
 _MAP_INDEX: Final = tuple(
     _MAP_FIELDS.index(name)
     for name in (

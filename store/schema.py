@@ -67,7 +67,7 @@ class UtcDateTime(TypeDecorator[datetime]):
         if isinstance(value, (int, float)):
             return datetime.fromtimestamp(float(value), UTC)
         assert isinstance(value, datetime)
-        return value.astimezone(UTC)
+        return value if value.tzinfo is UTC else value.astimezone(UTC)
 
 
 JsonDocument = JSON().with_variant(JSONB(), "postgresql")
