@@ -183,7 +183,7 @@ def build_map(
             cluster=True,
             zoomToBoundsOnClick=True,
             # A wall draws larger clusters: gathering them wider keeps them from overlapping.
-            superClusterOptions={"radius": 110 if wall else 60, "maxZoom": 11},
+            superClusterOptions={"radius": 150 if wall else 60, "maxZoom": 11},
             pointToLayer={"variable": "smartphase.map.feederMarker"},
             clusterToLayer={"variable": "smartphase.map.feederCluster"},
             hideout={**HIDEOUT, "scale": wall},
