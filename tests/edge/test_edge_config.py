@@ -47,6 +47,18 @@ def test_settings_from_env_convert_and_validate() -> None:
         EdgeSettings.from_env({"SP_EDGE_DEFAULT_MODE": "off"})
 
 
+def test_the_judgement_window_may_be_zero_but_not_negative() -> None:
+    assert EdgeSettings().help_window_s == 60.0
+    assert EdgeSettings.from_env({"SP_EDGE_HELP_WINDOW_S": "0"}).help_window_s == 0.0
+    with pytest.raises(EdgeSettingsError, match="SP_EDGE_HELP_WINDOW_S: must not be negative"):
+        EdgeSettings.from_env({"SP_EDGE_HELP_WINDOW_S": "-5"})
+    settings, _ = apply_config(EdgeSettings(), ControlConfig(), {"help_window_s": 30})
+    assert settings.help_window_s == 30.0
+    with pytest.raises(TuningError) as info:
+        apply_config(EdgeSettings(), ControlConfig(), {"help_window_s": -1})
+    assert (info.value.key, info.value.reason) == ("help_window_s", "out_of_range")
+
+
 def test_houses_of_one_feeder_from_the_provisioning_csv(tmp_path: Path) -> None:
     path = tmp_path / "houses.csv"
     path.write_text(CSV)
