@@ -28,9 +28,17 @@ import numpy as np
 from grid.forecast import ForecastConfig, HouseForecaster
 from grid.interlocks import HouseState, feeder_budget, switch_blocker
 from grid.moments import CurrentMoments, MomentConfig
-from grid.phasors import FloatArray, Phase
+from grid.phasors import NOMINAL_PHASE_V, FloatArray, Phase
 from grid.planner import FeederState, Move, Plan, PlannerConfig, PlanReason, plan_moves
 from grid.rephasing import moves_toward_target, quadratic_cost
+from grid.schedule import (
+    DailyProfiles,
+    DaySchedule,
+    Horizon,
+    ScheduleConfig,
+    as_built_peak_a,
+    large_enough_to_move,
+)
 
 IST_OFFSET_S = 19800.0
 """UTC offset of Indian Standard Time [s]."""
@@ -69,6 +77,9 @@ class ControlConfig:
     E|c_h|² (a typical house's own contribution to the mean squared neutral current)."""
     target_min_history_s: float = 600.0
     """History the moments need before the target strategy acts [s]."""
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    """Tuning of the "schedule" strategy (grid.schedule): learn each house's day, plan the
+    coming day's phases; until it has a complete day of history it plans as "target"."""
     target_needs_sustained: bool = False
     """Whether the target strategy also waits for the unbalance detector; by default its
     hysteresis is the switch cost alone (a move must pay for itself in the expected mean
@@ -132,6 +143,13 @@ class BalancingLoop:
         ]
         self.forecaster = HouseForecaster(np.asarray(pv_kw, dtype=np.float64), self.config.forecast)
         self.moments = CurrentMoments(np.asarray(pv_kw, dtype=np.float64), self.config.moments)
+        self.profiles = DailyProfiles(
+            len(self.houses), self.config.schedule, self.config.utc_offset_s
+        )
+        self._as_built = np.array([h.phase.ordinal for h in self.houses], dtype=np.intp)
+        self._schedule: DaySchedule | None = None
+        self._schedule_key: tuple[int, int] | None = None
+        self._schedule_stale = False
         cfg = self.config
         self.detector = UnbalanceDetector(
             cfg.trigger_a, cfg.release_a, cfg.sustain_s, cfg.neutral_tau_s
@@ -159,6 +177,9 @@ class BalancingLoop:
         self._roll_day(ts_s)
         self.forecaster.observe(ts_s, p_w + np.nan_to_num(pv_w), pv_w, q_var)
         self.moments.observe(ts_s, p_w + np.nan_to_num(pv_w), q_var)
+        self.profiles.observe(
+            ts_s, np.asarray((p_w - 1j * q_var) / NOMINAL_PHASE_V, dtype=np.complex128)
+        )
         self.detector.update(ts_s, neutral_a)
         if online is not None:
             self.houses = [
@@ -190,7 +211,12 @@ class BalancingLoop:
         """Return the plan of this cycle; nothing changes until `commit`."""
         self._roll_day(now_s)
         cfg = self.config
-        if cfg.strategy == "target" and all(math.isinf(r) for r in cfg.phase_rating_a):
+        if cfg.strategy == "schedule" and self.profiles.full_days >= cfg.schedule.min_full_days:
+            self._last_plan = self._schedule_plan(now_s)
+            return self._last_plan
+        if cfg.strategy in ("target", "schedule") and all(
+            math.isinf(r) for r in cfg.phase_rating_a
+        ):
             self._last_plan = self._target_plan(now_s)
             return self._last_plan
         limits = replace(cfg.planner.limits, budget_per_day=int(self.allowance(now_s)))
@@ -249,6 +275,83 @@ class BalancingLoop:
         rms = math.sqrt(max(before, 0.0))
         return Plan((), reason, rms, rms, rms, rms)
 
+    def _schedule_plan(self, now_s: float) -> Plan:
+        """Return the moves that bring the houses to the day schedule's present slot."""
+        cfg = self.config
+        limits = cfg.planner.limits
+        schedule = self._day_schedule(now_s)
+        schedule.improve(
+            schedule.h.free_from < schedule.plan.shape[1], cfg.schedule.steps_per_cycle
+        )
+        before = schedule.present_neutral_rms_a()
+        budget_left = max(0, int(self.allowance(now_s)) - self.switches_today)
+        wanted = [
+            i
+            for i, h in enumerate(self.houses)
+            if schedule.plan[i, 0] != h.phase.ordinal and switch_blocker(h, now_s, limits) is None
+        ]
+        if not wanted:
+            reason = PlanReason.NO_GAIN
+        elif budget_left == 0:
+            reason = PlanReason.BUDGET_SPENT
+        else:
+            wanted.sort(key=schedule.slot_gain, reverse=True)
+            moves = tuple(
+                Move(
+                    house_id=self.houses[i].house_id,
+                    from_phase=self.houses[i].phase,
+                    to_phase=Phase.from_index(int(schedule.plan[i, 0])),
+                    gain_a=schedule.slot_gain(i),
+                )
+                for i in wanted[: min(limits.max_moves_per_cycle, budget_left)]
+            )
+            after = schedule.neutral_rms_a()
+            return Plan(moves, PlanReason.MOVES, before, after, before, after)
+        return Plan((), reason, before, before, before, before)
+
+    def _day_schedule(self, now_s: float) -> DaySchedule:
+        """Return the day schedule, rebuilt on the present data at every new slot."""
+        cfg = self.config
+        scfg = cfg.schedule
+        key = (
+            local_day(now_s, cfg.utc_offset_s),
+            int(((now_s + cfg.utc_offset_s) % 86400.0) // scfg.slot_s),
+        )
+        if self._schedule is not None and self._schedule_key == key and not self._schedule_stale:
+            return self._schedule
+        m, w, _ = self.profiles.rows(now_s)
+        slots = m.shape[1]
+        phase_now = np.array([h.phase.ordinal for h in self.houses], dtype=np.intp)
+        limits = cfg.planner.limits
+        slot_start = now_s - ((now_s + cfg.utc_offset_s) % scfg.slot_s)
+        to_midnight = slots - int(((now_s + cfg.utc_offset_s) % 86400.0) // scfg.slot_s)
+        free_from = np.zeros(len(self.houses), dtype=np.intp)
+        small = ~large_enough_to_move(m[:-1], w[:-1], scfg.min_move_a)
+        for i, h in enumerate(self.houses):
+            if not h.switchable or h.locked or not h.online or small[i]:
+                free_from[i] = slots
+            elif h.switches_today >= limits.max_per_house_day:
+                free_from[i] = to_midnight
+            elif h.last_switch_s is not None:
+                free_until = h.last_switch_s + limits.min_dwell_s
+                free_from[i] = max(0, math.ceil((free_until - slot_start) / scfg.slot_s) - 1)
+        rows = len(self.profiles.days)
+        cap = (1.0 - scfg.peak_margin) * as_built_peak_a(m, rows, self._as_built)
+        horizon = Horizon(m, w, phase_now, free_from, 0.0, 0.0, cap)
+        previous = self._schedule
+        warm = None
+        if previous is not None and previous.plan.shape[1] == slots and self._schedule_key:
+            shift = (key[0] - self._schedule_key[0]) * slots + key[1] - self._schedule_key[1]
+            warm = np.roll(previous.plan, -shift, axis=1)
+        schedule = DaySchedule(horizon, warm)
+        scale = schedule.house_scale * self.cost_scale(now_s)
+        horizon = replace(
+            horizon, switch_cost=scfg.switch_cost * scale, move_cost=scfg.move_cost * scale
+        )
+        schedule = DaySchedule(horizon, warm)
+        self._schedule, self._schedule_key, self._schedule_stale = schedule, key, False
+        return schedule
+
     def commit(self, move: Move, ts_s: float) -> None:
         """Record that `move` was executed and verified at `ts_s`."""
         i = self._index[move.house_id]
@@ -260,6 +363,7 @@ class BalancingLoop:
             switches_today=house.switches_today + 1,
         )
         self.switches_today += 1
+        self._schedule_stale = True
 
     def set_lock(self, house_id: str, locked: bool) -> None:
         """Lock a house out of balancing (after a failed switch) or release it."""

@@ -13,7 +13,7 @@ from grid.control import ControlConfig
 from grid.interlocks import SwitchLimits
 from sim.cases import build_case, write_case
 from sim.feeder_day import FeederDay
-from sim.replay import main, replay
+from sim.replay import Periods, main, replay
 
 METRICS = {
     "neutral_a_rms",
@@ -170,3 +170,120 @@ def test_missing_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     status = main(["--houses", str(tmp_path / "nope.csv"), "--readings", "x", "--out", "y"])
     assert status == 2
     assert "nope.csv" in capsys.readouterr().err
+
+
+# --- several days: survey period, evaluation window, static-survey, daily figures -------------
+
+
+@pytest.fixture(scope="module")
+def three_days(day: FeederDay) -> FeederDay:
+    """Three days of 20 houses: the first is the survey, the loads grow day by day after it."""
+    keep = slice(0, 20)
+    houses = day.houses[keep]
+    scale = np.concatenate([np.full(len(day.ts_s), f) for f in (1.0, 1.3, 1.6)])[:, None]
+
+    def days(x: np.ndarray) -> np.ndarray:
+        return np.concatenate([x[:, keep]] * 3) * scale
+
+    return FeederDay(
+        houses=houses,
+        ts_s=np.concatenate([day.ts_s + 86400.0 * i for i in range(3)]),
+        p_w=days(day.p_w),
+        q_var=days(day.q_var),
+        pv_w=days(day.pv_w),
+    )
+
+
+def test_static_survey_is_fitted_on_the_survey_and_made_at_the_window(
+    three_days: FeederDay,
+) -> None:
+    survey_end = float(three_days.ts_s[0] + 86400.0)
+    periods = Periods.of(three_days, survey_end, survey_end)
+    result = replay(three_days, "static-survey", periods=periods)
+    assert result.switches
+    assert {s.ts_s for s in result.switches} == {survey_end}
+    survey_steps = three_days.ts_s < survey_end
+    assert (result.phase_index[survey_steps] == three_days.phase_index).all()
+    # The survey day alone decides: changing the later days changes nothing about the fix.
+    later = replace(three_days, p_w=three_days.p_w * np.where(survey_steps, 1.0, 0.5)[:, None])
+    again = replay(later, "static-survey", periods=periods)
+    assert again.switches == result.switches
+
+
+def test_metrics_cover_the_window_and_every_local_day(three_days: FeederDay) -> None:
+    survey_end = float(three_days.ts_s[0] + 86400.0)
+    periods = Periods.of(three_days, survey_end, survey_end)
+    whole = replay(three_days, "none").metrics
+    window = replay(three_days, "none", periods=periods)
+    assert window.metrics["steps"] == 2 * 1440
+    assert window.metrics["neutral_a_rms"] > whole["neutral_a_rms"]  # later days carry more
+    assert [d["date"] for d in window.daily] == ["2026-03-17", "2026-03-18"]
+    assert window.daily[1]["neutral_a_rms"] == pytest.approx(
+        1.6 / 1.3 * window.daily[0]["neutral_a_rms"], rel=1e-3
+    )
+
+
+def test_auto_switches_are_counted_per_house_and_day(three_days: FeederDay) -> None:
+    survey_end = float(three_days.ts_s[0] + 86400.0)
+    result = replay(three_days, "auto", periods=Periods.of(three_days, survey_end, survey_end))
+    counted = [s for s in result.switches if s.ts_s >= survey_end]
+    m = result.metrics
+    assert m["switches"] == len(counted)
+    assert m["switches_per_house_day"] == pytest.approx(len(counted) / 20 / 2, abs=1e-3)
+    assert m["switches_max_per_house_day"] <= 3
+    assert sum(d["switches"] for d in result.daily) == len(counted)
+
+
+@pytest.mark.parametrize(
+    ("survey", "evaluate", "message"),
+    [
+        ("2026-03-16", None, "leaves no survey"),
+        ("2026-03-25", None, "leaves no survey"),
+        (None, "2026-03-25", "is outside"),
+        ("2026-03-17", "2026-03-16T12:00:00+05:30", "before the end of the survey"),
+        ("2026-03-17T00:00", None, "no UTC offset"),
+        ("yesterday", None, "not an ISO-8601"),
+    ],
+)
+def test_periods_outside_the_readings_are_refused(
+    tmp_path: Path,
+    three_days: FeederDay,
+    capsys: pytest.CaptureFixture[str],
+    survey: str | None,
+    evaluate: str | None,
+    message: str,
+) -> None:
+    houses, readings = write_case(three_days, tmp_path / "case")
+    out = tmp_path / "result.json"
+    args = ["--houses", str(houses), "--readings", str(readings), "--out", str(out)]
+    if survey:
+        args += ["--survey-until", survey]
+    if evaluate:
+        args += ["--eval-from", evaluate]
+    assert main([*args, "--policy", "static-survey"]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_static_survey_without_a_survey_is_refused(
+    tmp_path: Path, three_days: FeederDay, capsys: pytest.CaptureFixture[str]
+) -> None:
+    houses, readings = write_case(three_days, tmp_path / "case")
+    out = tmp_path / "result.json"
+    args = ["--houses", str(houses), "--readings", str(readings), "--out", str(out)]
+    assert main([*args, "--policy", "static-survey"]) == 2
+    assert "--survey-until" in capsys.readouterr().err
+
+
+def test_cli_on_several_days_writes_the_window_and_daily_list(
+    tmp_path: Path, three_days: FeederDay
+) -> None:
+    houses, readings = write_case(three_days, tmp_path / "case")
+    out = tmp_path / "result.json"
+    args = ["--houses", str(houses), "--readings", str(readings), "--out", str(out)]
+    window = ["--survey-until", "2026-03-17", "--eval-from", "2026-03-17T00:00:00+05:30"]
+    assert main([*args, *window, "--policy", "static-survey"]) == 0
+    result = json.loads(out.read_text())
+    assert [d["date"] for d in result["daily"]] == ["2026-03-17", "2026-03-18"]
+    assert {s["ts"] for s in result["switches"]} == {"2026-03-17T00:00:00+05:30"}
+    assert result["metrics"]["days"] == 2.0
