@@ -9,8 +9,12 @@ Cases (1-minute days, local time IST):
   of a 2016 date (15-minute means kept), PV from the SimBench PV profile of that date.
 - ``synth-<seed>``: the synthetic Kerala feeder of that seed (40–80 houses).
 
+Week-long cases (``au-week``, ``simbench-week``, ``week-<seed>``) live in `sim.weeks`;
+`build_case` returns all their days, `build_week` also their survey and evaluation times,
+`list_week_cases` names the development weeks (`list_cases` the single days only).
+
 `build_case(name)` is deterministic; `write_case` writes ``houses.csv`` and ``readings.csv``
-in the replay's format. CLI: ``python -m sim.cases list`` and
+in the replay's format. CLI: ``python -m sim.cases list [--weeks]`` and
 ``python -m sim.cases build NAME [NAME ...] --out DIR``.
 The shared data folder is ``<repo>/../shared/data`` unless ``SP_SHARED_DATA`` names another.
 """
@@ -24,9 +28,9 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -34,6 +38,9 @@ import numpy.typing as npt
 from grid.phasors import PHASES, FloatArray, Phase
 from sim import profiles as pr
 from sim.feeder_day import IST, FeederDay, HouseSpec
+
+if TYPE_CHECKING:
+    from sim.weeks import WeekCase
 
 DATA_ENV: Final = "SP_SHARED_DATA"
 """Environment variable naming the shared data folder."""
@@ -144,22 +151,26 @@ def parse_au_feeder(loads_text: str, shapes_text: str) -> AuFeeder:
 
 @dataclass(frozen=True, slots=True)
 class SimbenchDay:
-    """One 2016 day of SimBench 15-minute profiles [p.u.], each of shape (96,)."""
+    """Consecutive 2016 days of SimBench 15-minute profiles [p.u.], each of shape (96 × days,)."""
 
-    day: date
+    day: date  # the first day
     p_pu: dict[str, FloatArray]  # household active power by type, e.g. "H0-A"
     q_pu: dict[str, FloatArray]  # household reactive power by type
     pv_pu: dict[str, FloatArray]  # PV output by profile, "PV1" … "PV8" [p.u. of kWp]
 
 
-def parse_simbench_rows(text: str, day: date) -> dict[str, FloatArray]:
-    """Return the 96 quarter-hour values of `day` of every column of a SimBench CSV."""
+def parse_simbench_rows(text: str, day: date, days: int = 1) -> dict[str, FloatArray]:
+    """Return the quarter-hour values of `days` days from `day` of every column of a SimBench
+    CSV, shape (96 × days,) each."""
     lines = text.splitlines()
     header = lines[0].split(",")
-    prefix = day.strftime("%d.%m.%Y ")
-    rows = [line.split(",")[1:] for line in lines[1:] if line.startswith(prefix)]
-    if len(rows) != 96:
-        raise ValueError(f"{day} has {len(rows)} quarter-hours in the SimBench data, not 96")
+    prefixes = tuple((day + timedelta(days=k)).strftime("%d.%m.%Y ") for k in range(days))
+    rows = [line.split(",")[1:] for line in lines[1:] if line.startswith(prefixes)]
+    if len(rows) != 96 * days:
+        span = f"{day}" if days == 1 else f"{day} + {days - 1} days"
+        raise ValueError(
+            f"{span} has {len(rows)} quarter-hours in the SimBench data, not {96 * days}"
+        )
     values = np.array(rows, dtype=np.float64)
     return {name: values[:, i] for i, name in enumerate(header[1:])}
 
@@ -182,10 +193,10 @@ def read_au_feeder(data_dir: Path) -> AuFeeder:
     return parse_au_feeder(_read_text(data_dir, AU_LOADS), _read_text(data_dir, AU_SHAPES))
 
 
-def read_simbench_day(data_dir: Path, day: date) -> SimbenchDay:
-    """Read one day of the SimBench household and PV profiles."""
-    h0 = parse_simbench_rows(_read_text(data_dir, SIMBENCH_H0), day)
-    pv = parse_simbench_rows(_read_text(data_dir, SIMBENCH_PV), day)
+def read_simbench_day(data_dir: Path, day: date, days: int = 1) -> SimbenchDay:
+    """Read `days` consecutive days from `day` of the SimBench household and PV profiles."""
+    h0 = parse_simbench_rows(_read_text(data_dir, SIMBENCH_H0), day, days)
+    pv = parse_simbench_rows(_read_text(data_dir, SIMBENCH_PV), day, days)
     p_pu = {k.removesuffix("_pload"): v for k, v in h0.items() if k.endswith("_pload")}
     q_pu = {k.removesuffix("_qload"): v for k, v in h0.items() if k.endswith("_qload")}
     return SimbenchDay(day, p_pu, q_pu, pv)
@@ -199,10 +210,10 @@ def read_pv_1min(data_dir: Path) -> FloatArray:
 # --- feeder composition ---------------------------------------------------------------------------
 
 
-def day_steps_s(day: date) -> FloatArray:
-    """Return the epoch seconds of the 1440 minutes of a local IST day."""
+def day_steps_s(day: date, days: int = 1) -> FloatArray:
+    """Return the epoch seconds of the minutes of `days` local IST days from `day`."""
     start = datetime(day.year, day.month, day.day, tzinfo=IST).timestamp()
-    return start + 60.0 * np.arange(pr.MINUTES_PER_DAY, dtype=np.float64)
+    return start + 60.0 * np.arange(days * pr.MINUTES_PER_DAY, dtype=np.float64)
 
 
 def phase_counts(n_houses: int, shares: npt.ArrayLike) -> tuple[int, int, int]:
@@ -272,7 +283,8 @@ def _feeder_day(
     return FeederDay(houses, day_steps_s(day), load.p_w - pv_w, load.q_var, pv_w)
 
 
-def _with_pv(n_houses: int, chosen: npt.NDArray[np.integer[Any]], kwp: FloatArray) -> FloatArray:
+def with_pv(n_houses: int, chosen: npt.NDArray[np.integer[Any]], kwp: FloatArray) -> FloatArray:
+    """Return every house's registered PV size [kWp]: `kwp` at the `chosen` houses, else 0."""
     out = np.zeros(n_houses)
     out[chosen] = kwp
     return out
@@ -281,10 +293,41 @@ def _with_pv(n_houses: int, chosen: npt.NDArray[np.integer[Any]], kwp: FloatArra
 # --- au-n ---------------------------------------------------------------------------------------
 
 
-def _kerala_sun(day: date, lat_deg: float, lon_deg: float) -> tuple[FloatArray, float, float]:
+def kerala_sun(day: date, lat_deg: float, lon_deg: float) -> tuple[FloatArray, float, float]:
+    """Return cos(zenith) of every minute (1440,) and sunrise and sunset [min] of an IST day."""
     doy = day.timetuple().tm_yday
     sunrise, sunset = pr.sun_times_min(doy, lat_deg, lon_deg, 5.5)
     return pr.cos_zenith(doy, lat_deg, lon_deg, 5.5), sunrise, sunset
+
+
+def noon_kw_per_kwp(per_kwp: FloatArray) -> float:
+    """Return the mean PV output per kWp over 11:30–12:30 of a day's curve [kW/kWp]."""
+    return float(per_kwp[690:750].mean())
+
+
+def au_midday_kw(feeder: AuFeeder) -> FloatArray:
+    """Return each AU load's mean demand over 11:00–13:00 [kW]."""
+    return np.asarray(feeder.shapes_kw[22:26].mean(axis=0), dtype=np.float64)
+
+
+def choose_au_pv(
+    rng: np.random.Generator, midday_kw: FloatArray, share: float, exclude: Sequence[int] = ()
+) -> npt.NDArray[np.intp]:
+    """Return the sorted indices of a `share` of all AU loads, drawn from those that use at
+    most 1.5 kW at midday (so that rooftop PV exports) and not in `exclude`."""
+    ok = midday_kw <= 1.5
+    ok[list(exclude)] = False
+    size = round(share * midday_kw.size)
+    return np.sort(rng.choice(np.flatnonzero(ok), size=size, replace=False)).astype(np.intp)
+
+
+def exporting_kwp(
+    rng: np.random.Generator, midday_kw: FloatArray, noon_per_kwp: float, max_kwp: float = 5.0
+) -> FloatArray:
+    """Return PV sizes [kWp]: the usual draw, raised in 0.5 kWp steps (up to `max_kwp`) until
+    noon output exceeds the house's `midday_kw` [kW] by 0.5 kW at `noon_per_kwp` [kW/kWp]."""
+    needed = np.ceil(2.0 * (midday_kw + 0.5) / noon_per_kwp) / 2.0
+    return np.minimum(np.maximum(pr.draw_pv_kwp(rng, midday_kw.size), needed), max_kwp)
 
 
 def fit_to_blocks(
@@ -320,19 +363,16 @@ def build_au_n(data_dir: Path) -> FeederDay:
     events = pr.appliances_load(rng, n, ac_share=0.35)
     load = fit_to_blocks(rng, events, targets_w, 30, 0.9)  # pf 0.9 as in the OpenDSS model
 
-    _, sunrise, sunset = _kerala_sun(KERALA_DAY, 8.52, 76.94)
+    _, sunrise, sunset = kerala_sun(KERALA_DAY, 8.52, 76.94)
     per_kwp = 0.8 * pr.warp_daylight(trace, sunrise, sunset)
-    midday_kw = feeder.shapes_kw[22:26].mean(axis=0)  # 11:00–13:00
-    candidates = np.flatnonzero(midday_kw <= 1.5)
-    chosen = np.sort(rng.choice(candidates, size=round(0.3 * n), replace=False))
-    noon_kw_per_kwp = float(per_kwp[690:750].mean())
-    needed = np.ceil(2.0 * (midday_kw[chosen] + 0.5) / noon_kw_per_kwp) / 2.0
-    kwp = np.minimum(np.maximum(pr.draw_pv_kwp(rng, chosen.size), needed), 5.0)
+    midday_kw = au_midday_kw(feeder)
+    chosen = choose_au_pv(rng, midday_kw, 0.3)
+    kwp = exporting_kwp(rng, midday_kw[chosen], noon_kw_per_kwp(per_kwp))
     pv_w = np.zeros((pr.MINUTES_PER_DAY, n))
     pv_w[:, chosen] = pr.houses_pv_w(rng, per_kwp, kwp)
 
     specs = house_specs(
-        "AU-NET-0001", feeder.phases, choose_switchable(rng, n), _with_pv(n, chosen, kwp)
+        "AU-NET-0001", feeder.phases, choose_switchable(rng, n), with_pv(n, chosen, kwp)
     )
     return _feeder_day(specs, KERALA_DAY, load, pv_w)
 
@@ -366,6 +406,11 @@ def simbench_date(label: str) -> date:
     return day
 
 
+def simbench_phase_shares(rng: np.random.Generator) -> FloatArray:
+    """Return the share of houses on R, Y, B of a SimBench feeder: 40/33/27 % ± 3 % in any order."""
+    return rng.permutation(np.array([0.40, 0.33, 0.27]) + rng.uniform(-0.03, 0.03, 3))
+
+
 def build_simbench(data_dir: Path, day: date, n_houses: int = 60) -> SimbenchCase:
     """Build a SimBench-based feeder of `n_houses` houses on a 2016 `day`."""
     src = read_simbench_day(data_dir, day)
@@ -375,7 +420,7 @@ def build_simbench(data_dir: Path, day: date, n_houses: int = 60) -> SimbenchCas
     profile = tuple(SIMBENCH_H0_TYPES[int(i)] for i in types)
     p_pu = np.column_stack([src.p_pu[name] for name in profile])
     q_pu = np.column_stack([src.q_pu[name] for name in profile])
-    daily_kwh = np.clip(5.5 * np.exp(0.35 * rng.standard_normal(n)), 3.0, 12.0)
+    daily_kwh = pr.draw_daily_kwh(rng, n)
     scale_w = daily_kwh * 1000.0 / np.maximum(p_pu.sum(axis=0) / 4.0, 1e-6)
     events = pr.appliances_load(rng, n, ac_share=0.0)
     load = fit_to_blocks(rng, events, p_pu * scale_w, 15, rng.uniform(0.9, 0.97, n))
@@ -386,14 +431,13 @@ def build_simbench(data_dir: Path, day: date, n_houses: int = 60) -> SimbenchCas
 
     pv_name = max(src.pv_pu, key=lambda k: float(src.pv_pu[k].sum()))
     per_kwp = pr.resample_preserving_means(src.pv_pu[pv_name][:, None], 15)[:, 0]
-    shares = rng.permutation(np.array([0.40, 0.33, 0.27]) + rng.uniform(-0.03, 0.03, 3))
-    phases = assign_phases(rng, phase_counts(n, shares))
+    phases = assign_phases(rng, phase_counts(n, simbench_phase_shares(rng)))
     chosen = choose_pv_houses(rng, phases, 0.3)
     kwp = pr.draw_pv_kwp(rng, chosen.size)
     pv_w = np.zeros((pr.MINUTES_PER_DAY, n))
     pv_w[:, chosen] = pr.houses_pv_w(rng, per_kwp, kwp, gain=(0.95, 1.03))
     feeder_id = f"DE-SBH-{day:%m%d}"
-    specs = house_specs(feeder_id, phases, choose_switchable(rng, n), _with_pv(n, chosen, kwp))
+    specs = house_specs(feeder_id, phases, choose_switchable(rng, n), with_pv(n, chosen, kwp))
     return SimbenchCase(_feeder_day(specs, day, load, pv_w), profile, scale_w, shift, pv_name)
 
 
@@ -475,7 +519,7 @@ def build_synth(seed: int) -> SynthCase:
     chosen = choose_pv_houses(rng, phases, sc.pv_share, sc.pv_phase)
     kwp = pr.draw_pv_kwp(rng, chosen.size)
     _, lat, lon = next(d for d in DISTRICTS if d[0] == sc.district)
-    cos_z, _, _ = _kerala_sun(KERALA_DAY, lat, lon)
+    cos_z, _, _ = kerala_sun(KERALA_DAY, lat, lon)
     sky = pr.markov_clear_sky_index(rng, sc.cloud_share_am, sc.cloud_share_pm)
     if sc.weather == "clear":
         sky = np.minimum(sky, 1.0)
@@ -484,7 +528,7 @@ def build_synth(seed: int) -> SynthCase:
     pv_w[:, chosen] = pr.houses_pv_w(rng, per_kwp, kwp)
 
     feeder_id = f"KL-{sc.district}-{seed % 10000:04d}"
-    specs = house_specs(feeder_id, phases, choose_switchable(rng, n), _with_pv(n, chosen, kwp))
+    specs = house_specs(feeder_id, phases, choose_switchable(rng, n), with_pv(n, chosen, kwp))
     return SynthCase(_feeder_day(specs, KERALA_DAY, load, pv_w), sc)
 
 
@@ -494,12 +538,35 @@ _SYNTH_RE = re.compile(r"^synth-(\d+)$")
 
 
 def list_cases() -> list[str]:
-    """Return the names of the development cases."""
+    """Return the names of the single-day development cases."""
     return ["au-n", *(f"simbench-{k}" for k in SIMBENCH_DAYS), *(f"synth-{i}" for i in range(1, 5))]
 
 
+def list_week_cases() -> list[str]:
+    """Return the names of the development weeks (`sim.weeks`)."""
+    from sim import weeks  # noqa: PLC0415 - sim.weeks builds on this module
+
+    return weeks.list_weeks()
+
+
+def build_week(name: str, data_dir: Path | None = None) -> WeekCase:
+    """Build a week by name with its survey and evaluation times (`sim.weeks.build_week`)."""
+    from sim import weeks  # noqa: PLC0415 - sim.weeks builds on this module
+
+    return weeks.build_week(name, data_dir)
+
+
+def _is_week(name: str) -> bool:
+    from sim import weeks  # noqa: PLC0415 - sim.weeks builds on this module
+
+    return weeks.is_week(name)
+
+
 def build_case(name: str, data_dir: Path | None = None) -> FeederDay:
-    """Build a case by name: au-n, simbench-<summer|spring|2016-MM-DD> or synth-<seed>."""
+    """Build a case by name: au-n, simbench-<summer|spring|2016-MM-DD>, synth-<seed>, or a
+    week (au-week, simbench-week, week-<seed>; all its days)."""
+    if _is_week(name):
+        return build_week(name, data_dir).day
     if m := _SYNTH_RE.match(name):
         return build_synth(int(m.group(1))).day
     folder = shared_data_dir() if data_dir is None else data_dir
@@ -508,7 +575,8 @@ def build_case(name: str, data_dir: Path | None = None) -> FeederDay:
     if name.startswith("simbench-"):
         return build_simbench(folder, simbench_date(name.removeprefix("simbench-"))).day
     raise ValueError(
-        f"unknown case {name!r}: use au-n, simbench-<summer|spring|2016-MM-DD> or synth-<seed>"
+        f"unknown case {name!r}: use au-n, simbench-<summer|spring|2016-MM-DD>, synth-<seed>,"
+        " au-week, simbench-week or week-<seed>"
     )
 
 
@@ -563,7 +631,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m sim.cases", description="Development feeder days for the balancing replay."
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="print the development case names")
+    listing = sub.add_parser("list", help="print the development case names")
+    listing.add_argument("--weeks", action="store_true", help="the week-long cases instead")
     build = sub.add_parser("build", help="write cases as houses.csv + readings.csv")
     build.add_argument("names", nargs="+", metavar="NAME")
     build.add_argument("--out", type=Path, required=True, help="folder; one sub-folder per case")
@@ -574,18 +643,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = _parser().parse_args(argv)
     if args.command == "list":
-        print("\n".join(list_cases()))
+        print("\n".join(list_week_cases() if args.weeks else list_cases()))
         return 0
     for name in args.names:
         started = time.perf_counter()
+        span = ""
         try:
-            day = build_case(name)
+            if _is_week(name):
+                week = build_week(name)
+                day = week.day
+                survey = datetime.fromtimestamp(week.survey_until_s, IST)
+                span = f", {len(day.ts_s) // pr.MINUTES_PER_DAY} days, survey until {survey:%F}"
+            else:
+                day = build_case(name)
         except (MissingDataError, ValueError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         houses, _ = write_case(day, args.out / name)
         seconds = time.perf_counter() - started
-        print(f"{name}: {len(day.houses)} houses -> {houses.parent} ({seconds:.2f} s)")
+        print(f"{name}: {len(day.houses)} houses{span} -> {houses.parent} ({seconds:.2f} s)")
     return 0
 
 

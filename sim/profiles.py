@@ -346,6 +346,12 @@ def smooth_noise(rng: np.random.Generator, n_houses: int, corr_min: int = 10) ->
     return np.asarray(moving, dtype=np.float64)
 
 
+def draw_daily_kwh(rng: np.random.Generator, n_houses: int, median_kwh: float = 5.5) -> FloatArray:
+    """Return household daily energies [kWh]: log-normal (σ 0.35) of median `median_kwh`,
+    within 3–12 kWh."""
+    return np.clip(median_kwh * np.exp(0.35 * rng.standard_normal(n_houses)), 3.0, 12.0)
+
+
 def kerala_household_load(
     rng: np.random.Generator,
     n_houses: int,
@@ -360,7 +366,7 @@ def kerala_household_load(
     median `median_kwh` [kWh] within 3–12 kWh (houses with an air conditioner use more).
     """
     devices = appliances_load(rng, n_houses, ac_share)
-    target_kwh = np.clip(median_kwh * np.exp(0.35 * rng.standard_normal(n_houses)), 3.0, 12.0)
+    target_kwh = draw_daily_kwh(rng, n_houses, median_kwh)
     base_kwh = np.maximum(target_kwh - devices.energy_kwh(), 0.6)
     shape = kerala_base_shape(rng.uniform(-30.0, 30.0, n_houses))
     wander = np.clip(1.0 + 0.08 * smooth_noise(rng, n_houses), 0.5, 1.5)
@@ -617,21 +623,67 @@ def houses_pv_w(
     gain: tuple[float, float] = (0.92, 1.05),
     max_lag_min: float = 1.5,
 ) -> FloatArray:
-    """Return each house's PV output [W], shape (1440, n), from the feeder's shared shape.
+    """Return each house's PV output [W], shape (steps, n), from the feeder's shared shape.
 
-    `per_kwp` (1440,) is the output per installed kWp [kW/kWp] under the feeder's sky; each
-    house gets its own gain (orientation, soiling), a cloud lag of up to `max_lag_min` minutes
-    (houses a few hundred metres apart) and 1 % noise, clipped to its inverter rating = kWp.
+    `per_kwp` (steps,) is the output per installed kWp [kW/kWp] under the feeder's sky at
+    1-minute steps (one day or several); each house gets its own gain (orientation, soiling),
+    a cloud lag of up to `max_lag_min` minutes (houses a few hundred metres apart) and 1 %
+    noise, clipped to its inverter rating = kWp.
     """
-    n = kwp.size
+    n, steps = kwp.size, per_kwp.size
     lag = rng.uniform(0.0, max_lag_min, n)
-    t = minute_of_day()[:, None] - lag[None, :]
+    t = np.arange(steps, dtype=np.float64)[:, None] - lag[None, :]
     lo = np.floor(t).astype(np.intp)
     w = t - lo
     shape = (
-        per_kwp[np.clip(lo, 0, MINUTES_PER_DAY - 1)] * (1.0 - w)
-        + per_kwp[np.clip(lo + 1, 0, MINUTES_PER_DAY - 1)] * w
+        per_kwp[np.clip(lo, 0, steps - 1)] * (1.0 - w) + per_kwp[np.clip(lo + 1, 0, steps - 1)] * w
     )
-    noise = 1.0 + 0.01 * rng.standard_normal((MINUTES_PER_DAY, n))
+    noise = 1.0 + 0.01 * rng.standard_normal((steps, n))
     out = shape * noise * (_uniform(rng, gain, n) * kwp * 1000.0)[None, :]
     return np.asarray(np.clip(out, 0.0, kwp[None, :] * 1000.0), dtype=np.float64)
+
+
+def trace_clear_sky_index(
+    trace: FloatArray, clear_per_kwp: FloatArray, min_clear: float = 0.05, max_index: float = 1.1
+) -> FloatArray:
+    """Return the clear-sky index of a day's PV trace: trace ÷ clear-sky shape, (1440,).
+
+    `trace` (1440,) is a PV shape normalised to its peak and already spanning the site's
+    daylight (see `warp_daylight`); `clear_per_kwp` (1440,) is the clear-sky output there
+    [kW/kWp], normalised here to its peak. Where the clear shape is below `min_clear` of its
+    peak (low sun, night) the index is 1; elsewhere it is clipped to [0, `max_index`].
+    """
+    clear = clear_per_kwp / max(float(clear_per_kwp.max()), 1e-9)
+    lit = clear > min_clear
+    index = np.where(lit, trace / np.where(lit, clear, 1.0), 1.0)
+    return np.asarray(np.clip(index, 0.0, max_index), dtype=np.float64)
+
+
+def retime_daylight(
+    index: FloatArray, sunrise_min: float, sunset_min: float, offset_min: float, stretch: float
+) -> FloatArray:
+    """Return a clear-sky index with its daylight pattern moved and stretched, (1440,).
+
+    A daylight minute t takes the value of minute
+    sunrise + ((t − sunrise) × `stretch` + `offset_min`) mod daylength, so a day's passing
+    clouds come at other times and faster (`stretch` > 1) or slower; night minutes are 1.
+    """
+    t = minute_of_day() + 0.5
+    length = sunset_min - sunrise_min
+    src = sunrise_min + np.mod((t - sunrise_min) * stretch + offset_min, length)
+    values = np.interp(src - 0.5, minute_of_day(), index)
+    day = (t >= sunrise_min) & (t <= sunset_min)
+    return np.asarray(np.where(day, values, 1.0), dtype=np.float64)
+
+
+def overcast_sky_index(
+    rng: np.random.Generator, level: float, variation: float = 0.2, corr_min: int = 120
+) -> FloatArray:
+    """Return the clear-sky index of an overcast day: mean `level`, slow relative variation.
+
+    The index wanders by ±`variation` (one standard deviation, relative, clipped to
+    0.3 … 1.7) over ~`corr_min` minutes and is scaled so that its mean over the day is
+    `level`; shape (1440,).
+    """
+    wander = np.clip(1.0 + variation * smooth_noise(rng, 1, corr_min=corr_min)[:, 0], 0.3, 1.7)
+    return np.asarray(level * wander / wander.mean(), dtype=np.float64)

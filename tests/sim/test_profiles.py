@@ -179,3 +179,42 @@ def test_pv_sizes_are_mostly_2_to_3_kwp() -> None:
 def test_block_means_rejects_ragged_input(block: int) -> None:
     with pytest.raises(ValueError, match="blocks"):
         pr.block_means(np.zeros((block + 1, 2)), block)
+
+
+def test_houses_pv_cover_several_days() -> None:
+    day = pr.pv_per_kwp(pr.cos_zenith(75, 10.0, 76.3, 5.5), np.ones(pr.MINUTES_PER_DAY))
+    week = np.concatenate([day, 0.3 * day])
+    pv = pr.houses_pv_w(_rng(), week, np.array([2.0, 3.0]))
+    assert pv.shape == (2 * pr.MINUTES_PER_DAY, 2)
+    first, second = pv[: pr.MINUTES_PER_DAY].sum(), pv[pr.MINUTES_PER_DAY :].sum()
+    assert second == pytest.approx(0.3 * first, rel=0.02)
+
+
+def test_trace_clear_sky_index_and_retiming() -> None:
+    cos_z = pr.cos_zenith(75, 8.52, 76.94, 5.5)
+    clear = pr.pv_per_kwp(cos_z, np.ones(pr.MINUTES_PER_DAY))
+    trace = clear / clear.max()
+    trace[700:760] *= 0.3  # a cloud at noon
+    index = pr.trace_clear_sky_index(trace, clear)
+    np.testing.assert_allclose(index[700:760], 0.3, rtol=1e-9)
+    np.testing.assert_allclose(index[600:700], 1.0, rtol=1e-9)
+    assert index[:300].min() == 1.0  # night
+    sunrise, sunset = pr.sun_times_min(75, 8.52, 76.94, 5.5)
+    moved = pr.retime_daylight(index, sunrise, sunset, offset_min=120.0, stretch=1.0)
+    np.testing.assert_allclose(moved[580:640], 0.3, rtol=1e-6)  # two hours earlier
+    assert moved[700:760].min() > 0.99
+    assert (moved[: int(sunrise)] == 1.0).all()
+
+
+def test_overcast_sky_index_is_slow_around_its_level() -> None:
+    sky = pr.overcast_sky_index(_rng(), 0.3)
+    assert sky.mean() == pytest.approx(0.3)
+    assert 0.09 <= sky.min() <= sky.max() <= 0.51
+    assert np.abs(np.diff(sky)).max() < 0.05  # no cloud edges (those change it by 0.3–0.8)
+
+
+def test_daily_kwh_draw() -> None:
+    kwh = pr.draw_daily_kwh(_rng(), 5000, median_kwh=5.5)
+    assert kwh.min() >= 3.0
+    assert kwh.max() <= 12.0
+    assert np.median(kwh) == pytest.approx(5.5, rel=0.05)
