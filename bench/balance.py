@@ -7,15 +7,20 @@ Prints one JSON line:
 - ``planner_ms``: plan_moves for 50, 100 and 200 houses on states taken from a running control
   loop (forecast points plus six hours of history scenarios), unbalance forced to "sustained"
   so the search always runs; p50 and p99 over the sampled cycles. ``control_step`` is the
-  decision of the replay's `auto` policy (the target strategy of grid.control: expected
-  moments, then the descent toward the best assignment); the loop commits nothing here, so
-  every sampled cycle searches from the wired phases, a worst case.
-- ``cases``: for every development case, the three policies and the auto trade-off at a
-  quarter, a half and the full daily budget; ``held_out`` the same on synthetic seeds that no
-  tuning has seen.
+  decision of the replay's `auto` policy from the second day on (the schedule strategy of
+  grid.control: the day's plan improved by a few steps, then the moves it asks for now); the
+  loop commits nothing here, so the plan keeps asking for its first moves, a worst case.
+- ``cases``: for every single-day development case, none, static (hindsight), auto and the
+  foresight yardstick, and the auto trade-off at a quarter and a half of the daily budget;
+  ``held_out`` the same on synthetic seeds that no tuning has seen.
+- ``weeks``: for every multi-day development case (sim.weeks: a survey day, then six days of
+  evaluation), none, static-survey (the one-time fix a field survey gives), static (hindsight of
+  the six days, a yardstick), auto and foresight, over the evaluation window; ``held_out_weeks``
+  the same on weeks no tuning has seen. ``targets`` says, per target of DESIGN §8, whether it
+  holds on every case.
 - ``foresight`` in each case: the yardstick of sim.foresight, re-phasing with perfect knowledge
   of the coming hours under auto's limits and budget (not causal). Its margin over ``static``
-  bounds what any forecast could buy a time-varying controller on that day.
+  bounds what any forecast could buy a time-varying controller.
 """
 
 from __future__ import annotations
@@ -42,26 +47,29 @@ from grid.phasors import UNIT_PHASORS
 from grid.planner import FeederState, plan_moves
 from sim.cases import build_case, list_cases
 from sim.feeder_day import FeederDay
-from sim.foresight import best_foresight
-from sim.replay import auto_config, house_currents, replay
+from sim.foresight import ForesightPlan, best_foresight, foresight_replay
+from sim.replay import Periods, auto_config, house_currents, replay
+from sim.weeks import HELD_OUT_WEEKS, build_week, list_weeks
 
 HELD_OUT = ("synth-101", "synth-102", "synth-103", "synth-104")
 BUDGET_SHARES = (0.25, 0.5, 1.0)
+"""Shares of the daily budget auto is run at on the single-day cases."""
 
 
-def _pooled_day(n_houses: int) -> FeederDay:
-    """Return a day with `n_houses` houses taken from the synthetic development cases."""
-    days = [build_case(f"synth-{seed}") for seed in (1, 2, 3, 4)]
-    houses = [h for d in days for h in d.houses]
+def _pooled_day(n_houses: int, days: int = 3) -> FeederDay:
+    """Return `days` days of `n_houses` houses taken from the synthetic development weeks."""
+    weeks = [build_week(f"week-{seed}").day for seed in (1, 2, 3, 4)]
+    houses = [h for d in weeks for h in d.houses]
     if n_houses > len(houses):
         raise ValueError(f"only {len(houses)} houses available")
+    steps = days * 1440
 
     def cols(name: str) -> np.ndarray:
-        return np.concatenate([getattr(d, name) for d in days], axis=1)[:, :n_houses]
+        return np.concatenate([getattr(d, name)[:steps] for d in weeks], axis=1)[:, :n_houses]
 
     return FeederDay(
         houses=tuple(houses[:n_houses]),
-        ts_s=days[0].ts_s,
+        ts_s=weeks[0].ts_s[:steps],
         p_w=cols("p_w"),
         q_var=cols("q_var"),
         pv_w=cols("pv_w"),
@@ -82,7 +90,7 @@ def time_planner(n_houses: int, samples: int) -> dict[str, dict[str, float]]:
     phase = day.phase_index
     plan_ms: list[float] = []
     step_ms: list[float] = []
-    sample_at = set(np.linspace(360, len(day.ts_s) - 1, samples).astype(int).tolist())
+    sample_at = set(np.linspace(1440 + 60, len(day.ts_s) - 1, samples).astype(int).tolist())
     for t, now_s in enumerate(day.ts_s.tolist()):
         if t in sample_at:
             forecast = loop.forecaster.forecast(now_s)
@@ -133,6 +141,66 @@ def score_case(name: str, budget_shares: tuple[float, ...]) -> dict[str, Any]:
     return out
 
 
+def score_week(name: str) -> dict[str, Any]:
+    """Run every policy on one multi-day case over its evaluation window."""
+    week = build_week(name)
+    day = week.day
+    periods = Periods.of(day, week.survey_until_s, week.eval_from_s)
+    none = replay(day, "none", periods=periods).metrics
+    out: dict[str, Any] = {"houses": len(day.houses), "days": none["days"]}
+    for policy in ("none", "static-survey", "static"):
+        out[policy] = _brief(replay(day, policy, periods=periods).metrics, none)
+    result = replay(day, "auto", periods=periods)
+    out["auto"] = _brief(result.metrics, none) | {
+        "decision_ms_p99": result.decision_ms["p99"],
+        "daily_reduction_pct": [
+            round(100 * (1 - d["neutral_a_rms"] / n["neutral_a_rms"]), 1)
+            for d, n in zip(result.daily, replay(day, "none", periods=periods).daily, strict=True)
+        ],
+    }
+    foresight = foresight_replay(day, ForesightPlan(), auto_config().planner.limits, periods)
+    out["foresight"] = _brief(foresight.metrics, none)
+    return out
+
+
+def week_targets(weeks: dict[str, dict[str, Any]]) -> dict[str, bool]:
+    """Return whether each multi-day target of DESIGN §8 holds on every case."""
+
+    def cut(case: dict[str, Any], policy: str) -> float:
+        return float(case[policy]["neutral_reduction_pct"])
+
+    return {
+        "auto_ge_static_survey_plus_10": all(
+            cut(c, "auto") >= cut(c, "static-survey") + 10 for c in weeks.values()
+        ),
+        "auto_ge_static_minus_2": all(
+            cut(c, "auto") >= cut(c, "static") - 2 for c in weeks.values()
+        ),
+        "switches_per_house_day_le_1": all(
+            c["auto"]["switches_per_house_day"] <= 1.0 for c in weeks.values()
+        ),
+        "switches_max_per_house_day_le_3": all(
+            c["auto"]["switches_max_per_house_day"] <= 3 for c in weeks.values()
+        ),
+        "no_phase_peak_above_none": all(
+            c["auto"]["phase_peak_vs_none"] <= 1.0 for c in weeks.values()
+        ),
+    }
+
+
+def day_targets(cases: dict[str, dict[str, Any]]) -> dict[str, bool]:
+    """Return whether each single-day target of DESIGN §8 holds on every case."""
+    return {
+        "auto_cut_ge_35": all(c["auto"]["neutral_reduction_pct"] >= 35 for c in cases.values()),
+        "switches_per_house_le_1": all(
+            c["auto"]["switches_per_house_day"] <= 1.0 for c in cases.values()
+        ),
+        "no_phase_peak_above_none": all(
+            c["auto"]["phase_peak_vs_none"] <= 1.0 for c in cases.values()
+        ),
+    }
+
+
 def _brief(metrics: dict[str, Any], none: dict[str, Any]) -> dict[str, Any]:
     return {
         "neutral_a_rms": metrics["neutral_a_rms"],
@@ -146,6 +214,7 @@ def _brief(metrics: dict[str, Any], none: dict[str, Any]) -> dict[str, Any]:
         "switches": metrics["switches"],
         "switches_per_house_day": metrics["switches_per_house_day"],
         "switches_max_per_house": metrics["switches_max_per_house"],
+        "switches_max_per_house_day": metrics["switches_max_per_house_day"],
     }
 
 
@@ -205,6 +274,9 @@ def main(argv: list[str] | None = None) -> int:
     names = list_cases()[:2] if args.quick else list_cases()
     cases = {name: score_case(name, BUDGET_SHARES) for name in names}
     held_out = {} if args.quick else {name: score_case(name, (1.0,)) for name in HELD_OUT}
+    week_names = list_weeks()[:2] if args.quick else list_weeks()
+    weeks = {name: score_week(name) for name in week_names}
+    held_out_weeks = {} if args.quick else {name: score_week(name) for name in HELD_OUT_WEEKS}
     figures = {
         "bench": "balance",
         "machine": {
@@ -215,8 +287,15 @@ def main(argv: list[str] | None = None) -> int:
         "planner_ms": planner,
         "summary": summarise(cases),
         "summary_held_out": summarise(held_out) if held_out else None,
+        "targets": {
+            "days": day_targets(cases | held_out),
+            "weeks": week_targets(weeks),
+            "held_out_weeks": week_targets(held_out_weeks) if held_out_weeks else None,
+        },
         "cases": cases,
         "held_out": held_out,
+        "weeks": weeks,
+        "held_out_weeks": held_out_weeks,
         "elapsed_s": round(time.perf_counter() - started, 1),
     }
     print(json.dumps(figures, separators=(",", ":")))

@@ -196,6 +196,27 @@ def as_built_peak_a(m: ComplexArray, rows: int, phase: IntArray) -> float:
     return float(np.abs(sums).max()) if sums.size else 0.0
 
 
+def peak_safe(
+    m: ComplexArray, phase: IntArray, moves: list[tuple[int, int]], cap_a: float
+) -> list[bool]:
+    """Return which moves, taken in order, keep every phase within its cap in every row and slot.
+
+    `m` (rows, slots, houses) holds the house currents expected ahead [A]. A move may not lift
+    its destination phase above the higher of `cap_a` and that phase's present peak in any
+    slot: it must not create a new peak. The accepted moves are applied before the next check.
+    """
+    sums = np.einsum("rsh,hp->rsp", m, np.eye(3)[phase])  # (rows, slots, 3)
+    safe = []
+    for house, to in moves:
+        after = np.abs(sums[:, :, to] + m[:, :, house])
+        ok = bool((after <= np.maximum(cap_a, np.abs(sums[:, :, to])) + 1e-9).all())
+        if ok:
+            sums[:, :, to] += m[:, :, house]
+            sums[:, :, phase[house]] -= m[:, :, house]
+        safe.append(ok)
+    return safe
+
+
 def large_enough_to_move(m: ComplexArray, w: FloatArray, min_a: float = 1.0) -> BoolArray:
     """Return which houses carry enough current over the day's rows to be worth a move."""
     weighted = np.einsum("rs,rsh->h", w, np.abs(m) ** 2) / max(w.sum(), 1e-12)
@@ -250,7 +271,8 @@ class DaySchedule:
         """
         h = self.h
         u_now = UNIT_PHASORS[self.plan]  # (houses, slots)
-        a = np.einsum("rs,rs,rsh->hs", h.w, np.conj(self._z), h.m) - np.conj(u_now) * self._b
+        wz = h.w * np.conj(self._z)  # (rows, slots)
+        a = (wz[:, :, None] * h.m).sum(axis=0).T - np.conj(u_now) * self._b
         cost = 2.0 * np.real(a[:, :, None] * UNIT_PHASORS[None, None, :])
         return np.where(self._barred_by_cap(), np.inf, cost)
 
@@ -281,23 +303,25 @@ class DaySchedule:
         # value[h, a, p]: best cost of house h starting on phase a, now on phase p.
         value = np.where(eye[None], costs[:, 0, None, :], np.inf)
         value = value + (self.h.move_cost * other)[:, :, None]
-        back = np.empty((n, slots, 3, 3), dtype=np.intp)
-        keep = np.arange(3)[None, None, :]
+        took = np.zeros((slots, n, 3, 3), dtype=bool)
+        came = np.zeros((slots, n, 3), dtype=np.intp)
         for s in range(1, slots):
-            best_prev = np.argmin(value, axis=2)  # (h, a)
-            switch = np.take_along_axis(value, best_prev[:, :, None], axis=2) + lam
-            take_switch = switch < value
-            back[:, s] = np.where(take_switch, best_prev[:, :, None], keep)
-            value = costs[:, s, None, :] + np.where(take_switch, switch, value)
+            prev = value.argmin(axis=2)  # (h, a)
+            switch = value.min(axis=2, keepdims=True) + lam
+            take = switch < value
+            took[s], came[s] = take, prev
+            value = np.where(take, switch, value)
+            value += costs[:, s, None, :]
         closing = value + lam * ~eye[None]
-        end = np.argmin(closing, axis=2)  # (h, a)
-        totals = np.take_along_axis(closing, end[:, :, None], axis=2)[:, :, 0]
-        start = np.argmin(totals, axis=1)
+        end = closing.argmin(axis=2)  # (h, a)
+        totals = closing.min(axis=2)
+        start = totals.argmin(axis=1)
         rows = np.arange(n)
         seq = np.empty((n, slots), dtype=np.intp)
         seq[:, -1] = end[rows, start]
         for s in range(slots - 1, 0, -1):
-            seq[:, s - 1] = back[rows, s, start, seq[:, s]]
+            here = seq[:, s]
+            seq[:, s - 1] = np.where(took[s, rows, start, here], came[s, rows, start], here)
         return seq, totals[rows, start]
 
     def sequence_cost(self, costs: FloatArray, plan: IntArray) -> FloatArray:

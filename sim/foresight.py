@@ -23,7 +23,7 @@ from grid.interlocks import SwitchLimits
 from grid.phasors import Phase
 from grid.rephasing import moves_toward_target
 from sim.feeder_day import FeederDay
-from sim.replay import ReplayResult, Switch, house_currents, score
+from sim.replay import Periods, ReplayResult, Switch, house_currents, scored_result
 
 HORIZONS_MIN = (60, 120, 240)
 """Look-ahead windows tried by `best_foresight` [min]."""
@@ -45,9 +45,12 @@ class ForesightPlan:
 
 
 def foresight_replay(
-    day: FeederDay, plan: ForesightPlan, limits: SwitchLimits | None = None
+    day: FeederDay,
+    plan: ForesightPlan,
+    limits: SwitchLimits | None = None,
+    periods: Periods | None = None,
 ) -> ReplayResult:
-    """Replay the day under the foresight policy of `plan` and score it."""
+    """Replay the readings under the foresight policy of `plan`; score the evaluation window."""
     limits = limits or SwitchLimits()
     currents = house_currents(day)
     steps, n = currents.shape
@@ -90,13 +93,8 @@ def foresight_replay(
             last[house] = start
             budget_left -= 1
         phase_index[start : start + per_step] = phase
-    return ReplayResult(
-        policy="foresight",
-        metrics=score(day, currents, phase_index, tuple(switches)),
-        switches=tuple(switches),
-        decision_ms={"p50": 0.0, "p99": 0.0},
-        phase_index=phase_index,
-    )
+    periods = periods or Periods.of(day, None, None)
+    return scored_result(day, "foresight", periods, currents, phase_index, tuple(switches), [0.0])
 
 
 def best_foresight(
@@ -104,11 +102,12 @@ def best_foresight(
     limits: SwitchLimits | None = None,
     horizons_min: Iterable[int] = HORIZONS_MIN,
     switch_costs: Iterable[float] = SWITCH_COSTS,
+    periods: Periods | None = None,
 ) -> tuple[ForesightPlan, ReplayResult]:
     """Return the foresight run with the least neutral RMS over a grid of settings."""
     costs = tuple(switch_costs)
     runs = [
-        (plan, foresight_replay(day, plan, limits))
+        (plan, foresight_replay(day, plan, limits, periods))
         for plan in (ForesightPlan(h, c) for h in horizons_min for c in costs)
     ]
     return min(runs, key=lambda run: float(run[1].metrics["neutral_a_rms"] or 0.0))

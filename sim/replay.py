@@ -170,7 +170,7 @@ def replay(
     wired = day.phase_index
     if policy == "none":
         phase_index = np.repeat(wired[None, :], len(day.ts_s), axis=0)
-        return _result(day, policy, periods, currents, phase_index, (), [0.0])
+        return scored_result(day, policy, periods, currents, phase_index, (), [0.0])
     if policy in ("static", "static-survey"):
         return _replay_static(day, policy, periods, currents)
     if policy == "auto":
@@ -201,7 +201,7 @@ def _replay_static(
     )
     phase_index = np.repeat(wired[None, :], len(day.ts_s), axis=0)
     phase_index[start:] = best
-    return _result(day, policy, periods, currents, phase_index, switches, [elapsed_ms])
+    return scored_result(day, policy, periods, currents, phase_index, switches, [elapsed_ms])
 
 
 def _replay_auto(
@@ -231,10 +231,10 @@ def _replay_auto(
         phase_index[t] = phase
         neutral_a = abs(complex(np.sum(currents[t] * UNIT_PHASORS[phase])))
         loop.observe(now_s, day.p_w[t], day.q_var[t], day.pv_w[t], neutral_a=neutral_a)
-    return _result(day, "auto", periods, currents, phase_index, tuple(switches), decision_ms)
+    return scored_result(day, "auto", periods, currents, phase_index, tuple(switches), decision_ms)
 
 
-def _result(
+def scored_result(
     day: FeederDay,
     policy: str,
     periods: Periods,
