@@ -28,7 +28,7 @@ import numpy as np
 from grid.forecast import ForecastConfig, HouseForecaster
 from grid.interlocks import HouseState, feeder_budget, switch_blocker
 from grid.moments import CurrentMoments, MomentConfig
-from grid.phasors import NOMINAL_PHASE_V, FloatArray, Phase
+from grid.phasors import NOMINAL_PHASE_V, ComplexArray, FloatArray, Phase
 from grid.planner import FeederState, Move, Plan, PlannerConfig, PlanReason, plan_moves
 from grid.rephasing import moves_toward_target, quadratic_cost
 from grid.schedule import (
@@ -38,6 +38,7 @@ from grid.schedule import (
     ScheduleConfig,
     as_built_peak_a,
     large_enough_to_move,
+    peak_safe,
 )
 
 IST_OFFSET_S = 19800.0
@@ -150,6 +151,7 @@ class BalancingLoop:
         self._schedule: DaySchedule | None = None
         self._schedule_key: tuple[int, int] | None = None
         self._schedule_stale = False
+        self._as_built_recent_peak_a = 0.0
         cfg = self.config
         self.detector = UnbalanceDetector(
             cfg.trigger_a, cfg.release_a, cfg.sustain_s, cfg.neutral_tau_s
@@ -179,6 +181,10 @@ class BalancingLoop:
         self.moments.observe(ts_s, p_w + np.nan_to_num(pv_w), q_var)
         self.profiles.observe(
             ts_s, np.asarray((p_w - 1j * q_var) / NOMINAL_PHASE_V, dtype=np.complex128)
+        )
+        recent = self.profiles.recent_mean()[None, None, :]
+        self._as_built_recent_peak_a = max(
+            self._as_built_recent_peak_a, as_built_peak_a(recent, 1, self._as_built)
         )
         self.detector.update(ts_s, neutral_a)
         if online is not None:
@@ -256,6 +262,9 @@ class BalancingLoop:
             found = moves_toward_target(
                 gram, phase, eligible, cost, min(limits.max_moves_per_cycle, budget_left)
             )
+            ahead, cap = self._expected_ahead(now_s)
+            safe = peak_safe(ahead, phase, [(h, to) for h, to, _ in found], cap)
+            found = [move for move, ok in zip(found, safe, strict=True) if ok]
             moves = []
             for house, to, gain in found:
                 moves.append(
@@ -274,6 +283,22 @@ class BalancingLoop:
             )
         rms = math.sqrt(max(before, 0.0))
         return Plan((), reason, rms, rms, rms, rms)
+
+    def _expected_ahead(self, now_s: float) -> tuple[ComplexArray, float]:
+        """Return the house currents expected ahead (rows, slots, houses) [A] and the peak cap.
+
+        With past days kept, the rows are their slots of the coming 24 h and the recent mean;
+        before that, the recent mean alone. The cap keeps every phase `peak_margin` below the
+        as-built wiring's peak over the same rows (or, without past days, over the recent
+        means seen so far).
+        """
+        margin = self.config.schedule.peak_margin
+        if self.profiles.full_days:
+            m, _, _ = self.profiles.rows(now_s)
+            days = self.profiles.full_days
+            return m, (1.0 - margin) * as_built_peak_a(m, days, self._as_built)
+        recent = self.profiles.recent_mean()[None, None, :]
+        return recent, (1.0 - margin) * self._as_built_recent_peak_a
 
     def _schedule_plan(self, now_s: float) -> Plan:
         """Return the moves that bring the houses to the day schedule's present slot."""
