@@ -148,6 +148,8 @@ class ControlAction(StrEnum):
     SWITCH = "switch"
     BALANCE_NOW = "balance_now"
     CONFIG = "config"
+    UNLOCK = "unlock"
+    """Bring a house locked out after a failed or rolled-back switch back into balancing."""
 
 
 CONTROL_ACTION_FIELDS: Final[Mapping[ControlAction, tuple[str, ...]]] = MappingProxyType(
@@ -156,6 +158,7 @@ CONTROL_ACTION_FIELDS: Final[Mapping[ControlAction, tuple[str, ...]]] = MappingP
         ControlAction.SWITCH: ("house", "from", "to"),
         ControlAction.BALANCE_NOW: (),
         ControlAction.CONFIG: ("config",),
+        ControlAction.UNLOCK: ("house",),
     }
 )
 """The action fields (wire keys) each control action requires; the others must be absent."""
@@ -949,11 +952,10 @@ class ControlCommand(WireMessage):
                 raise WireError(f.key, f"is not a field of action {self.action}")
             if not present and f.key in needed:
                 raise WireError(f.key, f"is missing (required by action {self.action})")
-        if self.action is ControlAction.SWITCH:
-            if self.from_phase == self.to_phase:
-                raise WireError("to", f"{self.to_phase!s} equals from")
-            if self.house is not None and not self.house.startswith(self.feeder + "-"):
-                raise WireError("house", f"{self.house!r} is not a house of feeder {self.feeder!r}")
+        if self.action is ControlAction.SWITCH and self.from_phase == self.to_phase:
+            raise WireError("to", f"{self.to_phase!s} equals from")
+        if self.house is not None and not self.house.startswith(self.feeder + "-"):
+            raise WireError("house", f"{self.house!r} is not a house of feeder {self.feeder!r}")
 
 
 Message: TypeAlias = (

@@ -124,6 +124,7 @@ _CONTROL_ACTION_PARTS: Final[Mapping[ControlAction, Callable[[ControlCommand], l
             ],
             ControlAction.BALANCE_NOW: lambda ctl: [],
             ControlAction.CONFIG: lambda ctl: _config_parts(ctl.config),
+            ControlAction.UNLOCK: lambda ctl: [_text(ctl.house, "house")],
         }
     )
 )
@@ -153,6 +154,7 @@ def canonical_bytes(msg: HouseCommand | HouseAck | ControlCommand) -> bytes:
         ctl|{id}|{feeder}|{ctr}|{exp}|switch|{house}|{from}|{to}
         ctl|{id}|{feeder}|{ctr}|{exp}|balance_now
         ctl|{id}|{feeder}|{ctr}|{exp}|config|{key}={value×1000}|...
+        ctl|{id}|{feeder}|{ctr}|{exp}|unlock|{house}
     """
     if isinstance(msg, HouseCommand):
         parts = _command_parts(msg)

@@ -90,12 +90,10 @@ def _lock_feeder(conn: Connection, feeder_id: str) -> None:
         raise CommandError("feeder", f"{feeder_id!r} is not a provisioned feeder")
 
 
-def _switch_fields(
-    conn: Connection, feeder_id: str, house: str | None, to_phase: Phase | None
-) -> dict[str, Any]:
-    """Check a manual move against the store and return its action fields."""
+def _house_row(conn: Connection, feeder_id: str, house: str | None, what: str) -> Any:
+    """Return the store's phase and relay of a house of the feeder, or raise CommandError."""
     if house is None:
-        raise CommandError("house", "is required for a move")
+        raise CommandError("house", f"is required for {what}")
     try:
         check_house_id(house, feeder_id)
     except WireError:
@@ -111,6 +109,14 @@ def _switch_fields(
     )
     if row is None:
         raise CommandError("house", f"{house} is not a house of {feeder_id}")
+    return row
+
+
+def _switch_fields(
+    conn: Connection, feeder_id: str, house: str | None, to_phase: Phase | None
+) -> dict[str, Any]:
+    """Check a manual move against the store and return its action fields."""
+    row = _house_row(conn, feeder_id, house, "a move")
     if not row["switchable"]:
         raise CommandError("house", f"{house} has no phase-selector relay")
     if to_phase is None:
@@ -141,6 +147,9 @@ def _action_fields(
         if not config:
             raise CommandError("config", "needs at least one setting")
         return {"config": dict(config)}
+    if action is ControlAction.UNLOCK:
+        _house_row(conn, feeder_id, house, "an unlock")
+        return {"house": house}
     return {}
 
 
@@ -165,7 +174,8 @@ def create_command(
     Parameters
     ----------
     action : set_mode (needs `mode`), switch (needs `house` and `to_phase`; the from-phase is
-        the house's phase in the store), balance_now, or config (needs `config`).
+        the house's phase in the store), balance_now, config (needs `config`), or unlock
+        (needs `house`: bring it back into balancing after a failed or rolled-back switch).
     actor : the user who asked; written with `why` to the command and the audit log.
     key : the feeder key [bytes, ≥ 16].
     ttl_s : how long the controller may still act on it [s].

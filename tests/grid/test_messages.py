@@ -423,6 +423,15 @@ REJECTIONS: dict[str, tuple[tuple[str, bytes], str]] = {
     "ctl_action_field_not_allowed": (_with(CTL, action="balance_now"), "house"),
     "ctl_set_mode_without_mode": (_with(CTL, action="set_mode", house=_DROP), "mode"),
     "ctl_unknown_action": (_with(CTL, action="reboot"), "action"),
+    "ctl_unlock_with_phases": (_with(CTL, action="unlock"), "from"),
+    "ctl_unlock_missing_house": (
+        _with(CTL, action="unlock", house=_DROP, **{"from": _DROP, "to": _DROP}),
+        "house",
+    ),
+    "ctl_unlock_house_of_other_feeder": (
+        _with(CTL, action="unlock", house="KL-TVM-0043-H017", **{"from": _DROP, "to": _DROP}),
+        "house",
+    ),
     # event data bounds
     "event_data_not_object": (_with(EVENT, data=[1, 2]), "data"),
     "event_data_too_deep": (

@@ -164,6 +164,8 @@ def test_canonical_formats() -> None:
     assert canonical_bytes(config) == (
         b"ctl|h1|KL-TVM-0042|1|1767225600|config|a_dwell_s=1800000|m=2675|z_gain=-500"
     )
+    unlock = dataclasses.replace(base, action=ControlAction.UNLOCK, house=HOUSE)
+    assert canonical_bytes(unlock) == b"ctl|h1|KL-TVM-0042|1|1767225600|unlock|" + HOUSE.encode()
 
 
 def test_canonical_refuses_what_cannot_be_signed_unambiguously() -> None:
@@ -375,8 +377,9 @@ def test_control_command_rejections(overrides: dict[str, Any], reason: Rejection
         ControlCommand("h2", FEEDER, 20, EXP_S, ControlAction.SET_MODE, mode=Mode.AUTO),
         ControlCommand("h3", FEEDER, 21, EXP_S, ControlAction.BALANCE_NOW),
         ControlCommand("h4", FEEDER, 22, EXP_S, ControlAction.CONFIG, config={"min_dwell_s": 60}),
+        ControlCommand("h5", FEEDER, 23, EXP_S, ControlAction.UNLOCK, house=HOUSE),
     ],
-    ids=["set_mode", "balance_now", "config"],
+    ids=["set_mode", "balance_now", "config", "unlock"],
 )
 def test_control_actions_without_a_from_phase(unsigned: ControlCommand) -> None:
     ctl = sign(unsigned, FEEDER_KEY)

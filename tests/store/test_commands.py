@@ -129,6 +129,19 @@ def test_a_move_takes_its_from_phase_from_the_store(conn: Connection) -> None:
     assert issued.command.params["to"] == "B"
 
 
+def test_an_unlock_names_the_house_and_is_audited(conn: Connection) -> None:
+    house = f"{FEEDER}-H002"
+    issued = create_command(
+        conn, feeder_id=FEEDER, action=ControlAction.UNLOCK, actor="a", key=KEY, house=house
+    )
+    assert (issued.message.action, issued.message.house) == (ControlAction.UNLOCK, house)
+    assert issued.message.from_phase is None
+    assert issued.command.house_id == house
+    assert issued.command.params["house"] == house
+    (entry,) = q.audit_entries(conn, username="a")
+    assert (entry.action, entry.target) == ("command.unlock", house)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "field"),
     [
@@ -144,6 +157,9 @@ def test_a_move_takes_its_from_phase_from_the_store(conn: Connection) -> None:
             "to_phase",
         ),
         ({"action": ControlAction.BALANCE_NOW, "why": "x" * 501}, "why"),
+        ({"action": ControlAction.UNLOCK}, "house"),
+        ({"action": ControlAction.UNLOCK, "house": f"{FEEDER}-H404"}, "house"),
+        ({"action": ControlAction.UNLOCK, "house": "KL-TVM-0002-H001"}, "house"),
     ],
 )
 def test_a_bad_command_names_the_field(

@@ -92,6 +92,7 @@ CASES: tuple[tuple[str, bytes, HouseCommand | HouseAck | ControlCommand], ...] =
             },
         ),
     ),
+    ("ctl_unlock", FEEDER_KEY, _ctl("h0106", 106, ControlAction.UNLOCK, house=HOUSE)),
 )
 """(name, key, unsigned message) of every vector."""
 
