@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
 
 from grid.phasors import Phase
+
+MIN_MOVE_CURRENT_A: Final = 2.0
+"""Least expected current of a house worth a move [A] (460 W at 230 V). Moved between two
+phases it shifts the neutral by up to √3 × 2 = 3.5 A, above the planner's 1 A switch cost, and
+each of the two phase totals by 460 W, above the edge's 300 W verification floor."""
 
 
 class Blocker(StrEnum):
@@ -31,6 +40,8 @@ class SwitchLimits:
     """Maximum moves the planner proposes in one control cycle."""
     budget_per_day: int | None = None
     """Maximum switches of the feeder per local day; None means one per house."""
+    min_move_current_a: float = MIN_MOVE_CURRENT_A
+    """Least expected current of a house worth moving [A] (see `worth_moving`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +58,8 @@ class HouseState:
     switchable: bool = True
     locked: bool = False
     """Locked out after a failed or rolled-back switch, or by an operator."""
+    locked_until_s: float | None = None
+    """When the lockout ends by itself [epoch s]; None: only an operator ends it."""
     verified: bool = True
     """False while the last switch of this house is not yet confirmed by telemetry."""
     last_switch_s: float | None = None
@@ -60,7 +73,7 @@ def switch_blocker(house: HouseState, now_s: float, limits: SwitchLimits) -> Blo
         return Blocker.NOT_SWITCHABLE
     if not house.online:
         return Blocker.OFFLINE
-    if house.locked:
+    if house.locked and (house.locked_until_s is None or now_s < house.locked_until_s):
         return Blocker.LOCKED
     if not house.verified:
         return Blocker.UNVERIFIED
@@ -74,3 +87,28 @@ def switch_blocker(house: HouseState, now_s: float, limits: SwitchLimits) -> Blo
 def feeder_budget(limits: SwitchLimits, n_houses: int) -> int:
     """Return the feeder's daily switch budget."""
     return n_houses if limits.budget_per_day is None else limits.budget_per_day
+
+
+def worth_moving(
+    expected_current_a: npt.ArrayLike,
+    min_current_a: float = MIN_MOVE_CURRENT_A,
+    verify_tol_a: float = 0.0,
+) -> npt.NDArray[np.bool_]:
+    """Return which houses draw enough current for a move to matter and to be verified.
+
+    Parameters
+    ----------
+    expected_current_a : the magnitude of each house's expected net current over the
+        planning horizon (e.g. the weighted RMS over the forecast points) [A].
+    min_current_a : least current whose move matters for the neutral
+        (`SwitchLimits.min_move_current_a`) [A].
+    verify_tol_a : the tolerance of the edge's totals check, as a current [A]: a move of a
+        house drawing less leaves both phase totals within the measurement noise, so it could
+        not be told from no move at all.
+
+    Returns
+    -------
+    A bool mask, True where the house may be moved as far as its size goes.
+    """
+    current = np.abs(np.asarray(expected_current_a, dtype=np.float64))
+    return np.asarray(current >= max(min_current_a, verify_tol_a), dtype=np.bool_)

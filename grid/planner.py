@@ -26,7 +26,13 @@ import numpy as np
 import numpy.typing as npt
 
 from grid.forecast import Forecast
-from grid.interlocks import HouseState, SwitchLimits, feeder_budget, switch_blocker
+from grid.interlocks import (
+    HouseState,
+    SwitchLimits,
+    feeder_budget,
+    switch_blocker,
+    worth_moving,
+)
 from grid.phasors import NOMINAL_PHASE_V, UNIT_PHASORS, ComplexArray, FloatArray, Phase
 
 NEG_SEQ_PHASORS = np.conj(UNIT_PHASORS)
@@ -70,6 +76,9 @@ class FeederState:
     """Switches the feeder has made since local midnight."""
     sustained: bool = True
     """Whether the unbalance has been sustained long enough to act (hysteresis, see control)."""
+    verify_tol_a: float = 0.0
+    """Tolerance of the edge's check that a move shifted the phase totals, as a current [A]:
+    a house drawing less could not be verified (see grid.interlocks.worth_moving)."""
 
 
 class PlanReason(StrEnum):
@@ -136,18 +145,16 @@ def build_problem(state: FeederState, config: PlannerConfig) -> Problem:
         )
     else:
         forecast = state.forecast
-    currents = (forecast.p_w - 1j * forecast.q_var) / NOMINAL_PHASE_V
+    currents = np.asarray((forecast.p_w - 1j * forecast.q_var) / NOMINAL_PHASE_V, np.complex128)
     limits = config.limits
     budget_left = max(0, feeder_budget(limits, len(houses)) - state.switches_today)
     phase_index = np.array([h.phase.ordinal for h in houses], dtype=np.intp)
     weights = np.asarray(forecast.weights, dtype=np.float64)
     mean_phase_a = float(np.abs(_EYE3[phase_index].T @ currents).mean(axis=0) @ weights)
     return Problem(
-        currents=np.asarray(currents, dtype=np.complex128),
+        currents=currents,
         phase=phase_index,
-        eligible=np.array(
-            [switch_blocker(h, state.now_s, limits) is None for h in houses], dtype=np.bool_
-        ),
+        eligible=_eligible(state, limits, currents, weights),
         weights=weights,
         rating_a=np.asarray(state.phase_rating_a, dtype=np.float64),
         max_moves=min(limits.max_moves_per_cycle, budget_left),
@@ -155,6 +162,18 @@ def build_problem(state: FeederState, config: PlannerConfig) -> Problem:
         switch_cost_a=config.cost_scale
         * max(config.switch_cost_a, config.switch_cost_frac * mean_phase_a),
     )
+
+
+def _eligible(
+    state: FeederState, limits: SwitchLimits, currents: ComplexArray, weights: FloatArray
+) -> npt.NDArray[np.bool_]:
+    """Return which houses the interlocks let move now and that draw enough to be worth it."""
+    allowed = np.array(
+        [switch_blocker(h, state.now_s, limits) is None for h in state.houses], dtype=np.bool_
+    )
+    expected_a = np.sqrt(np.abs(currents) ** 2 @ weights / max(float(weights.sum()), 1e-12))
+    big = worth_moving(expected_a, limits.min_move_current_a, state.verify_tol_a)
+    return np.asarray(allowed & big, dtype=np.bool_)
 
 
 def objective_terms(

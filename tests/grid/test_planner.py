@@ -10,7 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grid.interlocks import Blocker, HouseState, SwitchLimits, switch_blocker
+from grid.forecast import Forecast
+from grid.interlocks import (
+    MIN_MOVE_CURRENT_A,
+    Blocker,
+    HouseState,
+    SwitchLimits,
+    switch_blocker,
+    worth_moving,
+)
 from grid.phasors import PHASES, Phase
 from grid.planner import (
     FeederState,
@@ -130,6 +138,64 @@ def test_blocked_house_is_never_moved(change: dict[str, object], blocker: Blocke
     assert plan.reason is PlanReason.NO_ELIGIBLE
 
 
+def test_worth_moving_needs_the_least_current_and_the_verification_tolerance() -> None:
+    current_a = np.array([0.4, 1.3, 1.99, 2.0, 3.0, 8.0])
+    assert worth_moving(current_a).tolist() == [False, False, False, True, True, True]
+    assert MIN_MOVE_CURRENT_A == 2.0
+    assert worth_moving(current_a, 1.0).tolist() == [False, True, True, True, True, True]
+    noisy = worth_moving(current_a, verify_tol_a=4.0)  # a meter too noisy to verify 3 A
+    assert noisy.tolist() == [False, False, False, False, False, True]
+    assert worth_moving(-current_a).tolist() == worth_moving(current_a).tolist()  # exporters
+
+
+def test_small_houses_are_never_moved() -> None:
+    # R carries two 3 kW houses and eight of 0.1-0.3 kW: moving small ones would trim the
+    # neutral a little, but each moves it by under 1.3 A, too little to matter or to verify.
+    houses = [house(i, Phase.R, 3000.0, switchable=False) for i in range(2)]
+    houses += [house(10 + i, Phase.R, 100.0 + 25.0 * i) for i in range(8)]
+    houses += [house(20, Phase.Y, 1500.0, switchable=False)]
+    houses += [house(21, Phase.B, 1500.0, switchable=False)]
+    state = FeederState(NOW, houses)
+    cheap = PlannerConfig(switch_cost_a=0.05)
+    assert not build_problem(state, cheap).eligible.any()
+    plan = plan_moves(state, cheap)
+    assert (plan.moves, plan.reason) == ((), PlanReason.NO_ELIGIBLE)
+    assert plan_moves_exact(state, cheap).moves == ()
+    unguarded = PlannerConfig(switch_cost_a=0.05, limits=SwitchLimits(min_move_current_a=0.0))
+    assert plan_moves(state, unguarded).moves  # the rule, not the cost, keeps them still
+
+
+def test_only_the_house_large_enough_is_moved() -> None:
+    houses = [house(i, Phase.R, 3000.0, switchable=False) for i in range(2)]
+    houses += [house(10 + i, Phase.R, 250.0) for i in range(6)]
+    houses += [house(30, Phase.R, 1400.0)]
+    houses += [house(20, Phase.Y, 1500.0, switchable=False)]
+    houses += [house(21, Phase.B, 1500.0, switchable=False)]
+    plan = plan_moves(FeederState(NOW, houses), PlannerConfig(switch_cost_a=0.05))
+    assert [m.house_id for m in plan.moves] == ["KL-TVM-0001-H030"]
+
+
+def test_a_house_small_now_but_large_over_the_horizon_may_move() -> None:
+    # Idle now, a 2.5 kW load over the rest of the horizon: its expected current counts.
+    forecast = Forecast(
+        p_w=np.array([[3000.0] * 3, [3000.0] * 3, [0.0, 2500.0, 2500.0], [0.0] * 3, [0.0] * 3]),
+        q_var=np.zeros((5, 3)),
+        weights=np.array([0.4, 0.3, 0.3]),
+    )
+    houses = [house(0, Phase.R, 3000.0, switchable=False), house(1, Phase.R, 3000.0)]
+    houses += [house(2, Phase.R, 0.0), house(3, Phase.Y, 0.0), house(4, Phase.B, 0.0)]
+    eligible = build_problem(FeederState(NOW, houses, forecast=forecast), PlannerConfig()).eligible
+    assert eligible.tolist() == [False, True, True, False, False]
+
+
+def test_a_lockout_with_an_end_blocks_until_then() -> None:
+    h = house(0, Phase.R, 1000.0, locked=True, locked_until_s=NOW + 60.0)
+    assert switch_blocker(h, NOW + 59.0, SwitchLimits()) is Blocker.LOCKED
+    assert switch_blocker(h, NOW + 60.0, SwitchLimits()) is None
+    forever = replace(h, locked_until_s=None)
+    assert switch_blocker(forever, NOW + 1e9, SwitchLimits()) is Blocker.LOCKED
+
+
 def test_dwell_ends_after_thirty_minutes() -> None:
     h = house(0, Phase.R, 1000.0, last_switch_s=NOW - 1800.0)
     assert switch_blocker(h, NOW, SwitchLimits()) is None
@@ -215,8 +281,9 @@ def test_exact_matches_brute_force_on_small_feeders() -> None:
         state = random_state(rng, 7)
         best = assignment_objective(state, {})
         ids = [h.house_id for h in state.houses]
+        movable = np.flatnonzero(build_problem(state, cfg).eligible).tolist()
         for k in (1, 2, 3):
-            for chosen in itertools.combinations(range(7), k):
+            for chosen in itertools.combinations(movable, k):
                 for targets in itertools.product(range(2), repeat=k):
                     moves = {}
                     for i, t in zip(chosen, targets, strict=True):
