@@ -18,18 +18,19 @@ from pathlib import Path
 
 from edge.alerts import AlertBook
 from edge.config import HouseConfig, Keyring
+from edge.history import FeederSample, SampleHistory
 from edge.houses import HouseTracker
 from edge.ids import IdMaker
 from edge.links import Inbound, Link
+from edge.lockout import cooldown_s, until_text
 from edge.meter import MeterSource
 from edge.outbox import Outbox
-from edge.planning import forced_plan, reconfigure, set_phase
 from edge.runs import BalancingRun
 from edge.settings import EdgeSettings
-from edge.state import StateStore
+from edge.state import Lockout, StateStore
 from edge.switching import Switcher, SwitchJob, SwitchUpdate
 from edge.totals import PhaseTotals, from_meter
-from edge.tuning import TuningError, apply_config
+from edge.tuning import TuningError, apply_config, without_retired
 from edge.uplink import UplinkSender
 from edge.watch import UplinkWatch, watch_feeder, watch_houses
 from grid.control import BalancingLoop, ControlConfig
@@ -51,13 +52,14 @@ from grid.messages import (
     HouseState,
     Mode,
     ReadingRow,
+    RelayState,
     Severity,
     Telemetry,
     TopicKind,
     WireError,
     parse_topic,
 )
-from grid.phasors import Phase
+from grid.phasors import NOMINAL_PHASE_V, Phase
 from grid.planner import Move
 from grid.signing import Rejection, verify_control_command
 
@@ -137,7 +139,9 @@ class EdgeController:
             resend_after_s=settings.resend_after_s,
         )
         try:
-            settings, control = apply_config(settings, control, self.state.config())
+            settings, control = apply_config(
+                settings, control, without_retired(self.state.config())
+            )
         except TuningError as exc:
             log.error("%s: stored config not applied (%s)", feeder_id, exc)
         self.settings = settings
@@ -153,15 +157,23 @@ class EdgeController:
             control,
         )
         for h, r in zip(houses, records, strict=True):
-            if r.locked:
-                self.loop.set_lock(h.house_id, True)
+            if r.lockout is not None:
+                self._restore_lock(h.house_id, r.lockout, r.lockouts, now)
         self.mode = self.state.mode(Mode(settings.default_mode))
         self.uplink = UplinkSender(feeder_id, self.outbox, hq, now)
         self.alerts = AlertBook(
             self.state, self.ids, lambda change: self.uplink.alert(self.clock(), change)
         )
+        self.history = SampleHistory(self.houses.ids, settings.help_lookback_s)
         self.switcher = Switcher(
-            feeder_id, house_bus, keys, self.state, self.ids, settings, self._ack_rejected
+            feeder_id,
+            house_bus,
+            keys,
+            self.state,
+            self.ids,
+            settings,
+            self._ack_rejected,
+            self.history,
         )
         self.jobs: deque[SwitchJob] = deque()
         self.runs: dict[str, BalancingRun] = {}
@@ -253,7 +265,7 @@ class EdgeController:
         job = self.switcher.job
         if reported == self.phase_of(house) or (job is not None and job.house == house):
             return
-        set_phase(self.loop, self._index[house], reported)
+        self.loop.set_phase(house, reported)
         self.state.set_phase(house, reported)
 
     def _sample(self, now: float) -> None:
@@ -262,8 +274,19 @@ class EdgeController:
         p, q, pv = self.houses.samples(now)
         online = self.houses.online_mask(now)
         warming_up = now - self._started_s < self.settings.stale_after_s
+        reported = self.houses.totals(now)
+        self.history.add(FeederSample(totals, reported, self.houses.phases(now), p, q))
         if not (warming_up and self.houses.unheard()):
-            self.loop.observe(now, p, q, pv, neutral_a=totals.i_n_a, online=online)
+            self.loop.observe(
+                now,
+                p,
+                q,
+                pv,
+                neutral_a=totals.i_n_a,
+                online=online,
+                verify_tol_a=self._verify_tol_a(totals),
+            )
+        self._release_locks(now)
         if not (warming_up and not any(online) and totals.source == "houses"):
             # right after a start, before any house has reported, the totals are not a
             # measurement: a summary of zeros would draw a false dip on HQ's charts
@@ -271,6 +294,13 @@ class EdgeController:
         watch_feeder(self.alerts, now, totals, self.loop.detector, self.settings.phase_rating)
         if not warming_up:
             watch_houses(self.alerts, self.houses.ids, online, self.settings.stale_after_s)
+
+    def _verify_tol_a(self, totals: PhaseTotals) -> float:
+        """Return the totals check's tolerance as a current [A]; 0 when the totals are summed
+        from the house reports, against which a move is always consistent."""
+        if totals.source != "meter":
+            return 0.0
+        return self.switcher.verify_tol_w() / NOMINAL_PHASE_V
 
     def _flush_readings(self) -> None:
         if self._rows:
@@ -323,6 +353,7 @@ class EdgeController:
             ControlAction.SWITCH: self._ctl_switch,
             ControlAction.BALANCE_NOW: self._ctl_balance_now,
             ControlAction.CONFIG: self._ctl_config,
+            ControlAction.UNLOCK: self._ctl_unlock,
         }
         handlers[ctl.action](ctl, now)
 
@@ -370,7 +401,7 @@ class EdgeController:
 
     def _ctl_config(self, ctl: ControlCommand, now: float) -> None:
         assert ctl.config is not None
-        merged = {**self.state.config(), **ctl.config}
+        merged = {**without_retired(self.state.config()), **ctl.config}
         try:
             settings, control = apply_config(self.settings, self.loop.config, merged)
         except TuningError as exc:
@@ -379,7 +410,20 @@ class EdgeController:
         self.state.set_config(merged)
         self.settings = settings
         self.switcher.settings = settings
-        reconfigure(self.loop, control)
+        self.history.lookback_s = settings.help_lookback_s
+        self.loop.reconfigure(control)
+        self._command_result(now, ctl.cmd_id, CommandState.APPLIED)
+
+    def _ctl_unlock(self, ctl: ControlCommand, now: float) -> None:
+        assert ctl.house is not None
+        k = self._index.get(ctl.house)
+        if k is None:
+            self._command_result(now, ctl.cmd_id, CommandState.REJECTED, "unknown_house")
+            return
+        if not self.loop.houses[k].locked:
+            self._command_result(now, ctl.cmd_id, CommandState.REJECTED, "not_locked")
+            return
+        self._unlock(ctl.house, f"House {ctl.house} unlocked by an operator ({ctl.cmd_id}).")
         self._command_result(now, ctl.cmd_id, CommandState.APPLIED)
 
     def _command_result(
@@ -401,11 +445,7 @@ class EdgeController:
 
     def _plan(self, now: float, trigger: RunTrigger, ctl_id: str | None = None) -> None:
         """Plan a balancing run and queue its moves."""
-        plan = (
-            self.loop.control_step(now)
-            if trigger is RunTrigger.AUTO
-            else forced_plan(self.loop, now)
-        )
+        plan = self.loop.control_step(now, force=trigger is not RunTrigger.AUTO)
         if not plan.moves and trigger is RunTrigger.AUTO:
             return
         run = BalancingRun(
@@ -436,9 +476,8 @@ class EdgeController:
             if reason:
                 self._apply([SwitchUpdate(job, CommandState.REJECTED, reason)], now)
                 continue
-            tele = self.houses.fresh(job.house, now)
-            assert tele is not None
-            self._apply(self.switcher.start(job, now, self.totals(now), tele.p_w), now)
+            totals, reported = self.totals(now), self.houses.totals(now)
+            self._apply(self.switcher.start(job, now, totals, reported), now)
 
     def _blocker(self, job: SwitchJob, now: float) -> str:
         """Return why a queued switch may not start now, or ""."""
@@ -477,7 +516,7 @@ class EdgeController:
             if result is SwitchResult.APPLIED:
                 self._applied(job, now)
             elif u.lockout:
-                self._lock_out(job, result, u.reason)
+                self._lock_out(job, result, u.reason, now)
             self.uplink.event(
                 now,
                 EventKind.SWITCH_RESULT,
@@ -504,16 +543,21 @@ class EdgeController:
     def _applied(self, job: SwitchJob, now: float) -> None:
         self.loop.commit(Move(job.house, job.from_phase, job.to_phase, job.gain_a), now)
         self.state.set_phase(job.house, job.to_phase)
+        self.state.forget_lockouts(job.house)
         if self.loop.houses[self._index[job.house]].locked and job.origin is SwitchOrigin.MANUAL:
-            self.loop.set_lock(job.house, False)
-            self.state.set_locked(job.house, False)
-            self.alerts.clear(f"switch:{job.house}", f"House {job.house} switched by an operator.")
+            self._unlock(job.house, f"House {job.house} switched by an operator.")
 
-    def _lock_out(self, job: SwitchJob, result: SwitchResult, reason: str) -> None:
-        self.loop.set_lock(job.house, True)
-        self.state.set_locked(job.house, True)
+    # --- lockouts ---------------------------------------------------------------------------
+
+    def _lock_out(self, job: SwitchJob, result: SwitchResult, reason: str, now: float) -> None:
+        """Keep a house whose switch failed or was rolled back out of balancing for its
+        cool-down (longer each time in a row), and raise the alert."""
+        lockouts = self.state.house(job.house).lockouts + 1
+        cooldown = cooldown_s(self.settings, lockouts)
+        until = None if cooldown is None else now + cooldown
+        self._lock(job.house, Lockout(reason, now, until), lockouts)
         if job.measured is not None:
-            set_phase(self.loop, self._index[job.house], job.measured)
+            self.loop.set_phase(job.house, job.measured)
             self.state.set_phase(job.house, job.measured)
         rolled_back = result is SwitchResult.ROLLED_BACK
         self.alerts.raise_(
@@ -521,9 +565,41 @@ class EdgeController:
             "switch_rolled_back" if rolled_back else "switch_failed",
             Severity.WARNING if rolled_back else Severity.CRITICAL,
             f"Switch of {job.house} {job.from_phase}→{job.to_phase} "
-            f"{'rolled back' if rolled_back else 'failed'} ({reason}); the house is locked out.",
+            f"{'rolled back' if rolled_back else 'failed'} ({reason}); the house is locked out "
+            f"{until_text(until)} (lockout {lockouts} in a row).",
             job.house,
         )
+
+    def _lock(self, house: str, lockout: Lockout, lockouts: int) -> None:
+        self.loop.lock(house, lockout.until_s)
+        self.state.lock(house, lockout, lockouts)
+
+    def _unlock(self, house: str, message: str) -> None:
+        self.loop.unlock(house)
+        self.state.unlock(house)
+        self.alerts.clear(f"switch:{house}", message)
+
+    def _restore_lock(self, house: str, lockout: Lockout, lockouts: int, now: float) -> None:
+        """Lock a house again at start-up as the state file remembers it; a lockout stored
+        before lockouts had an end gets a cool-down from now."""
+        if lockout.since_s is None:
+            cooldown = cooldown_s(self.settings, max(lockouts, 1))
+            lockout = Lockout(lockout.reason, now, None if cooldown is None else now + cooldown)
+            self.state.lock(house, lockout, max(lockouts, 1))
+        self.loop.lock(house, lockout.until_s)
+
+    def _release_locks(self, now: float) -> None:
+        """Bring back the houses whose cool-down has ended, unless the node itself is still
+        locked (a failed relay feedback: a person must clear it), which starts another."""
+        for house in self.loop.release_expired_locks(now):
+            record = self.state.house(house)
+            tele = self.houses.fresh(house, now)
+            if tele is not None and tele.relay is not RelayState.OK:
+                cooldown = cooldown_s(self.settings, max(record.lockouts, 1))
+                until = None if cooldown is None else now + cooldown
+                self._lock(house, Lockout(f"relay_{tele.relay}", now, until), record.lockouts)
+                continue
+            self._unlock(house, f"House {house} is back in balancing after its cool-down.")
 
     def _record_in_run(self, job: SwitchJob, result: SwitchResult, now: float) -> None:
         run = self.runs.get(job.run_id or "")

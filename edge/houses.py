@@ -86,6 +86,11 @@ class HouseTracker:
         tele = self.views[house_id].tele
         return None if tele is None else tele.ph
 
+    def phases(self, now_s: float) -> tuple[Phase | None, ...]:
+        """Return the phase each house reports, None where it is not online, in feeder order."""
+        fresh = (self.fresh(h, now_s) for h in self.ids)
+        return tuple(None if tele is None else tele.ph for tele in fresh)
+
     def samples(self, now_s: float) -> tuple[FloatArray, FloatArray, FloatArray]:
         """Return net P [W], Q [var] and PV [W] per house, NaN where it is not online."""
         n = len(self.ids)

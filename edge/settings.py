@@ -15,8 +15,15 @@ from typing import Any
 from settings import SettingsError, env_values
 
 PREFIX = "SP_EDGE_"
-MAY_BE_ZERO = ("phase_rating_a", "help_window_s")
-"""Numeric settings for which 0 means something (unrated; judge at once)."""
+MAY_BE_ZERO = (
+    "phase_rating_a",
+    "help_window_s",
+    "help_noise_z",
+    "verify_noise_k",
+    "lockout_cooldown_s",
+)
+"""Numeric settings for which 0 means something (unrated; judge at once; the floor alone;
+no cool-down)."""
 
 
 class EdgeSettingsError(SettingsError):
@@ -57,15 +64,28 @@ class EdgeSettings:
     command_ttl_s: int = 30
     """Lifetime of a signed house command (its `exp`) [s]."""
     verify_tol_w: float = 300.0
-    """Least tolerance on the measured change of a phase total against the prediction [W]."""
-    verify_tol_frac: float = 0.5
-    """Tolerance on that change as a share of the moved house's power."""
+    """Least tolerance of the totals check [W]: a switch is confirmed when the phase totals, set
+    against the same moment's house reports, moved as the house did within the tolerance."""
+    verify_noise_k: float = 3.0
+    """The totals check's tolerance is at least this many times the measured noise: the RMS
+    change, from one sample to the next, of what the totals hold beyond the house reports."""
     help_tol_a: float = 1.0
-    """A planner move whose neutral current rose by more than this did not help [A]."""
+    """Least rise of the neutral RMS over the window, with the house moved against the same
+    moments unmoved, for which a planner move did not help [A]."""
+    help_noise_z: float = 2.0
+    """A planner move did not help only when that rise also exceeds this many standard errors
+    of the move's effect, measured on the minutes before it (`help_lookback_s`)."""
+    help_lookback_s: float = 600.0
+    """Minutes of samples on which the noise of a move's effect is measured [s]."""
     help_window_s: float = 60.0
     """How long a confirmed planner move is watched before it is judged: the neutral RMS over
     the window with the house moved, against the same moments unmoved; 0 judges the first
     sample. Keep it well inside the nodes' undo window (UNDO_WINDOW_S, 600 s) [s]."""
+    lockout_cooldown_s: float = 21600.0
+    """How long a house whose switch failed or was rolled back stays out of balancing; each
+    further lockout in a row doubles it; 0 keeps it out until an operator's `unlock` [s]."""
+    lockout_max_cooldown_s: float = 7 * 86400.0
+    """Longest cool-down of a house locked out again and again [s]."""
     phase_rating_a: float = 0.0
     """Current rating of each phase [A]; 0 means unrated (SP_EDGE_PHASE_RATING_A)."""
     resend_after_s: float = 30.0

@@ -1,8 +1,8 @@
 """What the controller must remember across restarts, in SQLite (WAL, synchronous=FULL).
 
 The control mode, the last accepted `ctl` counter, operator configuration, each house's phase,
-lockout and command counter, and the alerts that are open at HQ (so that a later boot can
-clear them under their own ids).
+lockout (why, since when, until when, and how many in a row) and command counter, and the
+alerts that are open at HQ (so that a later boot can clear them under their own ids).
 """
 
 from __future__ import annotations
@@ -22,10 +22,20 @@ from grid.phasors import Phase
 SCHEMA: Final = (
     "CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS houses (house_id TEXT PRIMARY KEY, phase TEXT,"
-    " locked INTEGER NOT NULL DEFAULT 0, counter INTEGER NOT NULL DEFAULT 0)",
+    " locked INTEGER NOT NULL DEFAULT 0, counter INTEGER NOT NULL DEFAULT 0,"
+    " lock_reason TEXT, locked_since REAL, locked_until REAL,"
+    " lockouts INTEGER NOT NULL DEFAULT 0)",
     "CREATE TABLE IF NOT EXISTS alerts (key TEXT PRIMARY KEY, alert_id TEXT NOT NULL,"
     " kind TEXT NOT NULL, severity TEXT NOT NULL, message TEXT NOT NULL, house TEXT)",
 )
+
+LOCK_COLUMNS: Final = (
+    ("lock_reason", "TEXT"),
+    ("locked_since", "REAL"),
+    ("locked_until", "REAL"),
+    ("lockouts", "INTEGER NOT NULL DEFAULT 0"),
+)
+"""Columns of `houses` that state files written before lockouts expired lack."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,12 +51,27 @@ class OpenAlert:
 
 
 @dataclass(frozen=True, slots=True)
+class Lockout:
+    """Why and for how long a house is kept out of balancing."""
+
+    reason: str
+    since_s: float | None
+    """When it was locked out [epoch s]; None for a lockout stored before these were kept."""
+    until_s: float | None
+    """When it comes back by itself [epoch s]; None: only an operator brings it back."""
+
+
+@dataclass(frozen=True, slots=True)
 class HouseRecord:
     """A house's remembered phase, lockout and last command counter."""
 
     phase: Phase | None
     locked: bool
     counter: int
+    lockout: Lockout | None = None
+    """The lockout in force, when `locked`."""
+    lockouts: int = 0
+    """Lockouts in a row: since the house was last moved and the move confirmed."""
 
 
 class StateStore:
@@ -54,6 +79,14 @@ class StateStore:
 
     def __init__(self, path: str | Path) -> None:
         self._db = open_durable(path, SCHEMA)
+        self._add_lock_columns()
+
+    def _add_lock_columns(self) -> None:
+        """Give a state file of an earlier version the lockout columns."""
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(houses)")}
+        for name, kind in LOCK_COLUMNS:
+            if name not in have:
+                self._db.execute(f"ALTER TABLE houses ADD COLUMN {name} {kind}")
 
     def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
         return transaction(self._db)
@@ -100,11 +133,17 @@ class StateStore:
     def house(self, house_id: str) -> HouseRecord:
         """Return what is remembered of a house."""
         row = self._db.execute(
-            "SELECT phase, locked, counter FROM houses WHERE house_id = ?", (house_id,)
+            "SELECT phase, locked, counter, lock_reason, locked_since, locked_until, lockouts"
+            " FROM houses WHERE house_id = ?",
+            (house_id,),
         ).fetchone()
         if row is None:
             return HouseRecord(None, False, 0)
-        return HouseRecord(None if row[0] is None else Phase(row[0]), bool(row[1]), int(row[2]))
+        phase, locked, counter, reason, since, until, lockouts = row
+        lockout = Lockout(reason or "", since, until) if locked else None
+        return HouseRecord(
+            None if phase is None else Phase(phase), bool(locked), int(counter), lockout, lockouts
+        )
 
     def _upsert_house(self, house_id: str, column: str, value: object) -> None:
         with self._transaction() as db:
@@ -115,9 +154,28 @@ class StateStore:
         """Store the phase a house is on."""
         self._upsert_house(house_id, "phase", str(phase))
 
-    def set_locked(self, house_id: str, locked: bool) -> None:
-        """Store whether a house is locked out of balancing."""
-        self._upsert_house(house_id, "locked", int(locked))
+    def lock(self, house_id: str, lockout: Lockout, lockouts: int) -> None:
+        """Store that a house is locked out, and its lockouts in a row."""
+        with self._transaction() as db:
+            db.execute("INSERT OR IGNORE INTO houses (house_id) VALUES (?)", (house_id,))
+            db.execute(
+                "UPDATE houses SET locked = 1, lock_reason = ?, locked_since = ?,"
+                " locked_until = ?, lockouts = ? WHERE house_id = ?",
+                (lockout.reason, lockout.since_s, lockout.until_s, lockouts, house_id),
+            )
+
+    def unlock(self, house_id: str) -> None:
+        """Store that a house is back in balancing (its lockouts in a row are kept)."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE houses SET locked = 0, lock_reason = NULL, locked_since = NULL,"
+                " locked_until = NULL WHERE house_id = ?",
+                (house_id,),
+            )
+
+    def forget_lockouts(self, house_id: str) -> None:
+        """Store that a house's last move was confirmed: its lockouts in a row start over."""
+        self._upsert_house(house_id, "lockouts", 0)
 
     def next_counter(self, house_id: str, now_s: float) -> int:
         """Return and store the counter of a new command to a house.

@@ -5,11 +5,14 @@ The lifecycle of a `SwitchJob`:
 1. a signed `cmd` (house key, fresh counter, expiry, from-phase) goes to the house; wait for
    its ack until `ack_timeout_s`;
 2. a good ack with ok=true starts verification: telemetry must show the house on the target
-   phase with its relay ok, and the phase totals must move as predicted (the moved house's
-   power leaves the from-phase and arrives on the to-phase, within a tolerance); a planner
-   move must also not raise the neutral current, judged over `help_window_s` of samples (the
-   neutral RMS with the house moved against the same moments with it unmoved), so that one
-   appliance switching elsewhere does not decide it;
+   phase with its relay ok, and the phase totals must agree with the house reports of the same
+   moment as well as they did before the switch (what the totals hold beyond the reports may
+   change by no more than `verify_tol_w`, or `verify_noise_k` times the measured noise of
+   that change), so that what other houses switched on or off meanwhile cancels out; a
+   planner move must also not raise the neutral current, judged over `help_window_s` of the
+   house's reports (the neutral RMS with the house moved against the same moments with it
+   unmoved): it did not help only when the rise exceeds `help_tol_a` and `help_noise_z`
+   standard errors of the move's effect, measured on the minutes before it;
 3. a move that did not happen, did not move the totals or did not help is rolled back with a
    second signed command, and the house is locked out; a lost ack is treated the same way, and
    so is a node whose relay feedback failed (a stuck relay: the node has locked itself out and
@@ -22,17 +25,19 @@ alerts and commits. It never blocks: `poll` advances the timers.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
 from edge.config import Keyring
+from edge.history import SampleHistory
 from edge.houses import HouseTracker
 from edge.ids import IdMaker
 from edge.links import Link
 from edge.settings import EdgeSettings
 from edge.state import StateStore
-from edge.totals import PhaseTotals, neutral_with_house_on
+from edge.totals import PhaseTotals, Triple, neutral_with_house_on, unreported_w
 from grid.events import CommandState, SwitchOrigin
 from grid.messages import (
     HouseAck,
@@ -79,8 +84,9 @@ class SwitchJob:
     command: HouseCommand | None = None
     deadline_s: float = 0.0
     before: PhaseTotals | None = None
-    house_p_w: float = 0.0
-    """The house's net power when the command went out [W]."""
+    """The phase totals when the command went out."""
+    unreported_before: Triple | None = None
+    """What those totals held beyond the house reports of the same moment [W]."""
     acked_s: float | None = None
     measured: Phase | None = None
     """The phase the house last said it is on."""
@@ -93,15 +99,20 @@ class SwitchJob:
 
 @dataclass(slots=True)
 class HelpSamples:
-    """Running sums of the squared neutral current with the house moved and unmoved [A²]."""
+    """The neutral current with the house moved and unmoved at the same moments, and the
+    noise of the move's effect measured on the minutes before it."""
 
+    noise_a: float = 0.0
+    """Standard deviation of the move's effect on the neutral over the recent samples [A]."""
     moved_sq: float = 0.0
+    """Sum of the squared neutral current with the house moved [A²]."""
     unmoved_sq: float = 0.0
+    """Sum of the squared neutral current had it stayed [A²]."""
     count: int = 0
     last_ts_s: float = float("-inf")
 
     def add(self, ts_s: float, moved_a: float, unmoved_a: float) -> None:
-        """Add the sample of totals taken at `ts_s`, once."""
+        """Add the sample of the house's report stamped `ts_s`, once."""
         if ts_s <= self.last_ts_s:
             return
         self.moved_sq += moved_a * moved_a
@@ -113,6 +124,15 @@ class HelpSamples:
         """Return the neutral RMS with the house moved and unmoved [A]."""
         n = max(self.count, 1)
         return (self.moved_sq / n) ** 0.5, (self.unmoved_sq / n) ** 0.5
+
+    def tolerance_a(self, floor_a: float, z: float) -> float:
+        """Return how far the RMS may rise before the move counts as harmful [A]."""
+        return floor_a + z * self.noise_a / math.sqrt(max(self.count, 1))
+
+    def hurt(self, floor_a: float, z: float) -> bool:
+        """Return whether the move raised the neutral RMS by more than the tolerance."""
+        moved_a, unmoved_a = self.rms()
+        return moved_a - unmoved_a > self.tolerance_a(floor_a, z)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +164,7 @@ class Switcher:
         ids: IdMaker,
         settings: EdgeSettings,
         on_rejection: RejectionSink,
+        history: SampleHistory,
     ) -> None:
         self.feeder_id = feeder_id
         self.bus = bus
@@ -152,6 +173,7 @@ class Switcher:
         self.ids = ids
         self.settings = settings
         self.on_rejection = on_rejection
+        self.history = history
         self.job: SwitchJob | None = None
         self.relay_commands = 0
         """Signed commands published to houses (each may operate a relay)."""
@@ -160,6 +182,11 @@ class Switcher:
     def busy(self) -> bool:
         """Return whether a job is in progress."""
         return self.job is not None
+
+    def verify_tol_w(self) -> float:
+        """Return the tolerance of the totals check now: the floor, or the measured noise [W]."""
+        s = self.settings
+        return max(s.verify_tol_w, s.verify_noise_k * self.history.unreported_noise_w())
 
     # --- commands ---------------------------------------------------------------------------
 
@@ -189,12 +216,17 @@ class Switcher:
         return True
 
     def start(
-        self, job: SwitchJob, now_s: float, before: PhaseTotals, house_p_w: float
+        self, job: SwitchJob, now_s: float, before: PhaseTotals, reported: PhaseTotals
     ) -> list[SwitchUpdate]:
-        """Send the job's command; return its first update."""
+        """Send the job's command; return its first update.
+
+        `before` are the phase totals now and `reported` the totals summed from the house
+        reports of the same moment.
+        """
         if self.job is not None:
             raise RuntimeError("a switch is already in progress")
-        job.before, job.house_p_w, job.step = before, house_p_w, Step.ACK
+        job.before, job.step = before, Step.ACK
+        job.unreported_before = unreported_w(before, reported)
         if not self._send(job, job.from_phase, job.to_phase, now_s):
             return [SwitchUpdate(job, CommandState.FAILED, job.reason)]
         self.job = job
@@ -294,13 +326,14 @@ class Switcher:
                 and tele.relay is RelayState.OK
                 and after.ts_s >= job.acked_s
             ):
-                if not self._totals_moved(job, job.before, after):
+                if not self._totals_agree(job, after, houses.totals(now_s)):
                     return self._rollback(job, now_s, "totals_not_as_predicted")
                 job.confirmed = after
                 if job.origin is not SwitchOrigin.AUTO:
                     self.job = None
                     return [SwitchUpdate(job, CommandState.APPLIED, after=after)]
-                job.step, job.help = Step.JUDGE, HelpSamples()
+                noise_a = self.history.effect_noise_a(job.house, job.from_phase, job.to_phase)
+                job.step, job.help = Step.JUDGE, HelpSamples(noise_a)
                 job.deadline_s = now_s + self.settings.help_window_s
                 return self._judge_help(job, now_s, houses, totals)
         if now_s >= job.deadline_s:
@@ -319,15 +352,22 @@ class Switcher:
             return tele, f"relay_{tele.relay}"
         return tele, ""
 
-    def _totals_moved(self, job: SwitchJob, before: PhaseTotals, after: PhaseTotals) -> bool:
-        """Return whether the totals moved by the house's power: it left one phase and
-        arrived on the other, within the tolerance."""
-        s = self.settings
-        tolerance = max(s.verify_tol_w, s.verify_tol_frac * abs(job.house_p_w))
-        moved_from = after.p_w[job.from_phase.ordinal] - before.p_w[job.from_phase.ordinal]
-        moved_to = after.p_w[job.to_phase.ordinal] - before.p_w[job.to_phase.ordinal]
-        return abs(moved_from + job.house_p_w) <= tolerance and (
-            abs(moved_to - job.house_p_w) <= tolerance
+    def _totals_agree(self, job: SwitchJob, after: PhaseTotals, reported: PhaseTotals) -> bool:
+        """Return whether the totals followed the house to its new phase.
+
+        The house reports say where every load is; the totals, set against the reports of the
+        same moment, must hold as much beyond them on the from- and to-phase as they did
+        before the switch, within the tolerance. A house that reports the new phase while its
+        load stayed on the old one leaves its power behind in the from-phase total, beyond
+        the reports, and missing from the to-phase total; what the other houses switched on or
+        off meanwhile is in both the totals and the reports, and cancels out.
+        """
+        assert job.unreported_before is not None
+        now = unreported_w(after, reported)
+        tolerance = self.verify_tol_w()
+        return all(
+            abs(now[k] - job.unreported_before[k]) <= tolerance
+            for k in (job.from_phase.ordinal, job.to_phase.ordinal)
         )
 
     def _judge_help(
@@ -339,10 +379,11 @@ class Switcher:
     ) -> list[SwitchUpdate]:
         """Sample, and at the end of the window judge, whether a planner move helped.
 
-        Each sample compares the neutral current as measured with what it would be, at the same
-        moment, had the house stayed on its from-phase: what every other house switched on or
-        off meanwhile cancels out. The move "did not help" when the RMS over the window is
-        higher with it than without it by more than `help_tol_a`.
+        Each report of the house gives a sample: the neutral current as measured against what
+        it would be, at the same moment, had the house stayed on its from-phase, so what every
+        other house switched on or off meanwhile cancels out. The move "did not help" when the
+        RMS over the window is higher with it than without it by more than `help_tol_a` plus
+        `help_noise_z` standard errors of its effect (see `HelpSamples.tolerance_a`).
         """
         assert job.acked_s is not None
         assert job.help is not None
@@ -355,7 +396,7 @@ class Switcher:
             after = totals()
             if after.ts_s >= job.acked_s:
                 job.help.add(
-                    after.ts_s,
+                    tele.ts_s,
                     *neutral_with_house_on(
                         after, tele.p_w, tele.q_var, on=job.from_phase, instead_of=job.to_phase
                     ),
@@ -364,8 +405,7 @@ class Switcher:
             if now_s >= job.deadline_s + self.settings.verify_timeout_s:
                 return self._rollback(job, now_s, "not_confirmed")
             return []
-        moved_a, unmoved_a = job.help.rms()
-        if moved_a > unmoved_a + self.settings.help_tol_a:
+        if job.help.hurt(self.settings.help_tol_a, self.settings.help_noise_z):
             return self._rollback(job, now_s, "did_not_help")
         self.job = None
         return [SwitchUpdate(job, CommandState.APPLIED, after=job.confirmed)]

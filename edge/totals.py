@@ -78,6 +78,23 @@ def neutral_with_house_on(
     return float(abs(measured.sum())), float(abs(other.sum()))
 
 
+def move_effect_a(totals: PhaseTotals, p_w: float, q_var: float, at: Phase, to: Phase) -> float:
+    """Return how much the neutral current of `totals` would change [A] had one house drawing
+    `p_w` [W] and `q_var` [var] on phase `at` been on phase `to` instead (+ means it rises)."""
+    measured, moved = neutral_with_house_on(totals, p_w, q_var, on=to, instead_of=at)
+    return moved - measured
+
+
+def unreported_w(totals: PhaseTotals, reported: PhaseTotals) -> Triple:
+    """Return what each phase total holds beyond the sum of the house reports [W].
+
+    With totals summed from the houses this is zero; with a meter it is the unreported load
+    (losses, street lights, houses without a node) plus the timing of the reports.
+    """
+    m, r = totals.p_w, reported.p_w
+    return (m[0] - r[0], m[1] - r[1], m[2] - r[2])
+
+
 def from_meter(reading: MeterReading) -> PhaseTotals:
     """Return the totals measured by the transformer meter."""
     v_v = tuple(v if v > 0 else NOMINAL_PHASE_V for v in reading.v_v)

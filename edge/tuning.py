@@ -14,13 +14,18 @@ EDGE_KEYS: Final = frozenset(
     {
         "control_period_s",
         "verify_tol_w",
-        "verify_tol_frac",
+        "verify_noise_k",
         "help_tol_a",
+        "help_noise_z",
         "help_window_s",
+        "lockout_cooldown_s",
         "phase_rating_a",
     }
 )
 """Config keys that set a field of EdgeSettings."""
+RETIRED_KEYS: Final = frozenset({"verify_tol_frac"})
+"""Config keys that no longer set anything: refused in a new command, dropped from the stored
+configuration (the totals check's tolerance now follows the measured noise)."""
 CONTROL_KEYS: Final = frozenset({"trigger_a", "release_a", "sustain_s"})
 """Config keys that set a field of ControlConfig."""
 LIMIT_KEYS: Final = frozenset(
@@ -44,6 +49,8 @@ def apply_config(
 ) -> tuple[EdgeSettings, ControlConfig]:
     """Return the settings and control config with `changes` applied, or raise TuningError."""
     for key, value in changes.items():
+        if key in RETIRED_KEYS:
+            raise TuningError(key, "retired_config_key")
         if key not in CONFIG_KEYS:
             raise TuningError(key, "unknown_config_key")
         if not math.isfinite(value) or value < 0:
@@ -76,6 +83,11 @@ def apply_config(
     if control.release_a > control.trigger_a:
         raise TuningError("release_a", "above_trigger_a")
     return settings, control
+
+
+def without_retired(config: Mapping[str, float]) -> dict[str, float]:
+    """Return a stored configuration without the keys that no longer set anything."""
+    return {key: value for key, value in config.items() if key not in RETIRED_KEYS}
 
 
 def _count(key: str, value: float) -> int:

@@ -3,8 +3,13 @@
 Lifecycle, in the manner of a power-flow controller:
 
 - `observe(ts, ...)` takes one sample of every house;
-- `control_step(now)` returns the plan for this cycle (it changes nothing);
+- `control_step(now, force=False)` returns the plan for this cycle (it changes nothing);
+  `force` plans as if the unbalance were sustained (an operator's "balance now");
 - `commit(move, ts)` records a move that has been executed and verified;
+- `set_phase(house, phase)` records the phase a house reports (not a switch);
+- `lock(house, until)` / `unlock(house)` / `release_expired_locks(now)` keep houses out of
+  balancing after a failed switch, until a cool-down ends or an operator releases them;
+- `reconfigure(config)` changes the tuning, thresholds included;
 - `is_converged()` says whether the feeder is balanced enough to leave alone.
 
 Hysteresis is in two visible layers: the smoothed neutral current must stay above `trigger_a`
@@ -157,6 +162,8 @@ class BalancingLoop:
             cfg.trigger_a, cfg.release_a, cfg.sustain_s, cfg.neutral_tau_s
         )
         self.switches_today = 0
+        self.verify_tol_a = 0.0
+        """Tolerance of the edge's check of a move, as a current [A] (see `observe`)."""
         self._day: int | None = None
         self._last_plan: Plan | None = None
 
@@ -174,9 +181,13 @@ class BalancingLoop:
         *,
         neutral_a: float,
         online: Sequence[bool] | None = None,
+        verify_tol_a: float | None = None,
     ) -> None:
-        """Take one sample: net P [W], Q [var], PV [W] per house (NaN if missing), neutral [A]."""
+        """Take one sample: net P [W], Q [var], PV [W] per house (NaN if missing), neutral [A],
+        and the present tolerance of the edge's check of a move as a current [A]."""
         self._roll_day(ts_s)
+        if verify_tol_a is not None:
+            self.verify_tol_a = verify_tol_a
         self.forecaster.observe(ts_s, p_w + np.nan_to_num(pv_w), pv_w, q_var)
         self.moments.observe(ts_s, p_w + np.nan_to_num(pv_w), q_var)
         self.profiles.observe(
@@ -213,8 +224,11 @@ class BalancingLoop:
         used = self.switches_today / max(self.allowance(now_s), 1.0)
         return float(1.0 / max(0.05, 1.0 - used) ** self.config.pacing_slope)
 
-    def control_step(self, now_s: float) -> Plan:
-        """Return the plan of this cycle; nothing changes until `commit`."""
+    def control_step(self, now_s: float, force: bool = False) -> Plan:
+        """Return the plan of this cycle; nothing changes until `commit`.
+
+        `force` plans as if the unbalance had been sustained (an operator's "balance now").
+        """
         self._roll_day(now_s)
         cfg = self.config
         if cfg.strategy == "schedule" and self.profiles.full_days >= cfg.schedule.min_full_days:
@@ -223,7 +237,7 @@ class BalancingLoop:
         if cfg.strategy in ("target", "schedule") and all(
             math.isinf(r) for r in cfg.phase_rating_a
         ):
-            self._last_plan = self._target_plan(now_s)
+            self._last_plan = self._target_plan(now_s, force)
             return self._last_plan
         limits = replace(cfg.planner.limits, budget_per_day=int(self.allowance(now_s)))
         planner = replace(cfg.planner, cost_scale=self.cost_scale(now_s), limits=limits)
@@ -234,12 +248,13 @@ class BalancingLoop:
             forecast=forecast,
             phase_rating_a=cfg.phase_rating_a,
             switches_today=self.switches_today,
-            sustained=self.detector.sustained(now_s),
+            sustained=force or self.detector.sustained(now_s),
+            verify_tol_a=self.verify_tol_a,
         )
         self._last_plan = plan_moves(state, planner)
         return self._last_plan
 
-    def _target_plan(self, now_s: float) -> Plan:
+    def _target_plan(self, now_s: float, force: bool = False) -> Plan:
         """Return the moves toward the assignment best for the expected moments ahead."""
         cfg = self.config
         limits = cfg.planner.limits
@@ -248,7 +263,7 @@ class BalancingLoop:
         before = quadratic_cost(gram, phase)
         budget_left = max(0, int(self.allowance(now_s)) - self.switches_today)
         eligible = np.array([switch_blocker(h, now_s, limits) is None for h in self.houses])
-        if cfg.target_needs_sustained and not self.detector.sustained(now_s):
+        if cfg.target_needs_sustained and not (force or self.detector.sustained(now_s)):
             reason = PlanReason.NOT_SUSTAINED
         elif budget_left == 0:
             reason = PlanReason.BUDGET_SPENT
@@ -390,10 +405,41 @@ class BalancingLoop:
         self.switches_today += 1
         self._schedule_stale = True
 
-    def set_lock(self, house_id: str, locked: bool) -> None:
-        """Lock a house out of balancing (after a failed switch) or release it."""
+    def set_phase(self, house_id: str, phase: Phase) -> None:
+        """Record the phase a house reports being on (not a switch: no count, no dwell)."""
         i = self._index[house_id]
-        self.houses[i] = replace(self.houses[i], locked=locked)
+        if self.houses[i].phase != phase:
+            self.houses[i] = replace(self.houses[i], phase=phase)
+            self._schedule_stale = True
+
+    def lock(self, house_id: str, until_s: float | None = None) -> None:
+        """Lock a house out of balancing until `until_s` [epoch s] (None: until unlocked)."""
+        i = self._index[house_id]
+        self.houses[i] = replace(self.houses[i], locked=True, locked_until_s=until_s)
+
+    def unlock(self, house_id: str) -> None:
+        """Let a locked-out house be balanced again."""
+        i = self._index[house_id]
+        self.houses[i] = replace(self.houses[i], locked=False, locked_until_s=None)
+
+    def release_expired_locks(self, now_s: float) -> list[str]:
+        """Unlock the houses whose lockout has ended by `now_s`; return their ids."""
+        expired = [
+            h.house_id
+            for h in self.houses
+            if h.locked and h.locked_until_s is not None and h.locked_until_s <= now_s
+        ]
+        for house_id in expired:
+            self.unlock(house_id)
+        return expired
+
+    def reconfigure(self, config: ControlConfig) -> None:
+        """Take a new configuration; the detector's thresholds change with it."""
+        self.config = config
+        self.detector.trigger_a = config.trigger_a
+        self.detector.release_a = config.release_a
+        self.detector.sustain_s = config.sustain_s
+        self._schedule_stale = True
 
     def is_converged(self) -> bool:
         """Return whether the last cycle found nothing worth doing."""

@@ -52,6 +52,9 @@ DEMO_SUSTAIN_S = 30.0
 DEMO_HELP_WINDOW_S = 10.0
 """A planner move is judged over 10 s in the demo (60 s in the field) so that switches land
 within the demo's first two minutes."""
+DEMO_LOCKOUT_COOLDOWN_S = 600.0
+"""A house locked out after a failed or rolled-back switch comes back after 10 minutes in the
+demo (6 h in the field), so that the demo shows it return."""
 
 
 class LiveDemoError(RuntimeError):
@@ -237,6 +240,9 @@ class LiveDemo:
                     "SP_EDGE_CONTROL_PERIOD_S", str(DEMO_CONTROL_PERIOD_S)
                 ),
                 "SP_EDGE_HELP_WINDOW_S": env.get("SP_EDGE_HELP_WINDOW_S", str(DEMO_HELP_WINDOW_S)),
+                "SP_EDGE_LOCKOUT_COOLDOWN_S": env.get(
+                    "SP_EDGE_LOCKOUT_COOLDOWN_S", str(DEMO_LOCKOUT_COOLDOWN_S)
+                ),
             }
         )
         return env

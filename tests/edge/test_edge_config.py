@@ -17,7 +17,7 @@ from edge.config import (
     parse_houses,
 )
 from edge.settings import EdgeSettings, EdgeSettingsError
-from edge.tuning import TuningError, apply_config
+from edge.tuning import TuningError, apply_config, without_retired
 from grid.control import ControlConfig
 from grid.phasors import Phase
 
@@ -57,6 +57,26 @@ def test_the_judgement_window_may_be_zero_but_not_negative() -> None:
     with pytest.raises(TuningError) as info:
         apply_config(EdgeSettings(), ControlConfig(), {"help_window_s": -1})
     assert (info.value.key, info.value.reason) == ("help_window_s", "out_of_range")
+
+
+def test_lockout_cool_down_from_env_and_config() -> None:
+    assert EdgeSettings().lockout_cooldown_s == 6 * 3600.0
+    env = {"SP_EDGE_LOCKOUT_COOLDOWN_S": "600"}
+    assert EdgeSettings.from_env(env).lockout_cooldown_s == 600.0
+    assert EdgeSettings.from_env({"SP_EDGE_LOCKOUT_COOLDOWN_S": "0"}).lockout_cooldown_s == 0.0
+    with pytest.raises(EdgeSettingsError, match="SP_EDGE_LOCKOUT_COOLDOWN_S"):
+        EdgeSettings.from_env({"SP_EDGE_LOCKOUT_COOLDOWN_S": "-1"})
+    settings, _ = apply_config(EdgeSettings(), ControlConfig(), {"lockout_cooldown_s": 3600})
+    assert settings.lockout_cooldown_s == 3600.0
+
+
+def test_a_retired_knob_is_refused_and_dropped_from_the_stored_config() -> None:
+    with pytest.raises(TuningError) as info:
+        apply_config(EdgeSettings(), ControlConfig(), {"verify_tol_frac": 0.5})
+    assert (info.value.key, info.value.reason) == ("verify_tol_frac", "retired_config_key")
+    stored = {"verify_tol_frac": 0.5, "verify_tol_w": 200.0}
+    settings, _ = apply_config(EdgeSettings(), ControlConfig(), without_retired(stored))
+    assert settings.verify_tol_w == 200.0
 
 
 def test_houses_of_one_feeder_from_the_provisioning_csv(tmp_path: Path) -> None:

@@ -100,5 +100,59 @@ def test_pacing_raises_the_cost_as_the_allowance_is_used() -> None:
 def test_locked_house_is_not_moved() -> None:
     loop = unbalanced_loop()
     for i in range(9):
-        loop.set_lock(f"KL-TVM-0001-H{i:03d}", locked=True)
+        loop.lock(f"KL-TVM-0001-H{i:03d}")
     assert run(loop, MIDNIGHT + 3600.0, 30) == []
+    assert loop.release_expired_locks(MIDNIGHT + 86400.0 * 365) == []  # no end: an operator's
+
+
+def test_locked_house_comes_back_after_its_cool_down_and_is_moved() -> None:
+    start = MIDNIGHT + 3600.0
+    loop = unbalanced_loop(ControlConfig(pacing_head_start=1.0))
+    for i in range(9):
+        loop.lock(f"KL-TVM-0001-H{i:03d}", until_s=start + 1800.0)
+    assert run(loop, start, 30) == []  # the cool-down ends at 30 min
+    assert loop.release_expired_locks(start + 1799.0) == []
+    released = loop.release_expired_locks(start + 1800.0)
+    assert released == [f"KL-TVM-0001-H{i:03d}" for i in range(9)]
+    assert not any(h.locked for h in loop.houses)
+    assert run(loop, start + 1800.0, 10)  # the unbalance has lasted: it acts at once
+
+
+def test_unlock_releases_a_house_at_once() -> None:
+    loop = unbalanced_loop(ControlConfig(pacing_head_start=1.0))
+    for i in range(9):
+        loop.lock(f"KL-TVM-0001-H{i:03d}", until_s=MIDNIGHT + 86400.0)
+    run(loop, MIDNIGHT + 3600.0, 10)
+    loop.unlock("KL-TVM-0001-H000")
+    moves = run(loop, MIDNIGHT + 4200.0, 1)
+    assert [house for _, house in moves] == ["KL-TVM-0001-H000"]
+
+
+def test_forced_step_acts_without_sustained_unbalance() -> None:
+    loop = unbalanced_loop(ControlConfig(pacing_head_start=1.0))
+    run(loop, MIDNIGHT + 3600.0, 1)  # one sample: the unbalance is not yet sustained
+    now = MIDNIGHT + 3660.0
+    assert not loop.detector.sustained(now)
+    assert loop.control_step(now).moves == ()
+    forced = loop.control_step(now, force=True)
+    assert forced.moves
+    assert all(m.from_phase is Phase.R for m in forced.moves)
+
+
+def test_set_phase_follows_a_house_without_counting_a_switch() -> None:
+    loop = unbalanced_loop()
+    loop.set_phase("KL-TVM-0001-H000", Phase.B)
+    house = loop.houses[0]
+    assert house.phase is Phase.B
+    assert (house.last_switch_s, house.switches_today, loop.switches_today) == (None, 0, 0)
+
+
+def test_reconfigure_changes_the_detector_thresholds() -> None:
+    loop = unbalanced_loop()
+    loop.reconfigure(ControlConfig(trigger_a=20.0, release_a=10.0, sustain_s=60.0))
+    assert (loop.detector.trigger_a, loop.detector.release_a, loop.detector.sustain_s) == (
+        20.0,
+        10.0,
+        60.0,
+    )
+    assert loop.config.sustain_s == 60.0

@@ -1,0 +1,27 @@
+"""How long a house whose switch failed or was rolled back stays out of balancing (pure)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from edge.settings import EdgeSettings
+
+
+def cooldown_s(settings: EdgeSettings, lockouts: int) -> float | None:
+    """Return the cool-down of a house's `lockouts`-th lockout in a row [s].
+
+    The first lasts `lockout_cooldown_s`, each further one twice the one before, up to
+    `lockout_max_cooldown_s`; None when the cool-down is 0 (only an operator's unlock).
+    """
+    base = settings.lockout_cooldown_s
+    if base <= 0:
+        return None
+    doublings = min(max(lockouts - 1, 0), 32)
+    return float(min(base * 2.0**doublings, max(settings.lockout_max_cooldown_s, base)))
+
+
+def until_text(until_s: float | None) -> str:
+    """Return when a lockout ends, for an alert's message."""
+    if until_s is None:
+        return "until an operator unlocks it"
+    return "until " + datetime.fromtimestamp(until_s, UTC).strftime("%Y-%m-%d %H:%M UTC")
