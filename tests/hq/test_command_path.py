@@ -183,6 +183,35 @@ def test_the_mode_toggle_reaches_the_controller(
     assert feeder.mode == "auto"
 
 
+def test_an_operator_unlock_reaches_the_controller_and_is_applied(
+    hq_engine: Engine,
+    scenario: Scenario,
+    keys_dir: Path,
+    publisher: CommandPublisher,
+    mqtt_url: str,
+) -> None:
+    house = f"{FEEDER}-H007"
+    scenario.house("H007").lose_acks = 1  # an operator's move whose ack is lost: rolled back
+    move = scenario.ctl(ControlAction.SWITCH, house=house, from_phase=Phase.R, to_phase=Phase.Y)
+    scenario.send_ctl(move)
+    scenario.run(15)
+    assert next(h for h in scenario.controller.loop.houses if h.house_id == house).locked
+    listener = CtlListener(mqtt_url, FEEDER)
+    try:
+        service = CommandService(hq_engine, KeysDir(keys_dir), publisher)
+        issued = service.issue(FEEDER, ControlAction.UNLOCK, actor="op1", house=house)
+        scenario.send_ctl(listener.take())
+    finally:
+        listener.close()
+    scenario.run(2)
+    assert not next(h for h in scenario.controller.loop.houses if h.house_id == house).locked
+    store_uplink(hq_engine, scenario)
+    with hq_engine.connect() as conn:
+        final = q.command(conn, issued.cmd_id)
+    assert final is not None
+    assert final.state == "applied"
+
+
 def test_a_second_command_replayed_by_the_broker_is_refused_by_the_edge(
     hq_engine: Engine,
     scenario: Scenario,
