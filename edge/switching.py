@@ -11,7 +11,8 @@ The lifecycle of a `SwitchJob`:
    that change), so that what other houses switched on or off meanwhile cancels out; a
    planner move must also not raise the neutral current, judged over `help_window_s` of the
    house's reports (the neutral RMS with the house moved against the same moments with it
-   unmoved): it did not help only when the rise exceeds `help_tol_a` and `help_noise_z`
+   unmoved): it did not help only when the rise exceeds `help_tol_a`, what the planner itself
+   expected of it (a move that makes way for a later one of its run), and `help_noise_z`
    standard errors of the move's effect, measured on the minutes before it;
 3. a move that did not happen, did not move the totals or did not help is rolled back with a
    second signed command, and the house is locked out; a lost ack is treated the same way, and
@@ -104,6 +105,9 @@ class HelpSamples:
 
     noise_a: float = 0.0
     """Standard deviation of the move's effect on the neutral over the recent samples [A]."""
+    expected_rise_a: float = 0.0
+    """How much the planner expected the move to raise its objective on its own [A]: a move
+    that makes way for a later one of its run (negative predicted gain), else 0."""
     moved_sq: float = 0.0
     """Sum of the squared neutral current with the house moved [A²]."""
     unmoved_sq: float = 0.0
@@ -126,8 +130,10 @@ class HelpSamples:
         return (self.moved_sq / n) ** 0.5, (self.unmoved_sq / n) ** 0.5
 
     def tolerance_a(self, floor_a: float, z: float) -> float:
-        """Return how far the RMS may rise before the move counts as harmful [A]."""
-        return floor_a + z * self.noise_a / math.sqrt(max(self.count, 1))
+        """Return how far the RMS may rise before the move counts as harmful [A]: the floor,
+        what the planner expected of it, and `z` standard errors of its effect."""
+        noise_a = z * self.noise_a / math.sqrt(max(self.count, 1))
+        return floor_a + self.expected_rise_a + noise_a
 
     def hurt(self, floor_a: float, z: float) -> bool:
         """Return whether the move raised the neutral RMS by more than the tolerance."""
@@ -333,7 +339,7 @@ class Switcher:
                     self.job = None
                     return [SwitchUpdate(job, CommandState.APPLIED, after=after)]
                 noise_a = self.history.effect_noise_a(job.house, job.from_phase, job.to_phase)
-                job.step, job.help = Step.JUDGE, HelpSamples(noise_a)
+                job.step, job.help = Step.JUDGE, HelpSamples(noise_a, max(0.0, -job.gain_a))
                 job.deadline_s = now_s + self.settings.help_window_s
                 return self._judge_help(job, now_s, houses, totals)
         if now_s >= job.deadline_s:

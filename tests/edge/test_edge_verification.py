@@ -10,6 +10,7 @@ import pytest
 
 from edge.history import FeederSample, SampleHistory
 from edge.meter import MeterReading
+from edge.switching import HelpSamples
 from edge.totals import from_houses
 from grid.messages import HouseCommand, TopicKind
 from grid.phasors import Phase
@@ -122,3 +123,25 @@ def test_old_samples_leave_the_history() -> None:
         totals = from_houses(float(t), [(R, 1000.0, 0.0, 230.0)])
         history.add(FeederSample(totals, totals, (R,), [1000.0], [0.0]))  # type: ignore[arg-type]
     assert len(history) == 7  # 130 … 190 s
+
+
+def test_a_move_that_makes_way_for_the_next_may_rise_as_much_as_the_planner_expected() -> None:
+    judged = HelpSamples(noise_a=0.0, expected_rise_a=2.0)
+    judged.add(1.0, moved_a=12.5, unmoved_a=10.0)
+    assert judged.tolerance_a(1.0, 2.0) == 3.0
+    assert not judged.hurt(1.0, 2.0)  # 2.5 A: within what the planner expected, plus 1 A
+    judged.add(2.0, moved_a=14.5, unmoved_a=10.0)
+    assert judged.hurt(1.0, 2.0)  # an RMS rise of 3.5 A
+
+
+def test_the_noise_allowance_shrinks_with_the_samples_of_the_window() -> None:
+    judged = HelpSamples(noise_a=3.0)
+    judged.add(1.0, moved_a=14.0, unmoved_a=10.0)
+    assert judged.tolerance_a(1.0, 2.0) == 7.0
+    assert not judged.hurt(1.0, 2.0)
+    for t in range(2, 10):
+        judged.add(float(t), moved_a=14.0, unmoved_a=10.0)
+    assert judged.tolerance_a(1.0, 2.0) == 3.0  # nine reports: 2 × 3 A / 3
+    assert judged.hurt(1.0, 2.0)
+    judged.add(9.0, moved_a=50.0, unmoved_a=10.0)  # the same report again: not counted
+    assert judged.count == 9
