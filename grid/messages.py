@@ -126,6 +126,10 @@ class EventKind(StrEnum):
     SECURITY_REJECTION = "security_rejection"
 
 
+LOCKOUT_ALERT_KINDS: Final = frozenset({"switch_rolled_back", "switch_failed"})
+"""Alert kinds naming a house that is locked out of balancing while the alert is open."""
+
+
 class Severity(StrEnum):
     """Severity of an alert."""
 

@@ -26,7 +26,15 @@ from grid.events import (
     SwitchResult,
     SwitchResultData,
 )
-from grid.messages import Alert, AlertState, Event, Readings, Status, Summary
+from grid.messages import (
+    LOCKOUT_ALERT_KINDS,
+    Alert,
+    AlertState,
+    Event,
+    Readings,
+    Status,
+    Summary,
+)
 from grid.uplink import DeadLetter, LedgerKey, Uplink
 from store.schema import (
     FEEDER_MEASURES,
@@ -387,6 +395,8 @@ def _write_alert(conn: Connection, feeder: str, a: Alert, at: datetime) -> None:
                 set_={"state": "cleared", "cleared_at": ts, "updated_at": at},
             )
         )
+    if a.kind in LOCKOUT_ALERT_KINDS and a.house is not None:  # locked out while it is open
+        conn.execute(update(houses).where(houses.c.house_id == a.house).values(locked=raised))
 
 
 def _write_status(conn: Connection, feeder: str, s: Status, at: datetime) -> None:

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from edge.config import KeysDir
 from grid.messages import ControlAction, ControlCommand, Mode, decode
@@ -30,6 +30,7 @@ from hq.publisher import CommandPublisher, PublishOutcome
 from ingest.decode import Fleet, decode_uplink
 from store import queries as q
 from store.commands import CommandError
+from store.schema import houses
 from store.writer import WriteBatch, write_batch
 from tests.edge.conftest import UNBALANCED
 from tests.edge.fakes import Scenario, feeder_key
@@ -196,6 +197,8 @@ def test_an_operator_unlock_reaches_the_controller_and_is_applied(
     scenario.send_ctl(move)
     scenario.run(15)
     assert next(h for h in scenario.controller.loop.houses if h.house_id == house).locked
+    store_uplink(hq_engine, scenario)
+    assert house_locked(hq_engine, house)  # from the edge's lockout alert
     listener = CtlListener(mqtt_url, FEEDER)
     try:
         service = CommandService(hq_engine, KeysDir(keys_dir), publisher)
@@ -210,6 +213,15 @@ def test_an_operator_unlock_reaches_the_controller_and_is_applied(
         final = q.command(conn, issued.cmd_id)
     assert final is not None
     assert final.state == "applied"
+    assert not house_locked(hq_engine, house)
+
+
+def house_locked(engine: Engine, house: str) -> bool:
+    """Return whether the store shows a house locked out."""
+    with engine.connect() as conn:
+        return bool(
+            conn.execute(select(houses.c.locked).where(houses.c.house_id == house)).scalar()
+        )
 
 
 def test_a_second_command_replayed_by_the_broker_is_refused_by_the_edge(
