@@ -282,9 +282,10 @@ def test_node_process_on_a_real_broker(micropython: str, mqtt_url: str) -> None:
         tele = _telemetry(listener)
         assert (tele.ph, tele.relay) == (Phase.R, "ok")
         # the synthetic mains follow the host's wall clock here, so a loaded host skews the
-        # samples; accuracy itself is tested on a simulated clock (test_power)
-        assert abs(tele.v_v - 230.0) < 0.1 * 230.0
-        assert abs(tele.i_a - 8.0) < 0.1 * 8.0
+        # samples (seen: 14 % off on a busy 2-core machine); accuracy itself is tested on a
+        # simulated clock (test_power), this checks that real figures cross the wire
+        assert abs(tele.v_v - 230.0) < 0.25 * 230.0
+        assert abs(tele.i_a - 8.0) < 0.25 * 8.0
 
         exp = int(time.time()) + 60
 
