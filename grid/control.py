@@ -16,10 +16,12 @@ Hysteresis is in two visible layers: the smoothed neutral current must stay abov
 for `sustain_s` before the planner may act (and is released below `release_a`), and every move
 must be worth its switch cost, which rises when the day's budget is being spent ahead of time.
 
-Two strategies: "local" plans with the forecast-point planner (grid.planner) behind the
-detector; "target" (the replay's `auto`) keeps the expected second moments of the house
+Two strategies: "target" (the replay's `auto`) keeps the expected second moments of the house
 currents (grid.moments) and moves, a few houses a cycle, toward the assignment that minimises
-the expected squared neutral current plus a switch cost, paced by the same daily allowance.
+the expected squared neutral current plus a switch cost, paced by the daily allowance; a move
+may not create a new phase peak or go above a rating (grid.dayprofiles.peak_safe) and a house
+too small to matter is never moved (grid.interlocks.worth_moving). "local" (the edge's, for
+now) plans with the forecast-point planner (grid.planner) behind the detector.
 """
 
 from __future__ import annotations
@@ -30,21 +32,13 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from grid.dayprofiles import DailyProfiles, ProfileConfig, as_built_peak_a, peak_safe
 from grid.forecast import ForecastConfig, HouseForecaster
-from grid.interlocks import HouseState, feeder_budget, switch_blocker
+from grid.interlocks import HouseState, feeder_budget, switch_blocker, worth_moving
 from grid.moments import CurrentMoments, MomentConfig
 from grid.phasors import NOMINAL_PHASE_V, ComplexArray, FloatArray, Phase
 from grid.planner import FeederState, Move, Plan, PlannerConfig, PlanReason, plan_moves
 from grid.rephasing import moves_toward_target, quadratic_cost
-from grid.schedule import (
-    DailyProfiles,
-    DaySchedule,
-    Horizon,
-    ScheduleConfig,
-    as_built_peak_a,
-    large_enough_to_move,
-    peak_safe,
-)
 
 IST_OFFSET_S = 19800.0
 """UTC offset of Indian Standard Time [s]."""
@@ -71,21 +65,21 @@ class ControlConfig:
     utc_offset_s: float = IST_OFFSET_S
     """Offset of the feeder's local time from UTC; the daily counts reset at local midnight [s]."""
     phase_rating_a: tuple[float, float, float] = (math.inf, math.inf, math.inf)
-    """Current rating of the R, Y, B phases [A]; finite ratings make the loop plan with the
-    forecast-point planner, which checks them."""
+    """Current rating of the R, Y, B phases [A]; no move may lift a phase above it."""
     strategy: str = "local"
-    """"local": the forecast-point planner behind the unbalance detector; "target": move toward
-    the assignment that minimises the expected squared neutral current of the coming hours
-    (grid.moments), the replay's `auto` policy (it needs `target_min_history_s` of readings)."""
+    """"local" (the edge's): the forecast-point planner (grid.planner) behind the unbalance
+    detector; "target" (the replay's `auto`): move toward the assignment that minimises the
+    expected squared neutral current of the coming hours (grid.moments), once
+    `target_min_history_s` of readings are in (or at once when forced)."""
     moments: MomentConfig = field(default_factory=MomentConfig)
     target_switch_cost: float = 0.3
     """Switch cost of the target strategy, as a multiple of the mean per-house second moment
     E|c_h|² (a typical house's own contribution to the mean squared neutral current)."""
     target_min_history_s: float = 600.0
     """History the moments need before the target strategy acts [s]."""
-    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
-    """Tuning of the "schedule" strategy (grid.schedule): learn each house's day, plan the
-    coming day's phases; until it has a complete day of history it plans as "target"."""
+    profiles: ProfileConfig = field(default_factory=ProfileConfig)
+    """The past days' currents per slot of the day (grid.dayprofiles), which the target
+    strategy's peak rule reads."""
     target_needs_sustained: bool = False
     """Whether the target strategy also waits for the unbalance detector; by default its
     hysteresis is the switch cost alone (a move must pay for itself in the expected mean
@@ -150,12 +144,9 @@ class BalancingLoop:
         self.forecaster = HouseForecaster(np.asarray(pv_kw, dtype=np.float64), self.config.forecast)
         self.moments = CurrentMoments(np.asarray(pv_kw, dtype=np.float64), self.config.moments)
         self.profiles = DailyProfiles(
-            len(self.houses), self.config.schedule, self.config.utc_offset_s
+            len(self.houses), self.config.profiles, self.config.utc_offset_s
         )
         self._as_built = np.array([h.phase.ordinal for h in self.houses], dtype=np.intp)
-        self._schedule: DaySchedule | None = None
-        self._schedule_key: tuple[int, int] | None = None
-        self._schedule_stale = False
         self._as_built_recent_peak_a = 0.0
         cfg = self.config
         self.detector = UnbalanceDetector(
@@ -231,12 +222,7 @@ class BalancingLoop:
         """
         self._roll_day(now_s)
         cfg = self.config
-        if cfg.strategy == "schedule" and self.profiles.full_days >= cfg.schedule.min_full_days:
-            self._last_plan = self._schedule_plan(now_s)
-            return self._last_plan
-        if cfg.strategy in ("target", "schedule") and all(
-            math.isinf(r) for r in cfg.phase_rating_a
-        ):
+        if cfg.strategy == "target":
             self._last_plan = self._target_plan(now_s, force)
             return self._last_plan
         limits = replace(cfg.planner.limits, budget_per_day=int(self.allowance(now_s)))
@@ -263,13 +249,15 @@ class BalancingLoop:
         before = quadratic_cost(gram, phase)
         budget_left = max(0, int(self.allowance(now_s)) - self.switches_today)
         eligible = np.array([switch_blocker(h, now_s, limits) is None for h in self.houses])
+        expected_a = np.sqrt(np.maximum(np.real(np.diag(gram)), 0.0))
+        eligible &= worth_moving(expected_a, limits.min_move_current_a, self.verify_tol_a)
         if cfg.target_needs_sustained and not (force or self.detector.sustained(now_s)):
             reason = PlanReason.NOT_SUSTAINED
         elif budget_left == 0:
             reason = PlanReason.BUDGET_SPENT
         elif not eligible.any():
             reason = PlanReason.NO_ELIGIBLE
-        elif self.moments.history_s(now_s) < cfg.target_min_history_s:
+        elif not force and self.moments.history_s(now_s) < cfg.target_min_history_s:
             reason = PlanReason.NO_GAIN
         else:
             cost = cfg.target_switch_cost * self.cost_scale(now_s)
@@ -278,7 +266,8 @@ class BalancingLoop:
                 gram, phase, eligible, cost, min(limits.max_moves_per_cycle, budget_left)
             )
             ahead, cap = self._expected_ahead(now_s)
-            safe = peak_safe(ahead, phase, [(h, to) for h, to, _ in found], cap)
+            rating = np.asarray(cfg.phase_rating_a, dtype=np.float64)
+            safe = peak_safe(ahead, phase, [(h, to) for h, to, _ in found], cap, rating)
             found = [move for move, ok in zip(found, safe, strict=True) if ok]
             moves = []
             for house, to, gain in found:
@@ -307,90 +296,13 @@ class BalancingLoop:
         as-built wiring's peak over the same rows (or, without past days, over the recent
         means seen so far).
         """
-        margin = self.config.schedule.peak_margin
+        margin = self.config.profiles.peak_margin
         if self.profiles.full_days:
             m, _, _ = self.profiles.rows(now_s)
             days = self.profiles.full_days
             return m, (1.0 - margin) * as_built_peak_a(m, days, self._as_built)
         recent = self.profiles.recent_mean()[None, None, :]
         return recent, (1.0 - margin) * self._as_built_recent_peak_a
-
-    def _schedule_plan(self, now_s: float) -> Plan:
-        """Return the moves that bring the houses to the day schedule's present slot."""
-        cfg = self.config
-        limits = cfg.planner.limits
-        schedule = self._day_schedule(now_s)
-        schedule.improve(
-            schedule.h.free_from < schedule.plan.shape[1], cfg.schedule.steps_per_cycle
-        )
-        before = schedule.present_neutral_rms_a()
-        budget_left = max(0, int(self.allowance(now_s)) - self.switches_today)
-        wanted = [
-            i
-            for i, h in enumerate(self.houses)
-            if schedule.plan[i, 0] != h.phase.ordinal and switch_blocker(h, now_s, limits) is None
-        ]
-        if not wanted:
-            reason = PlanReason.NO_GAIN
-        elif budget_left == 0:
-            reason = PlanReason.BUDGET_SPENT
-        else:
-            wanted.sort(key=schedule.slot_gain, reverse=True)
-            moves = tuple(
-                Move(
-                    house_id=self.houses[i].house_id,
-                    from_phase=self.houses[i].phase,
-                    to_phase=Phase.from_index(int(schedule.plan[i, 0])),
-                    gain_a=schedule.slot_gain(i),
-                )
-                for i in wanted[: min(limits.max_moves_per_cycle, budget_left)]
-            )
-            after = schedule.neutral_rms_a()
-            return Plan(moves, PlanReason.MOVES, before, after, before, after)
-        return Plan((), reason, before, before, before, before)
-
-    def _day_schedule(self, now_s: float) -> DaySchedule:
-        """Return the day schedule, rebuilt on the present data at every new slot."""
-        cfg = self.config
-        scfg = cfg.schedule
-        key = (
-            local_day(now_s, cfg.utc_offset_s),
-            int(((now_s + cfg.utc_offset_s) % 86400.0) // scfg.slot_s),
-        )
-        if self._schedule is not None and self._schedule_key == key and not self._schedule_stale:
-            return self._schedule
-        m, w, _ = self.profiles.rows(now_s)
-        slots = m.shape[1]
-        phase_now = np.array([h.phase.ordinal for h in self.houses], dtype=np.intp)
-        limits = cfg.planner.limits
-        slot_start = now_s - ((now_s + cfg.utc_offset_s) % scfg.slot_s)
-        to_midnight = slots - int(((now_s + cfg.utc_offset_s) % 86400.0) // scfg.slot_s)
-        free_from = np.zeros(len(self.houses), dtype=np.intp)
-        small = ~large_enough_to_move(m[:-1], w[:-1], scfg.min_move_a)
-        for i, h in enumerate(self.houses):
-            if not h.switchable or h.locked or not h.online or small[i]:
-                free_from[i] = slots
-            elif h.switches_today >= limits.max_per_house_day:
-                free_from[i] = to_midnight
-            elif h.last_switch_s is not None:
-                free_until = h.last_switch_s + limits.min_dwell_s
-                free_from[i] = max(0, math.ceil((free_until - slot_start) / scfg.slot_s) - 1)
-        rows = len(self.profiles.days)
-        cap = (1.0 - scfg.peak_margin) * as_built_peak_a(m, rows, self._as_built)
-        horizon = Horizon(m, w, phase_now, free_from, 0.0, 0.0, cap)
-        previous = self._schedule
-        warm = None
-        if previous is not None and previous.plan.shape[1] == slots and self._schedule_key:
-            shift = (key[0] - self._schedule_key[0]) * slots + key[1] - self._schedule_key[1]
-            warm = np.roll(previous.plan, -shift, axis=1)
-        schedule = DaySchedule(horizon, warm)
-        scale = schedule.house_scale * self.cost_scale(now_s)
-        horizon = replace(
-            horizon, switch_cost=scfg.switch_cost * scale, move_cost=scfg.move_cost * scale
-        )
-        schedule = DaySchedule(horizon, warm)
-        self._schedule, self._schedule_key, self._schedule_stale = schedule, key, False
-        return schedule
 
     def commit(self, move: Move, ts_s: float) -> None:
         """Record that `move` was executed and verified at `ts_s`."""
@@ -403,14 +315,12 @@ class BalancingLoop:
             switches_today=house.switches_today + 1,
         )
         self.switches_today += 1
-        self._schedule_stale = True
 
     def set_phase(self, house_id: str, phase: Phase) -> None:
         """Record the phase a house reports being on (not a switch: no count, no dwell)."""
         i = self._index[house_id]
         if self.houses[i].phase != phase:
             self.houses[i] = replace(self.houses[i], phase=phase)
-            self._schedule_stale = True
 
     def lock(self, house_id: str, until_s: float | None = None) -> None:
         """Lock a house out of balancing until `until_s` [epoch s] (None: until unlocked)."""
@@ -439,7 +349,6 @@ class BalancingLoop:
         self.detector.trigger_a = config.trigger_a
         self.detector.release_a = config.release_a
         self.detector.sustain_s = config.sustain_s
-        self._schedule_stale = True
 
     def is_converged(self) -> bool:
         """Return whether the last cycle found nothing worth doing."""

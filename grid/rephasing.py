@@ -18,7 +18,7 @@ def best_static_assignment(
     currents: ComplexArray,
     phase: IntArray,
     switchable: npt.NDArray[np.bool_],
-    restarts: int = 8,
+    restarts: int = 32,
     seed: int = 0,
 ) -> IntArray:
     """Return the phase of every house that minimises the summed squared neutral current.
