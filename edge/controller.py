@@ -73,6 +73,9 @@ _FINAL = {
 }
 _AUTHENTIC = (None, Rejection.EXPIRED, Rejection.WRONG_FROM_PHASE)
 """Verdicts of a command whose MAC and counter were good: its counter is used up."""
+NODE_DWELL_REFUSAL = "interlock_min_dwell"
+NODE_DAILY_CAP_REFUSAL = "interlock_daily_cap"
+"""Reasons of a node that refused a switch for its own dwell or daily cap (firmware/relay.py)."""
 
 
 def house_subscriptions(feeder_id: str) -> list[tuple[str, int]]:
@@ -283,7 +286,7 @@ class EdgeController:
                 q,
                 pv,
                 neutral_a=totals.i_n_a,
-                online=online,
+                online=self.houses.movable_mask(now),
                 verify_tol_a=self._verify_tol_a(totals),
             )
         self._release_locks(now)
@@ -515,7 +518,9 @@ class EdgeController:
             self.stats.switches[str(result)] += 1
             if result is SwitchResult.APPLIED:
                 self._applied(job, now)
-            elif u.lockout:
+            else:
+                self._count_relay_operations(job.house, result, u.reason, now)
+            if u.lockout:
                 self._lock_out(job, result, u.reason, now)
             self.uplink.event(
                 now,
@@ -546,6 +551,28 @@ class EdgeController:
         self.state.forget_lockouts(job.house)
         if self.loop.houses[self._index[job.house]].locked and job.origin is SwitchOrigin.MANUAL:
             self._unlock(job.house, f"House {job.house} switched by an operator.")
+
+    def _count_relay_operations(
+        self, house: str, result: SwitchResult, reason: str, now: float
+    ) -> None:
+        """Keep the planner's dwell and daily count of a house in step with its node's.
+
+        The node counts the move and its undo, and starts its dwell again, so a house rolled
+        back is not offered to the planner before the node would take it; a node that refuses
+        for its dwell or its daily cap is believed.
+        """
+        limits = self.loop.config.planner.limits
+        count = {
+            SwitchResult.ROLLED_BACK: 2,
+            SwitchResult.FAILED: 1,
+        }.get(result)
+        if count is None:
+            count = {
+                NODE_DWELL_REFUSAL: 0,
+                NODE_DAILY_CAP_REFUSAL: limits.max_per_house_day,
+            }.get(reason)
+        if count is not None:
+            self.loop.note_relay_operations(house, now, count)
 
     # --- lockouts ---------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from edge.config import HouseConfig
 from edge.totals import PhaseTotals, from_houses
-from grid.messages import HouseState, ReadingRow, Telemetry
+from grid.messages import HouseState, ReadingRow, RelayState, Telemetry
 from grid.phasors import FloatArray, Phase
 
 
@@ -85,6 +85,12 @@ class HouseTracker:
         """Return the phase the house last reported, or None if it never reported."""
         tele = self.views[house_id].tele
         return None if tele is None else tele.ph
+
+    def movable_mask(self, now_s: float) -> list[bool]:
+        """Return, in feeder order, whether each house is online with its relay able to
+        switch (a node locked by a failed feedback check is online but cannot be moved)."""
+        fresh = (self.fresh(h, now_s) for h in self.ids)
+        return [tele is not None and tele.relay is RelayState.OK for tele in fresh]
 
     def phases(self, now_s: float) -> tuple[Phase | None, ...]:
         """Return the phase each house reports, None where it is not online, in feeder order."""

@@ -6,6 +6,7 @@ Lifecycle, in the manner of a power-flow controller:
 - `control_step(now, force=False)` returns the plan for this cycle (it changes nothing);
   `force` plans as if the unbalance were sustained (an operator's "balance now");
 - `commit(move, ts)` records a move that has been executed and verified;
+  `note_relay_operations(house, ts, count)` those that left the house where it was;
 - `set_phase(house, phase)` records the phase a house reports (not a switch);
 - `lock(house, until)` / `unlock(house)` / `release_expired_locks(now)` keep houses out of
   balancing after a failed switch, until a cool-down ends or an operator releases them;
@@ -315,6 +316,16 @@ class BalancingLoop:
             switches_today=house.switches_today + 1,
         )
         self.switches_today += 1
+
+    def note_relay_operations(self, house_id: str, ts_s: float, count: int) -> None:
+        """Record relay operations at `ts_s` that left the house where it was (a move and its
+        rollback: `count` 2), or a node's refusal for its dwell (`count` 0): as the node, the
+        house's dwell starts again and its day's count rises by `count`."""
+        i = self._index[house_id]
+        house = self.houses[i]
+        self.houses[i] = replace(
+            house, last_switch_s=ts_s, switches_today=house.switches_today + count
+        )
 
     def set_phase(self, house_id: str, phase: Phase) -> None:
         """Record the phase a house reports being on (not a switch: no count, no dwell)."""

@@ -141,6 +141,8 @@ class FakeHouse:
     """The node has stopped reporting."""
     stuck: bool = False
     """The relay does not move: the feedback check fails and the node locks itself out."""
+    refuse: str = ""
+    """An interlock the node refuses the next command with (e.g. "interlock_min_dwell")."""
     locked: bool = False
     last_counter: int = 0
     seq: int = 0
@@ -185,7 +187,10 @@ class FakeHouse:
             current_phase=self.phase,
         )
         reason = "" if verdict.reason is None else str(verdict.reason)
-        if verdict.accepted and self.stuck:
+        if verdict.accepted and self.refuse:
+            self.last_counter = cmd.ctr
+            reason, self.refuse = self.refuse, ""
+        elif verdict.accepted and self.stuck:
             self.last_counter = cmd.ctr
             self.relay_operations += 1
             reason = "interlock_feedback" if not self.locked else "interlock_locked"

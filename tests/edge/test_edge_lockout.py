@@ -58,12 +58,14 @@ def test_locked_out_house_comes_back_after_its_cool_down(tmp_path: Path) -> None
     raised = [a for a in s.uplink(TopicKind.ALERT) if a.kind == "switch_rolled_back"]
     assert "locked out until" in raised[0].message
     s.run(100)
-    assert len(commands(s)) == 2  # still cooling down: the planner leaves it alone
+    assert house_state(s)[0]  # still cooling down
     s.run(30)
     assert house_state(s) == (False, None)
     assert s.alerts()[-1] == ("switch_rolled_back", "cleared", H007)
-    s.run(20)
-    assert results(s)[-1] == ("applied", None)  # moved again, and confirmed
+    assert len(commands(s)) == 2  # the move and its rollback restarted the node's dwell ...
+    s.run(1800 - 150 + 30)
+    assert len(commands(s)) == 3  # ... and once it ends the house is moved again, and stays
+    assert results(s)[-1] == ("applied", None)
     assert s.house("H007").phase is Y
     assert s.controller.state.house(H007).lockouts == 0  # a confirmed move starts over
 
@@ -71,12 +73,9 @@ def test_locked_out_house_comes_back_after_its_cool_down(tmp_path: Path) -> None
 def test_a_house_failing_again_after_coming_back_is_locked_twice_as_long(tmp_path: Path) -> None:
     s = lost_ack_feeder(tmp_path, cooldown=60.0)
     s.run(20)
-    first = house_state(s)[1]
-    assert first is not None
-    s.house("H007").lose_acks = 1  # its next switch, once the cool-down ends, fails again
-    s.run(first - s.clock.now + 10.0)
+    s.house("H007").lose_acks = 1  # its next switch, once it may move again, fails again
+    s.run(1830)
     assert ("switch_rolled_back", "cleared", H007) in s.alerts()
-    s.run(20)
     assert [r for r, _ in results(s)] == ["rolled_back", "rolled_back"]
     record = s.controller.state.house(H007)
     assert record.lockout is not None
@@ -101,8 +100,8 @@ def test_operator_unlock_brings_a_house_back_at_once(tmp_path: Path) -> None:
     ]
     assert house_state(s) == (False, None)
     assert s.alerts()[-1] == ("switch_rolled_back", "cleared", H007)
-    s.run(15)
-    assert results(s)[-1] == ("applied", None)
+    s.run(1800)
+    assert results(s)[-1] == ("applied", None)  # moved again once the node's dwell ended
     assert s.house("H007").phase is Y
 
 
@@ -141,6 +140,25 @@ def test_a_node_still_locked_after_the_cool_down_stays_out(tmp_path: Path) -> No
     assert record.lockout.reason == "relay_locked"
     assert len(commands(s)) == 1
     assert ("switch_failed", "cleared", H007) not in s.alerts()
+
+
+def test_a_node_refusing_for_its_dwell_is_not_asked_again_before_it_ends(tmp_path: Path) -> None:
+    s = Scenario(tmp_path, UNBALANCED)
+    s.house("H007").refuse = "interlock_min_dwell"  # switched by hand on site, say
+    s.run(15)
+    assert results(s) == [("rejected", "interlock_min_dwell")]
+    assert house_state(s) == (False, None)  # a refusal is no fault: no lockout
+    s.run(1790)
+    assert len(commands(s)) == 1
+    s.run(20)
+    assert results(s)[-1] == ("applied", None)
+
+
+def test_a_node_that_reports_its_relay_locked_is_never_offered(tmp_path: Path) -> None:
+    s = Scenario(tmp_path, UNBALANCED)
+    s.house("H007").locked = True  # locked on site by a failed feedback check
+    s.run(120)
+    assert commands(s) == []
 
 
 def test_a_lockout_stored_without_an_end_gets_a_cool_down_from_the_start(tmp_path: Path) -> None:

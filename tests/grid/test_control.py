@@ -156,3 +156,15 @@ def test_reconfigure_changes_the_detector_thresholds() -> None:
         60.0,
     )
     assert loop.config.sustain_s == 60.0
+
+
+def test_relay_operations_that_left_a_house_in_place_restart_its_dwell() -> None:
+    loop = unbalanced_loop()
+    loop.note_relay_operations("KL-TVM-0001-H000", MIDNIGHT + 600.0, 2)  # a move, rolled back
+    house = loop.houses[0]
+    assert (house.phase, house.last_switch_s, house.switches_today) == (
+        Phase.R,
+        MIDNIGHT + 600.0,
+        2,
+    )
+    assert loop.switches_today == 0  # the feeder's budget counts moves that stayed
