@@ -20,7 +20,7 @@ must be worth its switch cost, which rises when the day's budget is being spent 
 Two strategies: "target" (the replay's `auto`) keeps the expected second moments of the house
 currents (grid.moments) and moves, a few houses a cycle, toward the assignment that minimises
 the expected squared neutral current plus a switch cost, paced by the daily allowance; a move
-may not create a new phase peak or go above a rating (grid.dayprofiles.peak_safe) and a house
+may not create a new phase peak or go above a rating (grid.peaks.peak_safe) and a house
 too small to matter is never moved (grid.interlocks.worth_moving). "local" (the edge's, for
 now) plans with the forecast-point planner (grid.planner) behind the detector.
 """
@@ -32,12 +32,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+import numpy.typing as npt
 
-from grid.dayprofiles import DailyProfiles, ProfileConfig, as_built_peak_a, peak_safe
 from grid.forecast import ForecastConfig, HouseForecaster
 from grid.interlocks import HouseState, feeder_budget, switch_blocker, worth_moving
 from grid.moments import CurrentMoments, MomentConfig
-from grid.phasors import NOMINAL_PHASE_V, ComplexArray, FloatArray, Phase
+from grid.peaks import PEAK_MARGIN, MinuteHistory, peak_safe
+from grid.phasors import NOMINAL_PHASE_V, FloatArray, Phase
 from grid.planner import FeederState, Move, Plan, PlannerConfig, PlanReason, plan_moves
 from grid.rephasing import moves_toward_target, quadratic_cost
 
@@ -78,9 +79,9 @@ class ControlConfig:
     E|c_h|² (a typical house's own contribution to the mean squared neutral current)."""
     target_min_history_s: float = 600.0
     """History the moments need before the target strategy acts [s]."""
-    profiles: ProfileConfig = field(default_factory=ProfileConfig)
-    """The past days' currents per slot of the day (grid.dayprofiles), which the target
-    strategy's peak rule reads."""
+    peak_margin: float = PEAK_MARGIN
+    """How far below the as-built wiring's highest minute the target strategy keeps every phase
+    it moves a house onto (grid.peaks) [share]."""
     target_needs_sustained: bool = False
     """Whether the target strategy also waits for the unbalance detector; by default its
     hysteresis is the switch cost alone (a move must pay for itself in the expected mean
@@ -144,11 +145,9 @@ class BalancingLoop:
         ]
         self.forecaster = HouseForecaster(np.asarray(pv_kw, dtype=np.float64), self.config.forecast)
         self.moments = CurrentMoments(np.asarray(pv_kw, dtype=np.float64), self.config.moments)
-        self.profiles = DailyProfiles(
-            len(self.houses), self.config.profiles, self.config.utc_offset_s
-        )
-        self._as_built = np.array([h.phase.ordinal for h in self.houses], dtype=np.intp)
-        self._as_built_recent_peak_a = 0.0
+        as_built = np.array([h.phase.ordinal for h in self.houses], dtype=np.intp)
+        self.history = MinuteHistory(as_built)
+        """The last days' minutes, with their phase sums as built and at the present phases."""
         cfg = self.config
         self.detector = UnbalanceDetector(
             cfg.trigger_a, cfg.release_a, cfg.sustain_s, cfg.neutral_tau_s
@@ -182,13 +181,8 @@ class BalancingLoop:
             self.verify_tol_a = verify_tol_a
         self.forecaster.observe(ts_s, p_w + np.nan_to_num(pv_w), pv_w, q_var)
         self.moments.observe(ts_s, p_w + np.nan_to_num(pv_w), q_var)
-        self.profiles.observe(
-            ts_s, np.asarray((p_w - 1j * q_var) / NOMINAL_PHASE_V, dtype=np.complex128)
-        )
-        recent = self.profiles.recent_mean()[None, None, :]
-        self._as_built_recent_peak_a = max(
-            self._as_built_recent_peak_a, as_built_peak_a(recent, 1, self._as_built)
-        )
+        current = np.asarray((p_w - 1j * q_var) / NOMINAL_PHASE_V, dtype=np.complex128)
+        self.history.observe(ts_s, current)
         self.detector.update(ts_s, neutral_a)
         if online is not None:
             self.houses = [
@@ -266,10 +260,7 @@ class BalancingLoop:
             found = moves_toward_target(
                 gram, phase, eligible, cost, min(limits.max_moves_per_cycle, budget_left)
             )
-            ahead, cap = self._expected_ahead(now_s)
-            rating = np.asarray(cfg.phase_rating_a, dtype=np.float64)
-            safe = peak_safe(ahead, phase, [(h, to) for h, to, _ in found], cap, rating)
-            found = [move for move, ok in zip(found, safe, strict=True) if ok]
+            found = self._without_new_peaks(phase, found)
             moves = []
             for house, to, gain in found:
                 moves.append(
@@ -289,21 +280,20 @@ class BalancingLoop:
         rms = math.sqrt(max(before, 0.0))
         return Plan((), reason, rms, rms, rms, rms)
 
-    def _expected_ahead(self, now_s: float) -> tuple[ComplexArray, float]:
-        """Return the house currents expected ahead (rows, slots, houses) [A] and the peak cap.
-
-        With past days kept, the rows are their slots of the coming 24 h and the recent mean;
-        before that, the recent mean alone. The cap keeps every phase `peak_margin` below the
-        as-built wiring's peak over the same rows (or, without past days, over the recent
-        means seen so far).
-        """
-        margin = self.config.profiles.peak_margin
-        if self.profiles.full_days:
-            m, _, _ = self.profiles.rows(now_s)
-            days = self.profiles.full_days
-            return m, (1.0 - margin) * as_built_peak_a(m, days, self._as_built)
-        recent = self.profiles.recent_mean()[None, None, :]
-        return recent, (1.0 - margin) * self._as_built_recent_peak_a
+    def _without_new_peaks(
+        self, phase: npt.NDArray[np.intp], found: list[tuple[int, int, float]]
+    ) -> list[tuple[int, int, float]]:
+        """Return the moves that, replayed on the minutes kept, create no new phase peak."""
+        if not found:
+            return found
+        for house, to in enumerate(phase.tolist()):
+            self.history.move(house, to)
+        cap = (1.0 - self.config.peak_margin) * self.history.as_built_peak_a()
+        rating = np.asarray(self.config.phase_rating_a, dtype=np.float64)
+        moves = [(h, to) for h, to, _ in found]
+        minutes, present = self.history.minutes(), self.history.phase_sums()
+        safe = peak_safe(minutes, phase, moves, cap, rating, present)
+        return [move for move, ok in zip(found, safe, strict=True) if ok]
 
     def commit(self, move: Move, ts_s: float) -> None:
         """Record that `move` was executed and verified at `ts_s`."""

@@ -1,75 +1,81 @@
-"""Daily profiles of the house currents and the rule of no new phase peak (grid.dayprofiles)."""
+"""The rule of no new phase peak (grid.peaks): minute history and the replay of a move on it."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from grid.dayprofiles import DailyProfiles, ProfileConfig, as_built_peak_a, peak_safe, slot_of
+from grid.control import BalancingLoop, ControlConfig
+from grid.peaks import MinuteHistory, peak_safe
+from grid.phasors import Phase
 
-IST_S = 19800.0
-MIDNIGHT_S = 1773599400.0  # 2026-03-16 00:00 IST
-
-
-def test_profiles_keep_slot_means_of_each_past_day() -> None:
-    profiles = DailyProfiles(2, ProfileConfig(slot_s=3600.0), IST_S)
-    for minute in range(2 * 1440 + 1):
-        ts = MIDNIGHT_S + 60.0 * minute
-        hour = (minute // 60) % 24
-        day = minute // 1440
-        profiles.observe(ts, np.array([hour + 0j, 10.0 * (day + 1) + 0j]))
-    assert profiles.full_days == 2
-    first, second = profiles.days
-    assert first[5, 0] == pytest.approx(5.0)
-    assert first[5, 1] == pytest.approx(10.0)
-    assert second[5, 1] == pytest.approx(20.0)
-    m, w, order = profiles.rows(MIDNIGHT_S + 2 * 86400.0 + 3 * 3600.0)
-    assert order[0] == 3  # the rows start at the present slot
-    assert m.shape == (3, 24, 2)
-    assert m[0, 0, 0] == pytest.approx(3.0)
-    np.testing.assert_allclose(w.sum(axis=0), 1.0)
-    assert w[1, 0] > w[0, 0]  # the later day counts more
-    assert w[2, 0] > w[2, 12]  # the recent row fades with the lead time
+START_S = 60.0 * 16_666_667  # a whole minute
 
 
-def test_a_house_that_did_not_report_keeps_the_slot_of_the_day_before() -> None:
-    profiles = DailyProfiles(1, ProfileConfig(slot_s=3600.0), IST_S)
-    for minute in range(3 * 1440 + 1):
-        day = minute // 1440
-        silent = day == 1 and minute % 1440 < 60
-        value = np.nan if silent else 5.0 * (day + 1)
-        profiles.observe(MIDNIGHT_S + 60.0 * minute, np.array([complex(value)]))
-    assert profiles.days[1][0, 0] == pytest.approx(5.0)  # the first day's value for slot 0
-    assert profiles.days[1][1, 0] == pytest.approx(10.0)
+def test_minute_history_keeps_minute_means_and_carries_a_silent_house() -> None:
+    history = MinuteHistory(np.array([0, 1]), size=3)
+    for second in range(0, 240, 10):
+        minute = second // 60
+        silent = minute == 1
+        history.observe(START_S + second, np.array([minute + 0j, np.nan if silent else 5.0 + 0j]))
+    history.observe(START_S + 240, np.array([0j, 0j]))  # closes the fourth minute
+    kept = history.minutes()
+    assert kept.shape == (3, 2)  # the oldest of four minutes fell out
+    assert sorted(kept[:, 0].real.tolist()) == [1.0, 2.0, 3.0]
+    assert (kept[:, 1] == 5.0).all()  # the silent minute carries its last value
 
 
-def test_slot_of_uses_local_time() -> None:
-    assert slot_of(MIDNIGHT_S, IST_S, 1800.0) == 0
-    assert slot_of(MIDNIGHT_S + 86400.0 - 1.0, IST_S, 1800.0) == 47
-
-
-def test_peak_safe_refuses_moves_that_create_a_new_peak() -> None:
-    m = np.array([[[30.0, 20.0, 20.0, 5.0]]], dtype=np.complex128)  # one row, one slot
-    phase = np.array([0, 1, 1, 2], dtype=np.intp)
-    assert peak_safe(m, phase, [(1, 2)], cap_a=30.0) == [True]  # B: 25 A
-    assert peak_safe(m, phase, [(1, 0)], cap_a=30.0) == [False]  # R: 50 A
-    # In order: once house 1 is on B, house 2 may not follow it there (45 A).
-    assert peak_safe(m, phase, [(1, 2), (2, 2)], cap_a=30.0) == [True, False]
-
-
-def test_peak_safe_checks_every_slot_and_the_rating() -> None:
-    # Two slots: house 1 is small at night and large in the evening.
-    m = np.array([[[10.0, 2.0, 0.0], [10.0, 25.0, 0.0]]], dtype=np.complex128)
-    phase = np.array([0, 1, 2], dtype=np.intp)
-    assert peak_safe(m, phase, [(1, 0)], cap_a=30.0) == [False]  # 35 A on R in the evening
-    assert peak_safe(m, phase, [(1, 2)], cap_a=30.0) == [True]
+def test_a_move_that_makes_a_new_peak_on_the_minutes_kept_is_refused() -> None:
+    # Minute 0: house 1 small; minute 1: house 1 draws 25 A while house 0 draws 10 A on R.
+    minutes = np.array([[10.0, 2.0, 0.0, 5.0], [10.0, 25.0, 0.0, 5.0]], dtype=np.complex128)
+    phase = np.array([0, 1, 2, 2], dtype=np.intp)
+    assert peak_safe(minutes, phase, [(1, 0)], cap_a=30.0) == [False]  # 35 A on R, minute 1
+    assert peak_safe(minutes, phase, [(1, 2)], cap_a=30.0) == [True]  # 30 A on B
+    assert peak_safe(minutes, phase, [(1, 2), (0, 2)], cap_a=30.0) == [True, False]  # in order
     rating = np.array([100.0, 100.0, 20.0])
-    assert peak_safe(m, phase, [(1, 2)], cap_a=30.0, rating_a=rating) == [False]
-    # A phase already above the cap may take a house that lowers it (export).
-    export = np.array([[[40.0, -8.0, 0.0]]], dtype=np.complex128)
-    assert peak_safe(export, phase, [(1, 0)], cap_a=30.0) == [True]
+    assert peak_safe(minutes, phase, [(1, 2)], cap_a=30.0, rating_a=rating) == [False]
 
 
-def test_as_built_peak() -> None:
-    m = np.array([[[30.0, 20.0, 0.2]]], dtype=np.complex128)
-    assert as_built_peak_a(m, 1, np.array([0, 0, 1])) == pytest.approx(50.0)
+def test_a_phase_already_above_the_cap_may_take_a_house_that_lowers_it() -> None:
+    minutes = np.array([[40.0, -8.0, 0.0]], dtype=np.complex128)  # house 1 exports
+    phase = np.array([0, 1, 2], dtype=np.intp)
+    assert peak_safe(minutes, phase, [(1, 0)], cap_a=30.0) == [True]
+
+
+def test_phase_sums_follow_the_moves_and_the_as_built_peak_stays() -> None:
+    history = MinuteHistory(np.array([0, 0, 1]), size=4)
+    rows = [[30.0, 20.0, 0.2], [5.0, 5.0, 60.0], [1.0, 2.0, 3.0]]
+    for minute, row in enumerate([*rows, [0.0, 0.0, 0.0]]):
+        history.observe(START_S + 60.0 * minute, np.array(row, dtype=np.complex128))
+    assert history.as_built_peak_a() == pytest.approx(60.0)
+    history.move(1, 2)
+    expected = np.array(rows, dtype=np.complex128) @ np.eye(3)[[0, 2, 1]]
+    np.testing.assert_allclose(history.phase_sums(), expected)
+    assert history.as_built_peak_a() == pytest.approx(60.0)  # the as-built sums do not move
+
+
+def test_the_target_strategy_moves_no_house_onto_a_new_peak() -> None:
+    """Four houses on R; one of them draws a large evening load. Balancing would move it and
+    a steady one apart; the rule lets it go only where no phase goes above the as-built peak."""
+    loop = BalancingLoop(
+        ["a", "b", "c", "d"],
+        [Phase.R, Phase.R, Phase.R, Phase.Y],
+        [True, True, True, True],
+        [0.0] * 4,
+        ControlConfig(strategy="target", pacing_head_start=1.0, peak_margin=0.05),
+    )
+    start = 1773599400.0
+    for minute in range(60):
+        evening = minute % 20 >= 15
+        p = np.array([2000.0, 2000.0, 9000.0 if evening else 500.0, 8000.0])
+        loop.observe(start + 60.0 * minute, p, np.zeros(4), np.zeros(4), neutral_a=0.0)
+    now = start + 3600.0
+    plan = loop.control_step(now)
+    assert plan.moves  # something is worth moving
+    phases = {h.house_id: h.phase for h in loop.houses}
+    for move in plan.moves:
+        phases[move.house_id] = move.to_phase
+    power = {"a": 2000.0, "b": 2000.0, "c": 9000.0, "d": 8000.0}
+    peak = max(sum(power[h] for h, ph in phases.items() if ph == p) for p in Phase) / 230.0
+    as_built = (2000.0 + 2000.0 + 9000.0) / 230.0
+    assert peak <= 0.95 * as_built + 1e-9
