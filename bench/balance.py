@@ -146,16 +146,21 @@ def score_week(name: str) -> dict[str, Any]:
     week = build_week(name)
     day = week.day
     periods = Periods.of(day, week.survey_until_s, week.eval_from_s)
-    none = replay(day, "none", periods=periods).metrics
-    out: dict[str, Any] = {"houses": len(day.houses), "days": none["days"]}
-    for policy in ("none", "static-survey", "static"):
+    as_built = replay(day, "none", periods=periods)
+    none = as_built.metrics
+    out: dict[str, Any] = {
+        "houses": len(day.houses),
+        "days": none["days"],
+        "none": _brief(none, none),
+    }
+    for policy in ("static-survey", "static"):
         out[policy] = _brief(replay(day, policy, periods=periods).metrics, none)
     result = replay(day, "auto", periods=periods)
     out["auto"] = _brief(result.metrics, none) | {
         "decision_ms_p99": result.decision_ms["p99"],
         "daily_reduction_pct": [
             round(100 * (1 - d["neutral_a_rms"] / n["neutral_a_rms"]), 1)
-            for d, n in zip(result.daily, replay(day, "none", periods=periods).daily, strict=True)
+            for d, n in zip(result.daily, as_built.daily, strict=True)
         ],
     }
     foresight = foresight_replay(day, ForesightPlan(), auto_config().planner.limits, periods)

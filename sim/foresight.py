@@ -23,7 +23,14 @@ from grid.interlocks import SwitchLimits
 from grid.phasors import Phase
 from grid.rephasing import moves_toward_target
 from sim.feeder_day import FeederDay
-from sim.replay import Periods, ReplayResult, Switch, house_currents, scored_result
+from sim.replay import (
+    Periods,
+    ReplayResult,
+    Switch,
+    house_currents,
+    local_day_numbers,
+    scored_result,
+)
 
 HORIZONS_MIN = (60, 120, 240)
 """Look-ahead windows tried by `best_foresight` [min]."""
@@ -65,7 +72,7 @@ def foresight_replay(
     count = np.zeros(n, dtype=int)
     last = np.full(n, -np.inf)
     switches: list[Switch] = []
-    day_of = _local_days(day)
+    day_of = local_day_numbers(day)
     today, budget_left = -1, budget
     for start in range(0, steps, per_step):
         if day_of[start] != today:  # the daily counts restart at local midnight
@@ -111,10 +118,3 @@ def best_foresight(
         for plan in (ForesightPlan(h, c) for h in horizons_min for c in costs)
     ]
     return min(runs, key=lambda run: float(run[1].metrics["neutral_a_rms"] or 0.0))
-
-
-def _local_days(day: FeederDay) -> np.ndarray:
-    """Return the local calendar day (ordinal) of every step."""
-    offset = day.tz.utcoffset(None)
-    offset_s = offset.total_seconds() if offset is not None else 0.0
-    return np.floor((day.ts_s + offset_s) / 86400.0).astype(np.int64)

@@ -262,12 +262,16 @@ def scored_result(
     )
 
 
-def local_dates(day: FeederDay) -> npt.NDArray[np.str_]:
-    """Return the local calendar date (YYYY-MM-DD) of every step."""
+def local_day_numbers(day: FeederDay) -> npt.NDArray[np.int64]:
+    """Return the local calendar day of every step, as days since 1970-01-01."""
     offset = day.tz.utcoffset(None)
     offset_s = 0.0 if offset is None else offset.total_seconds()
-    days = np.floor((day.ts_s + offset_s) / 86400.0).astype("int64")
-    return np.asarray(days.astype("datetime64[D]").astype(str))
+    return np.floor((day.ts_s + offset_s) / 86400.0).astype(np.int64)
+
+
+def local_dates(day: FeederDay) -> npt.NDArray[np.str_]:
+    """Return the local calendar date (YYYY-MM-DD) of every step."""
+    return np.asarray(local_day_numbers(day).astype("datetime64[D]").astype(str))
 
 
 def score(
