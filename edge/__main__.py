@@ -69,6 +69,11 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         help="how long unbalance must last before the planner acts [s] (default 300)",
     )
+    parser.add_argument(
+        "--history-s",
+        type=float,
+        help="readings the balancer gathers before its first move [s] (default 600)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -90,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
         control = ControlConfig()
         if args.sustain_s is not None:
             control = replace(control, sustain_s=_non_negative("--sustain-s", args.sustain_s))
+        if args.history_s is not None:
+            control = replace(
+                control, target_min_history_s=_non_negative("--history-s", args.history_s)
+            )
         clock = _clock(args) if args.simulate else time.time
     except (WireError, SettingsError, EdgeSettingsError, ConfigError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -26,7 +26,9 @@ EDGE_KEYS: Final = frozenset(
 RETIRED_KEYS: Final = frozenset({"verify_tol_frac"})
 """Config keys that no longer set anything: refused in a new command, dropped from the stored
 configuration (the totals check's tolerance now follows the measured noise)."""
-CONTROL_KEYS: Final = frozenset({"trigger_a", "release_a", "sustain_s"})
+CONTROL_KEYS: Final = frozenset(
+    {"trigger_a", "release_a", "sustain_s", "target_min_history_s", "target_switch_cost"}
+)
 """Config keys that set a field of ControlConfig."""
 LIMIT_KEYS: Final = frozenset(
     {"min_dwell_s", "max_per_house_day", "max_moves_per_cycle", "budget_per_day"}
@@ -79,6 +81,8 @@ def apply_config(
         trigger_a=changes.get("trigger_a", control.trigger_a),
         release_a=changes.get("release_a", control.release_a),
         sustain_s=changes.get("sustain_s", control.sustain_s),
+        target_min_history_s=changes.get("target_min_history_s", control.target_min_history_s),
+        target_switch_cost=changes.get("target_switch_cost", control.target_switch_cost),
     )
     if control.release_a > control.trigger_a:
         raise TuningError("release_a", "above_trigger_a")

@@ -68,11 +68,12 @@ class ControlConfig:
     """Offset of the feeder's local time from UTC; the daily counts reset at local midnight [s]."""
     phase_rating_a: tuple[float, float, float] = (math.inf, math.inf, math.inf)
     """Current rating of the R, Y, B phases [A]; no move may lift a phase above it."""
-    strategy: str = "local"
-    """"local" (the edge's): the forecast-point planner (grid.planner) behind the unbalance
-    detector; "target" (the replay's `auto`): move toward the assignment that minimises the
-    expected squared neutral current of the coming hours (grid.moments), once
-    `target_min_history_s` of readings are in (or at once when forced)."""
+    strategy: str = "target"
+    """"target" (the edge's and the replay's `auto`): move toward the assignment that minimises
+    the expected squared neutral current of the coming hours (grid.moments), once
+    `target_min_history_s` of readings are in (or at once when forced), never onto a new phase
+    peak (grid.peaks); "local": the forecast-point planner (grid.planner) behind the unbalance
+    detector, kept as a yardstick."""
     moments: MomentConfig = field(default_factory=MomentConfig)
     target_switch_cost: float = 0.3
     """Switch cost of the target strategy, as a multiple of the mean per-house second moment

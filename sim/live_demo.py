@@ -49,6 +49,9 @@ DEMO_LOGIN_FILE = Path("var/demo-login")
 DEMO_USER = "demo"
 DEMO_SUSTAIN_S = 30.0
 """Unbalance must last 30 s before the demo's controllers act (300 s in the field)."""
+DEMO_HISTORY_S = 120.0
+"""The demo's controllers gather 2 minutes of readings before their first move (10 in the
+field)."""
 DEMO_HELP_WINDOW_S = 10.0
 """A planner move is judged over 10 s in the demo (60 s in the field) so that switches land
 within the demo's first two minutes."""
@@ -195,6 +198,7 @@ class LiveDemo:
                 "--feeders-file", str(FLEET_DIR / "feeders.csv"),
                 "--store", str(EDGE_STORE_DIR),
                 "--sustain-s", str(DEMO_SUSTAIN_S),
+                "--history-s", str(DEMO_HISTORY_S),
                 "--speed", str(self.speed),
             ],
             env,

@@ -150,8 +150,8 @@ def phase_currents_over_time(currents: ComplexArray, phase_index: np.ndarray) ->
 
 
 def auto_config() -> ControlConfig:
-    """Return the controller configuration of the `auto` policy: the target strategy."""
-    return ControlConfig(strategy="target")
+    """Return the controller configuration of the `auto` policy: the edge's own default."""
+    return ControlConfig()
 
 
 def replay(

@@ -196,7 +196,13 @@ def test_controller_balances_real_house_nodes_and_drains_its_outbox(
         settings=fast_settings(
             control_period_s=1.0, summary_period_s=0.5, readings_period_s=0.5, stale_after_s=3.0
         ),
-        control=ControlConfig(sustain_s=0.0, trigger_a=5.0, release_a=3.0, pacing_head_start=1.0),
+        control=ControlConfig(
+            sustain_s=0.0,
+            trigger_a=5.0,
+            release_a=3.0,
+            pacing_head_start=1.0,
+            target_min_history_s=0.0,
+        ),
     )
     stop = threading.Event()
     runner = Runner([controller], wake, tick_s=0.05)

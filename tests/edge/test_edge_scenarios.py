@@ -221,7 +221,12 @@ def test_balance_now_runs_the_planner_in_manual_mode(tmp_path: Path) -> None:
 def test_config_command_is_checked_applied_and_kept(feeder: Scenario) -> None:
     feeder.send_ctl(feeder.ctl(ControlAction.CONFIG, config={"bogus_knob": 1}))
     feeder.send_ctl(feeder.ctl(ControlAction.CONFIG, config={"max_per_house_day": 1.5}))
-    feeder.send_ctl(feeder.ctl(ControlAction.CONFIG, config={"sustain_s": 600, "min_dwell_s": 900}))
+    feeder.send_ctl(
+        feeder.ctl(
+            ControlAction.CONFIG,
+            config={"sustain_s": 600, "target_min_history_s": 600, "min_dwell_s": 900},
+        )
+    )
     feeder.tick()
     states = [(e["cmd_id"], e["state"], e.get("reason")) for e in feeder.events("command_result")]
     assert states == [
@@ -231,11 +236,11 @@ def test_config_command_is_checked_applied_and_kept(feeder: Scenario) -> None:
     ]
     feeder.restart()
     config = feeder.controller.loop.config
-    assert config.sustain_s == 600.0
+    assert config.target_min_history_s == 600.0
     assert feeder.controller.loop.detector.sustain_s == 600.0
     assert config.planner.limits.min_dwell_s == 900.0
     feeder.run(60)
-    assert commands(feeder) == []  # unbalance must now last ten minutes
+    assert commands(feeder) == []  # the balancer now gathers ten minutes of readings first
 
 
 def test_summaries_every_10_s_and_readings_batches(feeder: Scenario) -> None:
