@@ -247,9 +247,7 @@ def fast_settings(**changes: Any) -> EdgeSettings:
     return base.with_overrides(**changes)
 
 
-FAST_CONTROL = ControlConfig(
-    sustain_s=0.0, trigger_a=5.0, release_a=3.0, target_min_history_s=0.0
-)
+FAST_CONTROL = ControlConfig(sustain_s=0.0, trigger_a=5.0, release_a=3.0, target_min_history_s=0.0)
 """Act on the first unbalanced sample: scenarios need not wait five minutes."""
 
 
