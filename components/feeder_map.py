@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
@@ -18,7 +17,8 @@ import dash_leaflet as dl
 from dash import html
 from plotly.io.json import to_json_plotly
 
-from store.queries import FEEDER_STATUSES, DistrictSummary, FeederMapRow, FeederStatus
+from grid.feeder_states import LEGEND_RULE, SEVERITY, STATE_LOOKS, FeederStatus
+from store.queries import DistrictSummary, FeederMapRow
 
 DISTRICTS_URL: Final = "/assets/kerala_districts.geojson"
 KERALA_CENTER: Final = (10.45, 76.3)
@@ -26,40 +26,10 @@ KERALA_CENTER: Final = (10.45, 76.3)
 KERALA_BOUNDS: Final = ((8.2, 74.8), (12.9, 77.5))
 """South-west and north-east corners of Kerala [° lat, ° lon]."""
 
-
-@dataclass(frozen=True, slots=True)
-class StateStyle:
-    """How one feeder state shows: its label, colour and legend text."""
-
-    state: FeederStatus
-    label: str
-    color: str
-    meaning: str
-
-
-STATE_STYLES: Final[dict[FeederStatus, StateStyle]] = {
-    s.state: s
-    for s in (
-        StateStyle("balanced", "Balanced", "#2e7d32", "phases within limits"),
-        StateStyle("unbalanced", "Unbalanced", "#f9a825", "unbalance ≥ 20 % or high neutral"),
-        StateStyle("overloaded", "Overloaded", "#c62828", "a phase above its rating"),
-        StateStyle("manual", "Manual", "#1565c0", "operator control"),
-        StateStyle("offline", "Offline", "#757575", "no summary for 60 s"),
-    )
-}
-"""Every map state, in legend order (worst-first severity lives in SEVERITY)."""
-
-SEVERITY: Final[tuple[FeederStatus, ...]] = (
-    "overloaded", "unbalanced", "offline", "manual", "balanced",
-)  # fmt: skip
-"""States from the one that most needs attention; a cluster takes its worst member's colour."""
-
-assert set(STATE_STYLES) == set(FEEDER_STATUSES) == set(SEVERITY)
-
 HIDEOUT: Final = {
-    "colors": {state: style.color for state, style in STATE_STYLES.items()},
+    "colors": {state: style.color for state, style in STATE_LOOKS.items()},
     "severity": list(SEVERITY),
-    "labels": {state: style.label for state, style in STATE_STYLES.items()},
+    "labels": {state: style.label for state, style in STATE_LOOKS.items()},
 }
 """What the browser-side drawing functions read from the layer's `hideout`."""
 
@@ -91,7 +61,7 @@ def feeder_geojson(rows: Sequence[FeederMapRow]) -> dict[str, Any]:
 
 def state_counts(rows: Sequence[FeederMapRow]) -> dict[FeederStatus, int]:
     """Return how many feeders are in each state, in legend order."""
-    counts: dict[FeederStatus, int] = dict.fromkeys(STATE_STYLES, 0)
+    counts: dict[FeederStatus, int] = dict.fromkeys(STATE_LOOKS, 0)
     for r in rows:
         counts[r.state] += 1
     return counts
@@ -130,10 +100,11 @@ def plain(component: Any) -> Any:
     return json.loads(to_json_plotly(component))
 
 
-def build_legend(counts: dict[FeederStatus, int] | None = None) -> html.Ul:
-    """Return the state legend, with the number of feeders in each state when given."""
+def build_legend(counts: dict[FeederStatus, int] | None = None) -> html.Div:
+    """Return the state legend (with the number of feeders in each state when given) and the
+    sentence that says the unbalance rule."""
     items = []
-    for state, style in STATE_STYLES.items():
+    for state, style in STATE_LOOKS.items():
         count = "" if counts is None else f" {counts.get(state, 0):,}"
         items.append(
             html.Li(
@@ -145,7 +116,10 @@ def build_legend(counts: dict[FeederStatus, int] | None = None) -> html.Ul:
                 className=f"sp-legend-{state}",
             )
         )
-    return html.Ul(items, className="sp-legend")
+    return html.Div(
+        [html.Ul(items, className="sp-legend"), html.P(LEGEND_RULE, className="sp-legend-rule")],
+        className="sp-legend-box",
+    )
 
 
 def build_map(

@@ -17,6 +17,7 @@ import plotly.io as pio
 from dash import html
 
 from grid.dryrun import MoveEffect
+from grid.feeder_states import is_unbalanced
 from store.queries import IST, BalancingRun, FeederHouse, FeederMapRow, FeederSeries, FeederState
 
 PHASE_COLORS: Final = {"R": "#d32f2f", "Y": "#f9a825", "B": "#1565c0", "N": "#424242"}
@@ -98,10 +99,9 @@ def build_live(state: FeederState | None, row: FeederMapRow) -> html.Div:
     )
     volts = (state.v_r, state.v_y, state.v_b)
     spread = max(volts) - min(volts)
-    unbalance_class = (
-        "sp-bad" if state.unbalance_pct is not None and state.unbalance_pct >= 20 else ""
-    )
-    neutral_class = "sp-bad" if state.i_n >= 0.2 * row.rated_a else ""
+    # The unbalance in per cent is shown, but it is the neutral against the rating that counts.
+    neutral_class = "sp-bad" if is_unbalanced(state.i_n, row.rated_a) else ""
+    unbalance_class = neutral_class
     low_v = min(volts) < 216.0  # 230 V − 6 %
     return html.Div(
         [

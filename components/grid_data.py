@@ -14,13 +14,13 @@ from sqlalchemy import Connection
 
 from components.feeder_map import (
     KERALA_CENTER,
-    SEVERITY,
     district_rows,
     feeder_geojson,
     newest_data,
     state_counts,
 )
-from store.queries import FeederMapRow, FeederStatus, feeder_map, summarize_districts
+from grid.feeder_states import SEVERITY, FeederStatus
+from store.queries import FeederMapRow, feeder_map, summarize_districts
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import numpy.typing as npt
 
+from grid.feeder_states import DEFAULT_DETECTOR
 from grid.forecast import ForecastConfig, HouseForecaster
 from grid.interlocks import HouseState, feeder_budget, switch_blocker, worth_moving
 from grid.moments import CurrentMoments, MomentConfig
@@ -52,9 +53,10 @@ class ControlConfig:
 
     planner: PlannerConfig = field(default_factory=PlannerConfig)
     forecast: ForecastConfig = field(default_factory=ForecastConfig)
-    trigger_a: float = 8.0
-    """Smoothed neutral current above which unbalance counts as present [A]."""
-    release_a: float = 5.0
+    trigger_a: float = DEFAULT_DETECTOR.trigger_a
+    """Smoothed neutral current above which unbalance counts as present [A]; by default the
+    feeder states' unbalance limit at their reference rating (grid.feeder_states)."""
+    release_a: float = DEFAULT_DETECTOR.release_a
     """Smoothed neutral current below which unbalance counts as gone [A]."""
     sustain_s: float = 300.0
     """How long unbalance must be present before the planner may act [s]."""

@@ -15,9 +15,10 @@ import dash
 from dash import Input, Output, callback, clientside_callback, dcc, html
 
 from components import access, ids, runtime
-from components.feeder_map import STATE_STYLES, build_legend, build_map, plain
+from components.feeder_map import build_legend, build_map, plain
 from components.feeder_view import fmt
 from components.grid_data import district_cycle, load_map, worst_feeders
+from grid.feeder_states import STATE_LOOKS
 from store import queries as q
 
 dash.register_page(__name__, path="/wall", title="SmartPhase · Wall", name="Wall")
@@ -91,9 +92,9 @@ def _worst_list(rows: list[q.FeederMapRow]) -> html.Table:
             [
                 html.Td(
                     html.Span(
-                        STATE_STYLES[r.state].label,
+                        STATE_LOOKS[r.state].label,
                         className="sp-wall-badge",
-                        style={"backgroundColor": STATE_STYLES[r.state].color},
+                        style={"backgroundColor": STATE_LOOKS[r.state].color},
                     )
                 ),
                 html.Td([html.Strong(r.feeder_id), html.Br(), html.Small(r.name)]),

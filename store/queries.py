@@ -23,6 +23,7 @@ from typing import Any, Final, Literal, NamedTuple, TypeAlias
 from sqlalchemy import ColumnElement, Connection, Select, Table, func, select, text, true
 from sqlalchemy.engine import RowMapping
 
+from grid.feeder_states import FEEDER_STATUSES, OFFLINE_AFTER_S, FeederStatus, feeder_state
 from grid.metrics import rated_current_a
 from store import schema as db
 from store.rollups import DEFAULT_LOOKBACK_S, bucket_expr, floor_time
@@ -33,14 +34,8 @@ AnySelect: TypeAlias = "Select[*tuple[Any, ...]]"
 IST: Final = timezone(timedelta(hours=5, minutes=30), "IST")
 """India Standard Time, which decides where "today" starts."""
 
-STALE_S: Final = 60.0
+STALE_S: Final = OFFLINE_AFTER_S
 """A feeder not heard from for longer than this is offline on the map [s]."""
-
-UNBALANCE_THRESHOLD_PCT: Final = 20.0
-"""Current unbalance at or above which a feeder shows as unbalanced [%]."""
-
-NEUTRAL_LIMIT_FRACTION: Final = 0.2
-"""Neutral current, as a fraction of the rated phase current, at which a feeder is unbalanced."""
 
 ACTIVE_ALERT_STATES: Final = ("open", "acknowledged")
 """Alert states that count as active (not yet cleared by their source)."""
@@ -56,13 +51,6 @@ RAW_LIMIT: Final = 20_000
 
 TAIL_MAX_S: Final = DEFAULT_LOOKBACK_S
 """Longest recent window a bucketed series computes from raw readings [s]."""
-
-FeederStatus = Literal["offline", "manual", "overloaded", "unbalanced", "balanced"]
-"""How a feeder shows on the map, the first that applies in this order."""
-
-FEEDER_STATUSES: Final[tuple[FeederStatus, ...]] = (
-    "offline", "manual", "overloaded", "unbalanced", "balanced",
-)  # fmt: skip
 
 Resolution = Literal["raw", "1m", "15m", "1h"]
 """Where a feeder series comes from: raw readings (10 s) or a rollup table."""
@@ -387,17 +375,12 @@ def feeder_status(
     kva: float,
     currents_a: Sequence[float | None],
     i_n: float | None,
-    unbalance_pct: float | None,
     now: datetime,
     stale_s: float = STALE_S,
-    unbalance_threshold_pct: float = UNBALANCE_THRESHOLD_PCT,
 ) -> FeederStatus:
-    """Return how a feeder shows on the map; currents [A], unbalance [%], staleness [s]."""
+    """Return how a feeder shows on the map (grid.feeder_states); currents [A], staleness [s]."""
     fresh_since = now - timedelta(seconds=stale_s)
-    return _status(
-        online, last_seen, mode, kva, currents_a, i_n, unbalance_pct, fresh_since,
-        unbalance_threshold_pct,
-    )  # fmt: skip
+    return _status(online, last_seen, mode, kva, currents_a, i_n, fresh_since)
 
 
 def _status(
@@ -407,25 +390,18 @@ def _status(
     kva: float,
     currents_a: Sequence[float | None],
     i_n: float | None,
-    unbalance_pct: float | None,
     fresh_since: datetime,
-    unbalance_threshold_pct: float,
 ) -> FeederStatus:
     """`feeder_status` with positional arguments and the staleness limit as an instant, for the
     map's loop over every feeder."""
-    if not online or last_seen is None or last_seen < fresh_since:
-        return "offline"
-    if mode == "manual":
-        return "manual"
-    rated = rated_current_a(kva)
-    for i in currents_a:
-        if i is not None and i > rated:
-            return "overloaded"
-    if (unbalance_pct is not None and unbalance_pct >= unbalance_threshold_pct) or (
-        i_n is not None and i_n >= NEUTRAL_LIMIT_FRACTION * rated
-    ):
-        return "unbalanced"
-    return "balanced"
+    return feeder_state(
+        online=online,
+        fresh=last_seen is not None and last_seen >= fresh_since,
+        mode=mode,
+        currents_a=currents_a,
+        i_n_a=i_n,
+        rated_a=rated_current_a(kva),
+    )
 
 
 def choose_resolution(start: datetime, end: datetime) -> Resolution:
@@ -474,14 +450,13 @@ def feeder_map(
     *,
     district: str | None = None,
     stale_s: float = STALE_S,
-    unbalance_threshold_pct: float = UNBALANCE_THRESHOLD_PCT,
 ) -> list[FeederMapRow]:
     """Return every provisioned feeder (of one district if given) with its map status."""
     now = _now(now)
     stmt = _feeder_select(now)
     if district is not None:
         stmt = stmt.where(db.feeders.c.district == district)
-    rows = _feeder_rows(conn, stmt, now, stale_s, unbalance_threshold_pct)
+    rows = _feeder_rows(conn, stmt, now, stale_s)
     rows.sort(key=lambda r: r.feeder_id)  # cheaper here than a collation-aware sort in SQL
     return rows
 
@@ -492,12 +467,11 @@ def feeder(
     now: datetime | None = None,
     *,
     stale_s: float = STALE_S,
-    unbalance_threshold_pct: float = UNBALANCE_THRESHOLD_PCT,
 ) -> FeederMapRow | None:
     """Return one feeder as the map shows it, or None when it is not provisioned."""
     now = _now(now)
     stmt = _feeder_select(now).where(db.feeders.c.feeder_id == feeder_id)
-    rows = _feeder_rows(conn, stmt, now, stale_s, unbalance_threshold_pct)
+    rows = _feeder_rows(conn, stmt, now, stale_s)
     return rows[0] if rows else None
 
 
@@ -574,7 +548,6 @@ def _feeder_rows(
     stmt: AnySelect,
     now: datetime,
     stale_s: float,
-    unbalance_threshold_pct: float,
 ) -> list[FeederMapRow]:
     if conn.dialect.name == "postgresql":
         # JIT compilation costs more than this many-small-lookups plan gains from it.
@@ -584,11 +557,8 @@ def _feeder_rows(
     status_inputs = itemgetter(*_MAP_INDEX)
     out = []
     for row in conn.execute(stmt).all():
-        on, seen, mode, kva, i_r, i_y, i_b, i_n, unbalance = status_inputs(row)
-        state = _status(
-            bool(on), seen, mode, kva, (i_r, i_y, i_b), i_n, unbalance, fresh_since,
-            unbalance_threshold_pct,
-        )  # fmt: skip
+        on, seen, mode, kva, i_r, i_y, i_b, i_n = status_inputs(row)
+        state = _status(bool(on), seen, mode, kva, (i_r, i_y, i_b), i_n, fresh_since)
         out.append(FeederMapRow._make((*row, state)))
     return out
 
@@ -597,7 +567,7 @@ _MAP_FIELDS: Final = list(FeederMapRow._fields)
 _MAP_INDEX: Final = tuple(
     _MAP_FIELDS.index(name)
     for name in (
-        "online", "last_seen", "mode", "kva", "i_r", "i_y", "i_b", "i_n", "unbalance_pct",
+        "online", "last_seen", "mode", "kva", "i_r", "i_y", "i_b", "i_n",
     )
 )  # fmt: skip
 """Where `_feeder_rows` finds the status inputs in a map row."""

@@ -118,12 +118,12 @@ def test_config_knobs_are_checked() -> None:
     settings, control = apply_config(
         EdgeSettings(),
         ControlConfig(),
-        {"phase_rating_a": 400, "budget_per_day": 20, "trigger_a": 12},
+        {"phase_rating_a": 400, "budget_per_day": 20, "trigger_a": 40},
     )
     assert settings.phase_rating == (400.0,) * 3
     assert control.phase_rating_a == (400.0,) * 3
     assert control.planner.limits.budget_per_day == 20
-    assert control.trigger_a == 12
+    assert control.trigger_a == 40
     for bad, reason in [
         ({"release_a": 50}, "above_trigger_a"),
         ({"control_period_s": 0}, "out_of_range"),

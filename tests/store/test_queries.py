@@ -86,7 +86,6 @@ def _status(**overrides: Any) -> q.FeederStatus:
         "kva": 100.0,
         "currents_a": (40.0, 40.0, 40.0),
         "i_n": 1.0,
-        "unbalance_pct": 5.0,
         "now": NOW,
     }
     args.update(overrides)
@@ -104,14 +103,14 @@ def _status(**overrides: Any) -> q.FeederStatus:
         ({"last_seen": NOW - timedelta(seconds=61), "stale_s": 120.0}, "balanced"),
         ({"online": False, "mode": "manual", "currents_a": (500.0, 0, 0)}, "offline"),
         ({"mode": "manual", "currents_a": (500.0, 0.0, 0.0)}, "manual"),
-        ({"currents_a": (40.0, RATED_100KVA + 0.1, 40.0), "unbalance_pct": 90.0}, "overloaded"),
+        ({"currents_a": (40.0, RATED_100KVA + 0.1, 40.0), "i_n": 90.0}, "overloaded"),
         ({"currents_a": (40.0, RATED_100KVA, 40.0)}, "balanced"),
-        ({"unbalance_pct": 20.0}, "unbalanced"),
-        ({"unbalance_pct": 19.99}, "balanced"),
-        ({"unbalance_pct": 20.0, "unbalance_threshold_pct": 25.0}, "balanced"),
+        # 58 % unbalance at 22 % loading puts 27.8 A in the neutral: under 20 % of 145 A.
+        ({"currents_a": (50.0, 25.0, 20.0), "i_n": 27.8}, "balanced"),
+        ({"currents_a": (100.0, 60.0, 60.0), "i_n": 40.0}, "unbalanced"),
         ({"i_n": 0.2 * RATED_100KVA}, "unbalanced"),
         ({"i_n": 0.2 * RATED_100KVA - 0.01}, "balanced"),
-        ({"currents_a": (None, None, None), "i_n": None, "unbalance_pct": None}, "balanced"),
+        ({"currents_a": (None, None, None), "i_n": None}, "balanced"),
     ],
 )
 def test_feeder_status(overrides: dict[str, Any], expected: str) -> None:
@@ -172,7 +171,7 @@ def _seed_map(conn: Connection) -> None:
     add_feeder(conn, "F-OVER", last_seen=fresh)
     add_feeder_state(conn, "F-OVER", fresh, i_r=150.0, unbalance_pct=30.0)
     add_feeder(conn, "F-UNB", last_seen=fresh, **ernakulam)
-    add_feeder_state(conn, "F-UNB", fresh, unbalance_pct=20.0)
+    add_feeder_state(conn, "F-UNB", fresh, i_n=40.0, unbalance_pct=20.0)
     add_feeder(conn, "F-NEU", last_seen=fresh)
     add_feeder_state(conn, "F-NEU", fresh, i_n=29.0, unbalance_pct=5.0)
     add_feeder(conn, "F-OK", last_seen=fresh, **ernakulam)
@@ -252,10 +251,9 @@ def test_feeder_map_rows_carry_the_latest_summary(conn: Connection) -> None:
 
 def test_feeder_map_arguments(conn: Connection) -> None:
     _seed_map(conn)
-    relaxed = q.feeder_map(conn, NOW, stale_s=120.0, unbalance_threshold_pct=25.0)
+    relaxed = q.feeder_map(conn, NOW, stale_s=120.0)
     states = {r.feeder_id: r.state for r in relaxed}
     assert states["F-STALE"] == "balanced"
-    assert states["F-UNB"] == "balanced"
     assert _ids(q.feeder_map(conn, NOW, district="Ernakulam"), "feeder_id") == [
         "F-OFF", "F-OK", "F-UNB",
     ]  # fmt: skip

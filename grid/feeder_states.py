@@ -1,0 +1,199 @@
+"""The feeder states: what each one means, its thresholds, label, colour and legend text (pure).
+
+One definition for every place that shows or acts on a feeder's state: the map and its legend,
+the wall, the feeder page, the edge's unbalance detector and the reports. A feeder is in the
+first state that applies:
+
+1. offline — it is not online, or its latest summary is older than `OFFLINE_AFTER_S`;
+2. manual — an operator has it in manual mode (the controller only executes operator moves);
+3. overloaded — a phase carries more than the transformer's rated phase current;
+4. unbalanced — the neutral current is at least `NEUTRAL_LIMIT_SHARE` (20 %) of the rated
+   phase current;
+5. balanced — otherwise.
+
+Why the neutral current against the rating, and not the current unbalance in per cent: an
+unbalance matters to the transformer through the current it puts in the neutral (heating of the
+neutral conductor and the transformer, extra copper loss, the neutral point's voltage shift that
+lifts the light phases' voltages) and through the heaviest phase nearing its rating. Both scale
+with how loaded the feeder is, and a per-cent figure does not: 40 % unbalance at 15 % loading is
+a few amperes nobody needs to act on. With one phase heavier than the other two, the neutral
+current is 1.5 × unbalance × loading of the rated current, so the 20 % limit is reached by 20 %
+unbalance only above two-thirds loading, and at 25 % loading only by 53 % unbalance, while a
+heavily loaded feeder is flagged from a smaller unbalance, when its neutral and its heaviest
+phase have less room. The overload state covers a phase beyond its rating.
+
+The edge's detector uses the same limit on its smoothed neutral current, with a release at
+`NEUTRAL_RELEASE_SHARE` (15 %) so that it does not chatter around the limit (`detector_limits`).
+Currents are phase and neutral magnitudes [A]; the rated phase current is kVA·1000 / (3 × 230 V)
+(`grid.metrics.rated_current_a`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from grid.metrics import rated_current_a
+
+FeederStatus = Literal["offline", "manual", "overloaded", "unbalanced", "balanced"]
+"""A feeder's state; FEEDER_STATUSES gives the order in which they are decided."""
+
+FEEDER_STATUSES: Final[tuple[FeederStatus, ...]] = (
+    "offline", "manual", "overloaded", "unbalanced", "balanced",
+)  # fmt: skip
+"""Every state, the first that applies wins."""
+
+SEVERITY: Final[tuple[FeederStatus, ...]] = (
+    "overloaded", "unbalanced", "offline", "manual", "balanced",
+)  # fmt: skip
+"""States from the one that most needs attention; a map cluster takes its worst member's colour."""
+
+NEEDS_ATTENTION: Final[frozenset[FeederStatus]] = frozenset({"overloaded", "unbalanced", "offline"})
+"""States a wall lists under "Needs attention" (manual is a choice, balanced is fine)."""
+
+OFFLINE_AFTER_S: Final = 60.0
+"""A feeder not heard from for longer than this is offline [s]."""
+
+NEUTRAL_LIMIT_SHARE: Final = 0.20
+"""Neutral current, as a share of the rated phase current, from which a feeder is unbalanced."""
+
+NEUTRAL_RELEASE_SHARE: Final = 0.15
+"""Smoothed neutral current, as a share of the rated phase current, below which the edge's
+detector lets an unbalance go (hysteresis under NEUTRAL_LIMIT_SHARE)."""
+
+REFERENCE_KVA: Final = 100.0
+"""Rating the edge's detector assumes until it is told its own: the smallest transformer of the
+fleet [kVA], so that an unrated controller acts no later than the map's rule for a larger one."""
+
+
+def neutral_limit_a(rated_a: float) -> float:
+    """Return the neutral current from which a feeder of rated phase current `rated_a` is
+    unbalanced [A]."""
+    if not rated_a > 0:
+        raise ValueError(f"rated_a: must be a positive current, got {rated_a!r}")
+    return NEUTRAL_LIMIT_SHARE * rated_a
+
+
+def is_overloaded(currents_a: Iterable[float | None], rated_a: float) -> bool:
+    """Return whether any phase current [A] is above the rated phase current [A]; unknown
+    (None) currents count as not overloaded."""
+    return any(i is not None and i > rated_a for i in currents_a)
+
+
+def is_unbalanced(i_n_a: float | None, rated_a: float) -> bool:
+    """Return whether the neutral current [A] matters to a transformer of rated phase current
+    `rated_a` [A]: at least NEUTRAL_LIMIT_SHARE of it. An unknown neutral is not unbalanced."""
+    return i_n_a is not None and i_n_a >= neutral_limit_a(rated_a)
+
+
+def feeder_state(
+    *,
+    online: bool,
+    fresh: bool,
+    mode: str,
+    currents_a: Iterable[float | None],
+    i_n_a: float | None,
+    rated_a: float,
+) -> FeederStatus:
+    """Return a feeder's state, the first of FEEDER_STATUSES that applies.
+
+    Parameters
+    ----------
+    online : whether the feeder's controller is connected (its retained status).
+    fresh : whether its latest summary is at most OFFLINE_AFTER_S old.
+    mode : "auto" or "manual".
+    currents_a : phase current magnitudes R, Y, B of the latest summary [A] (None: unknown).
+    i_n_a : neutral current magnitude of the latest summary [A] (None: unknown).
+    rated_a : the transformer's rated phase current [A].
+    """
+    if not (online and fresh):
+        return "offline"
+    if mode == "manual":
+        return "manual"
+    if is_overloaded(currents_a, rated_a):
+        return "overloaded"
+    if is_unbalanced(i_n_a, rated_a):
+        return "unbalanced"
+    return "balanced"
+
+
+@dataclass(frozen=True, slots=True)
+class DetectorLimits:
+    """The edge detector's thresholds on the smoothed neutral current [A]."""
+
+    trigger_a: float
+    """At or above this, unbalance is present."""
+    release_a: float
+    """Below this, unbalance is gone."""
+
+
+def detector_limits(rated_a: float) -> DetectorLimits:
+    """Return the edge detector's thresholds for a transformer of rated phase current [A]."""
+    return DetectorLimits(neutral_limit_a(rated_a), NEUTRAL_RELEASE_SHARE * rated_a)
+
+
+DEFAULT_DETECTOR: Final = detector_limits(rated_current_a(REFERENCE_KVA))
+"""The detector's thresholds at REFERENCE_KVA (29.0 A and 21.7 A)."""
+
+
+# --- how the states show ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StateLook:
+    """How one state shows: its label, fill colour, the text colour on that fill, and the
+    legend's one-line meaning."""
+
+    state: FeederStatus
+    label: str
+    color: str
+    ink: str
+    meaning: str
+
+
+def _pct(share: float) -> str:
+    return f"{share * 100:.0f} %"
+
+
+STATE_LOOKS: Final[dict[FeederStatus, StateLook]] = {
+    look.state: look
+    for look in (
+        StateLook(
+            "balanced",
+            "Balanced",
+            "#2e7d32",
+            "#ffffff",
+            f"neutral under {_pct(NEUTRAL_LIMIT_SHARE)} of rated current, no phase above it",
+        ),
+        StateLook(
+            "unbalanced",
+            "Unbalanced",
+            "#f9a825",
+            "#1b1b1b",
+            f"neutral current ≥ {_pct(NEUTRAL_LIMIT_SHARE)} of the rated phase current",
+        ),
+        StateLook(
+            "overloaded",
+            "Overloaded",
+            "#c62828",
+            "#ffffff",
+            "a phase above the rated phase current",
+        ),
+        StateLook("manual", "Manual", "#1565c0", "#ffffff", "operator control, no balancing"),
+        StateLook(
+            "offline", "Offline", "#757575", "#ffffff", f"no summary for {OFFLINE_AFTER_S:.0f} s"
+        ),
+    )
+}
+"""Every state in legend order (best first); SEVERITY orders them by need of attention."""
+
+LEGEND_RULE: Final = (
+    f"Unbalanced means the neutral current is at least {_pct(NEUTRAL_LIMIT_SHARE)} of the "
+    "transformer's rated phase current "
+    f"({neutral_limit_a(rated_current_a(REFERENCE_KVA)):.0f} A at "
+    f"{REFERENCE_KVA:.0f} kVA): an unbalance counts when it loads the transformer. "
+    "20 % unbalance reaches it only above two-thirds loading; a lightly loaded feeder stays "
+    "balanced."
+)
+"""The legend's sentence that says the unbalance rule and why."""
