@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from types import FrameType
 
@@ -37,6 +37,7 @@ from edge.runner import Runner
 from edge.settings import EdgeSettings, EdgeSettingsError
 from edge.uplink import UplinkSender
 from grid.control import ControlConfig
+from grid.feeder_states import detector_limits
 from grid.messages import TopicKind, WireError, check_feeder_id, topic_for
 from grid.metrics import rated_current_a
 from settings import Settings, SettingsError
@@ -131,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
         settings = edge
         if feeder_id in ratings:
             settings = edge.with_overrides(phase_rating_a=rated_current_a(ratings[feeder_id]))
+        feeder_control = control
+        if settings.phase_rating_a > 0:  # the detector acts at the map's unbalance limit
+            feeder_control = replace(control, **asdict(detector_limits(settings.phase_rating_a)))
         controllers.append(
             EdgeController(
                 feeder_id,
@@ -141,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
                 keys=keys,
                 store_dir=Path(args.store or edge.store_dir) / feeder_id,
                 settings=settings,
-                control=control,
+                control=feeder_control,
                 meter=meter,
             )
         )
