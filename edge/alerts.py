@@ -75,9 +75,11 @@ class AlertBook:
         severity: Severity,
         message: str,
         house: str | None = None,
+        cleared: str | None = None,
     ) -> None:
-        """Raise or clear the condition `key` as `active` says."""
+        """Raise or clear the condition `key` as `active` says; `cleared` is the message of the
+        clearing (default: the raising's)."""
         if active:
             self.raise_(key, kind, severity, message, house)
         else:
-            self.clear(key)
+            self.clear(key, cleared)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime, timedelta, timezone
 
 from edge.settings import EdgeSettings
+from grid.control import IST_OFFSET_S
 
 
 def cooldown_s(settings: EdgeSettings, lockouts: int) -> float | None:
@@ -21,7 +22,8 @@ def cooldown_s(settings: EdgeSettings, lockouts: int) -> float | None:
 
 
 def until_text(until_s: float | None) -> str:
-    """Return when a lockout ends, for an alert's message."""
+    """Return when a lockout ends, for an alert's message, in Indian Standard Time."""
     if until_s is None:
         return "until an operator unlocks it"
-    return "until " + datetime.fromtimestamp(until_s, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    ist = timezone(timedelta(seconds=IST_OFFSET_S), "IST")
+    return "until " + datetime.fromtimestamp(until_s, ist).strftime("%Y-%m-%d %H:%M IST")

@@ -1,15 +1,52 @@
-"""The feeder's alert conditions, re-evaluated on every sample (feeder, houses) or step (uplink)."""
+"""The feeder's alert conditions, re-evaluated on every sample (feeder, houses) or step (uplink).
+
+Each condition is raised when its cause starts and cleared when it ends (grid.alert_kinds has
+the table): sustained unbalance follows the planner's own detector, raise and release; a phase
+overload clears inside a small deadband under the rating; a silent house clears when it
+reports again; many silent houses at once are one `houses_offline` alert, not one per house.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Final
 
 from edge.alerts import AlertBook
 from edge.outbox import Outbox
 from edge.totals import PhaseTotals
+from grid.alert_kinds import OVERLOAD_RELEASE_SHARE, AlertKind, houses_rolled_up
 from grid.control import UnbalanceDetector
 from grid.messages import Severity
 from grid.phasors import PHASES
+
+UNBALANCE_KEY: Final = "unbalance"
+HOUSES_OFFLINE_KEY: Final = "houses_offline"
+HOUSE_KEY_PREFIXES: Final = ("offline:", "switch:")
+"""Condition keys that name a house after the prefix."""
+NAMED_HOUSES: Final = 3
+"""Houses a `houses_offline` message names before "and N more"."""
+
+
+def unbalance_alert_active(
+    was_open: bool, sustained: bool, neutral_a: float | None, release_a: float
+) -> bool:
+    """Return whether the sustained-unbalance alert is raised, with the detector's hysteresis.
+
+    Raised when the detector says the unbalance is sustained; once raised, it holds until the
+    smoothed neutral current [A] is below the detector's release [A], also across a restart
+    (when the new detector has not yet measured, or not yet for its hold time).
+    """
+    if sustained:
+        return True
+    if not was_open:
+        return False
+    return neutral_a is None or neutral_a >= release_a
+
+
+def overload_alert_active(was_open: bool, current_a: float, rating_a: float) -> bool:
+    """Return whether a phase's overload alert is raised: above the rating [A] to raise, above
+    OVERLOAD_RELEASE_SHARE of it to hold."""
+    return current_a > (OVERLOAD_RELEASE_SHARE * rating_a if was_open else rating_a)
 
 
 def watch_feeder(
@@ -20,37 +57,77 @@ def watch_feeder(
     rating_a: tuple[float, float, float],
 ) -> None:
     """Raise or clear sustained unbalance and each phase above its rating."""
+    neutral = detector.neutral_a
     book.set(
-        "unbalance",
-        detector.sustained(now_s),
-        "sustained_unbalance",
+        UNBALANCE_KEY,
+        unbalance_alert_active(
+            book.is_open(UNBALANCE_KEY), detector.sustained(now_s), neutral, detector.release_a
+        ),
+        AlertKind.SUSTAINED_UNBALANCE,
         Severity.WARNING,
-        f"Neutral current {detector.neutral_a or 0.0:.1f} A has stayed above "
-        f"{detector.trigger_a:.1f} A for {detector.sustain_s:.0f} s.",
+        f"Neutral current {neutral or 0.0:.1f} A has stayed above {detector.trigger_a:.1f} A "
+        f"for {detector.sustain_s:.0f} s; the alert clears below {detector.release_a:.1f} A.",
+        cleared=f"Neutral current {neutral or 0.0:.1f} A is below {detector.release_a:.1f} A "
+        "again.",
     )
     for phase, current, rating in zip(PHASES, totals.i_a, rating_a, strict=True):
+        key = f"overload:{phase}"
         book.set(
-            f"overload:{phase}",
-            current > rating,
-            "phase_overload",
+            key,
+            overload_alert_active(book.is_open(key), current, rating),
+            AlertKind.PHASE_OVERLOAD,
             Severity.CRITICAL,
             f"Phase {phase} carries {current:.0f} A, above its rating of {rating:.0f} A.",
+            cleared=f"Phase {phase} is back to {current:.0f} A, within its rating of "
+            f"{rating:.0f} A.",
         )
 
 
 def watch_houses(
     book: AlertBook, house_ids: Sequence[str], online: Sequence[bool], stale_after_s: float
 ) -> None:
-    """Raise or clear `house_offline` for every house."""
+    """Raise or clear the silent-house alerts: one per house, or one for the feeder when many
+    are silent at once (grid.alert_kinds.houses_rolled_up).
+
+    While the feeder's alert is raised no house gets one of its own; a house alert raised
+    before stays until its house reports again (HQ shows it under the feeder's). Alerts of
+    houses that are no longer on the feeder are cleared.
+    """
+    silent = [h for h, up in zip(house_ids, online, strict=True) if not up]
+    rolled_up = houses_rolled_up(len(silent), len(house_ids), book.is_open(HOUSES_OFFLINE_KEY))
+    book.set(
+        HOUSES_OFFLINE_KEY,
+        rolled_up,
+        AlertKind.HOUSES_OFFLINE,
+        Severity.WARNING,
+        f"{len(silent)} of {len(house_ids)} houses have not reported for {stale_after_s:.0f} s"
+        f" ({_named(silent)}): the house bus, its access point or the street's supply?",
+        cleared=f"Houses report again: {len(silent)} of {len(house_ids)} silent.",
+    )
     for house, up in zip(house_ids, online, strict=True):
-        book.set(
-            f"offline:{house}",
-            not up,
-            "house_offline",
-            Severity.WARNING,
-            f"House {house} has not reported for {stale_after_s:.0f} s.",
-            house,
-        )
+        key = f"offline:{house}"
+        if up:
+            book.clear(key, f"House {house} reports again.")
+        elif not rolled_up:
+            book.raise_(
+                key,
+                AlertKind.HOUSE_OFFLINE,
+                Severity.WARNING,
+                f"House {house} has not reported for {stale_after_s:.0f} s.",
+                house,
+            )
+    on_feeder = set(house_ids)
+    for key in sorted(book.open_keys):
+        prefix = next((p for p in HOUSE_KEY_PREFIXES if key.startswith(p)), None)
+        if prefix is not None and key.removeprefix(prefix) not in on_feeder:
+            book.clear(key, f"House {key.removeprefix(prefix)} is no longer on this feeder.")
+
+
+def _named(houses: Sequence[str]) -> str:
+    """Return "H003, H007, H011 and 9 more" for a list of house ids."""
+    shown = ", ".join(h.rsplit("-", 1)[-1] for h in houses[:NAMED_HOUSES])
+    more = len(houses) - NAMED_HOUSES
+    return shown + (f" and {more} more" if more > 0 else "")
 
 
 class UplinkWatch:
@@ -65,15 +142,16 @@ class UplinkWatch:
         book.set(
             "hq_unreachable",
             down_s >= self.unreachable_after_s,
-            "hq_unreachable",
+            AlertKind.HQ_UNREACHABLE,
             Severity.WARNING,
             "HQ is unreachable; the controller keeps balancing and holds its uplink in the outbox.",
+            cleared="HQ is reachable again; the outbox is being sent.",
         )
         if outbox.dropped_rows > self.dropped_reported:
             self.dropped_reported = outbox.dropped_rows
             book.raise_(
                 "outbox_overflow",
-                "uplink_readings_dropped",
+                AlertKind.UPLINK_READINGS_DROPPED,
                 Severity.WARNING,
                 "The outbox is full; the oldest house readings are being thinned.",
             )
