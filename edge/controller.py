@@ -37,6 +37,7 @@ from grid.control import BalancingLoop, ControlConfig
 from grid.events import (
     CommandResultData,
     CommandState,
+    LockoutData,
     ModeChangeData,
     RunMove,
     RunTrigger,
@@ -45,6 +46,7 @@ from grid.events import (
     SwitchResult,
     SwitchResultData,
 )
+from grid.interlocks import relay_operations
 from grid.messages import (
     ControlAction,
     ControlCommand,
@@ -73,9 +75,6 @@ _FINAL = {
 }
 _AUTHENTIC = (None, Rejection.EXPIRED, Rejection.WRONG_FROM_PHASE)
 """Verdicts of a command whose MAC and counter were good: its counter is used up."""
-NODE_DWELL_REFUSAL = "interlock_min_dwell"
-NODE_DAILY_CAP_REFUSAL = "interlock_daily_cap"
-"""Reasons of a node that refused a switch for its own dwell or daily cap (firmware/relay.py)."""
 
 
 def house_subscriptions(feeder_id: str) -> list[tuple[str, int]]:
@@ -159,11 +158,11 @@ class EdgeController:
             [h.pv_kw for h in houses],
             control,
         )
+        self.mode = self.state.mode(Mode(settings.default_mode))
+        self.uplink = UplinkSender(feeder_id, self.outbox, hq, now)
         for h, r in zip(houses, records, strict=True):
             if r.lockout is not None:
                 self._restore_lock(h.house_id, r.lockout, r.lockouts, now)
-        self.mode = self.state.mode(Mode(settings.default_mode))
-        self.uplink = UplinkSender(feeder_id, self.outbox, hq, now)
         self.alerts = AlertBook(
             self.state, self.ids, lambda change: self.uplink.alert(self.clock(), change)
         )
@@ -559,18 +558,9 @@ class EdgeController:
 
         The node counts the move and its undo, and starts its dwell again, so a house rolled
         back is not offered to the planner before the node would take it; a node that refuses
-        for its dwell or its daily cap is believed.
+        for its dwell or its daily cap is believed (grid.interlocks.relay_operations).
         """
-        limits = self.loop.config.planner.limits
-        count = {
-            SwitchResult.ROLLED_BACK: 2,
-            SwitchResult.FAILED: 1,
-        }.get(result)
-        if count is None:
-            count = {
-                NODE_DWELL_REFUSAL: 0,
-                NODE_DAILY_CAP_REFUSAL: limits.max_per_house_day,
-            }.get(reason)
+        count = relay_operations(result, reason, self.loop.config.planner.limits)
         if count is not None:
             self.loop.note_relay_operations(house, now, count)
 
@@ -600,20 +590,28 @@ class EdgeController:
     def _lock(self, house: str, lockout: Lockout, lockouts: int) -> None:
         self.loop.lock(house, lockout.until_s)
         self.state.lock(house, lockout, lockouts)
+        self._report_lock(house, lockout)
 
     def _unlock(self, house: str, message: str) -> None:
         self.loop.unlock(house)
         self.state.unlock(house)
+        self.uplink.event(self.clock(), EventKind.LOCKOUT, LockoutData(house, locked=False))
         self.alerts.clear(f"switch:{house}", message)
+
+    def _report_lock(self, house: str, lockout: Lockout) -> None:
+        """Tell HQ that a house is locked out: why, since and until when."""
+        data = LockoutData(house, True, lockout.reason, lockout.since_s, lockout.until_s)
+        self.uplink.event(self.clock(), EventKind.LOCKOUT, data)
 
     def _restore_lock(self, house: str, lockout: Lockout, lockouts: int, now: float) -> None:
         """Lock a house again at start-up as the state file remembers it; a lockout stored
-        before lockouts had an end gets a cool-down from now."""
+        before lockouts had an end gets a cool-down from now; HQ is told again."""
         if lockout.since_s is None:
             cooldown = cooldown_s(self.settings, max(lockouts, 1))
             lockout = Lockout(lockout.reason, now, None if cooldown is None else now + cooldown)
             self.state.lock(house, lockout, max(lockouts, 1))
         self.loop.lock(house, lockout.until_s)
+        self._report_lock(house, lockout)
 
     def _release_locks(self, now: float) -> None:
         """Bring back the houses whose cool-down has ended, unless the node itself is still

@@ -45,7 +45,13 @@ class BalancingRun:
         return RunResult.NO_GAIN
 
     def data(self, after: PhaseSnapshot | None) -> BalancingRunData:
-        """Return the `balancing_run` event data."""
+        """Return the `balancing_run` event data (`before` was measured when it was planned)."""
         return BalancingRunData(
-            self.run_id, self.trigger, self.result, self.before, after, tuple(self.moves)
+            self.run_id,
+            self.trigger,
+            self.result,
+            self.before,
+            after,
+            tuple(self.moves),
+            decided_s=self.planned_s,
         )

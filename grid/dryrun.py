@@ -1,18 +1,27 @@
-"""The predicted effect of moving one house to another phase (pure; DESIGN §6 metrics).
+"""The dry run of a manual move: may the house move now, and what would it do (pure; DESIGN §6).
 
 A manual move is previewed on the feeder's latest summary: the house's complex power S = P + jQ
 leaves its phase and joins the target phase, each phase current is conj(S_φ / V_φ) with the
 measured voltage magnitude at the nominal angle, and the neutral current is |I_R + I_Y + I_B|.
 Loads are treated as constant power, as the planner does for one step.
+
+Whether it may move is the edge's own rule (`grid.interlocks.switch_blocker`) on the house as
+HQ knows it; its dwell and today's count come from its switch outcomes as its node counts them
+(`switch_record`, after `grid.interlocks.relay_operations`), and `blocked_until_s` says when a
+block ends by itself.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from grid.control import IST_OFFSET_S, local_day
+from grid.events import SwitchResult
+from grid.interlocks import Blocker, HouseState, SwitchLimits, relay_operations
 from grid.metrics import current_unbalance_pct, neutral_current_a
 from grid.phasors import NOMINAL_PHASE_V, UNIT_PHASORS, Phase
 
@@ -128,3 +137,82 @@ def predict_move(
         after=phase_figures((p[0], p[1], p[2]), (q[0], q[1], q[2]), loads.v_v),
         rating_a=rating_a,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class HouseMove:
+    """One house moved from one phase to another, with its load at the time."""
+
+    p_w: float
+    """Net active power [W], + import, − export."""
+    q_var: float
+    """Reactive power [var]."""
+    from_phase: Phase
+    to_phase: Phase
+
+
+def predict_moves(
+    loads: PhaseLoads, moves: Sequence[HouseMove], rating_a: float | None = None
+) -> list[MoveEffect]:
+    """Return the predicted effect of each move made after the ones before it, in order.
+
+    Each effect's `before` is the feeder with the house still on its phase and the earlier
+    moves made; its `after` the feeder with this move made too.
+    """
+    effects = []
+    for move in moves:
+        effect = predict_move(loads, move.p_w, move.q_var, move.from_phase, move.to_phase, rating_a)
+        effects.append(effect)
+        p, q = list(loads.p_w), list(loads.q_var)
+        for phase, sign in ((move.from_phase, -1.0), (move.to_phase, 1.0)):
+            p[phase.ordinal] += sign * move.p_w
+            q[phase.ordinal] += sign * move.q_var
+        loads = PhaseLoads((p[0], p[1], p[2]), (q[0], q[1], q[2]), loads.v_v)
+    return effects
+
+
+def switch_record(
+    outcomes: Iterable[tuple[float, SwitchResult, str]],
+    now_s: float,
+    limits: SwitchLimits,
+    utc_offset_s: float = IST_OFFSET_S,
+) -> tuple[float | None, int]:
+    """Return when a house's relay last operated [epoch s] and how many switches count today.
+
+    Parameters
+    ----------
+    outcomes : (time [epoch s], result, reason) of the house's switches, in any order; those
+        before the local day and the last dwell may be left out.
+    now_s : the present [epoch s]; "today" is its local day.
+    limits : the feeder's switching limits (a node's daily-cap refusal counts the whole cap).
+    utc_offset_s : the local time's offset from UTC [s].
+    """
+    today = local_day(now_s, utc_offset_s)
+    last: float | None = None
+    count = 0
+    for ts_s, result, reason in outcomes:
+        counted = relay_operations(result, reason, limits)
+        if counted is None or ts_s > now_s:
+            continue
+        last = ts_s if last is None else max(last, ts_s)
+        if local_day(ts_s, utc_offset_s) == today:
+            count += counted
+    return last, count
+
+
+def blocked_until_s(
+    house: HouseState,
+    blocker: Blocker,
+    now_s: float,
+    limits: SwitchLimits,
+    utc_offset_s: float = IST_OFFSET_S,
+) -> float | None:
+    """Return when `blocker` stops holding the house back by itself [epoch s], or None when it
+    does not end by itself (no relay, offline, locked until an operator unlocks it)."""
+    if blocker is Blocker.MIN_DWELL and house.last_switch_s is not None:
+        return house.last_switch_s + limits.min_dwell_s
+    if blocker is Blocker.DAILY_CAP:
+        return (local_day(now_s, utc_offset_s) + 1) * 86400.0 - utc_offset_s
+    if blocker is Blocker.LOCKED:
+        return house.locked_until_s
+    return None

@@ -4,11 +4,15 @@ The edge builds these and sends `to_data()`; HQ parses them with `parse_event_da
 which raises WireError naming the field (e.g. ``data.before.i_a[1]: 'x' is not a number``).
 
 - balancing_run: ``{"run_id","trigger","result","before":{"i_a":[R,Y,B],"i_n_a","unbalance_pct"},
-  "after":{...}|null,"moves":[{"house","from","to","result"}]}``
+  "after":{...}|null,"moves":[{"house","from","to","result"}],"decided"?}``; `before` is
+  measured when the run was decided (`decided`, epoch s), `after` when it ended (the event's ts)
 - switch_result: ``{"house","from","to","result","origin","cmd_id"?,"run_id"?,"reason"?}``
 - command_result: ``{"cmd_id","state","reason"?}``
 - mode_change: ``{"mode","by"?,"cmd_id"?}``
 - security_rejection: ``{"reason","house"?,"cmd_id"?}``
+- lockout: ``{"house","locked","reason"?,"since"?,"until"?}``: a house kept out of balancing
+  since an epoch time for a reason (e.g. ``ack_timeout``) until an epoch time (absent: until an
+  operator unlocks it), or back in (`locked` false)
 """
 
 from __future__ import annotations
@@ -133,10 +137,12 @@ class BalancingRunData:
     before: PhaseSnapshot
     after: PhaseSnapshot | None
     moves: tuple[RunMove, ...]
+    decided_s: float | None = None
+    """When the run was decided and `before` measured [epoch s]; None when not recorded."""
 
     def to_data(self) -> dict[str, JsonValue]:
         """Return the event's data object."""
-        return {
+        data: dict[str, JsonValue] = {
             "run_id": self.run_id,
             "trigger": str(self.trigger),
             "result": str(self.result),
@@ -144,6 +150,9 @@ class BalancingRunData:
             "after": None if self.after is None else self.after.to_data(),
             "moves": [m.to_data() for m in self.moves],
         }
+        if self.decided_s is not None:
+            data["decided"] = self.decided_s
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,8 +219,38 @@ class SecurityRejectionData:
         return _with_optional({"reason": self.reason}, house=self.house, cmd_id=self.cmd_id)
 
 
+@dataclass(frozen=True, slots=True)
+class LockoutData:
+    """A house locked out of balancing, or back in."""
+
+    house: str
+    locked: bool
+    reason: str = ""
+    """Why, e.g. the failed or rolled-back switch's reason ("ack_timeout", "did_not_help")."""
+    since_s: float | None = None
+    """When the lockout began [epoch s]."""
+    until_s: float | None = None
+    """When it ends by itself [epoch s]; None: when an operator unlocks the house."""
+
+    def to_data(self) -> dict[str, JsonValue]:
+        """Return the event's data object."""
+        data: dict[str, JsonValue] = {"house": self.house, "locked": self.locked}
+        if self.reason:
+            data["reason"] = self.reason
+        if self.since_s is not None:
+            data["since"] = self.since_s
+        if self.until_s is not None:
+            data["until"] = self.until_s
+        return data
+
+
 EventData: TypeAlias = (
-    BalancingRunData | SwitchResultData | CommandResultData | ModeChangeData | SecurityRejectionData
+    BalancingRunData
+    | SwitchResultData
+    | CommandResultData
+    | ModeChangeData
+    | SecurityRejectionData
+    | LockoutData
 )
 
 
@@ -305,7 +344,8 @@ def parse_event_data(
 ) -> EventData:
     """Return the typed data of an event of `kind`, or raise WireError naming the field."""
     if kind is EventKind.BALANCING_RUN:
-        r = _Reader(data, "data", {"run_id", "trigger", "result", "before", "after", "moves"})
+        keys = {"run_id", "trigger", "result", "before", "after", "moves", "decided"}
+        r = _Reader(data, "data", keys)
         moves = r.raw("moves")
         if not isinstance(moves, list):
             raise WireError("data.moves", "is not a list")
@@ -317,6 +357,7 @@ def parse_event_data(
             before=_snapshot(r.raw("before"), "data.before"),
             after=None if after is None else _snapshot(after, "data.after"),
             moves=tuple(_move(m, f"data.moves[{k}]", feeder) for k, m in enumerate(moves)),
+            decided_s=r.number("decided", optional=True),
         )
     if kind is EventKind.SWITCH_RESULT:
         keys = {"house", "from", "to", "result", "origin", "cmd_id", "run_id", "reason"}
@@ -344,6 +385,18 @@ def parse_event_data(
             mode=r.choice("mode", Mode),
             by=r.text("by", optional=True),
             cmd_id=r.text("cmd_id", optional=True),
+        )
+    if kind is EventKind.LOCKOUT:
+        r = _Reader(data, "data", {"house", "locked", "reason", "since", "until"})
+        locked = r.raw("locked")
+        if not isinstance(locked, bool):
+            raise WireError("data.locked", f"{locked!r} is not a boolean")
+        return LockoutData(
+            house=r.house("house", feeder) or "",
+            locked=locked,
+            reason=r.text("reason", optional=True, max_len=200) or "",
+            since_s=r.number("since", optional=True),
+            until_s=r.number("until", optional=True),
         )
     r = _Reader(data, "data", {"reason", "house", "cmd_id"})
     return SecurityRejectionData(

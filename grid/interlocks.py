@@ -9,12 +9,19 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
+from grid.events import SwitchResult
 from grid.phasors import Phase
 
 MIN_MOVE_CURRENT_A: Final = 2.0
 """Least expected current of a house worth a move [A] (460 W at 230 V). Moved between two
 phases it shifts the neutral by up to √3 × 2 = 3.5 A, above the planner's 1 A switch cost, and
 each of the two phase totals by 460 W, above the edge's 300 W verification floor."""
+
+
+NODE_DWELL_REFUSAL: Final = "interlock_min_dwell"
+"""The reason a house node gives for refusing a switch within its minimum dwell."""
+NODE_DAILY_CAP_REFUSAL: Final = "interlock_daily_cap"
+"""The reason a house node gives for refusing a switch over its daily cap."""
 
 
 class Blocker(StrEnum):
@@ -82,6 +89,23 @@ def switch_blocker(house: HouseState, now_s: float, limits: SwitchLimits) -> Blo
     if house.switches_today >= limits.max_per_house_day:
         return Blocker.DAILY_CAP
     return None
+
+
+def relay_operations(result: SwitchResult, reason: str, limits: SwitchLimits) -> int | None:
+    """Return how many switches an outcome counts for the house's day, as its node counts them.
+
+    A counted outcome (not None) also starts the house's dwell again at its time, as the node's
+    does: an applied move counts 1; a move and its rollback 2 (the node undid it); a failed
+    switch 1 (the node tried); a node's refusal for its dwell 0 (its dwell is not over) and for
+    its daily cap the whole cap. Any other refusal left the relay alone: None.
+    """
+    if result is SwitchResult.APPLIED:
+        return 1
+    if result is SwitchResult.ROLLED_BACK:
+        return 2
+    if result is SwitchResult.FAILED:
+        return 1
+    return {NODE_DWELL_REFUSAL: 0, NODE_DAILY_CAP_REFUSAL: limits.max_per_house_day}.get(reason)
 
 
 def feeder_budget(limits: SwitchLimits, n_houses: int) -> int:

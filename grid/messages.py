@@ -124,6 +124,8 @@ class EventKind(StrEnum):
     MODE_CHANGE = "mode_change"
     COMMAND_RESULT = "command_result"
     SECURITY_REJECTION = "security_rejection"
+    LOCKOUT = "lockout"
+    """A house locked out of balancing (why, since and until when), or back in."""
 
 
 LOCKOUT_ALERT_KINDS: Final = frozenset({"switch_rolled_back", "switch_failed"})

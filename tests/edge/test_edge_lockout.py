@@ -70,6 +70,35 @@ def test_locked_out_house_comes_back_after_its_cool_down(tmp_path: Path) -> None
     assert s.controller.state.house(H007).lockouts == 0  # a confirmed move starts over
 
 
+def lockouts(s: Scenario) -> list[dict[str, object]]:
+    """Return the lockout events sent to HQ, without their kind."""
+    return [{k: v for k, v in e.items() if k != "kind"} for e in s.events("lockout")]
+
+
+def test_hq_is_told_why_since_and_until_when_a_house_is_locked_out(tmp_path: Path) -> None:
+    s = lost_ack_feeder(tmp_path, cooldown=120.0)
+    s.run(20)
+    _, until = house_state(s)
+    since = s.controller.state.house(H007).lockout.since_s  # type: ignore[union-attr]
+    assert lockouts(s) == [
+        {"house": H007, "locked": True, "reason": "ack_timeout", "since": since, "until": until}
+    ]
+    s.run(130)
+    assert lockouts(s)[-1] == {"house": H007, "locked": False}
+    s.restart()
+    s.tick()
+    assert len(lockouts(s)) == 2  # nothing to restore once it is back
+
+
+def test_a_restarted_controller_tells_hq_again_of_a_lockout(tmp_path: Path) -> None:
+    s = lost_ack_feeder(tmp_path, cooldown=300.0)
+    s.run(20)
+    first = lockouts(s)
+    s.restart()
+    s.tick()
+    assert lockouts(s)[-1] == first[-1]
+
+
 def test_a_house_failing_again_after_coming_back_is_locked_twice_as_long(tmp_path: Path) -> None:
     s = lost_ack_feeder(tmp_path, cooldown=60.0)
     s.run(20)
@@ -100,6 +129,8 @@ def test_operator_unlock_brings_a_house_back_at_once(tmp_path: Path) -> None:
     ]
     assert house_state(s) == (False, None)
     assert s.alerts()[-1] == ("switch_rolled_back", "cleared", H007)
+    assert [e["locked"] for e in lockouts(s)] == [True, False]
+    assert "until" not in lockouts(s)[0]  # only an operator ends it
     s.run(1800)
     assert results(s)[-1] == ("applied", None)  # moved again once the node's dwell ended
     assert s.house("H007").phase is Y
