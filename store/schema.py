@@ -172,6 +172,7 @@ balancing_runs = Table(
     Column("boot", BigInteger, nullable=False),
     Column("seq", BigInteger, nullable=False),
     Index("balancing_runs_feeder_ts", "feeder_id", "ts"),
+    Index("balancing_runs_ts", "ts"),
 )
 
 switch_events = Table(
@@ -191,6 +192,7 @@ switch_events = Table(
     Column("boot", BigInteger, nullable=False),
     Column("seq", BigInteger, nullable=False),
     Index("switch_events_feeder_ts", "feeder_id", "ts"),
+    Index("switch_events_ts", "ts"),
 )
 
 COMMAND_STATES: Final = (
@@ -213,6 +215,8 @@ commands = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Column("ctr", BigInteger),
     Index("commands_feeder_requested", "feeder_id", "requested_at"),
+    Index("commands_requested", "requested_at"),
+    Index("commands_by_requested", "requested_by", "requested_at"),
 )
 
 ALERT_STATES: Final = ("open", "acknowledged", "cleared")
@@ -276,7 +280,10 @@ audit_log = Table(
     Column("outcome", String(10), nullable=False),
     Column("detail", JsonDocument, nullable=False),
     Column("address", String(64)),
+    Column("feeder_id", String(32)),  # the feeder the target belongs to, if any
     Index("audit_log_ts", "ts"),
+    Index("audit_log_feeder_ts", "feeder_id", "ts"),
+    Index("audit_log_user_ts", "username", "ts"),
 )
 
 dead_letters = Table(

@@ -284,8 +284,9 @@ def add_audit(
     target: str = "",
     outcome: str = "ok",
     detail: Mapping[str, Any] | None = None,
+    feeder_id: str | None = None,
 ) -> None:
-    """Insert an audit entry."""
+    """Insert an audit entry (`feeder_id`: the feeder its target belongs to)."""
     conn.execute(
         insert(db.audit_log).values(
             ts=ts,
@@ -295,6 +296,7 @@ def add_audit(
             outcome=outcome,
             detail=dict(detail or {}),
             address="127.0.0.1",
+            feeder_id=feeder_id,
         )
     )
 

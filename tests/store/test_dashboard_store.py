@@ -1,5 +1,5 @@
-"""The store functions of the control room: alert acknowledgement, the merged log, login
-failure counts (SQLite and PostgreSQL)."""
+"""The store functions of the control room: alert acknowledgement and login failure counts
+(SQLite and PostgreSQL); the log is in test_activity.py."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine, select
 
-from store.activity import LogFilter, activity
 from store.alerting import AlertError, acknowledge, find_alerts
 from store.audit import audit
 from store.logins import LOGIN_ACTION, login_failures
@@ -64,39 +63,6 @@ def test_acknowledge_refuses_what_is_not_open(seeded: Engine, alert_id: str, why
         acknowledge(conn, "A2", actor="otto")
     with pytest.raises(AlertError, match="acknowledged"), seeded.begin() as conn:
         acknowledge(conn, "A2", actor="otto")
-
-
-def test_activity_merges_switches_commands_and_audits_newest_first(seeded: Engine) -> None:
-    with seeded.connect() as conn:
-        entries = activity(conn)
-    assert [(e.kind, e.who, e.result) for e in entries] == [
-        ("audit", "vera", "denied"),
-        ("audit", "ada", "ok"),
-        ("switch", "auto", "applied"),
-        ("switch", "otto", "applied"),
-        ("command", "otto", "applied"),
-    ]
-    assert entries[3].why == "operator move"
-    assert entries[3].action == "switch R→Y"
-
-
-def test_activity_filters(seeded: Engine) -> None:
-    with seeded.connect() as conn:
-        by_feeder = activity(conn, LogFilter(feeder_id="KL-TVM-0001"))
-        by_user = activity(conn, LogFilter(username="otto"))
-        denied = activity(conn, LogFilter(result="denied"))
-        audits = activity(conn, LogFilter(kinds=["audit"]))
-        window = activity(
-            conn, LogFilter(start=T0 + timedelta(minutes=1), end=T0 + timedelta(minutes=6))
-        )
-        newest = activity(conn, limit=2)
-    assert {e.target for e in by_feeder} == {"KL-TVM-0001", "KL-TVM-0001-H001"}
-    assert len(by_feeder) == 3
-    assert {e.kind for e in by_user} == {"switch", "command"}
-    assert [e.who for e in denied] == ["vera"]
-    assert {e.kind for e in audits} == {"audit"}
-    assert [e.target for e in window] == ["KL-EKM-0002-H002"]
-    assert [e.who for e in newest] == ["vera", "ada"]
 
 
 def test_login_failures_count_per_user_since_last_success_and_per_address(
