@@ -173,10 +173,12 @@ _SOURCES: Final = (
 """The sources, in LOG_KINDS order. A command's own audit rows and switch are not log rows."""
 
 
-def _branch(
-    source: _Source, f: LogFilter, *, columns: bool, with_district: bool
-) -> Select[Any] | None:
-    """Return the narrow select of one source's rows that pass `f`, or None when none can."""
+BRANCH_TOP_MAX: Final = 20_000
+"""Up to this offset + limit, each source is cut to its own first rows before the merge."""
+
+
+def _where(source: _Source, f: LogFilter) -> list[ColumnElement[bool]] | None:
+    """Return the conditions of `f` on one source, or None when none of its rows can pass."""
     if source.kind not in f.kinds:
         return None
     where: list[ColumnElement[bool]] = list(source.own)
@@ -196,25 +198,55 @@ def _branch(
         where.append(source.ts >= f.start)
     if f.end is not None:
         where.append(source.ts < f.end)
-    table: FromClause = source.table
-    if f.district is not None or with_district:
-        table = table.outerjoin(feeders, feeders.c.feeder_id == source.feeder)
+    return where
+
+
+def _branches(
+    source: _Source, f: LogFilter, *, columns: bool, with_district: bool
+) -> list[Select[Any]]:
+    """Return the narrow selects of one source's rows that pass `f` (none, one or two).
+
+    With a district filter the source is joined to its feeders. To sort by district it is read
+    as two selects: the rows of a feeder (joined, so that PostgreSQL walks the feeders in
+    district order and each feeder's rows by index) and the rows of none. A row's feeder is
+    always provisioned: ingest refuses unknown feeders, a command needs one, and an audit row
+    takes its feeder from the store.
+    """
+    where = _where(source, f)
+    if where is None:
+        return []
+    on = feeders.c.feeder_id == source.feeder
     if f.district is not None:
-        where.append(feeders.c.district == f.district)
+        joined = source.table.join(feeders, on)
+        return [_select(source, joined, [*where, feeders.c.district == f.district], columns)]
+    if not with_district:
+        return [_select(source, source.table, where, columns, with_district=False)]
+    return [
+        _select(source, source.table.join(feeders, on), where, columns),
+        _select(
+            source, source.table, [*where, source.feeder.is_(None)], columns, with_district=False
+        ),
+    ]
+
+
+def _select(
+    source: _Source,
+    table: FromClause,
+    where: list[ColumnElement[bool]],
+    columns: bool,
+    *,
+    with_district: bool = True,
+) -> Select[Any]:
     if not columns:
         return select(literal_column("1").label("one")).select_from(table).where(*where)
-    who: ColumnElement[Any] = (
-        literal_column(f"'{CONTROLLER}'", String)
-        if source.actor is None
-        else func.coalesce(source.actor, ANONYMOUS)
-    )
+    who = literal_column(f"'{CONTROLLER}'", String) if source.actor is None else source.actor
     district = feeders.c.district if with_district else literal_column("NULL", String)
     return (
         select(
             source.ts.label("ts"),
             literal_column(f"'{source.kind}'", String).label("kind"),
             source.key.label("key"),
-            who.label("who"),
+            who.label("who"),  # NULL: anonymous
             source.feeder.label("feeder_id"),
             district.label("district"),
         )
@@ -223,15 +255,32 @@ def _branch(
     )
 
 
-def _union(f: LogFilter, *, columns: bool, with_district: bool = False) -> Any | None:
-    branches = [
-        b
-        for s in _SOURCES
-        if (b := _branch(s, f, columns=columns, with_district=with_district)) is not None
-    ]
-    if not branches:
+def _union(
+    f: LogFilter,
+    *,
+    columns: bool,
+    with_district: bool = False,
+    order: LogOrder | None = None,
+    reverse: bool = False,
+    first: int | None = None,
+) -> Any | None:
+    """Return the UNION ALL of the branches as a subquery named "log", or None when empty.
+
+    With `order` and `first`, each branch keeps only its own first `first` rows in that order:
+    PostgreSQL plans a branch with a WHERE clause on its own, and would otherwise read it whole.
+    """
+    selects = []
+    for source in _SOURCES:
+        for branch in _branches(source, f, columns=columns, with_district=with_district):
+            if order is None or first is None:
+                selects.append(branch)
+                continue
+            inner = branch.subquery()
+            top = select(*inner.c).order_by(*_order_terms(inner, order, reverse)).limit(first)
+            selects.append(select(*top.subquery().c))
+    if not selects:
         return None
-    return union_all(*branches).subquery("log")
+    return union_all(*selects).subquery("log")
 
 
 def count_log(conn: Connection, f: LogFilter = LogFilter()) -> int:
@@ -242,13 +291,20 @@ def count_log(conn: Connection, f: LogFilter = LogFilter()) -> int:
     return int(conn.execute(select(func.count()).select_from(log)).scalar_one())
 
 
+_SORT_COLUMNS: Final = {
+    "time": (),
+    "feeder": ("feeder_id",),
+    "district": ("district", "feeder_id"),
+    "actor": ("who",),
+    "kind": ("kind",),
+}
+"""The columns each sort orders by before the time (anonymous, and no feeder, sort last)."""
+
+
 def _order_terms(log: Any, order: LogOrder, reverse: bool) -> list[Any]:
     """Return the ORDER BY of `order` (flipped end to end when `reverse`), ties broken fully."""
     newest = not (order.key == "time" and not order.descending)
-    terms: list[tuple[Any, bool]] = []
-    if order.key != "time":
-        column = {"feeder": "feeder_id", "district": "district", "actor": "who", "kind": "kind"}
-        terms.append((log.c[column[order.key]], order.descending))
+    terms: list[tuple[Any, bool]] = [(log.c[c], order.descending) for c in _SORT_COLUMNS[order.key]]
     terms += [(log.c.ts, newest), (log.c.kind, newest), (log.c.key, newest)]
     out = []
     for column, descending in terms:
@@ -276,7 +332,14 @@ def log_rows(
         raise ValueError(f"limit: must be at least 1, not {limit}")
     if offset < 0:
         raise ValueError(f"offset: must not be negative, not {offset}")
-    log = _union(f, columns=True, with_district=order.key == "district")
+    log = _union(
+        f,
+        columns=True,
+        with_district=order.key == "district",
+        order=order,
+        reverse=reverse,
+        first=offset + limit if offset + limit <= BRANCH_TOP_MAX else None,
+    )
     if log is None:
         return []
     stmt = (

@@ -161,7 +161,8 @@ def test_sorts_by_a_key_then_newest_first(seeded: Engine, key: str) -> None:
 
     def value(e: object) -> object:
         raw = getattr(e, field)
-        return (raw == "", raw) if field in ("feeder_id", "district") else raw  # "" (none) last
+        last = {"feeder_id": "", "district": "", "who": "anonymous"}.get(field)  # none: last
+        return (raw == last, raw) if last is not None else raw
 
     values = [value(e) for e in entries]
     assert values == sorted(values)

@@ -4,7 +4,8 @@ Revision ID: 0003
 Revises: 0002
 
 The log page filters and sorts a million rows in SQL (store.activity): each of its sources gets
-an index on its time, the commands and audit rows one on their actor, and `audit_log` a
+an index on its time, the commands and audit rows one on their actor, the feeders one on their
+district (the log sorted by district walks the feeders in that order), and `audit_log` a
 `feeder_id` column (the feeder its target belongs to: a feeder, one of its houses or alerts),
 indexed with the time, so that the log filters and sorts audit rows by feeder and district like
 the rest. Existing audit rows get their feeder from the targets they name.
@@ -47,10 +48,14 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("balancing_runs", schema=None) as batch_op:
         batch_op.create_index("balancing_runs_ts", ["ts"], unique=False)
+    with op.batch_alter_table("feeders", schema=None) as batch_op:
+        batch_op.create_index("feeders_district", ["district", "feeder_id"], unique=False)
 
 
 def downgrade() -> None:
     """Drop them again."""
+    with op.batch_alter_table("feeders", schema=None) as batch_op:
+        batch_op.drop_index("feeders_district")
     with op.batch_alter_table("balancing_runs", schema=None) as batch_op:
         batch_op.drop_index("balancing_runs_ts")
     with op.batch_alter_table("commands", schema=None) as batch_op:
