@@ -234,6 +234,9 @@ class FeederHouse:
     p: float | None  # latest net power [W]
     pv: float | None  # latest PV output [W]
     switches_today: int
+    locked_reason: str | None = None  # why the edge locked it out (e.g. "did_not_help")
+    locked_since: datetime | None = None
+    locked_until: datetime | None = None  # None while locked: until an operator unlocks it
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +259,7 @@ class BalancingRun:
     after_i_n: float | None
     after_unbalance_pct: float | None
     moves: tuple[Mapping[str, Any], ...]
+    decided_at: datetime | None = None  # when "before" was measured; `ts`: when "after" was
 
     @property
     def neutral_reduction_pct(self) -> float | None:
@@ -736,6 +740,9 @@ def feeder_houses(
             db.houses.c.pv_kw,
             db.houses.c.switchable,
             db.houses.c.locked,
+            db.houses.c.locked_reason,
+            db.houses.c.locked_since,
+            db.houses.c.locked_until,
             db.houses.c.online,
             latest[0].label("last_reading"),
             latest[1].label("p"),
@@ -759,9 +766,58 @@ def feeder_houses(
             p=m["p"],
             pv=m["pv"],
             switches_today=int(m["switches_today"]),
+            locked_reason=m["locked_reason"] if m["locked"] else None,
+            locked_since=m["locked_since"] if m["locked"] else None,
+            locked_until=m["locked_until"] if m["locked"] else None,
         )
         for m in _maps(conn, stmt)
     ]
+
+
+def house_readings_at(
+    conn: Connection, house_ids: Sequence[str], at: datetime, *, max_age_s: float = 300.0
+) -> dict[str, HouseReading]:
+    """Return each house's latest reading at or before `at` and at most `max_age_s` older."""
+    r = db.house_readings.c
+    since = _aware(at) - timedelta(seconds=max_age_s)
+    out = {}
+    for house_id in dict.fromkeys(house_ids):
+        stmt = (
+            select(r.ts, r.phase, r.v, r.i, r.p, r.q, r.pv)
+            .where(r.house_id == house_id, r.ts >= since, r.ts <= at)
+            .order_by(r.ts.desc())
+            .limit(1)
+        )
+        m = conn.execute(stmt).mappings().first()
+        if m is not None:
+            out[house_id] = HouseReading(**dict(m))
+    return out
+
+
+def feeder_reading_at(
+    conn: Connection, feeder_id: str, at: datetime, *, max_age_s: float = 300.0
+) -> SeriesPoint | None:
+    """Return the feeder's latest summary at or before `at` and at most `max_age_s` older."""
+    r = db.feeder_readings.c
+    since = _aware(at) - timedelta(seconds=max_age_s)
+    stmt = (
+        select(r.ts, *(r[m] for m in ROLLUP_MEASURES))
+        .where(r.feeder_id == feeder_id, r.ts >= since, r.ts <= at)
+        .order_by(r.ts.desc())
+        .limit(1)
+    )
+    row = conn.execute(stmt).first()
+    if row is None:
+        return None
+    return _point((*row, row[1 + ROLLUP_MEASURES.index("i_n")], 1))
+
+
+def feeder_extent(conn: Connection, feeder_id: str) -> tuple[datetime, datetime] | None:
+    """Return the times of a feeder's first and latest summary, or None before its first."""
+    r = db.feeder_readings.c
+    first = conn.execute(select(func.min(r.ts)).where(r.feeder_id == feeder_id)).scalar()
+    last = conn.execute(select(func.max(r.ts)).where(r.feeder_id == feeder_id)).scalar()
+    return None if first is None or last is None else (first, last)
 
 
 # ---------------------------------------------------------------------------------------------

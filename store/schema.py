@@ -96,7 +96,6 @@ feeders = Table(
     Column("last_seen", UtcDateTime),
     Column("created_at", UtcDateTime, nullable=False),
     CheckConstraint("mode IN ('auto','manual')", name="feeders_mode"),
-    Index("feeders_district", "district", "feeder_id"),
 )
 
 houses = Table(
@@ -108,6 +107,9 @@ houses = Table(
     Column("pv_kw", Float, nullable=False, server_default="0"),
     Column("switchable", Boolean, nullable=False, server_default="1"),
     Column("locked", Boolean, nullable=False, server_default="0"),
+    Column("locked_reason", String(200)),  # why the edge locked it out, e.g. "did_not_help"
+    Column("locked_since", UtcDateTime),
+    Column("locked_until", UtcDateTime),  # null while locked: until an operator unlocks it
     Column("online", Boolean),
     Column("created_at", UtcDateTime, nullable=False),
     Index("houses_feeder", "feeder_id"),
@@ -170,6 +172,7 @@ balancing_runs = Table(
     *(Column(f"before_{name}", Float) for name in ("i_r", "i_y", "i_b", "i_n", "unbalance_pct")),
     *(Column(f"after_{name}", Float) for name in ("i_r", "i_y", "i_b", "i_n", "unbalance_pct")),
     Column("moves", JsonDocument, nullable=False),
+    Column("decided_at", UtcDateTime),  # when "before" was measured; `ts`: when "after" was
     Column("boot", BigInteger, nullable=False),
     Column("seq", BigInteger, nullable=False),
     Index("balancing_runs_feeder_ts", "feeder_id", "ts"),

@@ -22,6 +22,7 @@ from grid.events import (
     BalancingRunData,
     CommandResultData,
     CommandState,
+    LockoutData,
     ModeChangeData,
     SwitchResult,
     SwitchResultData,
@@ -317,6 +318,7 @@ def _write_event(conn: Connection, u: Uplink, at: datetime) -> None:
             trigger=str(data.trigger),
             result=str(data.result),
             moves=[m.to_data() for m in data.moves],
+            decided_at=None if data.decided_s is None else utc(data.decided_s),
             boot=msg.boot,
             seq=msg.seq,
             **snapshot,
@@ -352,6 +354,26 @@ def _write_event(conn: Connection, u: Uplink, at: datetime) -> None:
         conn.execute(
             update(feeders).where(feeders.c.feeder_id == u.feeder).values(mode=str(data.mode))
         )
+    elif isinstance(data, LockoutData):
+        _write_lockout(conn, u.feeder, data)
+
+
+def _write_lockout(conn: Connection, feeder: str, data: LockoutData) -> None:
+    """Show a house locked out (why, since, until when) or back in, as its edge says."""
+    values: dict[str, Any] = {"locked": data.locked}
+    if data.locked:
+        values.update(
+            locked_reason=data.reason or None,
+            locked_since=None if data.since_s is None else utc(data.since_s),
+            locked_until=None if data.until_s is None else utc(data.until_s),
+        )
+    else:
+        values.update(locked_reason=None, locked_since=None, locked_until=None)
+    conn.execute(
+        update(houses)
+        .where(houses.c.house_id == data.house, houses.c.feeder_id == feeder)
+        .values(**values)
+    )
 
 
 def advance_command(

@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, update
 
 from grid.events import CommandState
+from grid.interlocks import Blocker
 from grid.messages import ControlAction, ControlCommand, Mode, TopicKind, decode, topic_for
 from grid.phasors import Phase
 from grid.signing import verify_control_command
@@ -21,13 +22,16 @@ from store.commands import (
     mark_sent,
 )
 from store.moves import MoveError, dry_run_move, parse_phase
+from store.schema import houses
 from store.writer import advance_command
 from tests.store.seed import (
     T0,
+    add_command,
     add_feeder,
     add_feeder_state,
     add_house,
     add_house_readings,
+    add_switch,
     house_reading,
 )
 
@@ -223,6 +227,8 @@ def test_the_dry_run_predicts_from_the_latest_state(conn: Connection) -> None:
     dry = dry_run_move(conn, FEEDER, f"{FEEDER}-H001", Phase.Y, NOW)
     assert (dry.from_phase, dry.to_phase) == (Phase.R, Phase.Y)
     assert dry.house_p_w == 2300.0
+    assert dry.allowed
+    assert dry.effect is not None
     assert dry.effect.before.i_a == pytest.approx((30.0, 10.0, 20.0))
     assert dry.effect.after.i_a == pytest.approx((20.0, 20.0, 20.0))
     assert dry.effect.after.i_n_a == pytest.approx(0.0, abs=1e-9)
@@ -234,19 +240,112 @@ def test_the_dry_run_predicts_from_the_latest_state(conn: Connection) -> None:
     [
         ("KL-TVM-0001-H404", "Y", NOW, "house"),
         ("KL-XXX-0001-H001", "Y", NOW, "house"),
-        ("KL-TVM-0001-H003", "Y", NOW, "house"),
         ("KL-TVM-0001-H001", "R", NOW, "to_phase"),
-        ("KL-TVM-0001-H002", "R", NOW, "house"),  # no reading: offline
-        ("KL-TVM-0001-H001", "Y", NOW + timedelta(minutes=6), "house"),
     ],
 )
-def test_the_dry_run_names_what_stops_a_move(
+def test_the_dry_run_names_the_field_of_a_move_that_cannot_be(
     conn: Connection, house: str, to: str, at: object, field: str
 ) -> None:
     _live_feeder(conn)
     with pytest.raises(MoveError) as info:
         dry_run_move(conn, FEEDER, house, Phase(to), at)  # type: ignore[arg-type]
     assert info.value.field == field
+
+
+def test_a_house_just_rolled_back_is_blocked_by_its_dwell(conn: Connection) -> None:
+    _live_feeder(conn)
+    house = f"{FEEDER}-H001"
+    back = NOW - timedelta(minutes=29)
+    add_switch(conn, back, FEEDER, house, from_phase="R", to_phase="B", result="rolled_back",
+               reason="did_not_help")  # fmt: skip
+    dry = dry_run_move(conn, FEEDER, house, Phase.Y, NOW)
+    assert dry.blocker is Blocker.MIN_DWELL
+    assert not dry.allowed
+    assert dry.blocked_until == back + timedelta(minutes=30)
+    assert dry.last_result == "rolled_back"
+    assert dry.house.switches_today == 2  # the move and its undo, as the node counts them
+    assert dry.effect is not None
+    assert dry.effect.improves
+    later = dry_run_move(conn, FEEDER, house, Phase.Y, NOW + timedelta(minutes=2))
+    assert later.allowed
+
+
+def test_a_node_refusal_for_its_dwell_restarts_the_dwell(conn: Connection) -> None:
+    _live_feeder(conn)
+    house = f"{FEEDER}-H001"
+    add_switch(conn, NOW - timedelta(hours=3), FEEDER, house, result="applied")
+    add_switch(conn, NOW - timedelta(minutes=1), FEEDER, house, result="rejected",
+               reason="interlock_min_dwell")  # fmt: skip
+    add_switch(conn, NOW - timedelta(seconds=30), FEEDER, house, result="rejected",
+               reason="house_offline")  # fmt: skip
+    dry = dry_run_move(conn, FEEDER, house, Phase.Y, NOW)
+    assert dry.blocker is Blocker.MIN_DWELL
+    assert dry.blocked_until == NOW - timedelta(minutes=1) + timedelta(minutes=30)
+
+
+def test_the_daily_cap_blocks_until_midnight_in_india(conn: Connection) -> None:
+    _live_feeder(conn)
+    house = f"{FEEDER}-H001"
+    for k in range(3):
+        add_switch(conn, NOW - timedelta(hours=3 + k), FEEDER, house, result="applied")
+    dry = dry_run_move(conn, FEEDER, house, Phase.Y, NOW)
+    assert dry.blocker is Blocker.DAILY_CAP
+    assert dry.blocked_until is not None
+    local = dry.blocked_until.astimezone(q.IST)
+    assert (local.hour, local.minute) == (0, 0)
+    assert dry.blocked_until - NOW < timedelta(days=1)
+
+
+def test_a_config_command_the_controller_applied_changes_the_limits(conn: Connection) -> None:
+    _live_feeder(conn)
+    house = f"{FEEDER}-H001"
+    for k in range(3):
+        add_switch(conn, NOW - timedelta(hours=3 + k), FEEDER, house, result="applied")
+    add_command(conn, "cfg-1", FEEDER, NOW - timedelta(days=1), action="config",
+                params={"config": {"max_per_house_day": 4, "min_dwell_s": 600}},
+                state="applied")  # fmt: skip
+    add_command(conn, "cfg-2", FEEDER, NOW - timedelta(hours=1), action="config",
+                params={"config": {"max_per_house_day": 1}}, state="rejected")  # fmt: skip
+    dry = dry_run_move(conn, FEEDER, house, Phase.Y, NOW)
+    assert (dry.limits.max_per_house_day, dry.limits.min_dwell_s) == (4, 600.0)
+    assert dry.allowed
+
+
+def test_a_locked_out_house_is_blocked_until_its_cool_down_ends(conn: Connection) -> None:
+    _live_feeder(conn)
+    house = f"{FEEDER}-H001"
+    until = NOW + timedelta(hours=5)
+    conn.execute(
+        update(houses)
+        .where(houses.c.house_id == house)
+        .values(locked=True, locked_reason="ack_timeout", locked_since=NOW, locked_until=until)
+    )
+    dry = dry_run_move(conn, FEEDER, house, Phase.Y, NOW)
+    assert (dry.blocker, dry.blocked_until, dry.lock_reason) == (
+        Blocker.LOCKED, until, "ack_timeout",
+    )  # fmt: skip
+    conn.execute(update(houses).where(houses.c.house_id == house).values(locked_until=None))
+    forever = dry_run_move(conn, FEEDER, house, Phase.Y, NOW)
+    assert (forever.blocker, forever.blocked_until) == (Blocker.LOCKED, None)
+
+
+def test_offline_no_relay_and_a_move_under_way_block_too(conn: Connection) -> None:
+    _live_feeder(conn)
+    offline = dry_run_move(conn, FEEDER, f"{FEEDER}-H002", Phase.R, NOW)
+    assert (offline.blocker, offline.effect) == (Blocker.OFFLINE, None)
+    add_house_readings(conn, [house_reading(NOW - timedelta(seconds=5), f"{FEEDER}-H003", FEEDER)])
+    relay = dry_run_move(conn, FEEDER, f"{FEEDER}-H003", Phase.Y, NOW)
+    assert relay.blocker is Blocker.NOT_SWITCHABLE
+    house = f"{FEEDER}-H001"
+    add_command(conn, "mv-1", FEEDER, NOW - timedelta(seconds=30), house_id=house, state="sent")
+    busy = dry_run_move(conn, FEEDER, house, Phase.Y, NOW)
+    assert busy.blocker is Blocker.UNVERIFIED
+
+
+def test_a_stale_reading_is_offline(conn: Connection) -> None:
+    _live_feeder(conn)
+    dry = dry_run_move(conn, FEEDER, f"{FEEDER}-H001", Phase.Y, NOW + timedelta(minutes=6))
+    assert dry.blocker is Blocker.OFFLINE
 
 
 def test_the_dry_run_needs_a_recent_summary(conn: Connection) -> None:
