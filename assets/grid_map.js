@@ -1,10 +1,39 @@
 /* Drawing functions of the feeder map (components/feeder_map.py): one GeoJSON layer of feeders,
-   clustered by supercluster in the browser. The colours and labels come from the layer's
-   hideout, declared once in Python. */
-/* How much larger a wall map draws its markers: 1 on a laptop, up to 2.2 on a 4K screen. */
-function spMarkerScale(hideout) {
-  if (!hideout || !hideout.scale) { return 1; }
-  return Math.max(1, Math.min(2.2, window.innerWidth / 1600));
+   clustered by supercluster in the browser, and the map page's filters. The colours, labels and
+   the feeders' pane come from the layer's hideout, declared once in Python (grid.feeder_states).
+   Everything taken from the data (ids, names) reaches the page as text nodes, never as HTML. */
+
+/* How much larger a wall draws its markers than a desk map: with the screen's height, so that
+   cluster counts stay as large as the wall's smallest text (28 px at 1080p). */
+function spWallScale() {
+  return Math.max(1, window.innerHeight / 1080);
+}
+
+/* An element of `tag` holding `text` as a text node (and a class, when given). */
+function spText(tag, text, className) {
+  var el = document.createElement(tag);
+  el.textContent = text;
+  if (className) { el.className = className; }
+  return el;
+}
+
+/* The tooltip of one feeder, built as DOM nodes from its properties. */
+function spFeederTooltip(p, h) {
+  var box = document.createElement("div");
+  box.className = "sp-tip";
+  var title = document.createElement("div");
+  title.appendChild(spText("b", String(p.id)));
+  title.appendChild(document.createTextNode(" " + String(p.name || "")));
+  box.appendChild(title);
+  var facts = [h.labels[p.st] || String(p.st)];
+  if (p.n !== null && p.n !== undefined) {
+    facts.push("Neutral " + p.n + " A (" + p.nr + " % of rated)");
+  }
+  if (p.ub !== null && p.ub !== undefined) { facts.push("unbalance " + p.ub.toFixed(1) + " %"); }
+  if (p.al) { facts.push(p.al + " active alert" + (p.al === 1 ? "" : "s")); }
+  box.appendChild(spText("div", facts.join(" · ")));
+  if (p.d) { box.appendChild(spText("div", String(p.d), "sp-tip-district")); }
+  return box;
 }
 
 window.smartphase = Object.assign({}, window.smartphase, {
@@ -18,16 +47,16 @@ window.smartphase = Object.assign({}, window.smartphase, {
     feederMarker: function (feature, latlng, context) {
       var h = context.hideout;
       var p = feature.properties;
-      var color = h.colors[p.st] || "#000";
-      var k = spMarkerScale(h);
+      var k = h.wall ? spWallScale() : 1;
       var marker = L.circleMarker(latlng, {
-        radius: 7 * k, color: "#ffffff", weight: 1.5 * k, fillColor: color, fillOpacity: 0.95
+        pane: h.pane,  /* above the district polygons, whenever they finish loading */
+        radius: (h.wall ? 12 : 7) * k,
+        color: "#ffffff",
+        weight: (h.wall ? 2.5 : 1.5) * k,
+        fillColor: h.colors[p.st] || "#000",
+        fillOpacity: 0.95
       });
-      var unbalance = p.ub === null || p.ub === undefined ? "n/a" : p.ub.toFixed(1) + " %";
-      marker.bindTooltip(
-        "<b>" + p.id + "</b> " + p.name + "<br>" + (h.labels[p.st] || p.st) +
-        " · unbalance " + unbalance + (p.al ? " · " + p.al + " alert(s)" : "")
-      );
+      marker.bindTooltip(spFeederTooltip(p, h));
       return marker;
     },
     feederCluster: function (feature, latlng, index, context) {
@@ -38,21 +67,41 @@ window.smartphase = Object.assign({}, window.smartphase, {
         var rank = h.severity.indexOf(leaves[i].properties.st);
         if (rank >= 0 && rank < worst) { worst = rank; }
       }
-      var color = h.colors[h.severity[worst]];
       var n = feature.properties.point_count;
-      var k = spMarkerScale(h);
-      var size = Math.round((n < 100 ? 34 : (n < 1000 ? 42 : 50)) * k);
-      var icon = L.divIcon({
-        html: "<div style='background:" + color + ";font-size:" + Math.round(size * 0.38) +
-              "px;border-width:" + Math.round(3 * k) + "px'><span>" +
-              feature.properties.point_count_abbreviated + "</span></div>",
-        className: "sp-cluster",
-        iconSize: L.point(size, size)
-      });
+      var size, font, border;
+      if (h.wall) {
+        var k = spWallScale();
+        size = Math.round((n < 100 ? 76 : 88) * k);
+        font = Math.round(30 * k);
+        border = Math.round(4 * k);
+      } else {
+        size = n < 100 ? 34 : (n < 1000 ? 42 : 50);
+        font = Math.round(size * 0.38);
+        border = 3;
+      }
+      var disc = document.createElement("div");
+      disc.style.background = h.colors[h.severity[worst]];
+      disc.style.fontSize = font + "px";
+      disc.style.borderWidth = border + "px";
+      disc.appendChild(spText("span", String(feature.properties.point_count_abbreviated)));
+      var icon = L.divIcon({html: disc, className: "sp-cluster", iconSize: L.point(size, size)});
       return L.marker(latlng, {icon: icon});
     }
   }
 });
+
+/* Bounds [[south, west], [north, east]] of GeoJSON point features. */
+function spPointBounds(features) {
+  var s = 90, w = 180, n = -90, e = -180;
+  features.forEach(function (f) {
+    var c = f.geometry.coordinates;
+    s = Math.min(s, c[1]); n = Math.max(n, c[1]); w = Math.min(w, c[0]); e = Math.max(e, c[0]);
+  });
+  return [[s, w], [n, e]];
+}
+
+var SP_MATCHES_LISTED = 8;
+var SP_KERALA_BOUNDS = [[8.2, 74.8], [12.9, 77.5]];
 
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   smartphase: Object.assign({}, (window.dash_clientside || {}).smartphase, {
@@ -60,6 +109,65 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       var p = clickData && clickData.properties;
       if (!p || p.cluster || !p.id) { return window.dash_clientside.no_update; }
       return "/feeder/" + encodeURIComponent(p.id);
+    },
+    /* The map page's filters: the features they let through, what they found, and where the
+       map looks when a filter (not the periodic refresh) changed. */
+    filterFeeders: function (all, query, district, states, districtBounds) {
+      var no = window.dash_clientside.no_update;
+      if (!all) { return [no, "", no]; }
+      var q = (query || "").trim().toLowerCase();
+      var wanted = {};
+      (states || []).forEach(function (s) { wanted[s] = true; });
+      var features = all.features.filter(function (f) {
+        var p = f.properties;
+        return wanted[p.st] && (!district || p.d === district) &&
+          (!q || String(p.id).toLowerCase().indexOf(q) >= 0 ||
+           String(p.name || "").toLowerCase().indexOf(q) >= 0);
+      });
+      var total = all.features.length;
+      var summary = features.length === total
+        ? "All " + total.toLocaleString("en-IN") + " feeders shown"
+        : features.length.toLocaleString("en-IN") + " of " + total.toLocaleString("en-IN") +
+          " feeders shown";
+      var children = [{type: "Span", namespace: "dash_html_components",
+                       props: {children: summary, className: "sp-matches-count"}}];
+      if (q) {
+        var links = features.slice(0, SP_MATCHES_LISTED).map(function (f) {
+          var p = f.properties;
+          return {type: "Li", namespace: "dash_html_components", props: {children: [
+            {type: "Link", namespace: "dash_core_components",
+             props: {href: "/feeder/" + encodeURIComponent(p.id), children: String(p.id)}},
+            " " + String(p.name || "") + " · " + String(p.d || "")
+          ]}};
+        });
+        if (features.length === 0) {
+          children.push({type: "Span", namespace: "dash_html_components",
+                         props: {children: " — no feeder matches \u201c" + query.trim() +
+                                 "\u201d", className: "sp-matches-none"}});
+        }
+        children.push({type: "Ul", namespace: "dash_html_components",
+                       props: {children: links, className: "sp-matches-list"}});
+      }
+      var ctx = window.dash_clientside.callback_context;
+      var byFilter = (ctx.triggered || []).some(function (t) {
+        return t.prop_id.indexOf("sp-map-all.") !== 0;
+      });
+      var viewport = no;
+      if (byFilter) {
+        var bounds = null;
+        if (q && features.length) {
+          bounds = spPointBounds(features);
+        } else if (district && districtBounds && districtBounds[district]) {
+          bounds = districtBounds[district];
+        } else if (!q && !district) {
+          bounds = SP_KERALA_BOUNDS;
+        }
+        if (bounds) {
+          viewport = {bounds: bounds, transition: "fitBounds",
+                      options: {padding: [30, 30], maxZoom: 11}};
+        }
+      }
+      return [{type: "FeatureCollection", features: features}, children, viewport];
     }
   })
 });

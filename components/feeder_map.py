@@ -3,33 +3,50 @@
 The base layer is the district polygons served from assets/ (no internet needed); online tiles
 are added only when SP_MAP_TILES_URL is set. Feeders are one GeoJSON layer, clustered in the
 browser (supercluster) and drawn by functions in assets/grid_map.js, so 5,000 feeders are one
-Dash component and one JSON document, not 5,000 components.
+Dash component and one JSON document, not 5,000 components. The feeders' own markers sit in a
+pane of their own above the district polygons (Leaflet's overlay pane), so that a polygon
+loaded after them cannot cover them. What each state means and how it looks comes from
+grid.feeder_states.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from functools import cache
+from pathlib import Path
 from typing import Any, Final
 
 import dash_leaflet as dl
-from dash import html
+from dash import dcc, html
 from plotly.io.json import to_json_plotly
 
 from grid.feeder_states import LEGEND_RULE, SEVERITY, STATE_LOOKS, FeederStatus
 from store.queries import DistrictSummary, FeederMapRow
 
 DISTRICTS_URL: Final = "/assets/kerala_districts.geojson"
+DISTRICTS_FILE: Final = Path(__file__).resolve().parents[1] / "assets" / "kerala_districts.geojson"
+DISTRICTS_CREDIT: Final = "Districts: DataMeet (CC BY 2.5 IN), udit-001/india-maps-data"
 KERALA_CENTER: Final = (10.45, 76.3)
 """Where the map opens [° lat, ° lon]."""
-KERALA_BOUNDS: Final = ((8.2, 74.8), (12.9, 77.5))
+
+Bounds = tuple[tuple[float, float], tuple[float, float]]
+"""South-west and north-east corners [° lat, ° lon]."""
+
+KERALA_BOUNDS: Final[Bounds] = ((8.2, 74.8), (12.9, 77.5))
 """South-west and north-east corners of Kerala [° lat, ° lon]."""
 
+FEEDER_PANE: Final = "sp-feeders"
+FEEDER_PANE_Z: Final = 450
+"""z-index of the feeders' pane: above Leaflet's overlay pane (400, the district polygons),
+below its marker pane (600, the clusters) and tooltips (650)."""
+
 HIDEOUT: Final = {
-    "colors": {state: style.color for state, style in STATE_LOOKS.items()},
+    "colors": {state: look.color for state, look in STATE_LOOKS.items()},
     "severity": list(SEVERITY),
-    "labels": {state: style.label for state, style in STATE_LOOKS.items()},
+    "labels": {state: look.label for state, look in STATE_LOOKS.items()},
+    "pane": FEEDER_PANE,
 }
 """What the browser-side drawing functions read from the layer's `hideout`."""
 
@@ -37,8 +54,9 @@ HIDEOUT: Final = {
 def feeder_geojson(rows: Sequence[FeederMapRow]) -> dict[str, Any]:
     """Return the feeders as a GeoJSON FeatureCollection of points with compact properties.
 
-    Properties: `id`, `name`, `st` (state), `ub` (current unbalance [%], 1 decimal or null),
-    `al` (active alerts).
+    Properties: `id`, `name`, `d` (district), `st` (state), `n` (neutral current [A], whole or
+    null), `nr` (neutral current against the rated phase current [%], whole or null), `ub`
+    (current unbalance [%], 1 decimal or null), `al` (active alerts).
     """
     return {
         "type": "FeatureCollection",
@@ -49,7 +67,10 @@ def feeder_geojson(rows: Sequence[FeederMapRow]) -> dict[str, Any]:
                 "properties": {
                     "id": r.feeder_id,
                     "name": r.name,
+                    "d": r.district,
                     "st": r.state,
+                    "n": None if r.i_n is None else round(r.i_n),
+                    "nr": None if r.i_n is None else round(100.0 * r.i_n / r.rated_a),
                     "ub": None if r.unbalance_pct is None else round(r.unbalance_pct, 1),
                     "al": r.active_alerts,
                 },
@@ -57,6 +78,40 @@ def feeder_geojson(rows: Sequence[FeederMapRow]) -> dict[str, Any]:
             for r in rows
         ],
     }
+
+
+def geojson_bounds(geojson: Mapping[str, Any], key: str = "district") -> dict[str, Bounds]:
+    """Return the bounds of each feature of a GeoJSON polygon collection, by its `key` property
+    (the union when several features share a name)."""
+    out: dict[str, Bounds] = {}
+    for feature in geojson["features"]:
+        name = str(feature["properties"][key])
+        points = list(_points(feature["geometry"]["coordinates"]))
+        if not points:
+            raise ValueError(f"district {name!r}: geometry has no coordinates")
+        lons = [lon for lon, _ in points]
+        lats = [lat for _, lat in points]
+        if name in out:
+            (s, w), (n, e) = out[name]
+            lats += [s, n]
+            lons += [w, e]
+        out[name] = ((min(lats), min(lons)), (max(lats), max(lons)))
+    return out
+
+
+def _points(coordinates: Any) -> Iterable[tuple[float, float]]:
+    """Yield the (lon, lat) positions of nested GeoJSON coordinates (polygons or multi)."""
+    if coordinates and isinstance(coordinates[0], int | float):
+        yield float(coordinates[0]), float(coordinates[1])
+        return
+    for part in coordinates:
+        yield from _points(part)
+
+
+@cache
+def district_bounds() -> dict[str, Bounds]:
+    """Return the bounds of every Kerala district polygon shipped in assets/, by name."""
+    return geojson_bounds(json.loads(DISTRICTS_FILE.read_text(encoding="utf-8")))
 
 
 def state_counts(rows: Sequence[FeederMapRow]) -> dict[FeederStatus, int]:
@@ -100,25 +155,89 @@ def plain(component: Any) -> Any:
     return json.loads(to_json_plotly(component))
 
 
-def build_legend(counts: dict[FeederStatus, int] | None = None) -> html.Div:
-    """Return the state legend (with the number of feeders in each state when given) and the
-    sentence that says the unbalance rule."""
+def build_legend(counts: dict[FeederStatus, int] | None = None, *, wall: bool = False) -> html.Div:
+    """Return the state legend (with the number of feeders in each state when given) and the rule.
+
+    The control room's legend gives every state's meaning and the sentence that explains the
+    unbalance rule; a wall's gives the labels, the unbalance rule in one line and the map credit
+    (its Leaflet attribution is off: it would be unreadable from across the room).
+    """
     items = []
-    for state, style in STATE_LOOKS.items():
+    for state, look in STATE_LOOKS.items():
         count = "" if counts is None else f" {counts.get(state, 0):,}"
-        items.append(
-            html.Li(
+        parts: list[Any] = [
+            html.Span(className="sp-swatch", style={"backgroundColor": look.color}),
+            html.Strong(look.label + count),
+        ]
+        if not wall:
+            parts.append(html.Span(f" — {look.meaning}", className="sp-legend-meaning"))
+        items.append(html.Li(parts, className=f"sp-legend-{state}"))
+    if wall:
+        unbalanced = STATE_LOOKS["unbalanced"]
+        notes = [
+            html.P(f"{unbalanced.label}: {unbalanced.meaning}", className="sp-legend-rule"),
+            html.P(DISTRICTS_CREDIT, className="sp-legend-credit"),
+        ]
+    else:
+        notes = [html.P(LEGEND_RULE, className="sp-legend-rule")]
+    return html.Div([html.Ul(items, className="sp-legend"), *notes], className="sp-legend-box")
+
+
+def state_options() -> list[dict[str, Any]]:
+    """Return the states as checklist options, each label with its colour swatch."""
+    return [
+        {
+            "label": html.Span(
                 [
-                    html.Span(className="sp-swatch", style={"backgroundColor": style.color}),
-                    html.Strong(style.label + count),
-                    html.Span(f" — {style.meaning}", className="sp-legend-meaning"),
-                ],
-                className=f"sp-legend-{state}",
-            )
-        )
+                    html.Span(className="sp-swatch", style={"backgroundColor": look.color}),
+                    look.label,
+                ]
+            ),
+            "value": state,
+        }
+        for state, look in STATE_LOOKS.items()
+    ]
+
+
+def build_filters(search_id: str, district_id: str, states_id: str) -> html.Div:
+    """Return the map's search box (feeder id or name), district choice and state checklist."""
     return html.Div(
-        [html.Ul(items, className="sp-legend"), html.P(LEGEND_RULE, className="sp-legend-rule")],
-        className="sp-legend-box",
+        [
+            html.Label(
+                [
+                    html.Span("Search"),
+                    dcc.Input(
+                        id=search_id,
+                        type="search",
+                        placeholder="Feeder id or name",
+                        debounce=0.3,
+                        autoComplete="off",
+                    ),
+                ],
+                className="sp-field",
+            ),
+            html.Label(
+                [
+                    html.Span("District"),
+                    dcc.Dropdown(id=district_id, options=[], placeholder="All districts"),
+                ],
+                className="sp-field sp-field-district",
+            ),
+            html.Div(
+                [
+                    html.Span("State"),
+                    dcc.Checklist(
+                        id=states_id,
+                        options=state_options(),
+                        value=list(STATE_LOOKS),
+                        inline=True,
+                        className="sp-state-filter",
+                    ),
+                ],
+                className="sp-field sp-field-states",
+            ),
+        ],
+        className="sp-filters sp-map-filters",
     )
 
 
@@ -134,8 +253,9 @@ def build_map(
 ) -> dl.MapContainer:
     """Return the map: offline districts, optional online tiles and the clustered feeder layer.
 
-    A `wall` map zooms in quarter steps (so that a fitted region fills the screen) and draws its
-    markers larger on larger screens (assets/grid_map.js scales them with the window width).
+    A `wall` map zooms in quarter steps (so that a fitted region fills the screen), draws its
+    markers and clusters large enough to read from across the room (assets/grid_map.js scales
+    them with the screen's height) and leaves the attribution to its legend.
     """
     layers: list[Any] = []
     if tiles_url:
@@ -146,21 +266,25 @@ def build_map(
             style={"variable": "smartphase.map.districtStyle"},
             hideout={"dark": dark},
             interactive=False,
-            attribution="Districts: DataMeet (CC BY 2.5 IN), udit-001/india-maps-data",
+            attribution=DISTRICTS_CREDIT,
             **({"id": districts_id} if districts_id else {}),
         )
     )
     layers.append(
-        dl.GeoJSON(
-            id=layer_id,
-            data={"type": "FeatureCollection", "features": []},
-            cluster=True,
-            zoomToBoundsOnClick=True,
-            # A wall draws larger clusters: gathering them wider keeps them from overlapping.
-            superClusterOptions={"radius": 150 if wall else 60, "maxZoom": 11},
-            pointToLayer={"variable": "smartphase.map.feederMarker"},
-            clusterToLayer={"variable": "smartphase.map.feederCluster"},
-            hideout={**HIDEOUT, "scale": wall},
+        dl.Pane(
+            dl.GeoJSON(
+                id=layer_id,
+                data={"type": "FeatureCollection", "features": []},
+                cluster=True,
+                zoomToBoundsOnClick=True,
+                # A wall draws larger clusters: gathering them wider keeps them from overlapping.
+                superClusterOptions={"radius": 150 if wall else 60, "maxZoom": 11},
+                pointToLayer={"variable": "smartphase.map.feederMarker"},
+                clusterToLayer={"variable": "smartphase.map.feederCluster"},
+                hideout={**HIDEOUT, "wall": wall},
+            ),
+            name=FEEDER_PANE,
+            style={"zIndex": FEEDER_PANE_Z},
         )
     )
     return dl.MapContainer(
@@ -173,6 +297,7 @@ def build_map(
         maxZoom=16,
         zoomSnap=0.25 if wall else 0.5,
         preferCanvas=True,
+        attributionControl=not wall,
         className="sp-leaflet" + (" sp-leaflet-dark" if dark else ""),
         style=style or {"height": "70vh", "width": "100%"},
     )

@@ -5,7 +5,6 @@ The callbacks in pages/ stay a few lines around these, and bench/dashboard.py ti
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -13,14 +12,21 @@ from typing import Any
 from sqlalchemy import Connection
 
 from components.feeder_map import (
-    KERALA_CENTER,
     district_rows,
     feeder_geojson,
     newest_data,
     state_counts,
 )
-from grid.feeder_states import SEVERITY, FeederStatus
-from store.queries import FeederMapRow, feeder_map, summarize_districts
+from grid.feeder_states import FeederStatus
+from store.alerting import SEVERITIES
+from store.queries import (
+    Alert,
+    FeederMapRow,
+    active_alert_count,
+    alerts,
+    feeder_map,
+    summarize_districts,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,33 +53,12 @@ def load_map(conn: Connection, now: datetime | None = None) -> MapData:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Viewport:
-    """Where a map looks: centre [° lat, ° lon] and zoom level."""
-
-    center: tuple[float, float]
-    zoom: int
-
-
-def worst_feeders(rows: list[FeederMapRow], count: int) -> list[FeederMapRow]:
-    """Return the `count` feeders that most need attention: by state severity, then unbalance."""
-    rank = {state: k for k, state in enumerate(SEVERITY)}
-    return sorted(rows, key=lambda r: (rank[r.state], -(r.unbalance_pct or 0.0), r.feeder_id))[
-        :count
-    ]
-
-
-def district_cycle(rows: list[FeederMapRow]) -> list[str | None]:
-    """Return the wall's rotation: all of Kerala (None), then each district with feeders."""
-    return [None, *sorted({r.district for r in rows})]
-
-
-def viewport_of(rows: list[FeederMapRow]) -> Viewport:
-    """Return a viewport that shows the given feeders (Kerala when there are none)."""
-    if not rows:
-        return Viewport(KERALA_CENTER, 7)
-    lats = [r.lat for r in rows]
-    lons = [r.lon for r in rows]
-    span = max(max(lats) - min(lats), max(lons) - min(lons), 0.05)
-    zoom = max(6, min(12, int(math.log2(360.0 / span)) - 1))
-    return Viewport(((max(lats) + min(lats)) / 2, (max(lons) + min(lons)) / 2), zoom)
+def wall_alerts(conn: Connection, limit: int) -> tuple[list[Alert], int]:
+    """Return up to `limit` active alerts, the most severe first (newest first within a
+    severity), and how many alerts are active in all."""
+    chosen: list[Alert] = []
+    for severity in SEVERITIES:
+        if len(chosen) >= limit:
+            break
+        chosen += alerts(conn, "active", severity=severity, limit=limit - len(chosen))
+    return chosen, active_alert_count(conn)

@@ -1,21 +1,35 @@
-"""The Kerala feeder map (`/`): feeders coloured by state, clustered, and a district summary."""
+"""The Kerala feeder map (`/`): feeders coloured by state, clustered, and a district summary.
+
+A search box (feeder id or name), a district and the states narrow the feeders shown; they
+filter in the browser (assets/grid_map.js) over the fleet the page last read, and the map fits
+what they let through (a district: its polygon).
+"""
 
 from __future__ import annotations
 
 from typing import Any, Final, Literal
 
 import dash
-from dash import Input, Output, callback, clientside_callback, dcc, html
+from dash import Input, Output, State, callback, clientside_callback, dcc, html
 from dash.dash_table.DataTable import DataTable
 
 from components import access, ids, runtime
 from components import layout as shell
-from components.feeder_map import build_legend, build_map, plain
+from components.feeder_map import (
+    build_filters,
+    build_legend,
+    build_map,
+    district_bounds,
+    plain,
+)
 from components.grid_data import load_map
 
 dash.register_page(__name__, path="/", title="SmartPhase · Map", name="Map")
 
 ColumnType = Literal["text", "numeric"]
+
+LIVE_REGION: Final[dict[str, Any]] = {"aria-live": "polite"}
+"""A screen reader reads what the filters found when it changes."""
 
 REFRESH_MS: Final = 30_000
 """How often the map reads the feeders again [ms]."""
@@ -37,6 +51,10 @@ def layout(**_query: Any) -> html.Main:
         "Kerala feeders",
         dcc.Location(id=ids.MAP_LOCATION, refresh="callback-nav"),
         dcc.Interval(id=ids.MAP_INTERVAL, interval=REFRESH_MS),
+        dcc.Store(id=ids.MAP_ALL),
+        dcc.Store(id=ids.MAP_DISTRICT_BOUNDS, data=district_bounds()),
+        build_filters(ids.MAP_SEARCH, ids.MAP_DISTRICT_FILTER, ids.MAP_STATE_FILTER),
+        html.Div(id=ids.MAP_MATCHES, className="sp-map-matches", **LIVE_REGION),
         html.Div(
             [
                 html.Div(
@@ -77,17 +95,33 @@ def layout(**_query: Any) -> html.Main:
 
 
 @callback(
-    Output(ids.MAP_FEEDERS, "data"),
+    Output(ids.MAP_ALL, "data"),
     Output(ids.MAP_SUMMARY, "data"),
     Output(ids.MAP_LEGEND, "children"),
+    Output(ids.MAP_DISTRICT_FILTER, "options"),
     Input(ids.MAP_INTERVAL, "n_intervals"),
 )
 @access.read_only
-def refresh_map(_n: int | None) -> tuple[dict[str, Any], list[dict[str, Any]], Any]:
-    """Read every feeder's state: the GeoJSON layer, the district table and the legend counts."""
+def refresh_map(_n: int | None) -> tuple[dict[str, Any], list[dict[str, Any]], Any, list[str]]:
+    """Read every feeder's state: the GeoJSON, the district table, the legend counts and the
+    districts to filter by."""
     with runtime.engine().connect() as conn:
         data = load_map(conn)
-    return data.geojson, data.districts, plain(build_legend(data.counts))
+    districts = [row["district"] for row in data.districts]
+    return data.geojson, data.districts, plain(build_legend(data.counts)), districts
+
+
+clientside_callback(
+    dash.ClientsideFunction(namespace="smartphase", function_name="filterFeeders"),
+    Output(ids.MAP_FEEDERS, "data"),
+    Output(ids.MAP_MATCHES, "children"),
+    Output(ids.MAP, "viewport"),
+    Input(ids.MAP_ALL, "data"),
+    Input(ids.MAP_SEARCH, "value"),
+    Input(ids.MAP_DISTRICT_FILTER, "value"),
+    Input(ids.MAP_STATE_FILTER, "value"),
+    State(ids.MAP_DISTRICT_BOUNDS, "data"),
+)
 
 
 clientside_callback(

@@ -1,0 +1,54 @@
+/* The wall's lists show as many rows as fit their box and say "+N more" for the rest
+   (components/wall_view.py): the rows hidden here and those never sent (the list's data-total).
+   They are fitted again whenever the page changes them or the screen changes size. */
+(function () {
+  function fitBox(box) {
+    var list = box.querySelector("[data-total]");
+    var more = box.querySelector(".sp-more");
+    if (!list || !more) { return; }
+    var items = list.querySelectorAll(".sp-fit-item");
+    var total = parseInt(list.getAttribute("data-total"), 10) || items.length;
+    for (var i = 0; i < items.length; i++) { items[i].style.display = ""; }
+    var shown = items.length;
+    for (;;) {
+      var hidden = total - shown;
+      var text = hidden > 0 ? "+" + hidden + " more" : "";
+      if (more.textContent !== text) { more.textContent = text; }
+      if (shown === 0 || box.scrollHeight <= box.clientHeight + 1) { break; }
+      shown -= 1;
+      items[shown].style.display = "none";
+    }
+  }
+
+  var pending = false;
+  function fitAll() {
+    pending = false;
+    document.querySelectorAll(".sp-wall .sp-wall-fit").forEach(fitBox);
+  }
+  function schedule() {
+    if (!pending) {
+      pending = true;
+      window.requestAnimationFrame(fitAll);
+    }
+  }
+
+  function start() {
+    new MutationObserver(function (records) {
+      /* Only changes of the page's content count: not the "+N more" lines written here, nor
+         the map's own markers and tooltips. */
+      if (!document.querySelector(".sp-wall")) { return; }
+      for (var i = 0; i < records.length; i++) {
+        var node = records[i].target;
+        var el = node.nodeType === 1 ? node : node.parentElement;
+        if (el && !el.closest(".sp-more, .leaflet-container")) {
+          schedule();
+          return;
+        }
+      }
+    }).observe(document.body, {childList: true, subtree: true, characterData: true});
+    window.addEventListener("resize", schedule);
+  }
+
+  if (document.body) { start(); } else { document.addEventListener("DOMContentLoaded", start); }
+  window.smartphase = Object.assign({}, window.smartphase, {wall: {fit: fitAll}});
+})();

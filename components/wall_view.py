@@ -1,0 +1,180 @@
+"""Pieces of the wall display: its rotation, the region each turn fits, the feeders that need
+attention and the active alerts, most severe first. Pure over store rows (no I/O).
+
+The wall renders more rows than fit and assets/wall.js hides those that overflow the screen,
+saying "+N more" for them and for the rows it was never sent (`data-total` on each list).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Final
+
+from dash import html
+
+from components.feeder_map import KERALA_BOUNDS, Bounds
+from grid.feeder_states import NEEDS_ATTENTION, SEVERITY, STATE_LOOKS
+from grid.phasors import PHASES
+from store.alerting import SEVERITIES
+from store.queries import IST, Alert, FeederMapRow
+
+MIN_SPAN_DEG: Final = 0.3
+"""Smallest region a wall fits around feeders without a district polygon [°]."""
+
+_STATE_RANK: Final = {state: k for k, state in enumerate(SEVERITY)}
+_ALERT_RANK: Final = {severity: k for k, severity in enumerate(SEVERITIES)}
+
+
+def district_cycle(rows: Sequence[FeederMapRow]) -> list[str | None]:
+    """Return the wall's rotation: all of Kerala (None), then each district with feeders."""
+    return [None, *sorted({r.district for r in rows})]
+
+
+def region_bounds(
+    district: str | None, rows: Sequence[FeederMapRow], districts: Mapping[str, Bounds]
+) -> Bounds:
+    """Return what a turn of the wall fits: Kerala, or the district's polygon.
+
+    A district without a polygon (a name the map does not know) gets its feeders' bounds, at
+    least MIN_SPAN_DEG on each side, so that one feeder never fills the screen.
+    """
+    if district is None:
+        return KERALA_BOUNDS
+    if district in districts:
+        return districts[district]
+    members = [r for r in rows if r.district == district]
+    if not members:
+        return KERALA_BOUNDS
+    lats = [r.lat for r in members]
+    lons = [r.lon for r in members]
+    mid_lat, mid_lon = (min(lats) + max(lats)) / 2, (min(lons) + max(lons)) / 2
+    half_lat = max(max(lats) - min(lats), MIN_SPAN_DEG) / 2
+    half_lon = max(max(lons) - min(lons), MIN_SPAN_DEG) / 2
+    return ((mid_lat - half_lat, mid_lon - half_lon), (mid_lat + half_lat, mid_lon + half_lon))
+
+
+def needing_attention(rows: Sequence[FeederMapRow]) -> list[FeederMapRow]:
+    """Return the feeders whose state needs attention, the worst first.
+
+    By state (SEVERITY), then by how hard the feeder is pressed: its heaviest phase or its
+    neutral against the rated phase current; offline feeders the longest silent first.
+    """
+
+    def pressure(r: FeederMapRow) -> float:
+        if r.state == "overloaded":
+            return max((i or 0.0 for i in (r.i_r, r.i_y, r.i_b)), default=0.0) / r.rated_a
+        if r.state == "unbalanced":
+            return (r.i_n or 0.0) / r.rated_a
+        return -r.last_seen.timestamp() if r.last_seen is not None else float("inf")
+
+    chosen = [r for r in rows if r.state in NEEDS_ATTENTION]
+    return sorted(chosen, key=lambda r: (_STATE_RANK[r.state], -pressure(r), r.feeder_id))
+
+
+def by_severity(alerts: Sequence[Alert]) -> list[Alert]:
+    """Return alerts by severity (critical first), then newest first."""
+    return sorted(
+        alerts,
+        key=lambda a: (
+            _ALERT_RANK.get(a.severity, len(_ALERT_RANK)),
+            -a.raised_at.timestamp(),
+            a.alert_id,
+        ),
+    )
+
+
+def attention_detail(row: FeederMapRow) -> str:
+    """Return what makes a feeder need attention, in words a wall can show."""
+    if row.state == "overloaded":
+        phases = zip(PHASES, (row.i_r, row.i_y, row.i_b), strict=True)
+        currents = [(ph, i) for ph, i in phases if i is not None]
+        if currents:
+            phase, current = max(currents, key=lambda c: c[1])
+            return f"Phase {phase} {current:.0f} A"
+    if row.state == "unbalanced" and row.i_n is not None:
+        return f"Neutral {row.i_n:.0f} A"
+    if row.state == "offline":
+        if row.last_seen is None:
+            return "Never reported"
+        return f"Since {row.last_seen.astimezone(IST):%H:%M}"
+    return STATE_LOOKS[row.state].meaning
+
+
+def _more() -> html.P:
+    return html.P(className="sp-more")
+
+
+def _total(count: int) -> dict[str, Any]:
+    """Return the attribute that tells assets/wall.js how many rows a list has in all."""
+    return {"data-total": str(count)}
+
+
+def build_attention(rows: Sequence[FeederMapRow], limit: int, region: str) -> list[Any]:
+    """Return the "Needs attention" section: its heading with the count, up to `limit` rows."""
+    chosen = needing_attention(rows)
+    heading = html.H2(["Needs attention", html.Span(f" {len(chosen)}", className="sp-count")])
+    if not chosen:
+        return [heading, html.P(f"Every feeder in {region} is fine.", className="sp-wall-quiet")]
+    body = []
+    for r in chosen[:limit]:
+        look = STATE_LOOKS[r.state]
+        body.append(
+            html.Tr(
+                [
+                    html.Td(
+                        html.Span(
+                            look.label,
+                            className="sp-wall-badge",
+                            style={"backgroundColor": look.color, "color": look.ink},
+                        )
+                    ),
+                    html.Td(
+                        [html.Strong(r.feeder_id), html.Span(f" {r.name}", className="sp-name")],
+                        className="sp-wall-feeder",
+                    ),
+                    html.Td(attention_detail(r), className="sp-num"),
+                ],
+                className=f"sp-fit-item sp-state-{r.state}",
+            )
+        )
+    table = html.Table(html.Tbody(body), className="sp-wall-table", **_total(len(chosen)))
+    return [heading, table, _more()]
+
+
+def alert_age(raised_at: datetime, now: datetime) -> str:
+    """Return how long an alert has been active: minutes, then hours, then days."""
+    minutes = max(0, int((now - raised_at).total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h {minutes % 60:02d} min"
+    return f"{minutes // 1440} days"
+
+
+def build_alerts(alerts: Sequence[Alert], total: int, now: datetime) -> list[Any]:
+    """Return the "Active alerts" section: the alerts given, most severe first, of `total`."""
+    heading = html.H2(["Active alerts", html.Span(f" {total}", className="sp-count")])
+    if not alerts:
+        return [heading, html.P("No active alerts.", className="sp-wall-quiet")]
+    items = [
+        html.Li(
+            [
+                html.Div(
+                    [
+                        html.Span(a.severity.upper(), className=f"sp-sev sp-sev-{a.severity}"),
+                        html.Strong(f" {a.feeder_id or 'HQ'}"),
+                        html.Span(f" · {alert_age(a.raised_at, now)}", className="sp-age"),
+                    ]
+                ),
+                html.Div(a.message, className="sp-wall-message"),
+            ],
+            className=f"sp-fit-item sp-alert-{a.severity}",
+        )
+        for a in by_severity(alerts)
+    ]
+    return [
+        heading,
+        html.Ul(items, className="sp-wall-alerts", **_total(total)),
+        _more(),
+    ]
