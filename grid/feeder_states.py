@@ -188,12 +188,23 @@ STATE_LOOKS: Final[dict[FeederStatus, StateLook]] = {
 }
 """Every state in legend order (best first); SEVERITY orders them by need of attention."""
 
+
+def loading_to_reach_limit(unbalance: float) -> float:
+    """Return the loading (average phase current over the rated one) from which a feeder whose
+    one phase is heavier than the other two by `unbalance` (current unbalance, max deviation
+    over the average) is unbalanced: its neutral is then 1.5 × unbalance × loading of the rating.
+    Both are shares (0.2 = 20 %)."""
+    if not unbalance > 0:
+        raise ValueError(f"unbalance: must be a positive share, got {unbalance!r}")
+    return NEUTRAL_LIMIT_SHARE / (1.5 * unbalance)
+
+
 LEGEND_RULE: Final = (
     f"Unbalanced means the neutral current is at least {_pct(NEUTRAL_LIMIT_SHARE)} of the "
     "transformer's rated phase current "
     f"({neutral_limit_a(rated_current_a(REFERENCE_KVA)):.0f} A at "
     f"{REFERENCE_KVA:.0f} kVA): an unbalance counts when it loads the transformer. "
-    "20 % unbalance reaches it only above two-thirds loading; a lightly loaded feeder stays "
-    "balanced."
+    f"20 % unbalance reaches it only above {_pct(loading_to_reach_limit(0.20))} loading; "
+    "a lightly loaded feeder stays balanced."
 )
 """The legend's sentence that says the unbalance rule and why."""

@@ -24,6 +24,7 @@ from grid.feeder_states import (
     feeder_state,
     is_overloaded,
     is_unbalanced,
+    loading_to_reach_limit,
     neutral_limit_a,
 )
 from grid.metrics import rated_current_a
@@ -105,6 +106,17 @@ def test_the_same_unbalance_matters_only_with_loading(
     assert state(currents_a=currents, i_n_a=i_n) == expected
 
 
+@pytest.mark.parametrize("unbalance", [0.2, 0.5, 0.9])
+def test_the_loading_that_makes_an_unbalance_count(unbalance: float) -> None:
+    loading = loading_to_reach_limit(unbalance)
+    avg = loading * RATED
+    currents = (avg * (1 + unbalance), avg * (1 - unbalance / 2), avg * (1 - unbalance / 2))
+    assert neutral(*currents) == pytest.approx(neutral_limit_a(RATED))
+    assert loading_to_reach_limit(0.2) == pytest.approx(2 / 3)
+    with pytest.raises(ValueError, match="unbalance"):
+        loading_to_reach_limit(0.0)
+
+
 def test_overload_is_strictly_above_the_rating() -> None:
     assert not is_overloaded((RATED, RATED, RATED), RATED)
     assert is_overloaded((None, RATED + 0.001, None), RATED)
@@ -137,3 +149,4 @@ def test_the_legend_says_the_rule() -> None:
     assert "rated phase current" in STATE_LOOKS["unbalanced"].meaning
     assert share in LEGEND_RULE
     assert f"{neutral_limit_a(rated_current_a(REFERENCE_KVA)):.0f} A" in LEGEND_RULE
+    assert "above 67 % loading" in LEGEND_RULE
