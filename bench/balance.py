@@ -7,9 +7,10 @@ Prints one JSON line:
 - ``planner_ms``: plan_moves for 50, 100 and 200 houses on states taken from a running control
   loop (forecast points plus six hours of history scenarios), unbalance forced to "sustained"
   so the search always runs; p50 and p99 over the sampled cycles. ``control_step`` is the
-  decision of the replay's `auto` policy from the second day on (the schedule strategy of
-  grid.control: the day's plan improved by a few steps, then the moves it asks for now); the
-  loop commits nothing here, so the plan keeps asking for its first moves, a worst case.
+  decision of the replay's (and the edge's) `auto` policy from the second day on (the target
+  strategy of grid.control: the assignment that minimises the expected squared neutral, the
+  moves toward it that pay, each checked against the last days' phase peaks); the loop commits
+  nothing here, so it keeps asking for its first moves, a worst case.
 - ``cases``: for every single-day development case, none, static (hindsight), auto and the
   foresight yardstick, and the auto trade-off at a quarter and a half of the daily budget;
   ``held_out`` the same on synthetic seeds that no tuning has seen.
