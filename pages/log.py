@@ -1,18 +1,35 @@
-"""Log (/log): every switch and command with who, why and result, every user action and every
-denial; filters and a CSV export of what is shown."""
+"""Log (/log): every command, switch and balancing run with who, why and result, every user action
+and every denial, one row each; filtered, sorted and paged on the server, with a CSV export of
+what is shown.
+
+The table holds one page (PAGE_SIZE rows); its pager (first, previous, next, last) and its column
+sorts (time, feeder, district, who, kind) ask the server for another page, so a million-row log
+draws as fast as a short one.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import dash
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, callback, ctx, dcc, html
+from dash.dash_table.DataTable import DataTable
 
 from components import access, ids, runtime
-from components.activity_log import PAGE_LIMIT, FilterError, export_href, parse_filter
+from components.activity_log import (
+    PAGE_SIZE,
+    SORT_COLUMNS,
+    FilterError,
+    export_href,
+    order_of_table,
+    parse_filter,
+    parse_order,
+)
 from components.layout import build_page
-from components.tables import build_table, fmt_time
-from store.activity import LOG_KINDS, activity
+from components.tables import fmt_time
+from store.activity import LOG_KINDS, LOG_RESULTS, LogPage, log_page
+from store.queries import districts
 
 dash.register_page(__name__, path="/log", title="SmartPhase · Log", name="Log")
 
@@ -22,28 +39,51 @@ COLUMNS: Final = (
     ("who", "Who"),
     ("action", "Action"),
     ("target", "Target"),
-    ("why", "Why / detail"),
+    ("feeder", "Feeder"),
+    ("district", "District"),
+    ("why", "Why"),
     ("result", "Result"),
+    ("reason", "Reason"),
 )
-
-RESULTS: Final = (
-    "ok", "denied", "failed",
-    "requested", "sent", "acknowledged", "applied", "rejected", "rolled_back",
-)  # fmt: skip
-"""Results to filter on: audit outcomes, then command states and switch results."""
+UNSORTABLE_CSS: Final = [
+    DataTable.Css(
+        selector=f'th[data-dash-column="{key}"] .column-header--sort', rule="display: none"
+    )
+    for key, _ in COLUMNS
+    if key not in SORT_COLUMNS
+]
+"""No sort arrows on the columns the log does not sort by."""
+FILTERS: Final = (
+    (ids.LOG_KIND, "kind"),
+    (ids.LOG_FEEDER, "feeder"),
+    (ids.LOG_DISTRICT, "district"),
+    (ids.LOG_USER, "user"),
+    (ids.LOG_OUTCOME, "result"),
+    (ids.LOG_FROM, "from"),
+    (ids.LOG_TO, "to"),
+)
+"""Each filter control and the query parameter it fills."""
 
 
 def layout(**_query: str) -> html.Main:
-    """Return the page: filters, the export link, the count and the log table."""
+    """Return the page: filters, the count and export link, and one page of the log."""
+    with runtime.engine().connect() as conn:
+        district_names = districts(conn)
     return build_page(
         "Log",
         html.Div(
             [
                 _field("Kind", dcc.Dropdown(list(LOG_KINDS), id=ids.LOG_KIND, placeholder="all")),
                 _field("Feeder", dcc.Input(id=ids.LOG_FEEDER, debounce=True)),
-                _field("User", dcc.Input(id=ids.LOG_USER, debounce=True)),
                 _field(
-                    "Result", dcc.Dropdown(list(RESULTS), id=ids.LOG_OUTCOME, placeholder="any")
+                    "District",
+                    dcc.Dropdown(district_names, id=ids.LOG_DISTRICT, placeholder="any"),
+                ),
+                _field(
+                    "Who", dcc.Input(id=ids.LOG_USER, debounce=True, placeholder="user or auto")
+                ),
+                _field(
+                    "Result", dcc.Dropdown(list(LOG_RESULTS), id=ids.LOG_OUTCOME, placeholder="any")
                 ),
                 _field("From", dcc.Input(id=ids.LOG_FROM, placeholder="YYYY-MM-DD", debounce=True)),
                 _field("To", dcc.Input(id=ids.LOG_TO, placeholder="YYYY-MM-DD", debounce=True)),
@@ -57,7 +97,34 @@ def layout(**_query: str) -> html.Main:
             ],
             className="sp-toolbar",
         ),
-        html.Div(id=ids.LOG_TABLE),
+        DataTable(
+            id=ids.LOG_TABLE,
+            columns=[{"id": key, "name": name} for key, name in COLUMNS],
+            data=[],
+            page_action="custom",
+            page_current=0,
+            page_size=PAGE_SIZE,
+            page_count=1,
+            sort_action="custom",
+            sort_mode="single",
+            sort_by=[],
+            style_as_list_view=True,
+            style_table={"overflowX": "auto"},
+            style_cell={
+                "padding": "5px 8px",
+                "fontFamily": "inherit",
+                "textAlign": "left",
+                "whiteSpace": "normal",
+                "height": "auto",
+            },
+            style_header={"fontWeight": "bold"},
+            style_data_conditional=[
+                {"if": {"filter_query": '{result} = "denied"'}, "backgroundColor": "#fff1e6"},
+                {"if": {"column_id": "ts"}, "whiteSpace": "nowrap"},
+            ],
+            css=UNSORTABLE_CSS,
+        ),
+        class_name="sp-log-page",
     )
 
 
@@ -65,39 +132,52 @@ def _field(label: str, control: Any) -> html.Label:
     return html.Label([html.Span(label), control], className="sp-field")
 
 
+def page_rows(page: LogPage) -> list[dict[str, str]]:
+    """Return the table rows of a page (times in IST, to the second)."""
+    return [{**e.as_row(), "ts": fmt_time(e.ts)} for e in page.entries]
+
+
+def count_text(page: LogPage) -> str:
+    """Return the line above the table: which rows of how many are shown."""
+    if page.total == 0:
+        return "No entries match."
+    first = page.page * page.size + 1
+    last = first + len(page.entries) - 1
+    return (
+        f"Entries {first:,}–{last:,} of {page.total:,} (page {page.page + 1:,} of {page.pages:,})"
+    )
+
+
 @callback(
-    Output(ids.LOG_TABLE, "children"),
+    Output(ids.LOG_TABLE, "data"),
+    Output(ids.LOG_TABLE, "page_count"),
+    Output(ids.LOG_TABLE, "page_current"),
     Output(ids.LOG_COUNT, "children"),
     Output(ids.LOG_EXPORT, "href"),
-    Input(ids.LOG_KIND, "value"),
-    Input(ids.LOG_FEEDER, "value"),
-    Input(ids.LOG_USER, "value"),
-    Input(ids.LOG_OUTCOME, "value"),
-    Input(ids.LOG_FROM, "value"),
-    Input(ids.LOG_TO, "value"),
+    *(Input(component, "value") for component, _ in FILTERS),
+    Input(ids.LOG_TABLE, "page_current"),
+    Input(ids.LOG_TABLE, "sort_by"),
 )
 @access.read_only
-def show_log(
-    kind: str | None,
-    feeder: str | None,
-    user: str | None,
-    result: str | None,
-    start: str | None,
-    end: str | None,
-) -> tuple[Any, str, str]:
-    """Return the filtered log, its count line and the export link for the same filters."""
-    values = {"kind": kind, "feeder": feeder, "user": user, "result": result}
-    values |= {"from": start, "to": end}
+def show_log(*args: Any) -> tuple[list[dict[str, str]], int, int, str, str]:
+    """Return one page of the filtered, sorted log, the count line and the export link.
+
+    A new filter or sort starts again at the first page.
+    """
+    *filters, page_current, sort_by = args
+    values = {name: value for (_, name), value in zip(FILTERS, filters, strict=True)}
+    values |= order_of_table(sort_by)
+    paging = ctx.triggered_id == ids.LOG_TABLE and _only_paged(ctx.triggered_prop_ids)
+    page = int(page_current or 0) if paging else 0
     try:
-        log_filter = parse_filter(values)
+        log_filter, order = parse_filter(values), parse_order(values)
     except FilterError as err:
-        return html.Div(), f"Filter not applied: {err}", export_href({})
+        return [], 1, 0, f"Filter not applied: {err}", export_href({})
     with runtime.engine().connect() as conn:
-        entries = activity(conn, log_filter, limit=PAGE_LIMIT)
-    rows = [
-        {**e.as_row(), "ts": fmt_time(e.ts), "class": f"sp-log-{e.kind} sp-result-{e.result}"}
-        for e in entries
-    ]
-    count = f"{len(rows)} entries" + (f" (newest {PAGE_LIMIT})" if len(rows) >= PAGE_LIMIT else "")
-    table = build_table(COLUMNS, rows, empty="No entries match.", row_class="class")
-    return table, count, export_href(values)
+        found = log_page(conn, log_filter, order, page=page, size=PAGE_SIZE)
+    return page_rows(found), found.pages, found.page, count_text(found), export_href(values)
+
+
+def _only_paged(triggered: Mapping[str, Any] | Sequence[str]) -> bool:
+    """Return whether only the table's page changed (not a filter, not the sort)."""
+    return all(str(prop).endswith(".page_current") for prop in triggered)

@@ -214,7 +214,11 @@ class LiveDemo:
             ],
             env,
         )  # fmt: skip
-        self._spawn("dashboard", [str(ROOT / "app.py")], env)
+        self._spawn(
+            "dashboard",
+            ["-m", "gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), "app:server"],
+            env,
+        )
         return engine
 
     @property
