@@ -1,4 +1,4 @@
-"""The page shell: a header on every page with navigation, the active-alert count, the user's
+"""The page shell: a header on every page with navigation, the open-alert count, the user's
 name and role and a logout button, above `dash.page_container`.
 
 `build_shell()` is the app layout (a function, so the header shows this request's user);
@@ -16,10 +16,10 @@ from dash import Input, Output, dcc, html
 from sqlalchemy.exc import SQLAlchemyError
 
 from components import access, ids, runtime
-from store.queries import active_alert_count
+from store.alerting import open_alert_count
 
 ALERT_REFRESH_MS: Final = 15_000
-"""How often the header re-reads the active-alert count [ms]."""
+"""How often the header re-reads the open-alert count [ms]."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,14 +41,16 @@ NAV: Final = (
 
 
 def alert_badge_text(count: int | None) -> str:
-    """Return the header badge text for a number of active alerts (None: unavailable)."""
+    """Return the header badge text for a number of open, unacknowledged alerts (None:
+    unavailable)."""
     if count is None:
         return "alerts: n/a"
-    return f"{count} active alert" + ("" if count == 1 else "s")
+    return f"{count:,} open alert" + ("" if count == 1 else "s")
 
 
 def alert_badge_class(count: int | None) -> str:
-    """Return the badge's class: red while any alert is active, quiet when none is."""
+    """Return the badge's class: red while any alert waits for an operator, quiet when none
+    does."""
     return "sp-alert-badge" + (" sp-alert-badge-none" if count == 0 else "")
 
 
@@ -83,8 +85,10 @@ def build_header(identity: access.Identity | None, alert_count: int | None = Non
                 href="/alerts",
                 id=ids.HEADER_ALERT_COUNT,
                 className=alert_badge_class(alert_count),
+                title="open alerts no operator has acknowledged yet",
             ),
             dcc.Interval(id=ids.HEADER_INTERVAL, interval=ALERT_REFRESH_MS),
+            dcc.Store(id=ids.HEADER_ALERTS_CHANGED, data=0),
             *user,
         ],
         id=ids.HEADER,
@@ -118,17 +122,19 @@ def build_denied(title: str, minimum_role: str) -> html.Main:
 
 
 def read_alert_count() -> int | None:
-    """Return the number of active alerts, or None when the store cannot be read."""
+    """Return the number of open, unacknowledged alerts (rolled-up ones counted in theirs), or
+    None when the store cannot be read."""
     try:
         with runtime.engine().connect() as conn:
-            return active_alert_count(conn)
+            return open_alert_count(conn)
     except SQLAlchemyError:
         return None
 
 
 @access.read_only
-def refresh_alert_count(_n_intervals: int | None) -> tuple[str, str]:
-    """Return the header badge text and class, read again."""
+def refresh_alert_count(_n_intervals: int | None, _changed: int | None) -> tuple[str, str]:
+    """Return the header badge text and class, read again (on the timer, and at once after an
+    acknowledgement)."""
     count = read_alert_count()
     return alert_badge_text(count), alert_badge_class(count)
 
@@ -139,5 +145,6 @@ def register_callbacks(app: dash.Dash) -> None:
         Output(ids.HEADER_ALERT_COUNT, "children"),
         Output(ids.HEADER_ALERT_COUNT, "className"),
         Input(ids.HEADER_INTERVAL, "n_intervals"),
+        Input(ids.HEADER_ALERTS_CHANGED, "data"),
         prevent_initial_call=True,
     )(refresh_alert_count)

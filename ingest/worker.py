@@ -35,7 +35,8 @@ from ingest.decode import UPLINK_KINDS, Fleet, decode_uplink
 from ingest.marks import CommitMarks
 from ingest.metrics import IngestMetrics
 from settings import Settings
-from store.schema import alerts, feeders, houses, uplink_batches
+from store.schema import feeders, houses, uplink_batches
+from store.watchdog import clear_session_lost, raise_session_lost
 from store.writer import WriteBatch, WriteOutcome, write_batch
 
 log = logging.getLogger("ingest")
@@ -170,6 +171,9 @@ class IngestWorker:
         self.fleet = load_fleet(engine)
         self._fleet_loaded_s = clock()
         self._connected_before = False
+        self._session_alert_open = True
+        """Whether a session-lost alert of this worker may be open (one from an earlier run
+        too): the next committed batch clears it."""
         self._stopped = threading.Event()
         self.client = client_factory(settings)
         self.client.on_connect = self._on_connect
@@ -295,6 +299,8 @@ class IngestWorker:
             self.metrics.commit_latency.observe(max(0.0, now - item.received_s))
         self._publish_marks(batch, now)
         self._count(batch, outcome, now)
+        if self._session_alert_open:
+            self._clear_session_alert()
 
     def _decode(self, item: Inbound) -> Uplink | DeadLetter:
         result = decode_uplink(item.topic, item.payload, self.fleet)
@@ -387,30 +393,29 @@ class IngestWorker:
 
     def _raise_session_alert(self, lost: SessionLost) -> None:
         at = datetime.fromtimestamp(lost.at_s, UTC)
-        row = {
-            "alert_id": f"ingest-session-{self.settings.ingest_client_id}-{int(lost.at_s)}",
-            "feeder_id": None,
-            "house_id": None,
-            "kind": "ingest_session_lost",
-            "severity": "critical",
-            "state": "open",
-            "message": (
-                f"The broker lost the persistent session of ingest worker "
-                f"{self.settings.ingest_client_id}; messages queued for it may be gone. "
-                "Edge outboxes resend what was not committed."
-            ),
-            "raised_at": at,
-            "updated_at": at,
-        }
 
         def write() -> None:
             with self.engine.begin() as conn:
-                conn.execute(alerts.insert().values(**row))
+                raise_session_lost(conn, self.settings.ingest_client_id, at)
 
         try:
             self._retry_db(write)
+            self._session_alert_open = True
         except DBAPIError as exc:
             log.error("could not store the session-lost alert: %s", exc.orig)
+
+    def _clear_session_alert(self) -> None:
+        """Clear the session-lost alert once messages are committed again."""
+        at = datetime.fromtimestamp(self.clock(), UTC)
+        try:
+            with self.engine.begin() as conn:
+                cleared = clear_session_lost(conn, self.settings.ingest_client_id, at)
+        except DBAPIError as exc:
+            log.warning("could not clear the session-lost alert: %s", exc.orig)
+            return
+        self._session_alert_open = False
+        if cleared:
+            log.info("messages are committed again: session-lost alert cleared")
 
 
 def _has_rows(u: Uplink) -> bool:

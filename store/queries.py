@@ -26,6 +26,10 @@ from sqlalchemy.engine import RowMapping
 from grid.feeder_states import FEEDER_STATUSES, OFFLINE_AFTER_S, FeederStatus, feeder_state
 from grid.metrics import rated_current_a
 from store import schema as db
+from store.alerting import ACTIVE_ALERT_STATES as ACTIVE_ALERT_STATES  # noqa: PLC0414
+from store.alerting import Alert as Alert  # noqa: PLC0414 (re-exported for the pages)
+from store.alerting import active_alert_count as active_alert_count  # noqa: PLC0414
+from store.alerting import list_alerts
 from store.rollups import DEFAULT_LOOKBACK_S, bucket_expr, floor_time
 from store.schema import ROLLUP_MEASURES, ROLLUP_RESOLUTIONS
 
@@ -37,14 +41,15 @@ IST: Final = timezone(timedelta(hours=5, minutes=30), "IST")
 STALE_S: Final = OFFLINE_AFTER_S
 """A feeder not heard from for longer than this is offline on the map [s]."""
 
-ACTIVE_ALERT_STATES: Final = ("open", "acknowledged")
-"""Alert states that count as active (not yet cleared by their source)."""
-
 APPLIED: Final = "applied"
 """The switch result that counts as a switch made."""
 
 DEFAULT_LIMIT: Final = 200
 """Rows a log query returns unless told otherwise."""
+
+alerts = list_alerts
+"""Alerts most severe then newest first, rolled-up ones left out (store.alerting, where the
+alert queries live)."""
 
 RAW_LIMIT: Final = 20_000
 """Most raw readings a series query returns (the newest ones) [rows]."""
@@ -304,24 +309,6 @@ class Command:
 
 
 @dataclass(frozen=True, slots=True)
-class Alert:
-    """One alert of a feeder or a house."""
-
-    alert_id: str
-    feeder_id: str | None
-    house_id: str | None
-    kind: str
-    severity: str
-    state: str
-    message: str
-    raised_at: datetime
-    acked_by: str | None
-    acked_at: datetime | None
-    cleared_at: datetime | None
-    updated_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
 class AuditEntry:
     """One audited action or denial."""
 
@@ -514,7 +501,11 @@ def _feeder_select(now: datetime) -> AnySelect:
     )
     open_alerts = (
         select(db.alerts.c.feeder_id, func.count().label("n"))
-        .where(db.alerts.c.state.in_(ACTIVE_ALERT_STATES), db.alerts.c.feeder_id.is_not(None))
+        .where(
+            db.alerts.c.state.in_(ACTIVE_ALERT_STATES),
+            db.alerts.c.feeder_id.is_not(None),
+            db.alerts.c.parent_id.is_(None),  # what is rolled up counts once, in its parent
+        )
         .group_by(db.alerts.c.feeder_id)
         .subquery("open_alerts")
     )
@@ -911,42 +902,6 @@ def _command(m: RowMapping) -> Command:
     values = dict(m)
     values["params"] = dict(values["params"] or {})
     return Command(**values)
-
-
-def alerts(
-    conn: Connection,
-    state: str | Sequence[str] | None = None,
-    feeder_id: str | None = None,
-    severity: str | Sequence[str] | None = None,
-    *,
-    house_id: str | None = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
-    limit: int = DEFAULT_LIMIT,
-) -> list[Alert]:
-    """Return alerts by time raised, newest first; `state="active"` means open or acknowledged."""
-    t = db.alerts.c
-    states = ACTIVE_ALERT_STATES if state == "active" else state
-    stmt = _select_fields(db.alerts, Alert).order_by(t.raised_at.desc(), t.alert_id.desc())
-    stmt = _filtered(
-        stmt,
-        (t.state, states),
-        (t.feeder_id, feeder_id),
-        (t.severity, severity),
-        (t.house_id, house_id),
-    )
-    stmt = _between(stmt, t.raised_at, start, end).limit(_positive(limit))
-    return [Alert(**m) for m in _maps(conn, stmt)]
-
-
-def active_alert_count(
-    conn: Connection, feeder_id: str | None = None, severity: str | Sequence[str] | None = None
-) -> int:
-    """Return how many alerts are open or acknowledged (not cleared)."""
-    t = db.alerts.c
-    stmt = select(func.count()).select_from(db.alerts).where(t.state.in_(ACTIVE_ALERT_STATES))
-    stmt = _filtered(stmt, (t.feeder_id, feeder_id), (t.severity, severity))
-    return int(conn.execute(stmt).scalar_one())
 
 
 def audit_entries(

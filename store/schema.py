@@ -241,8 +241,11 @@ alerts = Table(
     Column("acked_at", UtcDateTime),
     Column("cleared_at", UtcDateTime),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("parent_id", String(64)),  # the alert it rolls up under (store.alert_rollup)
     Index("alerts_state_raised", "state", "raised_at"),
     Index("alerts_feeder_raised", "feeder_id", "raised_at"),
+    Index("alerts_parent", "parent_id"),
+    Index("alerts_updated", "updated_at"),
 )
 
 events = Table(

@@ -37,6 +37,7 @@ from grid.messages import (
     Summary,
 )
 from grid.uplink import DeadLetter, LedgerKey, Uplink
+from store.alert_rollup import regroup
 from store.schema import (
     FEEDER_MEASURES,
     alerts,
@@ -157,13 +158,17 @@ def write_batch(conn: Connection, batch: WriteBatch) -> WriteOutcome:
             fresh.append(u)
     rows = _write_readings(conn, [u for u in fresh if isinstance(u.message, Readings)])
     _write_summaries(conn, [u for u in fresh if isinstance(u.message, Summary)])
+    alerted: set[str] = set()
     for u in fresh:
         if isinstance(u.message, Event):
             _write_event(conn, u, at)
         elif isinstance(u.message, Alert):
             _write_alert(conn, u.feeder, u.message, at)
+            alerted.add(u.feeder)
         elif isinstance(u.message, Status):
             _write_status(conn, u.feeder, u.message, at)
+    if alerted:  # an alert raised under a wider one joins it; one whose parent cleared leaves
+        regroup(conn, at, alerted)
     if batch.dead:
         conn.execute(
             insert(dead_letters),

@@ -23,6 +23,7 @@ from store.schema import audit_log
 from tests.dashboard.conftest import (
     ORIGIN,
     PASSWORD,
+    callback_entries,
     callback_key,
     denials,
     login,
@@ -78,7 +79,8 @@ def test_anonymous_data_is_refused(dashboard_app: dash.Dash, path: str) -> None:
 
 def test_anonymous_callback_post_is_401(dashboard_app: dash.Dash) -> None:
     client = dashboard_app.server.test_client()
-    response = post_callback(client, dashboard_app, "sp-alerts-table.children")
+    key = next(k for k in callback_entries(dashboard_app) if "sp-alerts-table.children" in k)
+    response = post_callback(client, dashboard_app, key)
     assert response.status_code == 401
 
 

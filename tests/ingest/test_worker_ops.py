@@ -58,8 +58,12 @@ def test_metrics_are_served_over_http(
     assert "sp_ingest_committed_rows_total 30.0" in body
 
 
-def test_a_reconnect_without_the_session_raises_an_alert(
-    engine: Engine, worker: IngestWorker, mqtt_url: str
+def test_a_reconnect_without_the_session_raises_an_alert_that_clears_on_the_next_commit(
+    engine: Engine,
+    worker: IngestWorker,
+    mqtt_url: str,
+    traffic: FeederTraffic,
+    publisher: Publisher,
 ) -> None:
     url = urlsplit(mqtt_url)
     assert _reachable(url.hostname or "127.0.0.1", url.port or 1883)
@@ -88,6 +92,14 @@ def test_a_reconnect_without_the_session_raises_an_alert(
         row = conn.execute(select(alerts).where(alerts.c.kind == "ingest_session_lost")).one()
     assert row.severity == "critical"
     assert row.state == "open"
+    publisher.message(traffic, traffic.readings(5))  # messages are committed again
+
+    def cleared() -> bool:
+        with engine.connect() as conn:
+            state = conn.execute(select(alerts.c.state).where(alerts.c.kind == row.kind))
+            return state.scalar_one() == "cleared"
+
+    wait_until(cleared, 15, "session-lost alert cleared")
 
 
 def test_stop_is_quick_and_the_next_start_gets_the_rest_exactly_once(

@@ -38,7 +38,7 @@ def seeded(engine: Engine) -> Engine:
 def test_find_alerts_filters_by_district_state_and_severity(seeded: Engine) -> None:
     with seeded.connect() as conn:
         assert [a.alert_id for a in find_alerts(conn, district="Ernakulam")] == ["A3", "A2"]
-        assert [a.alert_id for a in find_alerts(conn, state="active")] == ["A2", "A1"]
+        assert [a.alert_id for a in find_alerts(conn, state="active")] == ["A1", "A2"]
         assert [a.alert_id for a in find_alerts(conn, severity="critical")] == ["A1"]
         assert find_alerts(conn, district="Kollam") == []
 

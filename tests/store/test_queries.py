@@ -596,17 +596,17 @@ def test_alerts(conn: Connection) -> None:
     )
     add_alert(conn, "A3", "F2", T0 + timedelta(minutes=3), state="cleared")
     add_alert(conn, "A4", None, T0 + timedelta(minutes=4), severity="info", kind="dead_letters")
-    assert _ids(q.alerts(conn), "alert_id") == ["A4", "A3", "A2", "A1"]
-    assert _ids(q.alerts(conn, "open"), "alert_id") == ["A4", "A1"]
-    assert _ids(q.alerts(conn, ["open", "acknowledged"]), "alert_id") == ["A4", "A2", "A1"]
-    assert _ids(q.alerts(conn, "active"), "alert_id") == ["A4", "A2", "A1"]
+    assert _ids(q.alerts(conn), "alert_id") == ["A2", "A3", "A1", "A4"]  # by severity, then newest
+    assert _ids(q.alerts(conn, "open"), "alert_id") == ["A1", "A4"]
+    assert _ids(q.alerts(conn, ["open", "acknowledged"]), "alert_id") == ["A2", "A1", "A4"]
+    assert _ids(q.alerts(conn, "active"), "alert_id") == ["A2", "A1", "A4"]
     assert _ids(q.alerts(conn, feeder_id="F1"), "alert_id") == ["A2", "A1"]
     assert _ids(q.alerts(conn, severity="critical"), "alert_id") == ["A2"]
     assert _ids(q.alerts(conn, "active", severity=["info", "warning"]), "alert_id") == [
-        "A4", "A1",
+        "A1", "A4",
     ]  # fmt: skip
     assert _ids(q.alerts(conn, end=T0 + timedelta(minutes=2)), "alert_id") == ["A1"]
-    assert _ids(q.alerts(conn, limit=1), "alert_id") == ["A4"]
+    assert _ids(q.alerts(conn, limit=1), "alert_id") == ["A2"]
     a2 = q.alerts(conn, feeder_id="F1")[0]
     assert (a2.acked_by, a2.acked_at, a2.cleared_at) == ("op1", T0 + timedelta(minutes=2), None)
     assert q.active_alert_count(conn) == 3

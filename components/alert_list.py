@@ -1,0 +1,194 @@
+"""The alerts page's pieces: the filter from its controls, one page of alerts as a table with a
+checkbox and an Acknowledge button per open alert, the pager line and the texts of a bulk
+acknowledgement. Plain functions of plain values, tested without a browser."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from datetime import datetime
+from typing import Any, Final
+
+from dash import dcc, html
+
+from components import ids
+from components.tables import fmt_time
+from store.alerting import Acknowledged, AlertError, AlertFilter, AlertPage, ListedAlert
+
+ROLLED_UP: Final = "rolled_up"
+"""The value of the "include rolled-up alerts" checkbox."""
+
+COLUMNS: Final = (
+    ("select", ""),
+    ("severity", "Severity"),
+    ("raised", "Raised (IST)"),
+    ("state", "State"),
+    ("feeder", "Feeder"),
+    ("house", "House"),
+    ("kind", "Kind"),
+    ("message", "Message"),
+    ("acked", "Acknowledged"),
+    ("cleared", "Cleared (IST)"),
+    ("action", ""),
+)
+
+
+def parse_filter(
+    feeder: str | None,
+    district: str | None,
+    severity: str | None,
+    state: str | None,
+    rolled_up: Collection[str] | None,
+) -> AlertFilter:
+    """Return the filter the controls describe; AlertError names a field that is not valid."""
+    return AlertFilter(
+        state=state or None,
+        feeder_id=(feeder or "").strip().upper() or None,
+        district=district or None,
+        severity=severity or None,
+        rolled_up=ROLLED_UP in (rolled_up or ()),
+    )
+
+
+def filter_data(flt: AlertFilter) -> dict[str, Any]:
+    """Return a filter as JSON data (for the pending bulk acknowledgement)."""
+    return {
+        "state": flt.state,
+        "feeder_id": flt.feeder_id,
+        "district": flt.district,
+        "severity": flt.severity,
+        "rolled_up": flt.rolled_up,
+    }
+
+
+def filter_from_data(data: Mapping[str, Any]) -> AlertFilter:
+    """Return the filter of `filter_data`; AlertError when the data is not one."""
+    known = {"state", "feeder_id", "district", "severity", "rolled_up"}
+    values = {k: data.get(k) for k in known}
+    for name in ("state", "feeder_id", "district", "severity"):
+        if values[name] is not None and not isinstance(values[name], str):
+            raise AlertError(f"{name}: must be text")
+    return AlertFilter(
+        state=values["state"],
+        feeder_id=values["feeder_id"],
+        district=values["district"],
+        severity=values["severity"],
+        rolled_up=bool(values["rolled_up"]),
+    )
+
+
+def describe_filter(flt: AlertFilter) -> str:
+    """Return "active alerts of district Ernakulam, severity warning" for a confirmation."""
+    parts = [
+        f"{label} {value}"
+        for label, value in (
+            ("feeder", flt.feeder_id),
+            ("district", flt.district),
+            ("severity", flt.severity),
+        )
+        if value
+    ]
+    scope = f"{flt.state} alerts" if flt.state else "alerts in any state"
+    return scope + (" of " + ", ".join(parts) if parts else "")
+
+
+def confirm_text(flt: AlertFilter, count: int, as_of: datetime) -> str:
+    """Return the question the operator confirms before acknowledging by filter."""
+    return (
+        f"Acknowledge {count:,} open alert{'' if count == 1 else 's'} "
+        f"({describe_filter(flt)}; the alerts rolled up under them too)? "
+        f"Alerts raised or changed after {fmt_time(as_of)} IST are left as they are."
+    )
+
+
+def pager_text(page: AlertPage) -> str:
+    """Return "Alerts 51–100 of 1,234 · page 2 of 25"."""
+    if not page.rows:
+        return "No alerts match."
+    return (
+        f"Alerts {page.first:,}–{page.last:,} of {page.total:,} · "
+        f"page {page.page + 1:,} of {page.pages:,}"
+    )
+
+
+def acknowledged_text(done: Acknowledged, user: str) -> str:
+    """Return what a bulk acknowledgement did, for the page's message line."""
+    n = len(done.ids)
+    text = f"{n:,} alert{'' if n == 1 else 's'} acknowledged by {user}"
+    if done.rolled_up:
+        text += f", with {done.rolled_up:,} rolled up under them"
+    if done.skipped:
+        text += f"; {len(done.skipped):,} no longer open"
+    return text + "."
+
+
+def build_alert_table(page: AlertPage, can_ack: bool, selected: Collection[str]) -> html.Div:
+    """Return one page of alerts as a table; open alerts get a checkbox and an Acknowledge
+    button when `can_ack`."""
+    if not page.rows:
+        return html.Div(html.P("No alerts match.", className="sp-empty"))
+    head_select: Any = ""
+    if can_ack and any(r.alert.state == "open" for r in page.rows):
+        head_select = dcc.Checklist(
+            [{"label": _hidden("select every open alert on this page"), "value": "page"}],
+            value=[],
+            id=ids.ALERTS_SELECT_PAGE,
+            className="sp-alert-select",
+        )
+    head = html.Thead(
+        html.Tr([html.Th(head_select if key == "select" else heading) for key, heading in COLUMNS])
+    )
+    body = html.Tbody([_row(r, can_ack, r.alert.alert_id in selected) for r in page.rows])
+    return html.Div(html.Table([head, body], className="sp-table sp-alerts-table"))
+
+
+def _row(listed: ListedAlert, can_ack: bool, selected: bool) -> html.Tr:
+    a = listed.alert
+    selectable = can_ack and a.state == "open"
+    cells: dict[str, Any] = {
+        "select": dcc.Checklist(
+            [{"label": _hidden(f"select alert {a.alert_id}"), "value": a.alert_id}],
+            value=[a.alert_id] if selected else [],
+            id={"type": ids.ALERT_SELECT_TYPE, "alert": a.alert_id},
+            className="sp-alert-select",
+        )
+        if selectable
+        else "",
+        "severity": html.Span(a.severity, className=f"sp-sev sp-sev-{a.severity}"),
+        "raised": fmt_time(a.raised_at),
+        "state": a.state,
+        "feeder": dcc.Link(a.feeder_id, href=f"/feeder/{a.feeder_id}") if a.feeder_id else "",
+        "house": a.house_id or "",
+        "kind": [a.kind, html.Div("rolled up", className="sp-rolled-up")]
+        if a.parent_id
+        else a.kind,
+        "message": _message(listed),
+        "acked": f"{a.acked_by} at {fmt_time(a.acked_at)}" if a.acked_by else "",
+        "cleared": fmt_time(a.cleared_at),
+        "action": html.Button(
+            "Acknowledge",
+            id={"type": ids.ALERT_ACK_TYPE, "alert": a.alert_id},
+            className="sp-button",
+        )
+        if selectable
+        else "",
+    }
+    return html.Tr(
+        [html.Td(cells[key], className=f"sp-col-{key}") for key, _ in COLUMNS],
+        className=f"sp-alert-{a.state} sp-alert-sev-{a.severity}",
+    )
+
+
+def _message(listed: ListedAlert) -> Any:
+    a = listed.alert
+    if not listed.rolled_up:
+        return a.message
+    held = "with " if a.state != "cleared" else "held "
+    link: Any = listed.rolled_up_text
+    if a.feeder_id:
+        link = dcc.Link(listed.rolled_up_text, href=f"/alerts?feeder={a.feeder_id}&rolled_up=1")
+    return [a.message, html.Div([held, link], className="sp-rolled-up")]
+
+
+def _hidden(text: str) -> html.Span:
+    """Return a label a screen reader reads and the page does not show."""
+    return html.Span(text, className="sp-visually-hidden")
