@@ -1,28 +1,40 @@
-"""Pieces of the feeder page: live cards, charts, the houses table and the run chart.
+"""Pieces of the feeder page: live cards, the chart range, the houses and their lockouts, the
+balancing history and why each house was moved, and the dry run of a manual move.
 
-Per-phase measures are declared once in PHASE_MEASURES; cards, chart traces and table columns
-are built from it. Every function here is pure over store rows (no I/O).
+Per-phase measures are declared once in PHASE_MEASURES; cards and table columns are built from
+it (the charts are in components.feeder_charts). Every function here is pure over store rows
+(no I/O); times are shown in India Standard Time.
 """
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-import numpy as np
-import plotly.io as pio
-from dash import html
+from dash import dcc, html
 
-from grid.dryrun import MoveEffect
+from components.feeder_charts import (
+    MOVE_RESULT_TEXT,
+    RUN_RESULT_TEXT,
+    effect_figure,
+    ist_text,
+)
+from grid.dryrun import HouseMove, PhaseLoads, predict_moves
 from grid.feeder_states import is_unbalanced
-from store.queries import IST, BalancingRun, FeederHouse, FeederMapRow, FeederSeries, FeederState
-
-PHASE_COLORS: Final = {"R": "#d32f2f", "Y": "#f9a825", "B": "#1565c0", "N": "#424242"}
-GREY: Final = "#9e9e9e"
-GREEN: Final = "#2e7d32"
+from grid.interlocks import Blocker
+from grid.phasors import Phase
+from store.moves import READING_MAX_AGE_S, DryRun
+from store.queries import (
+    IST,
+    BalancingRun,
+    FeederHouse,
+    FeederMapRow,
+    FeederState,
+    HouseReading,
+    SeriesPoint,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +62,24 @@ RANGES: Final = {
     "7d": timedelta(days=7),
     "30d": timedelta(days=30),
 }
-"""The time ranges the feeder charts offer."""
+"""The fixed time ranges the feeder charts offer, back from now."""
+
+FIT: Final = "fit"
+"""The range that fits the data there is (the default)."""
+CUSTOM: Final = "custom"
+"""The range between two dates and times in IST."""
+RANGE_OPTIONS: Final = (
+    (FIT, "All data"),
+    *((key, key) for key in RANGES),
+    (CUSTOM, "Custom"),
+)
+"""(value, label) of every range choice, in order."""
+LONGEST_RANGE: Final = timedelta(days=366)
+"""The longest range a chart shows."""
+SHORTEST_FIT: Final = timedelta(minutes=10)
+"""The shortest range "All data" shows, however little data there is."""
+LIVE_EDGE: Final = timedelta(hours=1)
+"""Data this recent counts as still arriving: "All data" then runs to now."""
 
 RESOLUTION_TEXT: Final = {
     "raw": "10-second readings",
@@ -59,8 +88,8 @@ RESOLUTION_TEXT: Final = {
     "1h": "1-hour means",
 }
 
-HOUSE_ONLINE_S: Final = 300.0
-"""A house with a reading this recent counts as online [s]."""
+HOUSE_ONLINE_S: Final = READING_MAX_AGE_S
+"""A house with a reading this recent counts as online [s] (as for a move)."""
 
 
 def fmt(value: float | None, digits: int = 1, unit: str = "") -> str:
@@ -132,99 +161,111 @@ def build_live(state: FeederState | None, row: FeederMapRow) -> html.Div:
     )
 
 
-TEMPLATE: Final = pio.templates["plotly_white"].to_plotly_json()
-"""The charts' plotly template as plain JSON, built once: validating it per figure costs more
-than everything else a chart callback does."""
-
-Figure = dict[str, Any]
-"""A plotly figure as the JSON that dcc.Graph takes (data and layout)."""
+# --- the chart range --------------------------------------------------------------------------
 
 
-def _layout(title: str, unit: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "title": {"text": title, "x": 0.01},
-        "margin": {"l": 55, "r": 15, "t": 40, "b": 35},
-        "height": 300,
-        "legend": {"orientation": "h", "y": 1.12, "x": 1, "xanchor": "right"},
-        "yaxis": {"title": {"text": unit}},
-        "template": TEMPLATE,
-        "uirevision": "keep",
-        **extra,
-    }
+class RangeError(ValueError):
+    """A chart range that cannot be shown; `field` names the input ("from" or "to")."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
 
 
-def typed_array(values: Any) -> dict[str, str]:
-    """Return numbers as a plotly.js typed array (little-endian float64, base64)."""
-    data = np.ascontiguousarray(values, dtype="<f8").tobytes()
-    return {"dtype": "f8", "bdata": base64.b64encode(data).decode("ascii")}
+RANGE_FIELDS: Final = {"from": "From", "to": "To"}
+"""The custom range's inputs, as their labels say."""
+IST_INPUT_FORMATS: Final = (
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d",
+)
+"""The forms a date and time in IST may take (a date alone is its midnight)."""
 
 
-def _series_figure(
-    series: FeederSeries,
-    traces: Sequence[tuple[str, str, float, dict[str, Any]]],
-    title: str,
-    unit: str,
-) -> Figure:
-    """Return line traces of `series` columns: (column, name, scale, line style) each.
-
-    Values are sent as binary typed arrays (missing ones as NaN, a gap) and times as
-    milliseconds on a date axis, shifted to India Standard Time (plotly.js shows such numbers
-    as wall-clock time), so a month of points costs milliseconds rather than validating and
-    encoding every point. An empty range says so instead of drawing empty axes.
-    """
-    n = len(series.points)
-    if n == 0:
-        return message_figure("No readings in this range", title=title)
-    seconds = np.fromiter((p.ts.timestamp() for p in series.points), float, n) + IST_OFFSET_S
-    x = typed_array(seconds * 1000)
-    data = [
-        {
-            "type": "scattergl",
-            "x": x,
-            "y": typed_array(np.array(series.column(column), dtype=float) * scale),
-            "name": name,
-            "line": line,
-        }
-        for column, name, scale, line in traces
-    ]
-    window = [(t.timestamp() + IST_OFFSET_S) * 1000 for t in (series.start, series.end)]
-    xaxis = {"type": "date", "title": {"text": "IST"}, "range": window}
-    return {"data": data, "layout": _layout(title, unit, xaxis=xaxis)}
+def parse_ist(text: str | None, field: str) -> datetime:
+    """Return the aware UTC instant of a date and time written in IST, or raise RangeError."""
+    value = (text or "").strip()
+    if not value:
+        raise RangeError(field, "enter a date and time (IST)")
+    for form in IST_INPUT_FORMATS:
+        try:
+            local = datetime.strptime(value, form)
+        except ValueError:
+            continue
+        return local.replace(tzinfo=IST).astimezone(UTC)
+    raise RangeError(field, f"{value!r} is not a date and time like 2026-01-31 18:30")
 
 
-IST_OFFSET_S: Final = 19800.0
-"""India Standard Time is UTC + 5:30 [s]."""
+def ist_input(t: datetime) -> str:
+    """Return an instant as the custom range's input text, in IST."""
+    return t.astimezone(IST).strftime(IST_INPUT_FORMATS[0])
 
 
-def message_figure(text: str, *, title: str = "", height: int = 300) -> Figure:
-    """Return a chart area that says `text` instead of drawing empty axes."""
-    layout = _layout(title, "", height=height)
-    layout["xaxis"] = layout["yaxis"] = {"visible": False}
-    layout["annotations"] = [
-        {
-            "text": text,
-            "xref": "paper",
-            "yref": "paper",
-            "x": 0.5,
-            "y": 0.5,
-            "showarrow": False,
-            "font": {"size": 16, "color": "#6b7280"},
-        }
-    ]
-    return {"data": [], "layout": layout}
+def fit_window(
+    extent: tuple[datetime, datetime] | None, now: datetime
+) -> tuple[datetime, datetime]:
+    """Return the range that fits the feeder's data: from its first summary (at most
+    LONGEST_RANGE back) to now while data arrives, else to its last; a day when there is none."""
+    if extent is None:
+        return now - RANGES["24h"], now
+    first, last = extent
+    end = now if now - last <= LIVE_EDGE else last + (last - first) * 0.02 + timedelta(minutes=1)
+    start = max(first, end - LONGEST_RANGE)
+    start -= (end - start) * 0.02
+    return min(start, end - SHORTEST_FIT), end
 
 
-def currents_figure(series: FeederSeries) -> Figure:
-    """Return phase currents and the neutral current over time [A]."""
-    traces = [(f"i_{ph.lower()}", ph, 1.0, {"color": PHASE_COLORS[ph]}) for ph in "RYB"]
-    traces.append(("i_n", "Neutral", 1.0, {"color": PHASE_COLORS["N"], "dash": "dot"}))
-    return _series_figure(series, traces, "Phase and neutral current", "A")
+def chart_window(
+    choice: str | None,
+    now: datetime,
+    extent: tuple[datetime, datetime] | None,
+    start_text: str | None = None,
+    end_text: str | None = None,
+) -> tuple[datetime, datetime]:
+    """Return the [start, end) of the chosen range, or raise RangeError naming the input."""
+    if choice in RANGES:
+        return now - RANGES[choice], now
+    if choice != CUSTOM:
+        return fit_window(extent, now)
+    start, end = parse_ist(start_text, "from"), parse_ist(end_text, "to")
+    if end <= start:
+        raise RangeError("to", "must be after From")
+    if end - start > LONGEST_RANGE:
+        raise RangeError("to", "the range may span at most a year")
+    return start, end
 
 
-def power_figure(series: FeederSeries) -> Figure:
-    """Return per-phase net active power over time [kW]."""
-    traces = [(f"p_{ph.lower()}", ph, 0.001, {"color": PHASE_COLORS[ph]}) for ph in "RYB"]
-    return _series_figure(series, traces, "Net active power per phase", "kW")
+def range_text(start: datetime, end: datetime) -> str:
+    """Return a chart range in words, in IST."""
+    return f"{ist_text(start, seconds=False)} – {ist_text(end, seconds=False)} IST"
+
+
+# --- houses and lockouts ----------------------------------------------------------------------
+
+
+def reason_text(reason: str | None) -> str:
+    """Return a snake_case reason from the edge as words ("did_not_help" → "did not help")."""
+    return (reason or "").replace("_", " ").strip()
+
+
+def lock_text(h: FeederHouse) -> str:
+    """Return the Lock column of a house: locked, why, since and until when; or why it cannot
+    be switched at all."""
+    if not h.locked:
+        return "" if h.switchable else "no relay"
+    parts = ["locked"]
+    if h.locked_since is not None:
+        parts.append(f"since {ist_text(h.locked_since, seconds=False)}")
+    parts.append(
+        f"until {ist_text(h.locked_until, seconds=False)} IST"
+        if h.locked_until is not None
+        else "until an operator unlocks it"
+    )
+    why = reason_text(h.locked_reason)
+    return " ".join(parts) + (f" ({why})" if why else "")
 
 
 def house_rows(houses: Sequence[FeederHouse], now: datetime) -> list[dict[str, Any]]:
@@ -240,22 +281,89 @@ def house_rows(houses: Sequence[FeederHouse], now: datetime) -> list[dict[str, A
             and (now - h.last_reading).total_seconds() <= HOUSE_ONLINE_S
             else "no",
             "switches_today": h.switches_today,
-            "lock": "locked" if h.locked else ("no relay" if not h.switchable else ""),
+            "lock": lock_text(h),
         }
         for h in houses
     ]
 
 
+SEARCHED_COLUMNS: Final = ("house", "phase", "online", "lock")
+"""The houses table columns a search looks in."""
+
+
+def search_rows(rows: Sequence[dict[str, Any]], query: str | None) -> list[dict[str, Any]]:
+    """Return the rows whose text columns contain every word of `query` (any case)."""
+    words = (query or "").lower().split()
+    if not words:
+        return list(rows)
+    return [
+        row
+        for row in rows
+        if all(
+            any(word in str(row.get(c) or "").lower() for c in SEARCHED_COLUMNS) for word in words
+        )
+    ]
+
+
+def build_locks(houses: Sequence[FeederHouse], *, can_unlock: bool, button_type: str) -> html.Div:
+    """Return the locked-out houses, each with why, since, until when and an unlock button.
+
+    `button_type` is the `type` of each button's pattern-matching id (the house is its
+    `house`). Without `can_unlock` there are no buttons: a button drawn again triggers its
+    callback, which would refuse a viewer for a click never made.
+    """
+    locked = [h for h in houses if h.locked]
+    if not locked:
+        return html.Div("No house is locked out.", className="sp-empty sp-locks-none")
+    header = html.Tr([html.Th(t) for t in ("House", "Phase", "Why", "Since", "Until", "")])
+    rows = [
+        html.Tr(
+            [
+                html.Td(h.house_id),
+                html.Td(h.phase, className=f"sp-phase-{h.phase}"),
+                html.Td(reason_text(h.locked_reason) or "—"),
+                html.Td(ist_text(h.locked_since, seconds=False) + " IST"),
+                html.Td(
+                    ist_text(h.locked_until, seconds=False) + " IST"
+                    if h.locked_until is not None
+                    else "until unlocked"
+                ),
+                html.Td(
+                    html.Button(
+                        "Unlock",
+                        id={"type": button_type, "house": h.house_id},
+                        className="sp-button sp-unlock",
+                        title="Bring this house back into balancing now",
+                    )
+                    if can_unlock
+                    else html.Span("an operator unlocks it", className="sp-hint")
+                ),
+            ],
+            className="sp-lock-row",
+        )
+        for h in locked
+    ]
+    return html.Div(
+        html.Table([html.Thead(header), html.Tbody(rows)], className="sp-locks-table"),
+        className="sp-locks",
+    )
+
+
+# --- balancing history ------------------------------------------------------------------------
+
+
 def run_rows(runs: Sequence[BalancingRun]) -> list[dict[str, Any]]:
-    """Return the balancing history table rows."""
+    """Return the balancing history table rows (the run id is kept out of sight for selection)."""
     return [
         {
             "run_id": r.run_id,
-            "ts": r.ts.astimezone(IST).strftime("%Y-%m-%d %H:%M IST"),
-            "trigger": r.trigger,
-            "result": r.result,
+            "ts": ist_text(r.ts) + " IST",
+            "trigger": "operator" if r.trigger == "balance_now" else "controller",
+            "result": RUN_RESULT_TEXT.get(r.result, r.result),
             "moves": ", ".join(
-                f"{m.get('house', '?')} {m.get('from', '?')}→{m.get('to', '?')}" for m in r.moves
+                f"{m.get('house', '?')} {m.get('from', '?')}→{m.get('to', '?')} "
+                f"{MOVE_RESULT_TEXT.get(str(m.get('result')), m.get('result', '?'))}"
+                for m in r.moves
             ),
             "neutral": f"{fmt(r.before_i_n)} → {fmt(r.after_i_n)} A",
         }
@@ -263,51 +371,245 @@ def run_rows(runs: Sequence[BalancingRun]) -> list[dict[str, Any]]:
     ]
 
 
-def before_after_figure(
-    title: str,
-    before: Sequence[float | None],
-    after: Sequence[float | None],
-    *,
-    after_name: str = "After",
-) -> Figure:
-    """Return grouped bars of R, Y, B and neutral current before and after [A]."""
-    labels = ["R", "Y", "B", "Neutral"]
-    bars = [
-        {
-            "type": "bar",
-            "x": labels,
-            "y": list(before),
-            "name": "Before",
-            "marker": {"color": GREY},
-        },
-        {
-            "type": "bar",
-            "x": labels,
-            "y": list(after),
-            "name": after_name,
-            "marker": {"color": GREEN},
-        },
+@dataclass(frozen=True, slots=True)
+class MoveReason:
+    """Why one house of a run was moved, from the readings at the run's decision."""
+
+    house_id: str
+    from_phase: str
+    to_phase: str
+    result: str
+    load_kw: float | None
+    """The house's consumption: net import plus its own PV [kW]."""
+    pv_kw: float | None
+    """Its PV output [kW]."""
+    net_kw: float | None
+    """Its net import (negative: export) [kW]; this is what moves with it."""
+    neutral_with_a: float | None
+    """The predicted neutral current with the house on its phase (and the run's earlier moves
+    made) [A]."""
+    neutral_without_a: float | None
+    """The same with the house moved [A]."""
+
+
+def run_decided_at(run: BalancingRun) -> datetime:
+    """Return when the run was decided, or when it ended for a run that did not record it."""
+    return run.decided_at or run.ts
+
+
+def explain_run(
+    run: BalancingRun, state: SeriesPoint | None, readings: Mapping[str, HouseReading]
+) -> list[MoveReason]:
+    """Return why each house of a run was moved: its load, PV and the predicted neutral with
+    it and without it, from the feeder summary and house readings at the run's decision.
+
+    The moves are predicted one after another in the run's order; a house without a reading
+    at the time is left out of the prediction (its figures are None).
+    """
+    known: list[tuple[int, HouseMove]] = []
+    for k, m in enumerate(run.moves):
+        reading = readings.get(str(m.get("house")))
+        try:
+            phases = Phase(str(m.get("from"))), Phase(str(m.get("to")))
+        except ValueError:
+            continue
+        if reading is not None and state is not None:
+            known.append((k, HouseMove(reading.p, reading.q, *phases)))
+    effects = {}
+    if state is not None and known:
+        loads = PhaseLoads(
+            (state.p_r, state.p_y, state.p_b),
+            (state.q_r, state.q_y, state.q_b),
+            (state.v_r, state.v_y, state.v_b),
+        )
+        predicted = predict_moves(loads, [move for _, move in known])
+        effects = {k: e for (k, _), e in zip(known, predicted, strict=True)}
+    out = []
+    for k, m in enumerate(run.moves):
+        house = str(m.get("house", "?"))
+        reading = readings.get(house)
+        effect = effects.get(k)
+        out.append(
+            MoveReason(
+                house_id=house,
+                from_phase=str(m.get("from", "?")),
+                to_phase=str(m.get("to", "?")),
+                result=str(m.get("result", "?")),
+                load_kw=None if reading is None else (reading.p + reading.pv) / 1000.0,
+                pv_kw=None if reading is None else reading.pv / 1000.0,
+                net_kw=None if reading is None else reading.p / 1000.0,
+                neutral_with_a=None if effect is None else effect.before.i_n_a,
+                neutral_without_a=None if effect is None else effect.after.i_n_a,
+            )
+        )
+    return out
+
+
+def build_run_detail(run: BalancingRun, reasons: Sequence[MoveReason]) -> html.Div:
+    """Return the moves of a run: how each ended and why the house was chosen."""
+    if not reasons:
+        return html.Div(
+            f"This run moved no house ({RUN_RESULT_TEXT.get(run.result, run.result)}).",
+            className="sp-hint",
+        )
+    header = html.Tr(
+        [
+            html.Th(t)
+            for t in (
+                "House",
+                "Move",
+                "Outcome",
+                "Load [kW]",
+                "PV [kW]",
+                "Net [kW]",
+                "Neutral, house stays [A]",
+                "Neutral, house moved [A]",
+            )
+        ]
+    )
+    rows = [
+        html.Tr(
+            [
+                html.Td(r.house_id),
+                html.Td(
+                    [
+                        html.Span(r.from_phase, className=f"sp-phase-{r.from_phase}"),
+                        " → ",
+                        html.Span(r.to_phase, className=f"sp-phase-{r.to_phase}"),
+                    ]
+                ),
+                html.Td(
+                    MOVE_RESULT_TEXT.get(r.result, r.result),
+                    className=f"sp-move-outcome sp-move-{r.result}",
+                ),
+                html.Td(fmt(r.load_kw, 2), className="sp-num"),
+                html.Td(fmt(r.pv_kw, 2), className="sp-num"),
+                html.Td(fmt(r.net_kw, 2), className="sp-num"),
+                html.Td(fmt(r.neutral_with_a), className="sp-num"),
+                html.Td(fmt(r.neutral_without_a), className="sp-num"),
+            ]
+        )
+        for r in reasons
     ]
-    return {"data": bars, "layout": _layout(title, "A", barmode="group")}
-
-
-def run_figure(run: BalancingRun) -> Figure:
-    """Return the before/after chart of a balancing run."""
-    before = [run.before_i_r, run.before_i_y, run.before_i_b, run.before_i_n]
-    after = [run.after_i_r, run.after_i_y, run.after_i_b, run.after_i_n]
-    return before_after_figure(
-        f"Run {run.run_id} ({run.result}) — unbalance {fmt(run.before_unbalance_pct)} → "
-        f"{fmt(run.after_unbalance_pct)} %",
-        before,
-        after,
+    return html.Div(
+        [
+            html.Table([html.Thead(header), html.Tbody(rows)], className="sp-run-moves"),
+            html.P(
+                "Load, PV and the predicted neutral come from the readings stored at "
+                f"{ist_text(run_decided_at(run))} IST, "
+                + (
+                    "when the run was decided"
+                    if run.decided_at is not None
+                    else "when the run ended (its controller did not record when it decided)"
+                )
+                + "; each move is predicted after the ones before it.",
+                className="sp-hint",
+            ),
+        ],
+        className="sp-run-detail",
     )
 
 
-def effect_figure(effect: MoveEffect) -> Figure:
-    """Return the predicted before/after chart of a move."""
-    return before_after_figure(
-        "Predicted effect",
-        [*effect.before.i_a, effect.before.i_n_a],
-        [*effect.after.i_a, effect.after.i_n_a],
-        after_name="Predicted",
+# --- the dry run of a manual move -------------------------------------------------------------
+
+BLOCKER_LABELS: Final = {
+    Blocker.NOT_SWITCHABLE: "no phase-selector relay",
+    Blocker.OFFLINE: "offline",
+    Blocker.LOCKED: "locked out",
+    Blocker.UNVERIFIED: "a move under way",
+    Blocker.MIN_DWELL: "minimum dwell",
+    Blocker.DAILY_CAP: "daily cap",
+}
+"""The name of each interlock, as the dry run says it."""
+
+
+def blocker_text(dry: DryRun) -> str:
+    """Return which interlock blocks a previewed move, why, and when it ends."""
+    assert dry.blocker is not None
+    house, b = dry.house, dry.blocker
+    until = dry.blocked_until
+    when = f"{ist_text(until, seconds=False)} IST" if until is not None else None
+    if b is Blocker.MIN_DWELL:
+        last = "its last switch" + (
+            f" ({MOVE_RESULT_TEXT.get(dry.last_result, dry.last_result)})"
+            if dry.last_result
+            else ""
+        )
+        detail = (
+            f"{last} was at {ist_text(dry.last_switch)} IST; a house stays "
+            f"{dry.limits.min_dwell_s / 60:.0f} min on a phase after a switch, so it may move "
+            f"again from {when}"
+        )
+    elif b is Blocker.DAILY_CAP:
+        detail = (
+            f"it has {house.switches_today} switches today (a move and its rollback count 2) "
+            f"of at most {dry.limits.max_per_house_day}; it may move again from {when}"
+        )
+    elif b is Blocker.LOCKED:
+        why = reason_text(dry.lock_reason)
+        detail = (
+            "the controller locked it out"
+            + (f" ({why})" if why else "")
+            + (f" until {when}" if when else " until an operator unlocks it")
+            + "; unlock it first"
+        )
+    elif b is Blocker.OFFLINE:
+        detail = f"it has sent no reading for {READING_MAX_AGE_S / 60:.0f} minutes"
+    elif b is Blocker.UNVERIFIED:
+        detail = "a move of this house was sent and has no result yet"
+    else:
+        detail = "it has no phase-selector relay"
+    return f"Blocked by the {BLOCKER_LABELS[b]}: {detail}."
+
+
+def build_preview(dry: DryRun) -> html.Div:
+    """Return the dry run of a move: the interlock that blocks it, or the predicted effect."""
+    e = dry.effect
+    head: list[Any] = [html.Strong(f"{dry.house_id}: {dry.from_phase} → {dry.to_phase}")]
+    if e is not None:
+        verdict = (
+            "improves the feeder"
+            if e.improves
+            else ("would overload " + ", ".join(e.overloads) if e.overloads else "makes it worse")
+        )
+        if dry.blocker is not None:  # it will not happen now, whatever it would do
+            verdict = {"improves the feeder": "would improve the feeder"}.get(
+                verdict, verdict.replace("makes it", "would make it")
+            )
+        head.append(f" (load {fmt(dry.house_p_w / 1000, 2, 'kW')}) {verdict}.")
+    children: list[Any] = [html.P(head)]
+    if dry.blocker is not None:
+        children.append(
+            html.P(
+                blocker_text(dry), className=f"sp-blocked sp-blocked-{dry.blocker}", role="alert"
+            )
+        )
+    if e is not None:
+        children.append(
+            html.Ul(
+                [
+                    html.Li(
+                        "Phase currents: "
+                        + " / ".join(fmt(i) for i in e.before.i_a)
+                        + " → "
+                        + " / ".join(fmt(i) for i in e.after.i_a)
+                        + " A"
+                    ),
+                    html.Li(
+                        f"Neutral current: {fmt(e.before.i_n_a)} → {fmt(e.after.i_n_a)} A "
+                        f"({e.neutral_change_a:+.1f} A)",
+                        className="sp-neutral-change",
+                    ),
+                    html.Li(
+                        f"Unbalance: {fmt(e.before.unbalance_pct)} → {fmt(e.after.unbalance_pct)} %"
+                    ),
+                ]
+            )
+        )
+        children.append(dcc.Graph(figure=effect_figure(e), config={"displaylogo": False}))
+    verdict_class = (
+        " sp-dry-run-blocked"
+        if dry.blocker is not None
+        else (" sp-dry-run-good" if e is not None and e.improves else " sp-dry-run-bad")
     )
+    return html.Div(children, className="sp-dry-run" + verdict_class)

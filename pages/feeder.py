@@ -1,9 +1,11 @@
-"""One feeder (`/feeder/<feeder_id>`): live loads, charts, houses, balancing runs and control.
+"""One feeder (`/feeder/<feeder_id>`): live loads, charts, houses, lockouts, runs and control.
 
-Reading callbacks are marked read-only; the two that change anything (the auto/manual toggle
-and the manual move) are `state_changing` and authorize the operator role before anything else.
-A manual move is previewed first (the dry run), and the confirm button sends exactly the move
-that was previewed.
+Reading callbacks are marked read-only; the three that change anything (the auto/manual
+toggle, the manual move and the unlock of a locked-out house) are `state_changing` and
+authorize the operator role before anything else. A manual move is previewed first (the dry
+run, which checks the edge's interlocks), and the confirm button sends exactly the move that
+was previewed, after the same check on the server. When a command ends, what it changed (the
+mode, a lockout) is read again at once, not at the next refresh.
 """
 
 from __future__ import annotations
@@ -12,24 +14,34 @@ from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
 import dash
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.dash_table.DataTable import DataTable
 
 from components import access, ids, runtime
 from components import layout as shell
 from components.command_status import build_status, is_final
+from components.feeder_charts import currents_figure, message_figure, power_figure, run_figure
 from components.feeder_view import (
+    CUSTOM,
+    FIT,
+    RANGE_FIELDS,
+    RANGE_OPTIONS,
     RANGES,
     RESOLUTION_TEXT,
+    RangeError,
+    blocker_text,
     build_live,
-    currents_figure,
-    effect_figure,
-    fmt,
+    build_locks,
+    build_preview,
+    build_run_detail,
+    chart_window,
+    explain_run,
     house_rows,
-    message_figure,
-    power_figure,
-    run_figure,
+    ist_input,
+    range_text,
+    run_decided_at,
     run_rows,
+    search_rows,
 )
 from grid.messages import ControlAction, Mode
 from hq.commands import SERVICE_NAME, CommandService
@@ -47,12 +59,15 @@ LIVE_MS: Final = 10_000
 """How often the live figures are read [ms] (the edge summarizes every 10 s)."""
 COMMAND_POLL_MS: Final = 1_000
 """How often a pending command's state is read [ms]."""
+MARKS_LIMIT: Final = 500
+"""Most runs and switches read for the chart marks."""
 FIELD_LABELS: Final = {
     "house": "House",
     "to_phase": "To phase",
     "why": "Reason",
     "feeder": "Feeder",
     "mode": "Mode",
+    **RANGE_FIELDS,
 }
 HOUSE_COLUMNS: Final[tuple[tuple[str, str, ColumnType], ...]] = (
     ("house", "House", "text"),
@@ -65,10 +80,10 @@ HOUSE_COLUMNS: Final[tuple[tuple[str, str, ColumnType], ...]] = (
 )
 RUN_COLUMNS: Final[tuple[tuple[str, str, ColumnType], ...]] = (
     ("ts", "Time", "text"),
-    ("trigger", "Trigger", "text"),
+    ("trigger", "Started by", "text"),
     ("result", "Result", "text"),
     ("moves", "Moves", "text"),
-    ("neutral", "Neutral", "text"),
+    ("neutral", "Neutral before → after", "text"),
 )
 
 
@@ -95,6 +110,7 @@ def layout(feeder_id: str | None = None, **_query: Any) -> html.Main:
         )
     # Only a convenience: the callbacks authorize on the server whatever the page shows.
     locked = not access.has_role("operator")
+    now = _now()
     return shell.build_page(
         f"{row.feeder_id} · {row.name}",
         dcc.Store(id=ids.FEEDER_ID, data=row.feeder_id),
@@ -102,6 +118,8 @@ def layout(feeder_id: str | None = None, **_query: Any) -> html.Main:
         dcc.Store(id=ids.FEEDER_MODE_COMMAND),
         dcc.Store(id=ids.FEEDER_MOVE_PLANNED),
         dcc.Store(id=ids.FEEDER_MOVE_COMMAND),
+        dcc.Store(id=ids.FEEDER_UNLOCK_COMMAND),
+        dcc.Store(id=ids.FEEDER_HOUSES_STALE),
         dcc.Interval(id=ids.FEEDER_INTERVAL, interval=LIVE_MS),
         dcc.Interval(id=ids.FEEDER_COMMAND_INTERVAL, interval=COMMAND_POLL_MS, disabled=True),
         dcc.ConfirmDialog(id=ids.FEEDER_MODE_CONFIRM),
@@ -126,7 +144,7 @@ def layout(feeder_id: str | None = None, **_query: Any) -> html.Main:
                     className="sp-mode-row",
                 ),
                 html.Span(
-                    "Read only: an operator changes the mode and moves houses.",
+                    "Read only: an operator changes the mode, moves and unlocks houses.",
                     className="sp-hint sp-read-only",
                 )
                 if locked
@@ -142,10 +160,38 @@ def layout(feeder_id: str | None = None, **_query: Any) -> html.Main:
                     [
                         dcc.RadioItems(
                             id=ids.FEEDER_RANGE,
-                            options=[{"label": k, "value": k} for k in RANGES],
-                            value="24h",
+                            options=[{"label": label, "value": v} for v, label in RANGE_OPTIONS],
+                            value=FIT,
                             inline=True,
                             className="sp-range",
+                        ),
+                        html.Label(
+                            [
+                                "From (IST)",
+                                dcc.Input(
+                                    id=ids.FEEDER_RANGE_FROM,
+                                    type="text",
+                                    placeholder="YYYY-MM-DD HH:MM",
+                                    size="16",
+                                    value=ist_input(now - RANGES["24h"]),
+                                    debounce=True,
+                                ),
+                            ],
+                            className="sp-range-input",
+                        ),
+                        html.Label(
+                            [
+                                "To (IST)",
+                                dcc.Input(
+                                    id=ids.FEEDER_RANGE_TO,
+                                    type="text",
+                                    placeholder="YYYY-MM-DD HH:MM",
+                                    size="16",
+                                    value=ist_input(now),
+                                    debounce=True,
+                                ),
+                            ],
+                            className="sp-range-input",
                         ),
                         html.Span(id=ids.FEEDER_RESOLUTION, className="sp-hint"),
                     ],
@@ -153,6 +199,19 @@ def layout(feeder_id: str | None = None, **_query: Any) -> html.Main:
                 ),
                 dcc.Graph(id=ids.FEEDER_CURRENTS_CHART, config={"displaylogo": False}),
                 dcc.Graph(id=ids.FEEDER_POWER_CHART, config={"displaylogo": False}),
+            ],
+            className="sp-section",
+        ),
+        html.Section(
+            [
+                html.H2("Locked out"),
+                html.P(
+                    "A house whose switch failed or was rolled back stays out of balancing "
+                    "until its cool-down ends or an operator unlocks it.",
+                    className="sp-hint",
+                ),
+                html.Div(id=ids.FEEDER_LOCKS),
+                html.Div(id=ids.FEEDER_UNLOCK_STATUS, className="sp-status"),
             ],
             className="sp-section",
         ),
@@ -210,7 +269,33 @@ def layout(feeder_id: str | None = None, **_query: Any) -> html.Main:
             className="sp-section",
         ),
         html.Section(
-            [html.H2("Houses"), _table(ids.FEEDER_HOUSES, HOUSE_COLUMNS, page_size=20)],
+            [
+                html.Div(
+                    [
+                        html.H2("Houses"),
+                        dcc.Input(
+                            id=ids.FEEDER_HOUSE_SEARCH,
+                            type="search",
+                            placeholder="Search houses: id, phase, locked, …",
+                            className="sp-search",
+                            debounce=False,
+                        ),
+                    ],
+                    className="sp-section-head",
+                ),
+                _table(
+                    ids.FEEDER_HOUSES,
+                    HOUSE_COLUMNS,
+                    page_size=20,
+                    sort_action="native",
+                    style_data_conditional=[
+                        {
+                            "if": {"filter_query": '{lock} contains "locked"'},
+                            "backgroundColor": "#fff4e5",
+                        }
+                    ],
+                ),
+            ],
             className="sp-section",
         ),
         html.Section(
@@ -218,6 +303,7 @@ def layout(feeder_id: str | None = None, **_query: Any) -> html.Main:
                 html.H2("Balancing history"),
                 _table(ids.FEEDER_RUNS, RUN_COLUMNS, row_selectable="single", page_size=10),
                 dcc.Graph(id=ids.FEEDER_RUN_CHART, config={"displaylogo": False}),
+                html.Div(id=ids.FEEDER_RUN_DETAIL),
             ],
             className="sp-section",
         ),
@@ -239,8 +325,6 @@ def _field_error(field: str, message: str) -> html.Div:
 
 @callback(
     Output(ids.FEEDER_LIVE, "children"),
-    Output(ids.FEEDER_HOUSES, "data"),
-    Output(ids.FEEDER_MOVE_HOUSE, "options"),
     Output(ids.FEEDER_MODE, "children"),
     Output(ids.FEEDER_MODE_TOGGLE, "children"),
     Output(ids.FEEDER_MODE_TARGET, "data"),
@@ -249,28 +333,59 @@ def _field_error(field: str, message: str) -> html.Div:
 )
 @access.read_only
 def refresh_live(_n: int | None, feeder_id: str) -> tuple[Any, ...]:
-    """Read the latest summary, the houses and the mode."""
+    """Read the latest summary and the mode."""
+    with runtime.engine().connect() as conn:
+        row = q.feeder(conn, feeder_id, _now())
+        if row is None:
+            return (no_update,) * 4
+        state = q.latest_feeder_state(conn, feeder_id)
+    return (build_live(state, row), *_mode_outputs(row.mode))
+
+
+def _mode_outputs(mode: str) -> tuple[str, str, str]:
+    """Return the mode label, the toggle's text and the mode it would switch to."""
+    target = "auto" if mode == "manual" else "manual"
+    return mode, f"Switch to {target}", target
+
+
+@callback(
+    Output(ids.FEEDER_HOUSES, "data"),
+    Output(ids.FEEDER_MOVE_HOUSE, "options"),
+    Output(ids.FEEDER_LOCKS, "children"),
+    Input(ids.FEEDER_INTERVAL, "n_intervals"),
+    Input(ids.FEEDER_HOUSE_SEARCH, "value"),
+    Input(ids.FEEDER_HOUSES_STALE, "data"),
+    State(ids.FEEDER_ID, "data"),
+)
+@access.read_only
+def refresh_houses(
+    _n: int | None, search: str | None, _stale: Any, feeder_id: str
+) -> tuple[Any, ...]:
+    """Read the houses: the table (searched), the move choices and the locked-out houses."""
     now = _now()
     with runtime.engine().connect() as conn:
-        row = q.feeder(conn, feeder_id, now)
-        if row is None:
-            return (no_update,) * 6
-        state = q.latest_feeder_state(conn, feeder_id)
         houses = q.feeder_houses(conn, feeder_id, now)
     options = [
         {"label": f"{h.house_id} (on {h.phase})", "value": h.house_id}
         for h in houses
         if h.switchable
     ]
-    target = "auto" if row.mode == "manual" else "manual"
-    return (
-        build_live(state, row),
-        house_rows(houses, now),
-        options,
-        row.mode,
-        f"Switch to {target}",
-        target,
+    locks = build_locks(
+        houses, can_unlock=access.has_role("operator"), button_type=ids.FEEDER_UNLOCK
     )
+    return search_rows(house_rows(houses, now), search), options, locks
+
+
+@callback(
+    Output(ids.FEEDER_RANGE, "value"),
+    Input(ids.FEEDER_RANGE_FROM, "value"),
+    Input(ids.FEEDER_RANGE_TO, "value"),
+    prevent_initial_call=True,
+)
+@access.read_only
+def pick_custom(_start: str | None, _end: str | None) -> str:
+    """Choose the custom range when its dates are edited."""
+    return CUSTOM
 
 
 @callback(
@@ -279,17 +394,39 @@ def refresh_live(_n: int | None, feeder_id: str) -> tuple[Any, ...]:
     Output(ids.FEEDER_RESOLUTION, "children"),
     Input(ids.FEEDER_RANGE, "value"),
     Input(ids.FEEDER_INTERVAL, "n_intervals"),
+    Input(ids.FEEDER_RANGE_FROM, "value"),
+    Input(ids.FEEDER_RANGE_TO, "value"),
     State(ids.FEEDER_ID, "data"),
 )
 @access.read_only
-def refresh_charts(span: str, _n: int | None, feeder_id: str) -> tuple[Any, Any, str]:
-    """Read the feeder's series over the chosen range at the resolution the store picks."""
-    end = _now()
-    start = end - RANGES.get(span, RANGES["24h"])
+def refresh_charts(
+    span: str | None, _n: int | None, start_text: str | None, end_text: str | None, feeder_id: str
+) -> tuple[Any, Any, Any]:
+    """Read the feeder's series over the chosen range at the resolution the store picks, with
+    its runs and switches to mark and its phase rating."""
+    now = _now()
     with runtime.engine().connect() as conn:
+        extent = q.feeder_extent(conn, feeder_id) if span not in RANGES else None
+        try:
+            start, end = chart_window(span, now, extent, start_text, end_text)
+        except RangeError as exc:
+            empty = message_figure("Choose a range")
+            return empty, empty, _field_error(exc.field, exc.message)
+        row = q.feeder(conn, feeder_id, now)
         series = q.feeder_series(conn, feeder_id, start, end)
-    text = f"{RESOLUTION_TEXT[series.resolution]}, {len(series.points):,} points"
-    return currents_figure(series), power_figure(series), text
+        runs = q.balancing_runs(conn, feeder_id, start, end, limit=MARKS_LIMIT)
+        switches = q.switch_events(conn, feeder_id, start=start, end=end, limit=MARKS_LIMIT)
+    text = (
+        f"{range_text(start, end)} · {RESOLUTION_TEXT[series.resolution]}, "
+        f"{len(series.points):,} points"
+    )
+    currents = currents_figure(
+        series,
+        rating_a=None if row is None else row.rated_a,
+        runs=runs,
+        switches=switches,
+    )
+    return currents, power_figure(series), text
 
 
 @callback(
@@ -306,18 +443,25 @@ def refresh_runs(feeder_id: str, _n: int | None) -> list[dict[str, Any]]:
 
 @callback(
     Output(ids.FEEDER_RUN_CHART, "figure"),
+    Output(ids.FEEDER_RUN_DETAIL, "children"),
     Input(ids.FEEDER_RUNS, "selected_rows"),
     Input(ids.FEEDER_RUNS, "data"),
 )
 @access.read_only
-def show_run(selected: list[int] | None, rows: list[dict[str, Any]] | None) -> Any:
-    """Draw the before/after chart of the selected run (the newest when none is selected)."""
+def show_run(selected: list[int] | None, rows: list[dict[str, Any]] | None) -> tuple[Any, Any]:
+    """Draw the before/after chart of the selected run (the newest when none is selected) and
+    say why each of its houses was moved."""
     if not rows:
-        return message_figure("No balancing runs yet", height=200)
+        return message_figure("No balancing runs yet", height=200), None
     index = selected[0] if selected and selected[0] < len(rows) else 0
     with runtime.engine().connect() as conn:
         run = q.balancing_run(conn, rows[index]["run_id"])
-    return no_update if run is None else run_figure(run)
+        if run is None:
+            return no_update, no_update
+        at = run_decided_at(run)
+        state = q.feeder_reading_at(conn, run.feeder_id, at)
+        readings = q.house_readings_at(conn, [str(m.get("house")) for m in run.moves], at)
+    return run_figure(run), build_run_detail(run, explain_run(run, state, readings))
 
 
 # --- the auto/manual toggle -------------------------------------------------------------------
@@ -378,7 +522,8 @@ def confirm_mode(_submit: int | None, feeder_id: str, target: str | None) -> dic
 def dry_run(
     _clicks: int | None, feeder_id: str, house: str | None, phase: str | None
 ) -> tuple[Any, Any, bool]:
-    """Preview a move on the feeder's current state; enable the confirm button when possible."""
+    """Preview a move on the feeder's current state; enable Confirm only when no interlock
+    blocks it."""
     if not house:
         return _field_error("house", "choose a house"), None, True
     try:
@@ -387,44 +532,9 @@ def dry_run(
             dry = dry_run_move(conn, feeder_id, house, to_phase, _now())
     except MoveError as exc:
         return _field_error(exc.field, exc.message), None, True
-    e = dry.effect
-    verdict = (
-        "improves the feeder"
-        if e.improves
-        else ("would overload " + ", ".join(e.overloads) if e.overloads else "makes it worse")
-    )
-    summary = html.Div(
-        [
-            html.P(
-                [
-                    html.Strong(f"{house}: {dry.from_phase} → {dry.to_phase}"),
-                    f" (load {fmt(dry.house_p_w / 1000, 2, 'kW')}) {verdict}.",
-                ]
-            ),
-            html.Ul(
-                [
-                    html.Li(
-                        "Phase currents: "
-                        + " / ".join(fmt(i) for i in e.before.i_a)
-                        + " → "
-                        + " / ".join(fmt(i) for i in e.after.i_a)
-                        + " A"
-                    ),
-                    html.Li(
-                        f"Neutral current: {fmt(e.before.i_n_a)} → {fmt(e.after.i_n_a)} A "
-                        f"({e.neutral_change_a:+.1f} A)",
-                        className="sp-neutral-change",
-                    ),
-                    html.Li(
-                        f"Unbalance: {fmt(e.before.unbalance_pct)} → {fmt(e.after.unbalance_pct)} %"
-                    ),
-                ]
-            ),
-            dcc.Graph(figure=effect_figure(e), config={"displaylogo": False}),
-        ],
-        className="sp-dry-run" + (" sp-dry-run-good" if e.improves else " sp-dry-run-bad"),
-    )
-    return summary, {"house": house, "to": str(to_phase)}, False
+    if not dry.allowed:
+        return build_preview(dry), None, True
+    return build_preview(dry), {"house": house, "to": str(to_phase)}, False
 
 
 @callback(
@@ -439,14 +549,25 @@ def dry_run(
 def confirm_move(
     _clicks: int | None, feeder_id: str, planned: dict[str, str] | None, why: str | None
 ) -> dict[str, Any]:
-    """Send the previewed move as a signed switch command; return its id or the error."""
+    """Check the previewed move's interlocks again and send it as a signed switch command;
+    return its id or the error (a blocked move is refused and audited)."""
     user = access.authorize("operator", "feeder.move_house", target=feeder_id)
     if not planned or not planned.get("house"):
         return {"error": ["house", "run a dry run first"]}
     try:
         to_phase = parse_phase(planned.get("to"))
+        with runtime.engine().connect() as conn:
+            dry = dry_run_move(conn, feeder_id, planned["house"], to_phase, _now())
     except MoveError as exc:
         return {"error": [exc.field, exc.message]}
+    if dry.blocker is not None:
+        access.audit_action(
+            "feeder.move_house",
+            planned["house"],
+            {"feeder_id": feeder_id, "to": str(to_phase), "blocked": str(dry.blocker)},
+            outcome="failed",
+        )
+        return {"error": ["house", blocker_text(dry)]}
     return _issue(
         feeder_id,
         ControlAction.SWITCH,
@@ -455,6 +576,26 @@ def confirm_move(
         to_phase=to_phase,
         why=why or "",
     )
+
+
+# --- unlocking a locked-out house -------------------------------------------------------------
+
+
+@callback(
+    Output(ids.FEEDER_UNLOCK_COMMAND, "data"),
+    Input({"type": ids.FEEDER_UNLOCK, "house": ALL}, "n_clicks"),
+    State(ids.FEEDER_ID, "data"),
+    prevent_initial_call=True,
+)
+@access.state_changing("operator", "feeder.unlock")
+def unlock(_clicks: list[int | None], feeder_id: str) -> Any:
+    """Send the signed unlock command of the house whose button was clicked."""
+    trigger = ctx.triggered_id
+    if not isinstance(trigger, dict) or not (ctx.triggered and ctx.triggered[0].get("value")):
+        return no_update  # buttons drawn again, none clicked
+    house = str(trigger.get("house", ""))
+    user = access.authorize("operator", "feeder.unlock", target=house)
+    return {**_issue(feeder_id, ControlAction.UNLOCK, user, house=house), "house": house}
 
 
 def _issue(feeder_id: str, action: ControlAction, user: str, **fields: Any) -> dict[str, Any]:
@@ -477,28 +618,53 @@ def _issue(feeder_id: str, action: ControlAction, user: str, **fields: Any) -> d
 @callback(
     Output(ids.FEEDER_MODE_STATUS, "children"),
     Output(ids.FEEDER_MOVE_STATUS, "children"),
+    Output(ids.FEEDER_UNLOCK_STATUS, "children"),
     Output(ids.FEEDER_COMMAND_INTERVAL, "disabled"),
+    Output(ids.FEEDER_MODE, "children", allow_duplicate=True),
+    Output(ids.FEEDER_MODE_TOGGLE, "children", allow_duplicate=True),
+    Output(ids.FEEDER_MODE_TARGET, "data", allow_duplicate=True),
+    Output(ids.FEEDER_HOUSES_STALE, "data"),
     Input(ids.FEEDER_COMMAND_INTERVAL, "n_intervals"),
     Input(ids.FEEDER_MODE_COMMAND, "data"),
     Input(ids.FEEDER_MOVE_COMMAND, "data"),
+    Input(ids.FEEDER_UNLOCK_COMMAND, "data"),
+    State(ids.FEEDER_ID, "data"),
     prevent_initial_call=True,
 )
 @access.read_only
 def poll_commands(
-    _n: int | None, mode_cmd: dict[str, Any] | None, move_cmd: dict[str, Any] | None
-) -> tuple[Any, Any, bool]:
-    """Show each pending command's lifecycle; stop polling once every one is final."""
+    _n: int | None,
+    mode_cmd: dict[str, Any] | None,
+    move_cmd: dict[str, Any] | None,
+    unlock_cmd: dict[str, Any] | None,
+    feeder_id: str,
+) -> tuple[Any, ...]:
+    """Show each pending command's lifecycle and stop polling once every one is final; when a
+    mode command has ended, show the feeder's mode from the store at once, and when a move or
+    an unlock has, have the houses and lockouts read again."""
     now = _now()
     pending = False
     out: list[Any] = []
+    final: dict[str, bool] = {}
+    mode: tuple[Any, ...] = (no_update,) * 3
     with runtime.engine().connect() as conn:
-        for data, title in ((mode_cmd, "Mode change"), (move_cmd, "Manual move")):
+        for name, data, title in (
+            ("mode", mode_cmd, "Mode change"),
+            ("move", move_cmd, "Manual move"),
+            ("unlock", unlock_cmd, f"Unlock {(unlock_cmd or {}).get('house', '')}".strip()),
+        ):
             if not data:
                 out.append(None)
             elif "error" in data:
                 out.append(_field_error(*data["error"]))
             else:
                 cmd = q.command(conn, data["cmd_id"])
-                pending = pending or not is_final(cmd)
+                final[name] = is_final(cmd)
+                pending = pending or not final[name]
                 out.append(build_status(cmd, now, title=title))
-    return out[0], out[1], not pending
+        if final.get("mode"):
+            row = q.feeder(conn, feeder_id, now)
+            if row is not None:
+                mode = _mode_outputs(row.mode)
+    stale = now.isoformat() if final.get("move") or final.get("unlock") else no_update
+    return (*out, not pending, *mode, stale)

@@ -26,14 +26,16 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 
 from bench.grid_fleet import plans, seed_fleet, seed_runs
 from grid.events import (
     CommandResultData,
     CommandState,
+    LockoutData,
     ModeChangeData,
     SwitchOrigin,
     SwitchResult,
@@ -57,7 +59,16 @@ from sim.fleet import FeederPlan
 from store import rollups
 from store.db import make_engine
 from store.migrate import upgrade
-from store.schema import feeder_readings, feeder_state, feeders, houses
+from store.queries import IST, balancing_runs
+from store.schema import (
+    audit_log,
+    feeder_readings,
+    feeder_state,
+    feeders,
+    house_readings,
+    houses,
+)
+from store.schema import balancing_runs as balancing_runs_table
 from store.writer import WriteBatch, write_batch
 from tests.conftest import MQTT_URL
 from tests.dashboard.conftest import (
@@ -66,6 +77,7 @@ from tests.dashboard.conftest import (
     LiveServer,
     _chromium_driver,
     browser_login,
+    denials,
     free_port,
     screenshot,
     seed_dashboard,
@@ -282,23 +294,119 @@ def test_the_map_shows_clusters_legend_and_districts(
     screenshot(operator, "map")
 
 
+def viewport(driver: Any, width: int = 1920, height: int = 1080) -> None:
+    """Make the page's viewport exactly `width` × `height` CSS pixels (screenshots too)."""
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+    )
+
+
+def scroll_to(driver: Any, element_id: str, offset_px: int = 80) -> None:
+    """Scroll an element to the top of the viewport, `offset_px` below it."""
+    driver.execute_script(
+        "const e = document.getElementById(arguments[0]);"
+        "window.scrollTo(0, e.getBoundingClientRect().top + window.scrollY - arguments[1]);",
+        element_id,
+        offset_px,
+    )
+
+
+DECIDED_BEFORE_END = timedelta(minutes=3)
+
+
+def seed_run_readings(grid: GridServer) -> None:
+    """Give the seeded runs their decision time, and store the moved houses' readings of that
+    moment, as the edge and the nodes send them."""
+    engine = grid.server.engine()
+    try:
+        with engine.begin() as conn:
+            for run in balancing_runs(conn, grid.feeder_id):
+                conn.execute(
+                    update(balancing_runs_table)
+                    .where(balancing_runs_table.c.run_id == run.run_id)
+                    .values(decided_at=run.ts - DECIDED_BEFORE_END)
+                )
+            rows = [
+                {
+                    "ts": run.ts - DECIDED_BEFORE_END - timedelta(seconds=20),
+                    "feeder_id": grid.feeder_id,
+                    "house_id": m["house"],
+                    "phase": m["from"],
+                    "v": 229.0,
+                    "i": 12.0,
+                    "p": 2100.0 - 600 * k,
+                    "q": 300.0,
+                    "pv": 900.0,
+                }
+                for run in balancing_runs(conn, grid.feeder_id)
+                for k, m in enumerate(run.moves)
+            ]
+            conn.execute(insert(house_readings), rows)
+    finally:
+        engine.dispose()
+
+
+def svg_texts(driver: Any, css: str) -> list[str]:
+    """Return the text of every SVG element matching `css` (SVG has no innerText)."""
+    script = "return Array.from(document.querySelectorAll(arguments[0]), e => e.textContent)"
+    return list(driver.execute_script(script, css))
+
+
 def test_the_feeder_page_shows_history_and_runs(grid_server: GridServer, operator: Any) -> None:
+    seed_run_readings(grid_server)
+    viewport(operator)
     operator.get(f"{grid_server.server.base}/feeder/{grid_server.feeder_id}")
     wait_for(operator, ".sp-phase-table", "Current")
     resolution = wait_for(operator, "#sp-feeder-resolution", "points").text
-    points = int(resolution.split(", ")[1].split()[0].replace(",", ""))
-    assert points >= 1_400, resolution  # a day of 1-minute means
+    points = int(resolution.split(", ")[-1].split()[0].replace(",", ""))
+    assert points >= 1_400, resolution  # "All data": a day of 1-minute means
+    assert "1-minute means" in resolution
     wait_for(
         operator, "#sp-feeder-currents-chart .scatterlayer, #sp-feeder-currents-chart .gl-container"
     )
-    wait_for(operator, "#sp-feeder-run-chart", "Run ")
+    wait_for(operator, "#sp-feeder-currents-chart", "Phase rating")
+    legend = svg_texts(operator, "#sp-feeder-currents-chart .legendtext")
+    assert "Balancing runs" in legend, legend
+    wait_for(operator, "#sp-feeder-run-chart", "Balancing run of")
     bars = operator.find_elements(By.CSS_SELECTOR, "#sp-feeder-run-chart .bars .point")
     assert len(bars) == 8  # R, Y, B, N before and after
+    title = svg_texts(operator, "#sp-feeder-run-chart .gtitle")[0]
+    assert "-r1" not in title, title
+    assert "IST" in title, title
+    legend = svg_texts(operator, "#sp-feeder-run-chart .legendtext")
+    assert "when the run ended" in " ".join(legend), legend
+    detail = wait_for(operator, "#sp-feeder-run-detail .sp-run-moves", "held").text
+    assert "2.10" in detail, detail  # the house's net import ...
+    assert "0.90" in detail, detail  # ... and its PV
+    legend = " ".join(svg_texts(operator, "#sp-feeder-run-chart .legendtext"))
+    assert "when the run was decided" in legend, legend
     screenshot(operator, "feeder-charts")
-    operator.execute_script(
-        "document.getElementById('sp-feeder-run-chart').scrollIntoView({block: 'center'})"
-    )
+    scroll_to(operator, "sp-feeder-runs")
     screenshot(operator, "feeder-run-chart")
+
+
+def test_a_custom_range_in_ist_redraws_the_charts(grid_server: GridServer, operator: Any) -> None:
+    viewport(operator)
+    operator.get(f"{grid_server.server.base}/feeder/{grid_server.feeder_id}")
+    wait_for(operator, "#sp-feeder-resolution", "points")
+    start = (datetime.now(UTC) - timedelta(hours=3)).astimezone(IST)
+    end = start + timedelta(hours=2)
+    for element_id, value in (("sp-feeder-range-from", start), ("sp-feeder-range-to", end)):
+        box = operator.find_element(By.ID, element_id)
+        box.clear()
+        box.send_keys(value.strftime("%Y-%m-%d %H:%M") + Keys.ENTER)
+    expected = f"{start:%d %b %H:%M} – {end:%d %b %H:%M} IST"
+    wait_for(operator, "#sp-feeder-resolution", expected)
+    assert "10-second readings" in texts(operator, "#sp-feeder-resolution")[0]
+    checked = operator.find_element(By.CSS_SELECTOR, "#sp-feeder-range input[value='custom']")
+    assert checked.is_selected()
+    screenshot(operator, "feeder-custom-range")
+    box = operator.find_element(By.ID, "sp-feeder-range-to")
+    box.clear()
+    box.send_keys("tomorrow" + Keys.ENTER)
+    wait_for(operator, "#sp-feeder-resolution .sp-error-to", "To:")
+    screenshot(operator, "feeder-custom-range-error")
 
 
 def test_the_operator_switches_the_mode(
@@ -329,13 +437,60 @@ def test_the_operator_switches_the_mode(
     grid_server.command_result(sent.cmd_id, CommandState.APPLIED)
     step_done(operator, status, "applied")
     wait_for(operator, f"#{status}", "applied: the controller confirmed it")
-    wait_for(operator, "#sp-feeder-mode", "MANUAL", timeout=15)  # the next live refresh
+    # With the lifecycle, not at the next 10 s refresh: they arrive in one callback response.
+    assert texts(operator, "#sp-feeder-mode") == ["MANUAL"]
+    assert texts(operator, "#sp-feeder-mode-toggle") == ["Switch to auto"]
     screenshot(operator, "feeder-mode-applied")
+
+
+def refresh_readings(grid: GridServer) -> None:
+    """Give the feeder a summary and every house a reading of just now (a dry run needs them)."""
+    engine = grid.server.engine()
+    now = datetime.now(UTC)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                update(feeder_state)
+                .where(feeder_state.c.feeder_id == grid.feeder_id)
+                .values(ts=now)
+            )
+            latest = (
+                select(
+                    house_readings.c.house_id,
+                    house_readings.c.phase,
+                    func.max(house_readings.c.p).label("p"),
+                )
+                .where(house_readings.c.feeder_id == grid.feeder_id)
+                .group_by(house_readings.c.house_id, house_readings.c.phase)
+            )
+            rows = [
+                {"ts": now, "feeder_id": grid.feeder_id, "house_id": h, "phase": ph, "v": 230.0,
+                 "i": abs(p) / 230.0, "p": p, "q": 0.0, "pv": 0.0}
+                for h, ph, p in conn.execute(latest)
+            ]  # fmt: skip
+            conn.execute(insert(house_readings), rows)
+    finally:
+        engine.dispose()
+
+
+def choose_move(driver: Any, house: str, phase: str, target: str) -> None:
+    """Pick a house and a target phase in the manual move form."""
+    dropdown = driver.find_element(By.ID, "sp-feeder-move-house")
+    dropdown.click()
+    label = f"{house} (on {phase})"
+    WebDriverWait(driver, 10, ignored_exceptions=[StaleElementReferenceException]).until(
+        lambda d: next(
+            (o for o in d.find_elements(By.CSS_SELECTOR, "[role='option']") if o.text == label),
+            False,
+        )
+    ).click()
+    driver.find_element(By.CSS_SELECTOR, f"#sp-feeder-move-phase input[value='{target}']").click()
 
 
 def test_the_operator_moves_a_house_after_a_dry_run(
     grid_server: GridServer, operator: Any, ctl: CtlListener
 ) -> None:
+    refresh_readings(grid_server)
     operator.get(f"{grid_server.server.base}/feeder/{grid_server.feeder_id}")
     wait_for(operator, ".sp-phase-table", "Current")
     with grid_server.server.engine().connect() as conn:
@@ -346,16 +501,7 @@ def test_the_operator_moves_a_house_after_a_dry_run(
         ).first()  # type: ignore[misc]
     target = next(p for p in "RYB" if p != phase)
 
-    dropdown = operator.find_element(By.ID, "sp-feeder-move-house")
-    dropdown.click()
-    label = f"{house} (on {phase})"
-    WebDriverWait(operator, 10, ignored_exceptions=[StaleElementReferenceException]).until(
-        lambda d: next(
-            (o for o in d.find_elements(By.CSS_SELECTOR, "[role='option']") if o.text == label),
-            False,
-        )
-    ).click()
-    operator.find_element(By.CSS_SELECTOR, f"#sp-feeder-move-phase input[value='{target}']").click()
+    choose_move(operator, house, phase, target)
     why = operator.find_element(By.ID, "sp-feeder-move-why")
     why.send_keys("browser test move")
     confirm = operator.find_element(By.ID, "sp-feeder-move-confirm")
@@ -401,6 +547,122 @@ def test_the_operator_moves_a_house_after_a_dry_run(
     with grid_server.server.engine().connect() as conn:
         now_on = conn.execute(select(houses.c.phase).where(houses.c.house_id == house)).scalar()
     assert now_on == target
+
+
+def switchable_houses(grid: GridServer) -> list[tuple[str, str]]:
+    """Return (house, phase) of the feeder's switchable houses, by id."""
+    with grid.server.engine().connect() as conn:
+        return [
+            (str(h), str(ph))
+            for h, ph in conn.execute(
+                select(houses.c.house_id, houses.c.phase)
+                .where(houses.c.feeder_id == grid.feeder_id, houses.c.switchable)
+                .order_by(houses.c.house_id)
+            )
+        ]
+
+
+def test_a_locked_out_house_is_shown_and_an_operator_unlocks_it(
+    grid_server: GridServer, operator: Any, ctl: CtlListener
+) -> None:
+    house, _ = switchable_houses(grid_server)[-1]
+    since = datetime.now(UTC) - timedelta(minutes=4)
+    until = since + timedelta(hours=6)
+    grid_server.edge_event(
+        EventKind.LOCKOUT,
+        LockoutData(house, True, "did_not_help", since.timestamp(), until.timestamp()).to_data(),
+    )
+    viewport(operator)
+    operator.get(f"{grid_server.server.base}/feeder/{grid_server.feeder_id}")
+    row = wait_for(operator, "#sp-feeder-locks .sp-lock-row", house).text
+    assert "did not help" in row
+    assert f"{since.astimezone(IST):%d %b %H:%M} IST" in row
+    assert f"{until.astimezone(IST):%d %b %H:%M} IST" in row
+    search = operator.find_element(By.ID, "sp-feeder-house-search")
+    search.send_keys("locked")
+    WebDriverWait(operator, 10).until(
+        lambda d: texts(d, "#sp-feeder-houses td[data-dash-column='house']") == [house]
+    )
+    lock = texts(operator, "#sp-feeder-houses td[data-dash-column='lock']")[0]
+    assert lock == (
+        f"locked since {since.astimezone(IST):%d %b %H:%M} until "
+        f"{until.astimezone(IST):%d %b %H:%M} IST (did not help)"
+    )
+    scroll_to(operator, "sp-feeder-locks", 120)
+    screenshot(operator, "feeder-locked")
+
+    operator.find_element(By.CSS_SELECTOR, "#sp-feeder-locks .sp-unlock").click()
+    sent = ctl.next()
+    assert (sent.action, sent.house, sent.feeder) == (
+        ControlAction.UNLOCK, house, grid_server.feeder_id,
+    )  # fmt: skip
+    check_signed(grid_server, sent)
+    status = "sp-feeder-unlock-status"
+    step_done(operator, status, "sent")
+    assert command_id(operator, status) == sent.cmd_id
+    grid_server.command_result(sent.cmd_id, CommandState.ACKNOWLEDGED)
+    grid_server.edge_event(EventKind.LOCKOUT, LockoutData(house, False).to_data())
+    grid_server.command_result(sent.cmd_id, CommandState.APPLIED)
+    step_done(operator, status, "applied")
+    wait_for(operator, "#sp-feeder-locks", "No house is locked out", timeout=5)  # at once
+    with pytest.raises(queue.Empty):  # drawing the buttons again sends nothing
+        ctl.messages.get(timeout=1)
+    screenshot(operator, "feeder-unlocked")
+    with grid_server.server.engine().connect() as conn:
+        audited = conn.execute(
+            select(audit_log.c.username, audit_log.c.target).where(
+                audit_log.c.action == "command.unlock"
+            )
+        ).all()
+        locked = conn.execute(select(houses.c.locked).where(houses.c.house_id == house)).scalar()
+    assert audited == [("otto", house)]
+    assert not locked
+
+
+def test_a_dry_run_blocked_by_the_dwell_says_so_and_confirm_stays_disabled(
+    grid_server: GridServer, operator: Any
+) -> None:
+    house, phase = next(h for h in reversed(switchable_houses(grid_server)) if h[1] == "R")
+    target = "B"  # off the heaviest phase onto the lightest: the dry run finds it helps
+    refresh_readings(grid_server)
+    grid_server.edge_event(
+        EventKind.SWITCH_RESULT,
+        SwitchResultData(
+            house, Phase(phase), Phase(target), SwitchResult.ROLLED_BACK, SwitchOrigin.AUTO,
+            run_id="r-dwell", reason="did_not_help",
+        ).to_data(),
+    )  # fmt: skip
+    viewport(operator)
+    operator.get(f"{grid_server.server.base}/feeder/{grid_server.feeder_id}")
+    wait_for(operator, ".sp-phase-table", "Current")
+    choose_move(operator, house, phase, target)
+    operator.find_element(By.ID, "sp-feeder-move-dry-run").click()
+    blocked = wait_for(operator, ".sp-dry-run .sp-blocked", "minimum dwell").text
+    assert "would improve the feeder" in texts(operator, ".sp-dry-run p")[0]
+    assert "rolled back" in blocked
+    assert "may move again from" in blocked
+    confirm = operator.find_element(By.ID, "sp-feeder-move-confirm")
+    assert not confirm.is_enabled()
+    assert "sp-dry-run-blocked" in operator.find_element(
+        By.CSS_SELECTOR, ".sp-dry-run"
+    ).get_attribute("class")
+    scroll_to(operator, "sp-feeder-move-house", 120)
+    screenshot(operator, "feeder-dry-run-blocked")
+
+
+def test_a_viewer_sees_locks_but_cannot_unlock(grid_server: GridServer, viewer: Any) -> None:
+    house, _ = switchable_houses(grid_server)[-3]
+    grid_server.edge_event(
+        EventKind.LOCKOUT, LockoutData(house, True, "ack_timeout", time.time()).to_data()
+    )
+    before = denials(grid_server.server.engine(), "feeder.unlock")
+    viewer.get(f"{grid_server.server.base}/feeder/{grid_server.feeder_id}")
+    row = wait_for(viewer, "#sp-feeder-locks .sp-lock-row", "until unlocked").text
+    assert "an operator unlocks it" in row
+    assert viewer.find_elements(By.CSS_SELECTOR, "#sp-feeder-locks .sp-unlock") == []
+    time.sleep(11)  # one refresh draws the panel again: nothing is asked for, nor refused
+    assert denials(grid_server.server.engine(), "feeder.unlock") == before
+    grid_server.edge_event(EventKind.LOCKOUT, LockoutData(house, False).to_data())
 
 
 def test_a_viewer_gets_no_enabled_controls(grid_server: GridServer, viewer: Any) -> None:
