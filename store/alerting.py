@@ -17,17 +17,16 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from typing import Any, Final, Literal, TypeAlias
 
-from sqlalchemy import ColumnElement, Connection, Select, case, false, func, select, update
+from sqlalchemy import ColumnElement, Connection, Select, false, func, select, update
 
 from grid.alert_kinds import counted
-from grid.messages import Severity
 from store.audit import audit
-from store.schema import ALERT_STATES, alerts, feeders
+from store.schema import ALERT_SEVERITIES, ALERT_STATES, SEVERITY_RANK, alerts, feeders
 
 AnySelect: TypeAlias = "Select[Any]"
 
 ACK_ACTION: Final = "alert.ack"
-SEVERITIES: Final = (str(Severity.CRITICAL), str(Severity.WARNING), str(Severity.INFO))
+SEVERITIES: Final = ALERT_SEVERITIES
 """Alert severities, most severe first: the order of every alert list."""
 
 ACTIVE: Final = "active"
@@ -154,17 +153,11 @@ class Acknowledged:
 # --- reading ---------------------------------------------------------------------------------
 
 
-def severity_rank() -> ColumnElement[int]:
-    """Return the SQL rank of an alert's severity: 0 for critical, then warning, info."""
-    return case(
-        {s: k for k, s in enumerate(SEVERITIES)}, value=alerts.c.severity, else_=len(SEVERITIES)
-    )
-
-
 def alert_order() -> tuple[ColumnElement[Any], ...]:
-    """Return the ORDER BY of every alert list: most severe first, then newest first."""
+    """Return the ORDER BY of every alert list: most severe first, then newest first (the
+    order of the `alerts_listing` index)."""
     a = alerts.c
-    return severity_rank(), a.raised_at.desc(), a.alert_id.desc()
+    return SEVERITY_RANK, a.raised_at.desc(), a.alert_id.desc()
 
 
 def _alert_select() -> AnySelect:

@@ -30,6 +30,8 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    case,
+    literal_column,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeEngine
@@ -226,6 +228,9 @@ commands = Table(
 ALERT_STATES: Final = ("open", "acknowledged", "cleared")
 """An alert is open until acknowledged by an operator; it is cleared by its source."""
 
+ALERT_SEVERITIES: Final = ("critical", "warning", "info")
+"""Alert severities, most severe first: the order of every alert list."""
+
 alerts = Table(
     "alerts",
     metadata,
@@ -247,6 +252,27 @@ alerts = Table(
     Index("alerts_parent", "parent_id"),
     Index("alerts_updated", "updated_at"),
 )
+
+SEVERITY_RANK: Final = case(
+    *(
+        (alerts.c.severity == literal_column(f"'{name}'"), literal_column(str(k), Integer))
+        for k, name in enumerate(ALERT_SEVERITIES)
+    ),
+    else_=literal_column(str(len(ALERT_SEVERITIES)), Integer),
+)
+"""An alert's severity as a number, 0 for the most severe; in literal SQL, so that the listing
+index below is the same expression as the lists' ORDER BY."""
+
+Index(
+    "alerts_listing",
+    SEVERITY_RANK,
+    alerts.c.raised_at.desc(),
+    alerts.c.alert_id.desc(),
+    postgresql_where=alerts.c.parent_id.is_(None),
+    sqlite_where=alerts.c.parent_id.is_(None),
+)
+"""Every alert list's order (most severe, then newest) over the alerts not rolled up: a page is
+read in index order, however many alerts there are."""
 
 events = Table(
     "events",
