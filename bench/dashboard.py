@@ -1,6 +1,8 @@
-"""Dashboard benchmark on PostgreSQL: the map for 5,000 feeders and the feeder page's callbacks.
+"""Dashboard benchmark on PostgreSQL: the map for 5,000 feeders, the feeder page's callbacks, the
+alerts and log pages on a long history, and the control room under load as production serves it.
 
     python -m bench.dashboard [PG_URL] [--feeders 5000] [--history-feeders 100] [--days 30]
+        [--alerts 100000] [--log-rows 1000000] [--walls 10] [--operators 30] [--load-s 60]
 
 Prints one JSON line:
 
@@ -8,12 +10,20 @@ Prints one JSON line:
   GeoJSON, district summary, legend) by direct POST to /_dash-update-component as a signed-in
   viewer, Dash's JSON encoding included, p50 / p95 over 20 calls; ``map_load_ms``: the same
   data read by `components.grid_data.load_map` alone;
-- ``map_render_ms``: from navigation to the clustered markers drawn in headless Chromium,
-  on `python app.py` serving the same store (signed in first), median of 3;
 - ``feeder_callback_ms``: the feeder page's reading callbacks (`refresh_live`, `refresh_charts`
   at 1 h … 30 days, `refresh_runs`, `show_run`) by direct POST, on 30 days of 10-second
   summaries of 100 feeders (loaded by binary COPY, rolled up by store.rollups), for 20 of the
   feeders: p50 / p95 over all calls, and ``feeder_callback_p95_ms`` per callback (and range);
+- ``tables``: the alerts and log pages on `--alerts` alerts and `--log-rows` log rows (one per
+  action; loaded by COPY, bench.log_fleet): the page's table callback by direct POST (query and
+  render, the first page, a filtered page, a later page; p50 / p95 of 5 calls each) and, for the
+  log, `store.activity.log_page` alone (``log_query_ms``);
+- ``render_ms``: from navigation to the map's markers, the alerts table's and the log table's
+  first rows drawn in headless Chromium, median of 3, on gunicorn (deploy/gunicorn.conf.py)
+  serving the same store, signed in first;
+- ``load``: `--walls` wall displays and `--operators` operators at once for `--load-s` seconds
+  against the same gunicorn over loopback (bench.load): every callback's p50 / p95 / max and
+  calls, errors, and the worst p95;
 - ``machine``, the 1-minute load average before each timed phase (other processes on the
   same cores inflate every figure), the targets and whether each was ``met``.
 
@@ -25,15 +35,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import json
 import os
 import platform
 import random
 import signal
-import subprocess
 import sys
 import time
-import urllib.request
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +50,7 @@ from typing import Any, Final
 
 import dash
 import numpy as np
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
@@ -48,27 +58,36 @@ from sqlalchemy import text
 
 from app import create_app
 from bench.grid_fleet import load_history, plans, seed_fleet, seed_runs
-from bench.ingest import free_port, scratch_database
+from bench.ingest import scratch_database
+from bench.load import Call, Plan, payload_json, run_load
+from bench.log_fleet import seed_history
+from bench.served import Gunicorn
 from components import ids
+from components.activity_log import PAGE_SIZE
 from components.feeder_view import RANGES
 from components.grid_data import load_map
 from settings import Settings
 from sim.fleet import FeederPlan
+from store.activity import NEWEST_FIRST, LogFilter, LogOrder, log_page
 from store.db import make_engine
 from store.migrate import upgrade
 from store.rollups import refresh
 from store.users import add_user
 from tests.dashboard.conftest import (
+    ORIGIN,
     SECRET,
     _chromium_driver,
     browser_login,
     callback_entries,
+    callback_payload,
     login,
     post_callback,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "bench password 1"
+WALL_USER, OPERATOR_USER = "bench", "benchop"
+"""The viewer the walls and the single-client timings sign in as, and the operators' user."""
 
 
 def percentiles(samples_ms: list[float]) -> dict[str, float]:
@@ -146,50 +165,37 @@ def feeder_calls(
     return out
 
 
-def render_map(url: str) -> float:
-    """Return ms from navigation to the clustered markers drawn, in headless Chromium."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "SP_DATABASE_URL": url,
-        "SP_PORT": str(port),
-        "SP_SECRET_KEY": "bench-secret-" + "0" * 32,
-    }
-    (ROOT / "var").mkdir(exist_ok=True)
-    log = (ROOT / "var" / "bench-dashboard-server.log").open("wb")
-    server = subprocess.Popen(
-        [sys.executable, str(ROOT / "app.py")],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    driver = None
+def render_ms(base: str, username: str, password: str) -> dict[str, float | None]:
+    """Return ms from navigation to each page's data drawn in headless Chromium, median of 3."""
+    driver = _chromium_driver()
     try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(base + "/login", timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.2)
-        driver = _chromium_driver()
-        browser_login(driver, base, "bench", PASSWORD)
-        times = []
-        for _ in range(3):
-            start = time.perf_counter()
-            driver.get(base + "/")
-            WebDriverWait(driver, 30).until(
-                ec.presence_of_element_located((By.CSS_SELECTOR, ".sp-cluster"))
-            )
-            times.append((time.perf_counter() - start) * 1000)
-        return round(float(np.median(times)), 1)
+        browser_login(driver, base, username, password)
+        out: dict[str, float | None] = {}
+        for name, (path, css) in RENDERED.items():
+            times = []
+            for _ in range(3):
+                start = time.perf_counter()
+                driver.get(base + path)
+                try:
+                    WebDriverWait(driver, 30).until(
+                        ec.presence_of_element_located((By.CSS_SELECTOR, css))
+                    )
+                except TimeoutException:
+                    progress(f"{path}: nothing matching {css!r} within 30 s")
+                    break
+                times.append((time.perf_counter() - start) * 1000)
+            out[name] = round(float(np.median(times)), 1) if len(times) == 3 else None
+        return out
     finally:
-        if driver is not None:
-            driver.quit()
-        server.terminate()
-        server.wait(10)
+        driver.quit()
+
+
+RENDERED: Final = {
+    "map": ("/", ".sp-cluster, .leaflet-overlay-pane path.leaflet-interactive"),
+    "alerts": ("/alerts", f"#{ids.ALERTS_TABLE} td"),
+    "log": ("/log", f"#{ids.LOG_TABLE} td"),
+}
+"""Each page timed in Chromium: its path and what shows that its data is drawn."""
 
 
 def machine_info(engine: Any) -> dict[str, Any]:
@@ -236,6 +242,180 @@ def history_plans(n: int) -> list[FeederPlan]:
     ]
 
 
+PAGE_CALLBACKS: Final = {
+    "refresh_houses": "pages.feeder",
+    "show_log": "pages.log",
+    "show_alerts": "pages.alerts",
+    "refresh_wall": "pages.wall",
+    "refresh_alert_count": "components.layout",
+}
+"""Further callbacks the tables and load phases POST, by function name, with their module."""
+
+
+def more_keys(app: dash.Dash) -> dict[str, str]:
+    """Return the output key of each of PAGE_CALLBACKS the app has (a page may lack one)."""
+    keys = {}
+    for key, entry in callback_entries(app).items():
+        name = getattr(entry["callback"], "__name__", "")
+        if PAGE_CALLBACKS.get(name) == entry["callback"].__module__:
+            keys[name] = key
+    return keys
+
+
+def payload(
+    app: dash.Dash, key: str, values: dict[str, Any], changed: str | None = None
+) -> dict[str, Any]:
+    """Return a callback's POST body with `values`; `changed` is the prop that triggered it."""
+    body = callback_payload(app, key, values)
+    if changed is not None:
+        body["changedPropIds"] = [changed]
+    return body
+
+
+def table_payloads(
+    app: dash.Dash, keys: dict[str, str], district: str
+) -> dict[str, dict[str, Any]]:
+    """Return the alerts and log table callbacks' bodies: first page, filtered, a later page."""
+    out: dict[str, dict[str, Any]] = {}
+    if "show_log" in keys:
+        key = keys["show_log"]
+        blank: dict[str, Any] = {
+            f"{d['id']}.{d['property']}": None for d in app.callback_map[key]["inputs"]
+        }
+        blank |= {f"{ids.LOG_TABLE}.page_current": 0, f"{ids.LOG_TABLE}.sort_by": []}
+        out["log_first"] = payload(app, key, blank)
+        out["log_filtered"] = payload(
+            app, key, blank | {f"{ids.LOG_DISTRICT}.value": district}, f"{ids.LOG_DISTRICT}.value"
+        )
+        out["log_later"] = payload(
+            app,
+            key,
+            blank | {f"{ids.LOG_TABLE}.page_current": 200},
+            f"{ids.LOG_TABLE}.page_current",
+        )
+    if "show_alerts" in keys:
+        key = keys["show_alerts"]
+        entry = app.callback_map[key]
+        blank = {f"{d['id']}.{d['property']}": None for d in entry["inputs"] + entry["state"]}
+        blank[f"{ids.ALERTS_STATE}.value"] = "active"
+        out["alerts_first"] = payload(app, key, blank)
+        out["alerts_filtered"] = payload(
+            app,
+            key,
+            blank | {f"{ids.ALERTS_DISTRICT}.value": district, f"{ids.ALERTS_STATE}.value": None},
+            f"{ids.ALERTS_DISTRICT}.value",
+        )
+        pager = getattr(ids, "ALERTS_NEXT", None), getattr(ids, "ALERTS_PAGE", None)
+        if all(pager) and f"{pager[0]}.n_clicks" in blank:
+            later = blank | {f"{pager[0]}.n_clicks": 1, f"{pager[1]}.data": 19}
+            later[f"{ids.ALERTS_STATE}.value"] = None
+            out["alerts_later"] = payload(app, key, later, f"{pager[0]}.n_clicks")
+    return out
+
+
+def time_tables(
+    client: Any, app: dash.Dash, bodies: dict[str, dict[str, Any]], repeat: int = 5
+) -> dict[str, dict[str, float]]:
+    """Time each table callback body by direct POST: query and render [ms], p50 / p95."""
+    out = {}
+    for name, body in bodies.items():
+        post_body(client, body)  # warm up
+        out[name] = percentiles([post_body(client, body) for _ in range(repeat)])
+    return out
+
+
+def post_body(client: Any, body: dict[str, Any]) -> float:
+    """POST one callback body with the test client; return its wall time [ms]."""
+    t = time.perf_counter()
+    response = client.post("/_dash-update-component", json=body, headers={"Origin": ORIGIN})
+    ms = (time.perf_counter() - t) * 1000
+    assert response.status_code in (200, 204), response.get_data(as_text=True)[:300]
+    return ms
+
+
+def time_log_queries(engine: Any, district: str, repeat: int = 5) -> dict[str, dict[str, float]]:
+    """Time `log_page` alone [ms]: the first page, a district's, page 201, newest by district."""
+    cases = {
+        "first": (LogFilter(), NEWEST_FIRST, 0),
+        "filtered": (LogFilter(district=district), NEWEST_FIRST, 0),
+        "later": (LogFilter(), NEWEST_FIRST, 200),
+        "sorted_by_district": (LogFilter(), LogOrder("district", descending=False), 0),
+    }
+    out = {}
+    for name, (log_filter, order, page) in cases.items():
+        times = []
+        for _ in range(repeat + 1):
+            with engine.connect() as conn:
+                t = time.perf_counter()
+                log_page(conn, log_filter, order, page=page, size=PAGE_SIZE)
+                times.append((time.perf_counter() - t) * 1000)
+        out[name] = percentiles(times[1:])
+    return out
+
+
+def load_plan(
+    app: dash.Dash,
+    keys: dict[str, str],
+    bodies: dict[str, dict[str, Any]],
+    history: list[FeederPlan],
+    base: str,
+    args: argparse.Namespace,
+) -> Plan:
+    """Return the load test: what a wall display and an operator's pages POST."""
+    wall_refresh_ms = importlib.import_module("pages.wall").REFRESH_MS  # imported by the app
+    fid = f"{ids.FEEDER_ID}.data"
+    feeders = [p.feeder_id for p in history[:20]]
+
+    def call(name: str, bodies_: list[dict[str, Any]]) -> Call:
+        return Call(name, tuple(payload_json(b) for b in bodies_))
+
+    def one(name: str, values: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        return [payload(app, keys[name], values or {})] if name in keys else []
+
+    header = call("refresh_alert_count", one("refresh_alert_count"))
+    wall = call(
+        "refresh_wall",
+        one("refresh_wall", {f"{ids.WALL_ROTATE}.n_intervals": 1, f"{ids.WALL_PIN}.data": None}),
+    )
+    feeder_page: tuple[Call, ...] = (
+        call("refresh_live", [payload(app, keys["refresh_live"], {fid: f}) for f in feeders]),
+        call("refresh_houses", [payload(app, keys["refresh_houses"], {fid: f}) for f in feeders])
+        if "refresh_houses" in keys
+        else call("refresh_houses", []),
+        call(
+            "refresh_charts",
+            [
+                payload(app, keys["refresh_charts"], {f"{ids.FEEDER_RANGE}.value": span, fid: f})
+                for f in feeders
+                for span in ("1h", "24h")
+                if span in RANGES
+            ],
+        ),
+        call("refresh_runs", [payload(app, keys["refresh_runs"], {fid: f}) for f in feeders]),
+    )
+    pages: list[tuple[Call, ...]] = [
+        (call("refresh_map", one("refresh_map")), header),
+        tuple(c for c in feeder_page if c.payloads),
+        tuple(call(n, [bodies[n]]) for n in ("alerts_first", "alerts_filtered") if n in bodies),
+        tuple(call(n, [bodies[n]]) for n in ("alerts_later",) if n in bodies),
+        tuple(call(n, [bodies[n]]) for n in ("log_first", "log_filtered") if n in bodies),
+        tuple(call(n, [bodies[n]]) for n in ("log_later",) if n in bodies),
+    ]
+    return Plan(
+        base=base,
+        wall_user=(WALL_USER, PASSWORD),
+        operator_user=(OPERATOR_USER, PASSWORD),
+        wall_calls=tuple(c for c in (wall, header) if c.payloads),
+        operator_pages=tuple(
+            tuple(c for c in page if c.payloads) for page in pages if any(c.payloads for c in page)
+        ),
+        walls=args.walls,
+        operators=args.operators,
+        duration_s=args.load_s,
+        wall_period_s=wall_refresh_ms / 1000,
+    )
+
+
 def run(args: argparse.Namespace, url: str, out: dict[str, Any]) -> None:
     """Seed the scratch store at `url` and fill `out` with the figures."""
     now = datetime.now(UTC).replace(microsecond=0)
@@ -246,7 +426,8 @@ def run(args: argparse.Namespace, url: str, out: dict[str, Any]) -> None:
     history = history_plans(args.history_feeders)
     with engine.begin() as conn:
         seed_fleet(conn, fleet, now)
-        add_user(conn, "bench", PASSWORD, "viewer")
+        add_user(conn, WALL_USER, PASSWORD, "viewer")
+        add_user(conn, OPERATOR_USER, PASSWORD, "operator")
     progress(f"loading {args.days:g} days of {len(history)} feeders")
     t = time.perf_counter()
     out["history_rows"] = load_history(engine, history, now, args.days)
@@ -259,7 +440,18 @@ def run(args: argparse.Namespace, url: str, out: dict[str, Any]) -> None:
     t = time.perf_counter()
     refresh(engine, now=now)
     out["rollup_s"] = round(time.perf_counter() - t, 1)
-    progress(f"rolled up in {out['rollup_s']} s; timing the map data")
+    progress(f"rolled up in {out['rollup_s']} s; loading alerts and the log")
+    t = time.perf_counter()
+    seeded = seed_history(
+        engine, [p.feeder_id for p in fleet], now, log_rows=args.log_rows, alerts=args.alerts
+    )
+    out["tables_seed"] = {
+        "alerts": seeded.alerts,
+        "log_rows": seeded.log_rows,
+        "table_rows": seeded.table_rows,
+        "load_s": round(time.perf_counter() - t, 1),
+    }
+    progress(f"loaded in {out['tables_seed']['load_s']} s; timing the map data")
     out["loadavg_1m"] = {"before_map": round(os.getloadavg()[0], 2)}  # others sharing the CPUs
     with engine.connect() as conn:
         load_map(conn, now)  # warm the cache
@@ -275,7 +467,7 @@ def run(args: argparse.Namespace, url: str, out: dict[str, Any]) -> None:
     progress("timing the map and feeder callbacks")
     app = create_app(Settings(database_url=url, secret_key=SECRET), engine=engine)
     client = app.server.test_client()
-    response = login(client, "bench", PASSWORD)
+    response = login(client, WALL_USER, PASSWORD)
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
     keys = callback_keys(app)
     post_timed(client, app, keys["refresh_map"], {})  # warm up
@@ -292,10 +484,30 @@ def run(args: argparse.Namespace, url: str, out: dict[str, Any]) -> None:
     every = [ms for times in per.values() for ms in times]
     out["feeder_callback_ms"] = {**percentiles(every), "calls": len(every)}
     out["feeder_callback_p95_ms"] = {name: percentiles(t)["p95"] for name, t in per.items()}
+    progress("timing the alerts and log tables")
+    out["loadavg_1m"]["before_tables"] = round(os.getloadavg()[0], 2)
+    keys |= more_keys(app)
+    district = fleet[0].district
+    bodies = table_payloads(app, keys, district)
+    out["tables"] = {"district": district, **time_tables(client, app, bodies)}
+    out["tables"]["log_query_ms"] = time_log_queries(engine, district)
+    out["tables"]["alerts_paged_on_server"] = "alerts_later" in bodies
+    plan_keys = dict(keys)
     engine.dispose()
-    progress("rendering the map in Chromium")
-    out["loadavg_1m"]["before_render"] = round(os.getloadavg()[0], 2)
-    out["map_render_ms"] = render_map(url)
+    progress("serving with gunicorn: the pages in Chromium")
+    (ROOT / "var").mkdir(exist_ok=True)
+    with Gunicorn(
+        url, SECRET, ROOT / "var" / "bench-dashboard-server.log", workers=args.workers
+    ) as server:
+        out["server"] = {"workers": len(server.worker_pids()), "worker_class": "gthread"}
+        out["loadavg_1m"]["before_render"] = round(os.getloadavg()[0], 2)
+        out["render_ms"] = render_ms(server.base, WALL_USER, PASSWORD)
+        out["map_render_ms"] = out["render_ms"]["map"]
+        progress(f"load: {args.walls} walls and {args.operators} operators for {args.load_s:g} s")
+        out["loadavg_1m"]["before_load"] = round(os.getloadavg()[0], 2)
+        plan = load_plan(app, plan_keys, bodies, history, server.base, args)
+        out["load"] = run_load(plan)
+        out["loadavg_1m"]["after_load"] = round(os.getloadavg()[0], 2)
 
 
 def _interrupted(signum: int, _frame: Any) -> None:
@@ -309,6 +521,12 @@ def main() -> None:
     parser.add_argument("--feeders", type=int, default=5000)
     parser.add_argument("--history-feeders", type=int, default=100)
     parser.add_argument("--days", type=float, default=30.0)
+    parser.add_argument("--alerts", type=int, default=100_000)
+    parser.add_argument("--log-rows", type=int, default=1_000_000)
+    parser.add_argument("--walls", type=int, default=10)
+    parser.add_argument("--operators", type=int, default=30)
+    parser.add_argument("--load-s", type=float, default=60.0)
+    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) + 1)
     args = parser.parse_args()
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _interrupted)  # so the scratch database is dropped
@@ -327,19 +545,37 @@ def main() -> None:
         raise
     finally:
         out["targets"] = TARGETS
-        out["met"] = {
-            "map_data_ms_p95": _at_most(out.get("map_data_ms", {}).get("p95"), "map_data_ms_p95"),
-            "map_render_ms": _at_most(out.get("map_render_ms"), "map_render_ms"),
-            "feeder_callback_ms_p95": _at_most(
-                out.get("feeder_callback_ms", {}).get("p95"), "feeder_callback_ms_p95"
-            ),
-        }
+        out["met"] = met(out)
         out["total_s"] = round(time.perf_counter() - started, 1)
         print(json.dumps(out), flush=True)
 
 
-TARGETS: Final = {"map_data_ms_p95": 300, "map_render_ms": 3000, "feeder_callback_ms_p95": 200}
+TARGETS: Final = {
+    "map_data_ms_p95": 300,
+    "map_render_ms": 3000,
+    "feeder_callback_ms_p95": 200,
+    "alerts_render_ms": 1000,
+    "log_render_ms": 1000,
+    "load_callback_p95_ms": 300,
+}
 """DESIGN §8 on a 2-core machine [ms]."""
+
+
+def met(out: dict[str, Any]) -> dict[str, bool | None]:
+    """Return whether each target was met (None: not measured)."""
+    rendered = out.get("render_ms", {})
+    return {
+        "map_data_ms_p95": _at_most(out.get("map_data_ms", {}).get("p95"), "map_data_ms_p95"),
+        "map_render_ms": _at_most(rendered.get("map"), "map_render_ms"),
+        "feeder_callback_ms_p95": _at_most(
+            out.get("feeder_callback_ms", {}).get("p95"), "feeder_callback_ms_p95"
+        ),
+        "alerts_render_ms": _at_most(rendered.get("alerts"), "alerts_render_ms"),
+        "log_render_ms": _at_most(rendered.get("log"), "log_render_ms"),
+        "load_callback_p95_ms": _at_most(
+            out.get("load", {}).get("worst_p95_ms"), "load_callback_p95_ms"
+        ),
+    }
 
 
 def _at_most(value: float | None, target: str) -> bool | None:

@@ -124,11 +124,11 @@ def seed_history(
     n_audit = counts["audit"]
     for k, (ts, fid) in enumerate(zip(times(n_audit), pick(n_audit), strict=True)):
         action, outcome = AUDIT_ACTIONS[k % len(AUDIT_ACTIONS)]
-        who = f"op{k % OPERATORS + 1:02d}" if outcome != "failed" else None
+        actor = f"op{k % OPERATORS + 1:02d}" if outcome != "failed" else None
         on_feeder = action in ("alert.ack", "feeder.set_mode")
-        target = fid if on_feeder else (who or "mallory")
+        target = fid if on_feeder else (actor or "mallory")
         tables["audit_log"].append((
-            ts, who, action, target, outcome, json.dumps({"role": "viewer"} if who else {}),
+            ts, actor, action, target, outcome, json.dumps({"role": "viewer"} if actor else {}),
             "10.0.0.2", fid if on_feeder else None,
         ))  # fmt: skip
     written = sum(len(rows) for rows in tables.values())

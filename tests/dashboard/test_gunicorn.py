@@ -23,6 +23,8 @@ from tests.dashboard.conftest import (
     seed_dashboard,
 )
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Gunicorn, str]]:

@@ -16,6 +16,8 @@ from tests.dashboard.conftest import NOW, LiveServer, screenshot, texts, wait_fo
 from tests.dashboard.test_browser_platform import choose
 from tests.store.seed import add_switch
 
+pytestmark = pytest.mark.browser
+
 Browser = Callable[[str], Any]
 EXTRA = 110
 """Switches added to the seeded store, so that the log has three pages of 50."""

@@ -1,0 +1,194 @@
+"""A bounded load test of the control room over loopback: wall displays and operators at once,
+each a signed-in HTTP client POSTing the Dash callbacks its screen would, timed per callback.
+
+A wall display runs its screen's periodic callbacks every `wall_period_s`; an operator walks
+through pages (each a few callbacks in a row) with a think time between them. Clients run as
+threads spread over several processes, so that the load generator's own Python does not queue
+the responses it times. Every request is timed from send to the last byte of the answer.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import random
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import numpy as np
+import requests
+
+CALLBACK_PATH: Final = "/_dash-update-component"
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One callback POST: its name in the report and the payloads it may carry (one at random)."""
+
+    name: str
+    payloads: tuple[str, ...]  # JSON bodies
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What the clients do and for how long."""
+
+    base: str
+    wall_user: tuple[str, str]  # username, password
+    operator_user: tuple[str, str]
+    wall_calls: tuple[Call, ...]  # every wall_period_s
+    operator_pages: tuple[tuple[Call, ...], ...]  # visited in turn
+    walls: int = 10
+    operators: int = 30
+    duration_s: float = 60.0
+    wall_period_s: float = 15.0
+    think_s: tuple[float, float] = (2.0, 4.0)
+    processes: int = 4
+    seed: int = 1
+
+
+@dataclass(slots=True)
+class _Samples:
+    ms: dict[str, list[float]] = field(default_factory=dict)
+    errors: dict[str, int] = field(default_factory=dict)
+
+
+def _sign_in(base: str, user: tuple[str, str]) -> requests.Session:
+    session = requests.Session()
+    answer = session.post(
+        base + "/login",
+        data={"username": user[0], "password": user[1]},
+        headers={"Origin": base},
+        allow_redirects=False,
+        timeout=60,
+    )
+    if answer.status_code != 302:
+        raise RuntimeError(f"sign-in as {user[0]} answered {answer.status_code}")
+    session.headers.update({"Origin": base, "Content-Type": "application/json"})
+    return session
+
+
+def _post(
+    session: requests.Session, plan: Plan, call: Call, rng: random.Random, out: _Samples
+) -> None:
+    body = rng.choice(call.payloads)
+    start = time.perf_counter()
+    try:
+        answer = session.post(plan.base + CALLBACK_PATH, data=body, timeout=60)
+        _ = answer.content
+        ok = answer.status_code in (200, 204)
+    except requests.RequestException:
+        ok = False
+    ms = (time.perf_counter() - start) * 1000
+    out.ms.setdefault(call.name, []).append(ms)
+    if not ok:
+        out.errors[call.name] = out.errors.get(call.name, 0) + 1
+
+
+def _wall(plan: Plan, k: int, until: float, out: _Samples) -> None:
+    rng = random.Random(plan.seed * 1000 + k)
+    session = _sign_in(plan.base, plan.wall_user)
+    next_at = time.monotonic() + rng.uniform(0, plan.wall_period_s)  # walls were opened apart
+    while True:
+        time.sleep(max(0.0, next_at - time.monotonic()))
+        if time.monotonic() >= until:
+            return
+        for call in plan.wall_calls:
+            _post(session, plan, call, rng, out)
+        next_at += plan.wall_period_s
+
+
+def _operator(plan: Plan, k: int, until: float, out: _Samples) -> None:
+    rng = random.Random(plan.seed * 1000 + 500 + k)
+    session = _sign_in(plan.base, plan.operator_user)
+    turn = rng.randrange(len(plan.operator_pages))
+    time.sleep(rng.uniform(0, plan.think_s[1]))
+    while time.monotonic() < until:
+        for call in plan.operator_pages[turn % len(plan.operator_pages)]:
+            _post(session, plan, call, rng, out)
+        turn += 1
+        time.sleep(rng.uniform(*plan.think_s))
+
+
+def _run_clients(
+    plan: Plan, walls: Sequence[int], operators: Sequence[int], start_at: float
+) -> _Samples:
+    """Run some of the clients as threads in this process until the plan's end."""
+    out = _Samples()
+    wait = start_at - time.time()
+    if wait > 0:
+        time.sleep(wait)
+    until = time.monotonic() + plan.duration_s
+    threads = [threading.Thread(target=_wall, args=(plan, k, until, out)) for k in walls]
+    threads += [threading.Thread(target=_operator, args=(plan, k, until, out)) for k in operators]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return out
+
+
+def _process_main(
+    args: tuple[Plan, list[int], list[int], float],
+) -> tuple[dict[str, list[float]], dict[str, int]]:
+    plan, walls, operators, start_at = args
+    samples = _run_clients(plan, walls, operators, start_at)
+    return samples.ms, samples.errors
+
+
+def run_load(plan: Plan) -> dict[str, Any]:
+    """Run the plan; return per-callback p50/p95/max [ms], calls and errors, and the overall p95."""
+    n = max(1, min(plan.processes, plan.walls + plan.operators))
+    shares = [([w for w in range(plan.walls) if w % n == p],
+               [o for o in range(plan.operators) if o % n == p]) for p in range(n)]  # fmt: skip
+    start_at = time.time() + 2.0 + 0.5 * n  # every process signed in and waiting
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(n) as pool:
+        parts = pool.map(_process_main, [(plan, w, o, start_at) for w, o in shares])
+    ms: dict[str, list[float]] = {}
+    errors: dict[str, int] = {}
+    for part_ms, part_errors in parts:
+        for name, values in part_ms.items():
+            ms.setdefault(name, []).extend(values)
+        for name, count in part_errors.items():
+            errors[name] = errors.get(name, 0) + count
+    return summarize(ms, errors, plan)
+
+
+def summarize(
+    ms: Mapping[str, list[float]], errors: Mapping[str, int], plan: Plan
+) -> dict[str, Any]:
+    """Return the load test's figures from the timings of each callback [ms]."""
+    per = {
+        name: {
+            "calls": len(values),
+            "p50": round(float(np.percentile(values, 50)), 1),
+            "p95": round(float(np.percentile(values, 95)), 1),
+            "max": round(float(max(values)), 1),
+            "errors": errors.get(name, 0),
+        }
+        for name, values in sorted(ms.items())
+        if values
+    }
+    every = [v for values in ms.values() for v in values]
+    return {
+        "walls": plan.walls,
+        "operators": plan.operators,
+        "duration_s": plan.duration_s,
+        "wall_period_s": plan.wall_period_s,
+        "think_s": list(plan.think_s),
+        "calls": len(every),
+        "calls_per_s": round(len(every) / plan.duration_s, 1),
+        "errors": sum(errors.values()),
+        "p95_ms": round(float(np.percentile(every, 95)), 1) if every else None,
+        "per_callback": per,
+        "worst_p95_ms": max((p["p95"] for p in per.values()), default=None),
+    }
+
+
+def payload_json(payload: Mapping[str, Any]) -> str:
+    """Return a callback payload as the JSON body the load test sends."""
+    return json.dumps(payload, separators=(",", ":"))
