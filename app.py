@@ -3,9 +3,11 @@
 `create_app(settings, engine=...)` builds a fresh app: it migrates the store, imports the pages
 under pages/ (each registers itself), installs sign-in and the request guards
 (components/auth.py) and keeps the settings and engine for callbacks (components/runtime.py).
-Importing this module does nothing else; `server` (for gunicorn: `gunicorn app:server`) builds
-the app from the environment on first access. `python app.py` serves on SP_HOST:SP_PORT with
-debug off. The Dash MCP endpoint is off, so /_mcp is 404.
+Importing this module does nothing else; `server` builds the app from the environment on first
+access. Production and the demo serve it with gunicorn (`gunicorn -c deploy/gunicorn.conf.py
+app:server`: several gthread workers, each building its own app; nothing per user lives in a
+worker). `python app.py` serves on SP_HOST:SP_PORT with Flask's server and debug off, for
+development. The Dash MCP endpoint is off, so /_mcp is 404.
 """
 
 from __future__ import annotations
@@ -85,7 +87,7 @@ def _claim_page_callbacks(app: dash.Dash) -> None:
 
 
 def main() -> None:
-    """Serve the control room on SP_HOST:SP_PORT with Flask's server, debug off."""
+    """Serve the control room on SP_HOST:SP_PORT with Flask's server, debug off (development)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = Settings.from_env()
     app = create_app(settings)
