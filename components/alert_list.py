@@ -40,6 +40,13 @@ def parse_filter(
     rolled_up: Collection[str] | None,
 ) -> AlertFilter:
     """Return the filter the controls describe; AlertError names a field that is not valid."""
+    for name, value in (
+        ("feeder", feeder), ("district", district), ("severity", severity), ("state", state),
+    ):  # fmt: skip
+        if value is not None and not isinstance(value, str):
+            raise AlertError(f"{name}: must be text")
+    if rolled_up is not None and not isinstance(rolled_up, list | tuple | set | frozenset):
+        raise AlertError("rolled_up: must be a list")
     return AlertFilter(
         state=state or None,
         feeder_id=(feeder or "").strip().upper() or None,
