@@ -1,9 +1,11 @@
 """The feeder's alert conditions, re-evaluated on every sample (feeder, houses) or step (uplink).
 
 Each condition is raised when its cause starts and cleared when it ends (grid.alert_kinds has
-the table): sustained unbalance follows the planner's own detector, raise and release; a phase
-overload clears inside a small deadband under the rating; a silent house clears when it
-reports again; many silent houses at once are one `houses_offline` alert, not one per house.
+the list): sustained unbalance follows the planner's own detector, whose raise and release are
+the feeder states' unbalance rule (grid.feeder_states.detector_limits); a phase overload is
+raised when the feeder states call the phase overloaded and clears inside a small deadband
+under the rating; a silent house clears when it reports again; many silent houses at once are
+one `houses_offline` alert, not one per house.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from edge.outbox import Outbox
 from edge.totals import PhaseTotals
 from grid.alert_kinds import OVERLOAD_RELEASE_SHARE, AlertKind, houses_rolled_up
 from grid.control import UnbalanceDetector
+from grid.feeder_states import is_overloaded
 from grid.messages import Severity
 from grid.phasors import PHASES
 
@@ -44,9 +47,11 @@ def unbalance_alert_active(
 
 
 def overload_alert_active(was_open: bool, current_a: float, rating_a: float) -> bool:
-    """Return whether a phase's overload alert is raised: above the rating [A] to raise, above
-    OVERLOAD_RELEASE_SHARE of it to hold."""
-    return current_a > (OVERLOAD_RELEASE_SHARE * rating_a if was_open else rating_a)
+    """Return whether a phase's overload alert is raised: when the feeder states call the phase
+    overloaded (above its rating [A]) to raise, above OVERLOAD_RELEASE_SHARE of it to hold."""
+    if was_open:
+        return current_a > OVERLOAD_RELEASE_SHARE * rating_a
+    return is_overloaded((current_a,), rating_a)
 
 
 def watch_feeder(

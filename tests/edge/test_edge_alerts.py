@@ -29,7 +29,9 @@ from grid.alert_kinds import (
     houses_rollup_threshold,
 )
 from grid.control import UnbalanceDetector
+from grid.feeder_states import detector_limits, feeder_state
 from grid.messages import AlertState, ControlAction, Severity
+from grid.metrics import rated_current_a
 from grid.phasors import Phase
 from tests.edge.conftest import UNBALANCED
 from tests.edge.fakes import FAST_CONTROL, Scenario
@@ -111,6 +113,30 @@ def test_sustained_unbalance_clears_when_the_neutral_falls_below_the_release(boo
             assert len(book.changes()) == 1  # under the trigger, over the release: held
     assert book.changes()[-1] == ("sustained_unbalance", "cleared", None)
     assert "below 5.0 A again" in book.sent[-1].message
+
+
+def test_the_unbalance_alert_means_what_the_feeder_state_means(book: Book) -> None:
+    rated = rated_current_a(250.0)
+    limits = detector_limits(rated)
+    detector = UnbalanceDetector(limits.trigger_a, limits.release_a, sustain_s=0.0, tau_s=1.0)
+    t = 0.0
+
+    def hold(neutral_a: float, seconds: int = 30) -> str:
+        nonlocal t
+        for _ in range(seconds):
+            t += 1.0
+            detector.update(t, neutral_a)
+            watch_feeder(book.book, t, totals(), detector, (rated,) * 3)
+        return feeder_state(
+            online=True, fresh=True, mode="auto", currents_a=(), i_n_a=neutral_a, rated_a=rated
+        )
+
+    assert hold(0.9 * limits.trigger_a) == "balanced"
+    assert book.changes() == []
+    assert hold(1.1 * limits.trigger_a) == "unbalanced"
+    assert book.changes() == [("sustained_unbalance", "raised", None)]
+    assert hold(0.9 * limits.release_a) == "balanced"
+    assert book.changes()[-1] == ("sustained_unbalance", "cleared", None)
 
 
 def test_a_restart_neither_drops_nor_repeats_an_open_unbalance_alert(book: Book) -> None:
