@@ -1,7 +1,7 @@
 """`python -m sim`: virtual house nodes of a simulated Kerala fleet, on the real wire protocol.
 
     python -m sim [--feeders 20] [--houses 40-80] [--speed 1] [--epoch T] [--seed 1]
-                  [--provision] [--fault stuck_relay:KL-EKM-0001-H003 ...]
+                  [--story] [--provision] [--fault stuck_relay:KL-EKM-0001-H003 ...]
 
 The fleet is planned at real Kerala towns; `--provision` writes feeders.csv and houses.csv under
 var/fleet/, imports them into the store at SP_DATABASE_URL, as `python -m store ... import`
@@ -9,6 +9,8 @@ would, and writes every feeder's and house's key into SP_KEYS_DIR for the contro
 Nodes connect to SP_MQTT_URL (the feeders' brokers) and run until Ctrl-C or SIGTERM.
 Keys derive from SP_SIM_SECRET. With `--speed`, simulated time runs faster from the real
 instant `--epoch` (default SP_SIM_EPOCH, else now); give the controllers the same two values.
+With `--story` the first of the feeders is the demo's story feeder (sim/story.py), whose day
+starts in the morning at the epoch, as `make demo` runs it.
 """
 
 from __future__ import annotations
@@ -18,14 +20,16 @@ import logging
 import signal
 import sys
 import threading
+from functools import partial
 from pathlib import Path
 from types import FrameType
 
 from settings import Settings, SettingsError
 from sim.cases import MissingDataError
 from sim.fleet import house_range_arg, plan_fleet
-from sim.house_nodes import FeederNodes, SimClock, derive_key, sim_epoch
+from sim.house_nodes import FeederNodes, SimClock, derive_key, ist_minute, sim_epoch
 from sim.provisioning import fleet_secret, provision
+from sim.story import STORY_FEEDER_ID, demo_fleet, story_minute, story_profile
 
 FAULTS = ("stuck_relay", "lose_acks", "offline")
 
@@ -46,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--speed", type=float, default=1.0, help="time acceleration factor")
     parser.add_argument("--epoch", type=sim_epoch, default=None, help="real epoch [s] of t=0")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--story", action="store_true", help="the first feeder plays the demo's story"
+    )
     parser.add_argument("--tele-period-s", type=float, default=10.0)
     parser.add_argument("--provision", action="store_true")
     parser.add_argument("--fault", type=parse_fault, action="append", default=[])
@@ -55,8 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         settings = Settings.from_env()
-        plans = plan_fleet(args.feeders, args.houses, args.seed)
-    except (SettingsError, MissingDataError) as exc:
+        fleet_of = demo_fleet if args.story else plan_fleet
+        plans = fleet_of(args.feeders, args.houses, args.seed)
+    except (SettingsError, MissingDataError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.provision:
@@ -67,17 +75,25 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    fleet = [
-        FeederNodes(
-            plan,
-            settings.mqtt_url,
-            lambda house: derive_key(secret, house),
-            clock,
-            seed=args.seed * 1000 + k,
-            tele_period_s=args.tele_period_s,
+    fleet = []
+    for k, plan in enumerate(plans):
+        profile, minute_of_day = (
+            (story_profile(plan), partial(story_minute, epoch_s=clock.epoch_s))
+            if args.story and plan.feeder_id == STORY_FEEDER_ID
+            else (None, ist_minute)
         )
-        for k, plan in enumerate(plans)
-    ]
+        fleet.append(
+            FeederNodes(
+                plan,
+                settings.mqtt_url,
+                lambda house: derive_key(secret, house),
+                clock,
+                seed=args.seed * 1000 + k,
+                tele_period_s=args.tele_period_s,
+                profile=profile,
+                minute_of_day=minute_of_day,
+            )
+        )
     by_house = {h.house_id: nodes for nodes in fleet for h in nodes.plan.houses}
     for fault, house in args.fault:
         if house not in by_house:

@@ -6,7 +6,10 @@
 The live demo provisions a simulated Kerala fleet into the store at SP_DATABASE_URL (default a
 SQLite file), starts the in-process MQTT broker unless SP_MQTT_URL is set, then runs the ingest
 worker, the fleet's edge controllers (`python -m edge --simulate`) and the virtual house nodes
-(`python -m sim`) as child processes, and reports what reaches the store until Ctrl-C.
+(`python -m sim`) as child processes, and reports what reaches the store until Ctrl-C (or
+SIGTERM) stops it. The first of the `--feeders` is the story feeder (sim/story.py): R overloaded
+in its morning from the start, then balanced by its controller within the first minutes; the
+demo prints the story's milestones as they reach the store.
 `--replay` instead replays a feeder day under each policy and prints the before/after table.
 """
 
@@ -84,7 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sim.demo", description=__doc__)
     parser.add_argument("--replay", action="store_true", help="replay one feeder day instead")
     parser.add_argument("--case", default="synth-2", help=f"one of {', '.join(list_cases())}")
-    parser.add_argument("--feeders", type=int, default=20)
+    parser.add_argument(
+        "--feeders", type=int, default=20, help="feeders, the story feeder among them"
+    )
     parser.add_argument("--houses", type=house_range_arg, default=(40, 80))
     parser.add_argument("--speed", type=float, default=1.0, help="simulated-time acceleration")
     parser.add_argument("--seed", type=int, default=1)

@@ -157,8 +157,10 @@ def plan_fleet(
     houses: tuple[int, int] = (40, 80),
     seed: int = 1,
     data_dir: Path | None = None,
+    taken: frozenset[str] = frozenset(),
 ) -> list[FeederPlan]:
-    """Return `n_feeders` feeders near real Kerala towns, the populous ones first."""
+    """Return `n_feeders` feeders near real Kerala towns, the populous ones first, numbered
+    past the ids in `taken`."""
     data = data_dir or shared_data_dir()
     towns = read_towns(data)
     districts = read_districts(data)
@@ -177,6 +179,8 @@ def plan_fleet(
             continue
         code = DISTRICT_CODES[district]
         numbers[code] = numbers.get(code, 0) + 1
+        while f"KL-{code}-{numbers[code]:04d}" in taken:
+            numbers[code] += 1
         feeder_id = f"KL-{code}-{numbers[code]:04d}"
         count = int(rng.integers(houses[0], houses[1] + 1))
         kva = 100.0 if count <= 45 else 160.0 if count <= 65 else 250.0

@@ -200,6 +200,11 @@ def day_profile(plan: FeederPlan, seed: int, day_of_year: int = 80) -> DayProfil
     return DayProfile(load.p_w, load.q_var, pv)
 
 
+def ist_minute(now_s: float) -> float:
+    """Return the minute of the IST day at epoch time `now_s` [min]."""
+    return ((now_s + IST_OFFSET_S) % 86400.0) / 60.0
+
+
 class SimClock:
     """Simulated wall time, running `speed` times faster than real time since `epoch_s`.
 
@@ -242,16 +247,21 @@ class FeederNodes:
         seed: int = 0,
         tele_period_s: float = 10.0,
         relay_delay_s: float = 0.2,
+        profile: DayProfile | None = None,
+        minute_of_day: Callable[[float], float] = ist_minute,
     ) -> None:
+        """`profile` is the houses' day (default `day_profile(plan, seed)`), played at the
+        minute `minute_of_day` gives for the simulated time (default the IST minute)."""
         self.plan = plan
         self.clock = clock
+        self.minute_of_day = minute_of_day
         self.tele_period_s = tele_period_s
         self.relay_delay_s = relay_delay_s
         self.houses = {
             h.house_id: VirtualHouse(h.house_id, h.phase, keys(h.house_id)) for h in plan.houses
         }
         self.order = [h.house_id for h in plan.houses]
-        self.profile = day_profile(plan, seed)
+        self.profile = day_profile(plan, seed) if profile is None else profile
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(
@@ -327,8 +337,7 @@ class FeederNodes:
     def publish_telemetry(self) -> int:
         """Send one telemetry message per online node; return how many were sent."""
         now = self.clock.now()
-        minute = ((now + IST_OFFSET_S) % 86400.0) / 60.0
-        load, q, pv = self.profile.at(minute)
+        load, q, pv = self.profile.at(self.minute_of_day(now))
         sent = 0
         for k, house in enumerate(self.order):
             with self._lock:

@@ -4,7 +4,9 @@ Each long-running part is the real program in a child process (`python -m ingest
 `python -m edge --simulate`, `python -m sim`, `python -m jobs`, `python app.py`), so the demo
 exercises what production runs; only the MQTT broker runs in this process, and only when
 SP_MQTT_URL is not set. The control room gets a `demo` admin with a generated password, kept
-in var/demo-login.
+in var/demo-login. The fleet's first feeder plays the story SmartPhase is pitched with
+(sim/story.py), and the demo tells it as it reaches the store (sim/narrator.py). Ctrl-C or
+SIGTERM stops the demo; the store and var/ stay for the next start.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import time
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from urllib.parse import urlsplit
@@ -27,11 +30,16 @@ from urllib.parse import urlsplit
 from sqlalchemy import ColumnElement, Engine, Table, func, select
 from sqlalchemy.engine import make_url
 
+from grid.metrics import rated_current_a
 from settings import Settings, SettingsError
 from sim.broker import BrokerThread
 from sim.cases import MissingDataError
-from sim.fleet import FeederPlan, plan_fleet
+from sim.feeder_day import IST
+from sim.fleet import FeederPlan
+from sim.house_nodes import SimClock
+from sim.narrator import Narrator, read_story
 from sim.provisioning import provision
+from sim.story import STORY_FEEDER_ID, STORY_START_H, demo_fleet, report_command
 from store import schema
 from store.db import make_engine
 from store.migrate import upgrade
@@ -127,6 +135,9 @@ class LiveDemo:
         self.embedded_broker = embedded_broker
         self.children: dict[str, subprocess.Popen[bytes]] = {}
         self.broker: BrokerThread | None = None
+        self.sim_start_s = time.time()
+        """Simulated time at the start [epoch s]: what the store holds from then on is this
+        demo's."""
 
     @classmethod
     def from_env(
@@ -143,7 +154,7 @@ class LiveDemo:
             raise LiveDemoError(f"--speed {speed!r} must be positive")
         try:
             settings = Settings.from_env(env)
-            plans = plan_fleet(feeders, houses_range, seed)
+            plans = demo_fleet(feeders, houses_range, seed)
         except (SettingsError, MissingDataError, ValueError) as exc:
             raise LiveDemoError(str(exc)) from None
         return cls(
@@ -176,6 +187,7 @@ class LiveDemo:
         )
         login = demo_login(engine, DEMO_LOGIN_FILE)
         env = self._child_env()
+        self.sim_start_s = SimClock(self.speed, float(env["SP_SIM_EPOCH"])).now()
         houses = sum(len(p.houses) for p in self.plans)
         print(
             f"SmartPhase demo: {len(self.plans)} feeders, {houses} houses at Kerala towns\n"
@@ -184,7 +196,9 @@ class LiveDemo:
             f"{' (in-process)' if self.embedded_broker else ''}\n"
             f"  fleet   {FLEET_DIR}/feeders.csv, {FLEET_DIR}/houses.csv; keys in "
             f"{self.settings.keys_dir}\n"
-            f"  control room  {self.dashboard_url}  {login}",
+            f"  control room  {self.dashboard_url}  {login}"
+            f"{self._story_banner()}\n"
+            "Ctrl-C stops it.",
             flush=True,
         )
         lo, hi = self.houses_range
@@ -206,7 +220,7 @@ class LiveDemo:
         self._spawn(
             "sim",
             [
-                "-m", "sim",
+                "-m", "sim", "--story",
                 "--feeders", str(len(self.plans)),
                 "--houses", f"{lo}-{hi}",
                 "--seed", str(self.seed),
@@ -225,6 +239,35 @@ class LiveDemo:
     def dashboard_url(self) -> str:
         """Return the control room's address."""
         return f"http://{self.settings.host}:{self.settings.port}/"
+
+    @property
+    def story(self) -> FeederPlan | None:
+        """Return the story feeder, if the fleet has it."""
+        return next((p for p in self.plans if p.feeder_id == STORY_FEEDER_ID), None)
+
+    def _story_banner(self) -> str:
+        story = self.story
+        if story is None:
+            return ""
+        start = f"{int(STORY_START_H):02d}:{round(STORY_START_H % 1 * 60):02d}"
+        return (
+            f"\n  story   {story.name} ({story.feeder_id}), {story.kva:.0f} kVA, its morning "
+            f"from {start} now: R overloaded, then its solar houses moved to B; watch "
+            f"{self.dashboard_url}feeder/{story.feeder_id}"
+        )
+
+    def narrator(self) -> Narrator | None:
+        """Return the narrator of the story feeder's milestones, if the fleet has it."""
+        story = self.story
+        if story is None:
+            return None
+        day = datetime.now(IST).date().isoformat()
+        return Narrator(
+            story,
+            rated_current_a(story.kva),
+            f"{self.dashboard_url}feeder/{story.feeder_id}",
+            report_command(story.feeder_id, day),
+        )
 
     def dashboard_up(self) -> bool:
         """Return whether the control room answers its sign-in page."""
@@ -301,6 +344,7 @@ class LiveDemo:
             self.stop()
             return 2
         status, ready_at = 0, None
+        narrator = self.narrator()
         try:
             while not stopping.wait(5.0):
                 elapsed = time.monotonic() - started
@@ -311,6 +355,10 @@ class LiveDemo:
                     break
                 counts = store_counts(engine)
                 print(f"[{elapsed:5.0f} s] {counts.line()}", flush=True)
+                if narrator is not None:
+                    since = datetime.fromtimestamp(self.sim_start_s, UTC)
+                    for line in narrator.tell(read_story(engine, narrator.plan.feeder_id, since)):
+                        print(f"[{elapsed:5.0f} s] {line}", flush=True)
                 if counts.ready and ready_at is None and self.dashboard_up():
                     ready_at = elapsed
                     print(
@@ -327,6 +375,12 @@ class LiveDemo:
         finally:
             self.stop()
             engine.dispose()
+            print(
+                f"SmartPhase demo stopped after {time.monotonic() - started:.0f} s: its processes "
+                f"and broker are down; the store ({_redacted(self.settings.database_url)}) and "
+                "var/ stay, and `make demo` starts it again.",
+                flush=True,
+            )
         return status
 
 

@@ -122,6 +122,8 @@ def test_demo_on_embedded_defaults_runs_the_loop_and_the_control_room(tmp_path: 
         output = "".join(lines)
         assert "the closed loop is running" in output, output[-3000:]
         assert "in-process" in output
+        assert "Ctrl-C stops it." in output
+        assert "story   Kottayam 1 (KL-KTM-0001)" in output
         login = re.search(r"sign in as (\S+) / (\S+)", output)
         assert login is not None, output
         url = f"http://127.0.0.1:{port}/"
@@ -132,6 +134,7 @@ def test_demo_on_embedded_defaults_runs_the_loop_and_the_control_room(tmp_path: 
         demo.send_signal(signal.SIGTERM)
         rest, _ = demo.communicate(timeout=60)
     assert demo.returncode == 0, "".join(lines)[-2000:] + rest[-2000:]
+    assert "SmartPhase demo stopped after" in rest
     assert_closed_loop(f"sqlite:///{tmp_path}/var/smartphase.db")
     keys = list((tmp_path / "var" / "keys").glob("*.key"))
     assert len(keys) > 4 * 40

@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from sim.broker import BrokerThread
+from sim.story import STORY_FEEDER_ID, story_plan
 from store.db import make_engine
 from store.schema import feeders, houses
 
@@ -57,6 +58,37 @@ def test_sim_provisions_and_publishes_every_node_state(tmp_path: Path) -> None:
         states = [t for t in broker.broker.retained if t.endswith("/state")]
         assert len(states) == n_houses
         assert len(list(keys.glob("*.key"))) == n_feeders + n_houses
+    finally:
+        broker.stop()
+        time.sleep(0.1)
+
+
+def test_sim_story_provisions_the_story_feeder_first(tmp_path: Path) -> None:
+    broker = BrokerThread(port=0)
+    url = broker.start()
+    db = f"sqlite:///{tmp_path}/sim.db"
+    env = {
+        **os.environ,
+        "SP_MQTT_URL": url,
+        "SP_DATABASE_URL": db,
+        "SP_KEYS_DIR": str(tmp_path / "keys"),
+        "PYTHONPATH": str(ROOT),
+    }
+    try:
+        args = ["--story", "--feeders", "2", "--houses", "40-40", "--provision", "--speed", "60"]
+        result = run_sim(args, env, 6.0)
+        assert result.returncode == 0, result.stderr[-2000:]
+        engine = make_engine(db)
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(houses.c.feeder_id, func.count()).group_by(houses.c.feeder_id)
+            )
+            per_feeder: dict[str, int] = dict(rows.tuples().all())
+        story = story_plan()
+        assert per_feeder.pop(STORY_FEEDER_ID) == len(story.houses)
+        assert list(per_feeder.values()) == [40]
+        states = [t for t in broker.broker.retained if t.startswith(f"sp/v1/{STORY_FEEDER_ID}/")]
+        assert len(states) == len(story.houses)
     finally:
         broker.stop()
         time.sleep(0.1)
