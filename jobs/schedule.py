@@ -2,7 +2,8 @@
 
 - `refresh_rollups` every minute: the 1 min, 15 min and 1 h feeder rollups on plain PostgreSQL
   and SQLite (TimescaleDB's continuous aggregates refresh themselves; the call is then a no-op);
-- `watch_feeders` every 30 s: HQ's `feeder_offline` alert on feeders that went silent.
+- `watch_feeders` every 30 s: HQ's `feeder_offline` alert on feeders that went silent, and
+  `fleet_silent` when none is heard at all (store.watchdog).
 
 Each job runs at most once at a time, and a missed run is coalesced into one.
 """
@@ -41,6 +42,10 @@ def watch_feeders(engine: Engine, now: datetime | None = None) -> int:
         log.warning("feeder %s is silent: alert raised", feeder)
     for feeder in sweep.cleared:
         log.info("feeder %s reports again: alert cleared", feeder)
+    if sweep.fleet == "raised":
+        log.warning("HQ hears no feeder at all: fleet_silent raised")
+    elif sweep.fleet == "cleared":
+        log.info("HQ hears feeders again: fleet_silent cleared")
     return len(sweep.raised) + len(sweep.cleared)
 
 
