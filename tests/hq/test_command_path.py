@@ -198,7 +198,19 @@ def test_an_operator_unlock_reaches_the_controller_and_is_applied(
     scenario.run(15)
     assert next(h for h in scenario.controller.loop.houses if h.house_id == house).locked
     store_uplink(hq_engine, scenario)
-    assert house_locked(hq_engine, house)  # from the edge's lockout alert
+    assert house_locked(hq_engine, house)  # from the edge's lockout event (and its alert)
+    with hq_engine.connect() as conn:
+        shown = next(h for h in q.feeder_houses(conn, FEEDER) if h.house_id == house)
+    lockout = scenario.controller.state.house(house).lockout
+    assert lockout is not None
+    assert shown.locked_reason == lockout.reason == "ack_timeout"
+    assert shown.locked_since is not None
+    assert shown.locked_since.timestamp() == pytest.approx(lockout.since_s, abs=1e-3)
+    if lockout.until_s is None:
+        assert shown.locked_until is None
+    else:
+        assert shown.locked_until is not None
+        assert shown.locked_until.timestamp() == pytest.approx(lockout.until_s, abs=1e-3)
     listener = CtlListener(mqtt_url, FEEDER)
     try:
         service = CommandService(hq_engine, KeysDir(keys_dir), publisher)
