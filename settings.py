@@ -65,6 +65,16 @@ class Settings:
     """Most messages waiting for the writer; beyond it the worker stops reading."""
     ingest_metrics_port: int = 9108
     """Prometheus metrics port of the ingest worker; 0 turns the endpoint off."""
+    tariff_inr_per_kwh: float = 6.0
+    """What a kWh of avoided loss is worth in the reports' savings [₹/kWh]: set it to the
+    utility's cost of supply (SP_TARIFF_INR_PER_KWH)."""
+    lv_phase_ohm: float = 0.05
+    """Resistance of each phase conductor of an LV feeder, transformer to load centre, for the
+    reports' I²R losses [Ω] (SP_LV_PHASE_OHM). The default is a feeder of three 600 m branches
+    of 50 mm² ACSR (0.54 Ω/km) with the load spread along them; the replay uses the same."""
+    lv_neutral_ohm: float = 0.05
+    """Resistance of the LV feeder's neutral conductor, transformer to load centre, for the
+    reports' I²R losses [Ω] (SP_LV_NEUTRAL_OHM)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -96,6 +106,10 @@ class Settings:
         ):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"SP_{name.upper()}: must be positive")
+        for name in ("tariff_inr_per_kwh", "lv_phase_ohm", "lv_neutral_ohm"):
+            value = getattr(self, name)
+            if not 0 <= value < float("inf"):
+                raise SettingsError(f"SP_{name.upper()}: {value!r} is not a number at or above 0")
 
     def with_overrides(self, **changes: Any) -> Settings:
         """Return a copy with some fields changed (and validated)."""

@@ -359,21 +359,28 @@ def upsert_houses(
 ) -> ImportCounts:
     """Insert new houses and update pv_kw and switchable of known ones.
 
-    The phase of a house that is already provisioned is its live phase, which the controllers
-    change and the ingest worker records; a re-import leaves it alone.
+    A new house's phase is also its as-built phase (`built_phase`), which the reports' savings
+    put its load back on. The phase of a house that is already provisioned is its live phase,
+    which the controllers change and the ingest worker records; a re-import leaves both alone.
     """
     values = [
         {
             "house_id": row.house_id,
             "feeder_id": row.feeder_id,
             "phase": row.phase.value,
+            "built_phase": row.phase.value,
             "pv_kw": row.pv_kw,
             "switchable": row.switchable,
         }
         for row in rows
     ]
     return _upsert(
-        conn, houses, "house_id", values, now or datetime.now(UTC), insert_only=("phase",)
+        conn,
+        houses,
+        "house_id",
+        values,
+        now or datetime.now(UTC),
+        insert_only=("phase", "built_phase"),
     )
 
 

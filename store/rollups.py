@@ -1,4 +1,4 @@
-"""Refresh the feeder rollup tables on plain PostgreSQL and SQLite (TimescaleDB does it itself).
+"""Refresh the rollup tables on plain PostgreSQL and SQLite (TimescaleDB does it itself).
 
 The jobs scheduler calls `refresh` every minute. Each call recomputes the buckets from
 `recent_s` before the table's last mark up to now. Every `deep_every_s` a call reaches back
@@ -7,6 +7,11 @@ than the look-back) land in their buckets within that interval, without every ca
 re-aggregating hours of readings of every feeder. A bucket is written only when its figures
 changed. Buckets start at multiples of their width since the Unix epoch, as TimescaleDB's
 `time_bucket` does for these widths.
+
+The hourly house rollup (`house_readings_1h`, what the reports' savings read) takes each hour
+once, `HOUSE_SETTLE_S` after it ends, and every `HOUSE_DEEP_EVERY_S` recomputes the hours of the
+look-back; it reads before it writes, and writes only the rows that changed, in a transaction of
+its own, so that on SQLite the ingest writer never waits for the reading.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy import (
+    Column,
     ColumnElement,
     Connection,
     Engine,
@@ -33,11 +39,15 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from store.db import Backend, detect_backend
 from store.schema import (
+    HOUSE_ROLLUP_WIDTH_S,
     ROLLUP_MEASURES,
     ROLLUP_RESOLUTIONS,
     UtcDateTime,
     feeder_readings,
     feeder_rollups,
+    house_readings,
+    house_rollup,
+    houses,
     rollup_marks,
 )
 
@@ -54,6 +64,15 @@ DEEP_SUFFIX: Final = ":deep"
 """Appended to a rollup table's name for the mark of its last deep refresh."""
 
 COLUMNS: Final = ("feeder_id", "bucket", *ROLLUP_MEASURES, "i_n_max", "samples")
+
+HOUSE_SETTLE_S: Final = RECENT_S
+"""A house hour is rolled up this long after it ends, once its readings have arrived [s]."""
+
+HOUSE_DEEP_EVERY_S: Final = 3600.0
+"""Least time between two recomputations of the house rollup's look-back [s]."""
+
+HOUSE_MEASURES: Final = ("v", "i", "p", "q", "pv")
+"""The house readings' figures the house rollup keeps the hourly means of."""
 
 
 def refresh(
@@ -76,7 +95,85 @@ def refresh(
             if start is not None:
                 written += _recompute(conn, table, width_s, floor_time(start, width_s), now)
                 _set_mark(conn, table.name, now)
-    return written
+    return written + refresh_houses(engine, now=now, lookback_s=lookback_s)
+
+
+def refresh_houses(
+    engine: Engine,
+    *,
+    now: datetime | None = None,
+    lookback_s: float = DEFAULT_LOOKBACK_S,
+    deep_every_s: float = HOUSE_DEEP_EVERY_S,
+) -> int:
+    """Roll up the house hours settled since the last call; return the rows added or changed.
+
+    The first call rolls up every settled hour of the readings already stored; later calls the
+    hours that settled since, and every `deep_every_s` the hours of the last `lookback_s` again,
+    for readings that arrived late. The running hour is never in the rollup.
+    """
+    now = now or datetime.now(UTC)
+    width = HOUSE_ROLLUP_WIDTH_S
+    name = house_rollup.name
+    end = floor_time(now - timedelta(seconds=HOUSE_SETTLE_S), width)
+    with engine.connect() as conn:
+        if detect_backend(conn, announce=False) is Backend.TIMESCALE:
+            return 0
+        mark = _mark(conn, name)
+        deep = _mark(conn, name + DEEP_SUFFIX)
+        deep_due = mark is None or deep is None or (now - deep).total_seconds() >= deep_every_s
+        if mark is None:
+            start = conn.execute(select(func.min(house_readings.c.ts))).scalar()
+            if start is None:
+                return 0
+        else:
+            start = mark - timedelta(seconds=lookback_s) if deep_due else mark
+        start = floor_time(start, width)
+        changed = _changed_house_hours(conn, start, end) if start < end else []
+    with engine.begin() as conn:
+        if changed:
+            upsert = _upsert(conn, house_rollup)
+            figures = (*HOUSE_MEASURES, "samples")
+            conn.execute(
+                upsert.on_conflict_do_update(
+                    index_elements=["house_id", "bucket", "phase"],
+                    set_={c: upsert.excluded[c] for c in ("feeder_id", *figures)},
+                ),
+                changed,
+            )
+        _set_mark(conn, name, max(start, end))
+        if deep_due:
+            _set_mark(conn, name + DEEP_SUFFIX, now)
+    return len(changed)
+
+
+def _changed_house_hours(conn: Connection, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Return the house hours in [start, end) whose figures differ from the rollup's."""
+    r = house_readings.c
+    bucket = bucket_expr(conn.dialect.name, r.ts, HOUSE_ROLLUP_WIDTH_S).label("bucket")
+    keys: tuple[Column[Any], ...] = (r.house_id, r.phase, r.feeder_id)
+    source = (
+        select(
+            *keys,
+            bucket,
+            *(func.avg(r[m]).label(m) for m in HOUSE_MEASURES),
+            func.count().label("samples"),
+        )
+        # through the (house_id, ts) index: house readings have no index on time alone
+        .where(r.house_id.in_(select(houses.c.house_id)), r.ts >= start, r.ts < end)
+        .group_by(*keys, bucket)
+    )
+    t = house_rollup.c
+    stored = {
+        (m["house_id"], m["bucket"], m["phase"]): m
+        for m in conn.execute(select(t).where(t.bucket >= start, t.bucket < end)).mappings()
+    }
+    changed = []
+    for m in conn.execute(source).mappings():
+        row = dict(m)
+        known = stored.get((row["house_id"], row["bucket"], row["phase"]))
+        if known is None or any(known[c] != row[c] for c in row):
+            changed.append(row)
+    return changed
 
 
 def bucket_expr(dialect_name: str, ts: ColumnElement[Any], width_s: int) -> ColumnElement[datetime]:

@@ -100,12 +100,20 @@ feeders = Table(
     CheckConstraint("mode IN ('auto','manual')", name="feeders_mode"),
 )
 
+
+def _provisioned_phase(context: Any) -> Any:
+    """Return the phase a house is inserted with: its as-built phase unless one is given."""
+    return context.get_current_parameters()["phase"]
+
+
 houses = Table(
     "houses",
     metadata,
     Column("house_id", String(40), primary_key=True),
     Column("feeder_id", String(32), ForeignKey("feeders.feeder_id"), nullable=False),
-    _phase("phase"),
+    _phase("phase"),  # the phase it is on now, which the controllers change
+    # the phase it was provisioned on, before SmartPhase moved anything (the reports' as-built)
+    Column("built_phase", String(1), nullable=False, default=_provisioned_phase),
     Column("pv_kw", Float, nullable=False, server_default="0"),
     Column("switchable", Boolean, nullable=False, server_default="1"),
     Column("locked", Boolean, nullable=False, server_default="0"),
@@ -359,6 +367,24 @@ def _rollup(suffix: str) -> Table:
 
 feeder_rollups: Final = {suffix: _rollup(suffix) for suffix in ROLLUP_RESOLUTIONS}
 """The rollup table of each resolution: bucket means, the neutral maximum and a sample count."""
+
+HOUSE_ROLLUP_WIDTH_S: Final = 3600
+"""Bucket width of the house rollup [s]."""
+
+house_rollup = Table(
+    "house_readings_1h",
+    rollup_metadata,
+    Column("house_id", String(40), nullable=False),
+    Column("bucket", UtcDateTime, nullable=False),
+    _phase("phase"),
+    Column("feeder_id", String(32), nullable=False),
+    *(Column(name, Float) for name in ("v", "i", "p", "q", "pv")),
+    Column("samples", Integer, nullable=False),
+    PrimaryKeyConstraint("house_id", "bucket", "phase"),
+    Index("house_readings_1h_feeder_bucket", "feeder_id", "bucket"),
+)
+"""Hourly means of each house's readings on each phase it was on in the hour, with a sample
+count: what district and state reports read instead of raw house rows (DESIGN §12)."""
 
 rollup_marks = Table(
     "rollup_marks",
