@@ -29,6 +29,7 @@ STATE_CHANGING: Final = {
     "alert.ack": "operator",
     "feeder.move_house": "operator",
     "feeder.set_mode": "operator",
+    "feeder.unlock": "operator",
     "user.add": "admin",
     "user.set_role": "admin",
     "user.set_disabled": "admin",

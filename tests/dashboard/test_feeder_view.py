@@ -120,8 +120,10 @@ def test_the_houses_search_looks_in_id_phase_and_lock() -> None:
 def test_each_locked_house_gets_an_unlock_button_for_an_operator() -> None:
     houses = [house(), house("KL-EKM-0001-H018", locked=True, reason="ack_timeout")]
     panel = build_locks(houses, can_unlock=True, button_type="unlock")
-    buttons = [c for c in _walk(panel) if getattr(c, "id", None) is not None]
-    assert [b.id for b in buttons] == [{"type": "unlock", "house": "KL-EKM-0001-H018"}]
+    buttons = [getattr(c, "id", None) for c in _walk(panel)]
+    assert [b for b in buttons if b is not None] == [
+        {"type": "unlock", "house": "KL-EKM-0001-H018"}
+    ]
     read_only = build_locks(houses, can_unlock=False, button_type="unlock")
     assert [c for c in _walk(read_only) if getattr(c, "id", None) is not None] == []
     assert "an operator unlocks it" in str(read_only)
@@ -155,8 +157,12 @@ def test_a_run_explains_each_house_from_the_readings_at_its_decision() -> None:
         {"house": "KL-EKM-0001-H002", "from": "R", "to": "B", "result": "rolled_back"},
         {"house": "KL-EKM-0001-H003", "from": "R", "to": "B", "result": "failed"},
     )
+    unknown = dict.fromkeys(
+        (f"{when}_{name}" for when in ("before", "after")
+         for name in ("i_r", "i_y", "i_b", "i_n", "unbalance_pct")),
+    )  # fmt: skip
     run = BalancingRun(
-        "r1", "KL-EKM-0001", NOW, "auto", "partial", *([None] * 10), moves=moves, decided_at=NOW
+        "r1", "KL-EKM-0001", NOW, "auto", "partial", moves=moves, decided_at=NOW, **unknown
     )
     first, second, third = explain_run(run, state, readings)
     assert (first.load_kw, first.pv_kw, first.net_kw) == pytest.approx((2.8, 0.5, 2.3))

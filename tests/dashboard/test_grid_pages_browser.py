@@ -366,21 +366,20 @@ def test_the_feeder_page_shows_history_and_runs(grid_server: GridServer, operato
         operator, "#sp-feeder-currents-chart .scatterlayer, #sp-feeder-currents-chart .gl-container"
     )
     wait_for(operator, "#sp-feeder-currents-chart", "Phase rating")
-    legend = svg_texts(operator, "#sp-feeder-currents-chart .legendtext")
-    assert "Balancing runs" in legend, legend
+    marks = svg_texts(operator, "#sp-feeder-currents-chart .legendtext")
+    assert "Balancing runs" in marks, marks
     wait_for(operator, "#sp-feeder-run-chart", "Balancing run of")
     bars = operator.find_elements(By.CSS_SELECTOR, "#sp-feeder-run-chart .bars .point")
     assert len(bars) == 8  # R, Y, B, N before and after
     title = svg_texts(operator, "#sp-feeder-run-chart .gtitle")[0]
     assert "-r1" not in title, title
     assert "IST" in title, title
-    legend = svg_texts(operator, "#sp-feeder-run-chart .legendtext")
-    assert "when the run ended" in " ".join(legend), legend
+    legend = " ".join(svg_texts(operator, "#sp-feeder-run-chart .legendtext"))
+    assert "when the run ended" in legend, legend
+    assert "when the run was decided" in legend, legend
     detail = wait_for(operator, "#sp-feeder-run-detail .sp-run-moves", "held").text
     assert "2.10" in detail, detail  # the house's net import ...
     assert "0.90" in detail, detail  # ... and its PV
-    legend = " ".join(svg_texts(operator, "#sp-feeder-run-chart .legendtext"))
-    assert "when the run was decided" in legend, legend
     screenshot(operator, "feeder-charts")
     scroll_to(operator, "sp-feeder-runs")
     screenshot(operator, "feeder-run-chart")
