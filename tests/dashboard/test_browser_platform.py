@@ -50,7 +50,7 @@ def test_sign_in_and_out(live_server: LiveServer, browser: Browser) -> None:
     assert "vera" in header.text
     assert "viewer" in header.text
     assert "Users" not in driver.find_element(By.ID, "sp-header-nav").text
-    assert "active alert" in wait_for(driver, "#sp-header-alert-count").text
+    assert "open alert" in wait_for(driver, "#sp-header-alert-count").text
     driver.find_element(By.ID, "sp-header-logout").click()
     wait_for(driver, "#login-form")
 
