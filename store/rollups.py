@@ -165,7 +165,9 @@ def _changed_house_hours(conn: Connection, start: datetime, end: datetime) -> li
     t = house_rollup.c
     stored = {
         (m["house_id"], m["bucket"], m["phase"]): m
-        for m in conn.execute(select(t).where(t.bucket >= start, t.bucket < end)).mappings()
+        for m in conn.execute(
+            select(house_rollup).where(t.bucket >= start, t.bucket < end)
+        ).mappings()
     }
     changed = []
     for m in conn.execute(source).mappings():
