@@ -403,7 +403,10 @@ def refresh_charts(
     span: str | None, _n: int | None, start_text: str | None, end_text: str | None, feeder_id: str
 ) -> tuple[Any, Any, Any]:
     """Read the feeder's series over the chosen range at the resolution the store picks, with
-    its runs and switches to mark and its phase rating."""
+    its runs and switches to mark and its phase rating (a custom range is not read again at
+    every refresh: its data does not move)."""
+    if span == CUSTOM and ctx.triggered_id == ids.FEEDER_INTERVAL:
+        return no_update, no_update, no_update
     now = _now()
     with runtime.engine().connect() as conn:
         extent = q.feeder_extent(conn, feeder_id) if span not in RANGES else None
