@@ -32,6 +32,10 @@ COLUMNS: Final = (
 )
 
 
+LABELLED: Final = frozenset({"state", "house", "acked", "cleared"})
+"""Columns whose cells say what they are where a narrow screen lays each alert out as a card."""
+
+
 def parse_filter(
     feeder: str | None,
     district: str | None,
@@ -151,6 +155,7 @@ def build_alert_table(page: AlertPage, can_ack: bool, selected: Collection[str])
 def _row(listed: ListedAlert, can_ack: bool, selected: bool) -> html.Tr:
     a = listed.alert
     selectable = can_ack and a.state == "open"
+    labelled = {key: heading for key, heading in COLUMNS if key in LABELLED}
     cells: dict[str, Any] = {
         "select": dcc.Checklist(
             [{"label": _hidden(f"select alert {a.alert_id}"), "value": a.alert_id}],
@@ -179,6 +184,9 @@ def _row(listed: ListedAlert, can_ack: bool, selected: bool) -> html.Tr:
         if selectable
         else "",
     }
+    for key, heading in labelled.items():
+        if cells[key]:
+            cells[key] = [html.Span(f"{heading}: ", className="sp-cell-label"), cells[key]]
     return html.Tr(
         [html.Td(cells[key], className=f"sp-col-{key}") for key, _ in COLUMNS],
         className=f"sp-alert-{a.state} sp-alert-sev-{a.severity}",

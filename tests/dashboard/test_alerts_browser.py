@@ -131,3 +131,25 @@ def test_pages_forward_and_back(many: LiveServer, browser: Browser) -> None:
     driver.find_element(By.ID, "sp-alerts-prev").click()
     wait_for(driver, "#sp-alerts-pager", "page 1 of 2")
     assert driver.find_elements(By.CSS_SELECTOR, "[id*='sp-alert-select']") == []  # a viewer
+
+
+@pytest.mark.parametrize(("width", "height"), [(768, 1024), (390, 844)])
+def test_on_a_tablet_and_a_phone_each_alert_is_a_card_with_its_button_on_screen(
+    many: LiveServer, browser: Browser, width: int, height: int
+) -> None:
+    driver = browser("operator")
+    driver.set_window_size(width, height)
+    driver.get(many.base + "/alerts")
+    wait_for(driver, "#sp-alerts-table", "phase R above rating")
+    fits = driver.execute_script(
+        """
+        const list = document.querySelector(".sp-alerts-scroll");
+        const button = document.querySelector("button[id*='sp-alert-ack']");
+        const box = button.getBoundingClientRect();
+        return [document.documentElement.scrollWidth <= window.innerWidth
+                && list.scrollWidth <= list.clientWidth,
+                box.left >= 0 && box.right <= window.innerWidth];
+        """
+    )
+    assert fits == [True, True]
+    screenshot(driver, f"alerts-{width}")
