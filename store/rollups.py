@@ -8,10 +8,11 @@ re-aggregating hours of readings of every feeder. A bucket is written only when 
 changed. Buckets start at multiples of their width since the Unix epoch, as TimescaleDB's
 `time_bucket` does for these widths.
 
-The hourly house rollup (`house_readings_1h`, what the reports' savings read) takes each hour
-once, `HOUSE_SETTLE_S` after it ends, and every `HOUSE_DEEP_EVERY_S` recomputes the hours of the
-look-back; it reads before it writes, and writes only the rows that changed, in a transaction of
-its own, so that on SQLite the ingest writer never waits for the reading.
+The hourly house rollup (`house_readings_1h`, what the reports' savings read) is on the hours
+of IST. It takes each hour once, `HOUSE_SETTLE_S` after it ends, and every `HOUSE_DEEP_EVERY_S`
+recomputes the hours of the look-back; it reads before it writes, and writes only the rows that
+changed, in a transaction of its own, so that on SQLite the ingest writer never waits for the
+reading.
 """
 
 from __future__ import annotations
@@ -71,6 +72,10 @@ HOUSE_SETTLE_S: Final = RECENT_S
 HOUSE_DEEP_EVERY_S: Final = 3600.0
 """Least time between two recomputations of the house rollup's look-back [s]."""
 
+HOUSE_ROLLUP_OFFSET_S: Final = 1800
+"""The house rollup's hours start half past the UTC hours: on the hours of India Standard Time
+(UTC+05:30), so that a report's IST days hold whole house hours [s]."""
+
 HOUSE_MEASURES: Final = ("v", "i", "p", "q", "pv")
 """The house readings' figures the house rollup keeps the hourly means of."""
 
@@ -114,7 +119,8 @@ def refresh_houses(
     now = now or datetime.now(UTC)
     width = HOUSE_ROLLUP_WIDTH_S
     name = house_rollup.name
-    end = floor_time(now - timedelta(seconds=HOUSE_SETTLE_S), width)
+    offset = HOUSE_ROLLUP_OFFSET_S
+    end = floor_time(now - timedelta(seconds=HOUSE_SETTLE_S), width, offset)
     with engine.connect() as conn:
         if detect_backend(conn, announce=False) is Backend.TIMESCALE:
             return 0
@@ -127,7 +133,7 @@ def refresh_houses(
                 return 0
         else:
             start = mark - timedelta(seconds=lookback_s) if deep_due else mark
-        start = floor_time(start, width)
+        start = floor_time(start, width, offset)
         changed = _changed_house_hours(conn, start, end) if start < end else []
     with engine.begin() as conn:
         if changed:
@@ -149,7 +155,9 @@ def refresh_houses(
 def _changed_house_hours(conn: Connection, start: datetime, end: datetime) -> list[dict[str, Any]]:
     """Return the house hours in [start, end) whose figures differ from the rollup's."""
     r = house_readings.c
-    bucket = bucket_expr(conn.dialect.name, r.ts, HOUSE_ROLLUP_WIDTH_S).label("bucket")
+    bucket = bucket_expr(
+        conn.dialect.name, r.ts, HOUSE_ROLLUP_WIDTH_S, HOUSE_ROLLUP_OFFSET_S
+    ).label("bucket")
     keys: tuple[Column[Any], ...] = (r.house_id, r.phase, r.feeder_id)
     source = (
         select(
@@ -178,19 +186,35 @@ def _changed_house_hours(conn: Connection, start: datetime, end: datetime) -> li
     return changed
 
 
-def bucket_expr(dialect_name: str, ts: ColumnElement[Any], width_s: int) -> ColumnElement[datetime]:
-    """Return the start of the `width_s` bucket of a UtcDateTime column, as a UtcDateTime."""
+def bucket_expr(
+    dialect_name: str, ts: ColumnElement[Any], width_s: int, offset_s: int = 0
+) -> ColumnElement[datetime]:
+    """Return the start of the `width_s` bucket of a UtcDateTime column, as a UtcDateTime;
+    buckets start `offset_s` after multiples of their width since the epoch."""
     width = literal_column(str(int(width_s)), Integer)
+    offset = literal_column(str(int(offset_s)), Integer)
     if dialect_name == "sqlite":
-        expr: ColumnElement[Any] = cast(type_coerce(ts, Float) / width, Integer) * width
+        epoch: ColumnElement[Any] = type_coerce(ts, Float)
+        if offset_s:
+            epoch = epoch - offset
+        expr: ColumnElement[Any] = cast(epoch / width, Integer) * width
     else:  # date_part gives double precision, much faster to bucket than extract's numeric
-        expr = func.to_timestamp(func.floor(func.date_part("epoch", ts) / width) * width)
+        epoch = func.date_part("epoch", ts)
+        if offset_s:
+            epoch = epoch - offset
+        expr = func.floor(epoch / width) * width
+    if offset_s:
+        expr = expr + offset
+    if dialect_name != "sqlite":
+        expr = func.to_timestamp(expr)
     return type_coerce(expr, UtcDateTime)
 
 
-def floor_time(t: datetime, width_s: int) -> datetime:
-    """Return the start of the `width_s` bucket that holds `t`."""
-    return datetime.fromtimestamp((t.timestamp() // width_s) * width_s, UTC)
+def floor_time(t: datetime, width_s: int, offset_s: int = 0) -> datetime:
+    """Return the start of the `width_s` bucket (starting `offset_s` after multiples of its
+    width since the epoch) that holds `t`."""
+    start = ((t.timestamp() - offset_s) // width_s) * width_s + offset_s
+    return datetime.fromtimestamp(start, UTC)
 
 
 def _upsert(conn: Connection, table: Table) -> Any:

@@ -6,8 +6,9 @@ Revises: 0006
 `houses` gains `built_phase`, the phase a house was provisioned on before SmartPhase moved
 anything. Houses already in the store get the from-phase of their first recorded switch, or
 their present phase when they never switched. `house_readings_1h` holds hourly means of each
-house's readings per phase: a continuous aggregate on TimescaleDB, elsewhere a table that
-`store.rollups.refresh` fills (its first refresh rolls up the readings already stored).
+house's readings per phase, on the hours of IST (half past the UTC hours): a continuous
+aggregate on TimescaleDB, elsewhere a table that `store.rollups.refresh` fills (its first
+refresh rolls up the readings already stored).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from store.db import Backend, detect_backend
+from store.rollups import HOUSE_ROLLUP_OFFSET_S
 from store.schema import HOUSE_ROLLUP_WIDTH_S, house_rollup
 
 revision = "0007"
@@ -54,7 +56,8 @@ def _timescale_upgrade() -> None:
     op.execute(
         f"CREATE MATERIALIZED VIEW {name} WITH (timescaledb.continuous) AS"
         " SELECT house_id,"
-        f" time_bucket(INTERVAL '{HOUSE_ROLLUP_WIDTH_S} seconds', ts) AS bucket, phase,"
+        f" time_bucket(INTERVAL '{HOUSE_ROLLUP_WIDTH_S} seconds', ts,"
+        f" INTERVAL '{HOUSE_ROLLUP_OFFSET_S} seconds') AS bucket, phase,"
         " feeder_id, avg(v) AS v, avg(i) AS i, avg(p) AS p, avg(q) AS q, avg(pv) AS pv,"
         " count(*)::integer AS samples"
         " FROM house_readings GROUP BY house_id, bucket, phase, feeder_id WITH NO DATA"
