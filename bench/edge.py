@@ -59,6 +59,7 @@ from grid.messages import (
 )
 from grid.metrics import rated_current_a
 from grid.phasors import NOMINAL_PHASE_V, UNIT_PHASORS
+from grid.signing import sign, split_seal
 from sim.broker import BrokerThread
 from sim.fleet import FeederPlan, plan_fleet
 from sim.house_nodes import (
@@ -128,23 +129,30 @@ class MemoryHouses(MemoryLink):
 
 @dataclass
 class MemoryHq(MemoryLink):
-    """HQ in memory: every uplink message is committed at once; switch results are kept."""
+    """HQ in memory: every uplink message is committed at once, with a mark signed as the
+    ingest worker signs it; switch results are kept."""
 
     feeder_id: str
     switches: list[dict[str, Any]] = field(default_factory=list)
     _seen: set[int] = field(default_factory=set)
+    _counter: int = 0
 
     def publish(self, topic: str, payload: bytes, *, qos: int = 0, retain: bool = False) -> bool:
         if topic.endswith("/status"):
             return True
+        parts = split_seal(payload)
+        assert parts is not None, "an uplink message without its seal"
+        body = parts[0]
         if topic.endswith("/event"):
-            event = Event.from_json(payload, feeder=self.feeder_id)
+            event = Event.from_json(body, feeder=self.feeder_id)
             if event.kind is EventKind.SWITCH_RESULT and event.seq not in self._seen:
                 self._seen.add(event.seq)
                 self.switches.append(dict(event.data))
-        head = json.loads(payload)
-        mark = Committed(boot=int(head["boot"]), seq=int(head["seq"])).to_json()
-        self.inbox.append(Inbound(topic_for(TopicKind.COMMITTED, self.feeder_id), mark))
+        head = json.loads(body)
+        self._counter += 1
+        mark = Committed(int(head["boot"]), int(head["seq"]), self.feeder_id, self._counter)
+        signed = sign(mark, derive_key(SECRET, self.feeder_id)).to_json()
+        self.inbox.append(Inbound(topic_for(TopicKind.COMMITTED, self.feeder_id), signed))
         return True
 
 

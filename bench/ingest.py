@@ -11,7 +11,13 @@ Prints one JSON line:
   pre-encoded `readings` messages of `--rows` rows at QoS 1 as fast as the broker takes them;
   from the first publish to the last row committed; ``ratio`` = ingest / raw copy;
 - ``latency_ms``: publish → `committed` mark received back at the publisher, at a steady
-  10,000 rows/s (p50, p95, p99).
+  10,000 rows/s (p50, p95, p99);
+- ``seal``: what checking the feeder key's seal of each message costs the worker
+  (``open_us_per_message``, opening every benchmark message in one thread) and its share of
+  the worker's time at the measured rate (``share_of_ingest``).
+
+Every message is sealed with its feeder's key as an edge seals it; the workers read the keys
+from a keys directory of the benchmark's own.
 
 It runs its own Mosquitto on a free port (inflight window and queue sized for an ingest
 worker, as deploy/mosquitto/ configures production) and a scratch PostgreSQL database.
@@ -44,8 +50,9 @@ from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
-from grid.messages import Committed, Readings
-from sim.uplink_traffic import FeederTraffic
+from grid.messages import Committed, Readings, TopicKind
+from grid.signing import open_uplink, seal_uplink
+from sim.uplink_traffic import FeederTraffic, traffic_key
 from sim.uplink_traffic import provision as provision_feeder
 from store.db import make_engine, sqlalchemy_url
 from store.migrate import upgrade
@@ -149,6 +156,34 @@ def make_messages(fleet: list[FeederTraffic], count: int, rows: int) -> list[tup
     return out
 
 
+def sealed(messages: list[tuple[str, Readings]]) -> list[tuple[str, bytes, int]]:
+    """Return (topic, payload sealed with the feeder's key, seq) of each message."""
+    out = []
+    for topic, m in messages:
+        feeder = topic.split("/")[2]
+        payload = seal_uplink(TopicKind.READINGS, feeder, m.to_json(), traffic_key(feeder))
+        out.append((topic, payload, m.seq))
+    return out
+
+
+def seal_cost_us(encoded: list[tuple[str, bytes, int]]) -> float:
+    """Return the time to check one message's seal, as the worker does [µs]."""
+    keys = {topic: traffic_key(topic.split("/")[2]) for topic, _, _ in encoded}
+    started = time.perf_counter()
+    for topic, payload, _ in encoded:
+        body = open_uplink(TopicKind.READINGS, topic.split("/")[2], payload, keys[topic])
+        assert body is not None
+    return (time.perf_counter() - started) / len(encoded) * 1e6
+
+
+def write_keys(directory: Path, fleet: list[FeederTraffic]) -> None:
+    """Write each feeder's key as the keys directory holds it (hex, mode 0600)."""
+    for t in fleet:
+        path = directory / f"{t.feeder}.key"
+        path.write_text(traffic_key(t.feeder).hex(), encoding="ascii")
+        path.chmod(0o600)
+
+
 def raw_copy(db_url: str, messages: list[tuple[str, Readings]]) -> float:
     """Return rows/s of a binary COPY of the decoded rows, BATCH_ROWS per transaction."""
     tuples = [
@@ -225,12 +260,13 @@ class Publisher:
         self.client.loop_stop()
 
 
-def start_worker(db_url: str, mqtt_url: str, index: int) -> subprocess.Popen[bytes]:
-    """Start `python -m ingest` against the scratch database and private broker."""
+def start_worker(db_url: str, mqtt_url: str, index: int, keys_dir: Path) -> subprocess.Popen[bytes]:
+    """Start `python -m ingest` against the scratch database, private broker and keys."""
     env = {
         **os.environ,
         "SP_DATABASE_URL": db_url,
         "SP_MQTT_URL": mqtt_url,
+        "SP_KEYS_DIR": str(keys_dir),
         "SP_INGEST_SHARED": "true",
         "SP_INGEST_CLIENT_ID": f"sp-bench-ingest-{index}",
         "SP_INGEST_METRICS_PORT": "0",
@@ -264,16 +300,23 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     messages = make_messages(fleet, args.messages, args.rows)
     steady_count = int(args.steady_s * args.steady_rows_per_s / args.rows)
     steady = make_messages(fleet, steady_count, args.rows)
-    with scratch_database(args.pg) as db_url, mosquitto() as mqtt_url:
+    encoded = sealed(messages)
+    steady_encoded = sealed(steady)
+    seal_us = seal_cost_us(encoded)
+    with (
+        scratch_database(args.pg) as db_url,
+        mosquitto() as mqtt_url,
+        tempfile.TemporaryDirectory() as keys_dir,
+    ):
+        write_keys(Path(keys_dir), fleet)
         engine = make_engine(db_url)
         upgrade(engine)
         provision(db_url, fleet)
         copy_rate = raw_copy(db_url, messages)
-        workers = [start_worker(db_url, mqtt_url, k) for k in range(args.workers)]
+        workers = [start_worker(db_url, mqtt_url, k, Path(keys_dir)) for k in range(args.workers)]
         publisher = Publisher(mqtt_url, fleet)
         try:
             time.sleep(2.0)  # worker connected and subscribed
-            encoded = [(topic, m.to_json(), m.seq) for topic, m in messages]
             started = time.perf_counter()
             for topic, payload, seq in encoded:
                 publisher.send(topic, payload, seq, timed=False)
@@ -281,7 +324,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             done = wait_for(engine, len(encoded), 300)
             ingest_rate = len(encoded) * args.rows / (done - started)
             interval = args.rows / args.steady_rows_per_s
-            steady_encoded = [(topic, m.to_json(), m.seq) for topic, m in steady]
             next_at = time.perf_counter()
             for topic, payload, seq in steady_encoded:
                 next_at += interval
@@ -316,6 +358,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "p95": round(float(np.percentile(latencies_ms, 95)), 1),
             "p99": round(float(np.percentile(latencies_ms, 99)), 1),
         },
+        "seal": {
+            "open_us_per_message": round(seal_us, 1),
+            "share_of_ingest": round(seal_us * 1e-6 * ingest_rate / args.rows, 4),
+        },
         "targets": {"rows_per_s": 100_000, "ratio": 0.4, "latency_p95_ms": 1000},
     }
 
@@ -347,7 +393,9 @@ def main(argv: list[str] | None = None) -> int:
         "bench": "ingest",
         "machine": runs[0]["machine"],
         "runs": [{k: v for k, v in r.items() if k not in ("bench", "machine")} for r in runs],
-        "best": {k: best[k] for k in ("workers", "ingest_rows_per_s", "ratio", "latency_ms")},
+        "best": {
+            k: best[k] for k in ("workers", "ingest_rows_per_s", "ratio", "latency_ms", "seal")
+        },
         "targets": runs[0]["targets"],
     }
     print(json.dumps(summary), flush=True)

@@ -35,7 +35,7 @@ from edge.modbus import MeterConfig, MeterPoller, ModbusMeter
 from edge.mqtt import MqttConnection
 from edge.runner import Runner
 from edge.settings import EdgeSettings, EdgeSettingsError
-from edge.uplink import UplinkSender
+from edge.uplink import death
 from grid.control import ControlConfig
 from grid.feeder_states import detector_limits
 from grid.messages import TopicKind, WireError, check_feeder_id, topic_for
@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
             client_id=f"sp-edge-{feeder_id}",
             clean_session=False,
             ca_file=shared.mqtt_ca_file,
-            will=(topic_for(TopicKind.STATUS, feeder_id), UplinkSender.death()),
+            will=(topic_for(TopicKind.STATUS, feeder_id), death(feeder_id, keys.key(feeder_id))),
             wake=wake,
         )
         uplinks.append(hq)

@@ -33,6 +33,7 @@ from edge.totals import PhaseTotals, from_meter
 from edge.tuning import TuningError, apply_config, without_retired
 from edge.uplink import UplinkSender
 from edge.watch import UplinkWatch, watch_feeder, watch_houses
+from grid.alert_kinds import AlertKind
 from grid.control import BalancingLoop, ControlConfig
 from grid.events import (
     CommandResultData,
@@ -159,7 +160,7 @@ class EdgeController:
             control,
         )
         self.mode = self.state.mode(Mode(settings.default_mode))
-        self.uplink = UplinkSender(feeder_id, self.outbox, hq, now)
+        self.uplink = UplinkSender(feeder_id, self.outbox, hq, now, keys)
         for h, r in zip(houses, records, strict=True):
             if r.lockout is not None:
                 self._restore_lock(h.house_id, r.lockout, r.lockouts, now)
@@ -177,6 +178,11 @@ class EdgeController:
             self._ack_rejected,
             self.history,
         )
+        interrupted = self.switcher.job
+        if interrupted is not None and interrupted.house not in self.houses:
+            self.switcher.abandon()
+            log.error("%s: dropped the interrupted switch of %s, no longer on the feeder",
+                      feeder_id, interrupted.house)  # fmt: skip
         self.jobs: deque[SwitchJob] = deque()
         self.runs: dict[str, BalancingRun] = {}
         self._rows: list[ReadingRow] = []
@@ -263,12 +269,23 @@ class EdgeController:
             log.warning("%s: malformed %s from %s: %s", self.feeder_id, topic.kind, house, exc)
 
     def _reconcile(self, house: str, reported: Phase) -> None:
-        """Follow the phase a house reports, except while it is being switched."""
+        """Hold the phase a house's signed acks and relay feedback put it on: telemetry is not
+        signed and never moves it (DESIGN §7); telemetry that disagrees raises an alert, which
+        clears when it agrees again. A house being switched is the switcher's to judge."""
         job = self.switcher.job
-        if reported == self.phase_of(house) or (job is not None and job.house == house):
+        if job is not None and job.house == house:
             return
-        self.loop.set_phase(house, reported)
-        self.state.set_phase(house, reported)
+        held = self.phase_of(house)
+        self.alerts.set(
+            f"phase:{house}",
+            reported != held,
+            AlertKind.HOUSE_PHASE_MISMATCH,
+            Severity.WARNING,
+            f"House {house} reports phase {reported}, but its last signed ack and relay "
+            f"feedback put it on {held}; the controller holds {held}.",
+            house,
+            cleared=f"House {house} reports phase {held} again.",
+        )
 
     def _sample(self, now: float) -> None:
         """Feed the planner, send the summary and re-evaluate the feeder's alerts."""
@@ -320,7 +337,9 @@ class EdgeController:
         if topic.feeder != self.feeder_id:
             return
         if topic.kind is TopicKind.COMMITTED:
-            self.uplink.on_committed(message.payload)
+            refused = self.uplink.on_committed(message.payload, now)
+            if refused is not None:
+                self._security(now, refused, None, None)
         elif topic.kind is TopicKind.CTL:
             self._on_ctl(message.payload, now)
 
@@ -519,6 +538,8 @@ class EdgeController:
                 self._applied(job, now)
             else:
                 self._count_relay_operations(job.house, result, u.reason, now)
+            if result is not SwitchResult.APPLIED and job.acked_ph is not None:
+                self._hold_phase(job.house, job.acked_ph)  # where its signed ack says it is
             if u.lockout:
                 self._lock_out(job, result, u.reason, now)
             self.uplink.event(
@@ -536,6 +557,13 @@ class EdgeController:
                 ),
             )
             self._record_in_run(job, result, now)
+            self.switcher.forget(job)  # reported: a restart need not finish it again
+
+    def _hold_phase(self, house: str, phase: Phase) -> None:
+        """Hold that a house is on `phase`, as a signed ack of its node says."""
+        if self.phase_of(house) != phase:
+            self.loop.set_phase(house, phase)
+            self.state.set_phase(house, phase)
 
     def _first_ack(self, job: SwitchJob, now: float) -> None:
         """Record how long the run of an acknowledged move took from decision to first ack."""
@@ -573,9 +601,6 @@ class EdgeController:
         cooldown = cooldown_s(self.settings, lockouts)
         until = None if cooldown is None else now + cooldown
         self._lock(job.house, Lockout(reason, now, until), lockouts)
-        if job.measured is not None:
-            self.loop.set_phase(job.house, job.measured)
-            self.state.set_phase(job.house, job.measured)
         rolled_back = result is SwitchResult.ROLLED_BACK
         self.alerts.raise_(
             f"switch:{job.house}",

@@ -8,24 +8,36 @@ and are sent again under their own boot. `pump` sends pending entries in (boot, 
 after a reconnect (`replay`) from the oldest, and again whenever one stays unconfirmed for
 `resend_after_s`.
 
-The outbox is bounded: above `max_bytes` the oldest readings batches are thinned to their
-first row (their seq must still reach HQ, or HQ's unbroken high-water mark would stall). The
-dropped rows are counted in `dropped_rows`. Events, alerts and summaries are never dropped.
+The outbox is bounded, and every kind in it, by priority: a new message is refused once the
+pending entries fill its kind's share of `max_bytes` (ADMIT_SHARE: house readings at 70 %,
+summaries at 90 %, events and alerts only at 100 %), and so is any message the file cannot
+take (a full disk). A refused message takes no seq, so HQ's unbroken high-water mark never
+waits for it; nothing already stored is ever rewritten or dropped before HQ commits it.
+`dropped` counts the refused messages of each kind and `dropped_rows` their house readings;
+`append` never raises for want of room, so balancing never depends on the outbox.
+
+HQ's `committed` marks are signed (grid.signing.verify_committed): the outbox keeps the counter
+of the last mark it took, in the same transaction as the deletion, and the highest seq of each
+boot it holds (`highest_seq`), above which no mark is taken.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import logging
 import sqlite3
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Final
 
 from edge.durable import open_durable, transaction
-from grid.messages import Readings, TopicKind, WireError
+from grid.messages import TopicKind
+
+log = logging.getLogger("edge.outbox")
 
 SCHEMA: Final = (
     "CREATE TABLE IF NOT EXISTS entries ("
@@ -33,8 +45,19 @@ SCHEMA: Final = (
     " payload BLOB NOT NULL, thinned INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (boot, seq))",
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)",
 )
-THIN_BATCH: Final = 64
-"""Readings entries thinned per query when the outbox is over its size."""
+ADMIT_SHARE: Final[Mapping[TopicKind, float]] = MappingProxyType(
+    {
+        TopicKind.READINGS: 0.7,
+        TopicKind.SUMMARY: 0.9,
+        TopicKind.EVENT: 1.0,
+        TopicKind.ALERT: 1.0,
+    }
+)
+"""Share of `max_bytes` up to which a message of each kind is taken: alerts and events over
+summaries over house readings."""
+
+ENTRY_OVERHEAD_BYTES: Final = 64
+"""What an entry costs beyond its payload, for the size bound (its row and keys) [bytes]."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,14 +89,17 @@ class Outbox:
         self.path = Path(path)
         self.max_bytes = max_bytes
         self.resend_after_s = resend_after_s
+        self.dropped: Counter[TopicKind] = Counter()
+        """Messages refused since this outbox was opened, by kind (full share or full disk)."""
         self.dropped_rows = 0
-        """Reading rows dropped by thinning since this outbox was opened."""
+        """House reading rows among them."""
         self._db = open_durable(self.path, SCHEMA)
         self.boot = self._new_boot(clock)
         self._next_seq = 1
-        self._bytes = int(
-            self._db.execute("SELECT coalesce(sum(length(payload)), 0) FROM entries").fetchone()[0]
-        )
+        size, count = self._db.execute(
+            "SELECT coalesce(sum(length(payload)), 0), count(*) FROM entries"
+        ).fetchone()
+        self._bytes = int(size) + ENTRY_OVERHEAD_BYTES * int(count)
         self._sent_s: dict[tuple[int, int], float] = {}
         self._cursor: tuple[int, int] = (-1, -1)
         self._at_end = False
@@ -92,53 +118,68 @@ class Outbox:
 
     # --- writing ----------------------------------------------------------------------------
 
-    def append(self, kind: TopicKind, build: Callable[[int], bytes]) -> int:
-        """Store the message `build(seq)` under the next seq of this boot; return the seq."""
+    def append(self, kind: TopicKind, build: Callable[[int], bytes], rows: int = 0) -> int | None:
+        """Store the message `build(seq)` under the next seq of this boot; return the seq, or
+        None when its kind's share is full or the file cannot take it (`rows`: the house
+        readings it carries, counted in `dropped_rows` when refused)."""
         seq = self._next_seq
         payload = build(seq)
-        with self._transaction() as db:
-            db.execute(
-                "INSERT INTO entries (boot, seq, kind, payload) VALUES (?, ?, ?, ?)",
-                (self.boot, seq, str(kind), payload),
-            )
+        size = len(payload) + ENTRY_OVERHEAD_BYTES
+        if self._bytes + size > ADMIT_SHARE.get(kind, 1.0) * self.max_bytes:
+            self._refuse(kind, rows)
+            return None
+        try:
+            with self._transaction() as db:
+                db.execute(
+                    "INSERT INTO entries (boot, seq, kind, payload) VALUES (?, ?, ?, ?)",
+                    (self.boot, seq, str(kind), payload),
+                )
+        except sqlite3.Error as exc:  # a full disk, most often: the message is refused
+            log.error("outbox %s refused a %s message: %s", self.path, kind, exc)
+            self._refuse(kind, rows)
+            return None
         self._next_seq = seq + 1
-        self._bytes += len(payload)
-        if self._bytes > self.max_bytes:
-            self._thin()
+        self._bytes += size
         return seq
 
-    def _thin(self) -> None:
-        """Thin the oldest readings batches to one row until the outbox fits its size."""
-        while self._bytes > self.max_bytes:
-            rows = self._db.execute(
-                "SELECT boot, seq, payload FROM entries WHERE kind = ? AND thinned = 0"
-                " ORDER BY boot, seq LIMIT ?",
-                (str(TopicKind.READINGS), THIN_BATCH),
-            ).fetchall()
-            if not rows:
-                return
-            with self._transaction() as db:
-                for boot, seq, payload in rows:
-                    stub, dropped = _stub(bytes(payload))
-                    db.execute(
-                        "UPDATE entries SET payload = ?, thinned = 1 WHERE boot = ? AND seq = ?",
-                        (stub, boot, seq),
-                    )
-                    self._bytes += len(stub) - len(payload)
-                    self.dropped_rows += dropped
-                    if self._bytes <= self.max_bytes:
-                        break
+    def _refuse(self, kind: TopicKind, rows: int) -> None:
+        self.dropped[kind] += 1
+        self.dropped_rows += rows
 
-    def committed(self, boot: int, seq: int) -> int:
-        """Delete the entries of `boot` up to `seq`, which HQ has committed; return how many."""
-        with self._transaction() as db:
-            size, count = db.execute(
-                "SELECT coalesce(sum(length(payload)), 0), count(*) FROM entries"
-                " WHERE boot = ? AND seq <= ?",
-                (boot, seq),
-            ).fetchone()
-            db.execute("DELETE FROM entries WHERE boot = ? AND seq <= ?", (boot, seq))
-        self._bytes -= int(size)
+    @property
+    def committed_counter(self) -> int:
+        """Return the counter of the last `committed` mark taken (0 before the first)."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'committed_ctr'").fetchone()
+        return 0 if row is None else int(row[0])
+
+    def highest_seq(self, boot: int) -> int:
+        """Return the highest seq of `boot` a mark may cover: of this boot, the last appended;
+        of an earlier one, the last still held (0 when none is)."""
+        if boot == self.boot:
+            return self._next_seq - 1
+        row = self._db.execute("SELECT max(seq) FROM entries WHERE boot = ?", (boot,)).fetchone()
+        return int(row[0] or 0)
+
+    def committed(self, boot: int, seq: int, counter: int | None = None) -> int:
+        """Delete the entries of `boot` up to `seq`, which HQ has committed, and keep the mark's
+        `counter`; return how many were deleted (0 when the file cannot be written)."""
+        try:
+            with self._transaction() as db:
+                size, count = db.execute(
+                    "SELECT coalesce(sum(length(payload)), 0), count(*) FROM entries"
+                    " WHERE boot = ? AND seq <= ?",
+                    (boot, seq),
+                ).fetchone()
+                db.execute("DELETE FROM entries WHERE boot = ? AND seq <= ?", (boot, seq))
+                if counter is not None:
+                    db.execute(
+                        "INSERT OR REPLACE INTO meta (key, value) VALUES ('committed_ctr', ?)",
+                        (counter,),
+                    )
+        except sqlite3.Error as exc:
+            log.error("outbox %s could not delete committed entries: %s", self.path, exc)
+            return 0
+        self._bytes -= int(size) + ENTRY_OVERHEAD_BYTES * int(count)
         for key in [k for k in self._sent_s if k[0] == boot and k[1] <= seq]:
             del self._sent_s[key]
         return int(count)
@@ -191,7 +232,7 @@ class Outbox:
 
     @property
     def pending_bytes(self) -> int:
-        """Return the size of the pending payloads [bytes]."""
+        """Return the size of the pending entries, as the bound counts them [bytes]."""
         return self._bytes
 
     def entries(self) -> list[Entry]:
@@ -204,13 +245,3 @@ class Outbox:
     def close(self) -> None:
         """Close the database."""
         self._db.close()
-
-
-def _stub(payload: bytes) -> tuple[bytes, int]:
-    """Return a readings payload cut to its first row, and how many rows were dropped."""
-    try:
-        message = Readings.from_json(payload)
-    except WireError:
-        return payload, 0
-    stub = dataclasses.replace(message, rows=message.rows[:1])
-    return stub.to_json(), len(message.rows) - 1

@@ -1,12 +1,15 @@
 """What the controller must remember across restarts, in SQLite (WAL, synchronous=FULL).
 
 The control mode, the last accepted `ctl` counter, operator configuration, each house's phase,
-lockout (why, since when, until when, and how many in a row) and command counter, and the
-alerts that are open at HQ (so that a later boot can clear them under their own ids).
+lockout (why, since when, until when, and how many in a row) and command counter, the alerts
+that are open at HQ (so that a later boot can clear them under their own ids), and the switch
+in flight (`InFlightSwitch`), journaled before each command goes out, so that a controller
+killed mid-switch finishes it when it starts again.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from collections.abc import Mapping
@@ -27,6 +30,8 @@ SCHEMA: Final = (
     " lockouts INTEGER NOT NULL DEFAULT 0)",
     "CREATE TABLE IF NOT EXISTS alerts (key TEXT PRIMARY KEY, alert_id TEXT NOT NULL,"
     " kind TEXT NOT NULL, severity TEXT NOT NULL, message TEXT NOT NULL, house TEXT)",
+    "CREATE TABLE IF NOT EXISTS switch_journal (slot INTEGER PRIMARY KEY CHECK (slot = 1),"
+    " record TEXT NOT NULL)",
 )
 
 LOCK_COLUMNS: Final = (
@@ -72,6 +77,41 @@ class HouseRecord:
     """The lockout in force, when `locked`."""
     lockouts: int = 0
     """Lockouts in a row: since the house was last moved and the move confirmed."""
+
+
+@dataclass(frozen=True, slots=True)
+class InFlightSwitch:
+    """The switch in progress, as journaled before each of its commands goes out."""
+
+    house: str
+    from_phase: Phase
+    to_phase: Phase
+    origin: str
+    """Who asked for it (grid.events.SwitchOrigin)."""
+    step: str
+    """What it waits for (edge.switching.Step)."""
+    run_id: str | None = None
+    ctl_id: str | None = None
+    """The operator's control command, whose lifecycle HQ follows."""
+    measured: Phase | None = None
+    """The phase the house last said it is on."""
+    reason: str = ""
+    """Why it is being rolled back, once it is."""
+    started_s: float = 0.0
+    """When its first command went out [epoch s]."""
+
+    def to_json(self) -> str:
+        """Return the journal record."""
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> InFlightSwitch:
+        """Return the switch of a journal record."""
+        raw = json.loads(text)
+        for name in ("from_phase", "to_phase", "measured"):
+            if raw.get(name) is not None:
+                raw[name] = Phase(raw[name])
+        return cls(**raw)
 
 
 class StateStore:
@@ -186,6 +226,26 @@ class StateStore:
         counter = max(self.house(house_id).counter + 1, int(now_s))
         self._upsert_house(house_id, "counter", counter)
         return counter
+
+    # --- the switch in flight -----------------------------------------------------------
+
+    def journal_switch(self, switch: InFlightSwitch) -> None:
+        """Store the switch in progress (replacing what was stored)."""
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO switch_journal (slot, record) VALUES (1, ?)",
+                (switch.to_json(),),
+            )
+
+    def in_flight_switch(self) -> InFlightSwitch | None:
+        """Return the switch a previous run left in progress, or None."""
+        row = self._db.execute("SELECT record FROM switch_journal WHERE slot = 1").fetchone()
+        return None if row is None else InFlightSwitch.from_json(str(row[0]))
+
+    def clear_switch_journal(self) -> None:
+        """Forget the switch in progress: it reached its final state."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM switch_journal")
 
     # --- alerts ---------------------------------------------------------------------------
 

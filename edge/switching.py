@@ -21,6 +21,14 @@ The lifecycle of a `SwitchJob`:
 
 The switcher reports every step as a `SwitchUpdate`; the controller turns them into events,
 alerts and commits. It never blocks: `poll` advances the timers.
+
+The job is journaled in the state store before each of its commands goes out
+(edge.state.InFlightSwitch), and the controller forgets the journal once the job's final state
+is reported. A controller killed mid-switch finds the journal when it starts again and finishes
+the job at once (`INTERRUPTED`): it sends the house back to its from-phase with a new signed
+command, so that the house's signed ack says where it is, and the job ends rolled back (or
+failed), its relay operations counted in the house's dwell and daily cap like any other; an
+interruption alone does not lock the house out.
 """
 
 from __future__ import annotations
@@ -37,7 +45,7 @@ from edge.houses import HouseTracker
 from edge.ids import IdMaker
 from edge.links import Link
 from edge.settings import EdgeSettings
-from edge.state import StateStore
+from edge.state import InFlightSwitch, StateStore
 from edge.totals import PhaseTotals, Triple, neutral_with_house_on, unreported_w
 from grid.events import CommandState, SwitchOrigin
 from grid.messages import (
@@ -57,6 +65,9 @@ log = logging.getLogger("edge.switching")
 
 RELAY_FEEDBACK_FAILED = "interlock_feedback"
 """The reason of a node whose relay feedback did not confirm the switch (DESIGN §7)."""
+
+INTERRUPTED = "interrupted"
+"""The reason of a switch a previous run of the controller left in progress."""
 
 
 class Step(StrEnum):
@@ -91,11 +102,19 @@ class SwitchJob:
     acked_s: float | None = None
     measured: Phase | None = None
     """The phase the house last said it is on."""
+    acked_ph: Phase | None = None
+    """The phase the house's last signed ack for this job measured (telemetry is unsigned)."""
     reason: str = ""
     confirmed: PhaseTotals | None = None
     """The totals that confirmed the move (reported with APPLIED)."""
     help: HelpSamples | None = None
     """The neutral with and without the move, sampled while a planner move is judged."""
+    started_s: float = 0.0
+    """When its first command went out [epoch s]."""
+    journaled: bool = False
+    """It is in the state store's journal, until its final state has been reported."""
+    resume: bool = False
+    """Left in progress by a previous run: to be finished as soon as the house bus is up."""
 
 
 @dataclass(slots=True)
@@ -180,9 +199,65 @@ class Switcher:
         self.settings = settings
         self.on_rejection = on_rejection
         self.history = history
-        self.job: SwitchJob | None = None
+        self.job: SwitchJob | None = self._interrupted()
         self.relay_commands = 0
         """Signed commands published to houses (each may operate a relay)."""
+
+    # --- the journal ------------------------------------------------------------------------
+
+    def _interrupted(self) -> SwitchJob | None:
+        """Return the job a previous run left in progress, to be finished (`resume`)."""
+        record = self.store.in_flight_switch()
+        if record is None:
+            return None
+        log.warning("%s: finishing the interrupted switch of %s", self.feeder_id, record.house)
+        return SwitchJob(
+            record.house,
+            record.from_phase,
+            record.to_phase,
+            SwitchOrigin(record.origin),
+            run_id=record.run_id,
+            ctl_id=record.ctl_id,
+            step=Step(record.step),
+            measured=record.measured,
+            reason=record.reason,
+            started_s=record.started_s,
+            journaled=True,
+            resume=True,
+        )
+
+    def _journal(self, job: SwitchJob) -> None:
+        """Store where the job stands, before its next command goes out."""
+        self.store.journal_switch(
+            InFlightSwitch(
+                job.house,
+                job.from_phase,
+                job.to_phase,
+                str(job.origin),
+                str(job.step),
+                run_id=job.run_id,
+                ctl_id=job.ctl_id,
+                measured=job.measured,
+                reason=job.reason,
+                started_s=job.started_s,
+            )
+        )
+        job.journaled = True
+
+    def forget(self, job: SwitchJob) -> None:
+        """Clear the journal of a job whose final state has been reported."""
+        if job.journaled:
+            self.store.clear_switch_journal()
+            job.journaled = False
+
+    def abandon(self) -> SwitchJob | None:
+        """Drop an interrupted job that cannot be finished here (its house is no longer on
+        the feeder); return it."""
+        job = self.job
+        if job is not None:
+            self.job = None
+            self.forget(job)
+        return job
 
     @property
     def busy(self) -> bool:
@@ -231,8 +306,9 @@ class Switcher:
         """
         if self.job is not None:
             raise RuntimeError("a switch is already in progress")
-        job.before, job.step = before, Step.ACK
+        job.before, job.step, job.started_s = before, Step.ACK, now_s
         job.unreported_before = unreported_w(before, reported)
+        self._journal(job)
         if not self._send(job, job.from_phase, job.to_phase, now_s):
             return [SwitchUpdate(job, CommandState.FAILED, job.reason)]
         self.job = job
@@ -258,7 +334,7 @@ class Switcher:
             return []
         if job is None or pending is None or not verdict.accepted:
             return []  # a late ack of a command already given up, or another command's
-        job.measured = ack.ph
+        job.measured = job.acked_ph = ack.ph
         if job.step is Step.ACK:
             return self._on_command_ack(job, ack, now_s)
         if job.step is Step.ROLLBACK_ACK:
@@ -279,12 +355,14 @@ class Switcher:
             return self._rollback(job, now_s, "ack_wrong_phase")
         job.step, job.acked_s = Step.VERIFY, now_s
         job.deadline_s = now_s + self.settings.verify_timeout_s
+        self._journal(job)
         return [SwitchUpdate(job, CommandState.ACKNOWLEDGED)]
 
     def _on_rollback_ack(self, job: SwitchJob, ack: HouseAck) -> list[SwitchUpdate]:
         self.job = None
         if ack.ph == job.from_phase:
-            return [SwitchUpdate(job, CommandState.ROLLED_BACK, job.reason, lockout=True)]
+            lockout = job.reason != INTERRUPTED
+            return [SwitchUpdate(job, CommandState.ROLLED_BACK, job.reason, lockout=lockout)]
         return [
             SwitchUpdate(job, CommandState.FAILED, f"{job.reason}_rollback_refused", lockout=True)
         ]
@@ -298,6 +376,11 @@ class Switcher:
         job = self.job
         if job is None:
             return []
+        if job.resume:
+            if not self.bus.connected:
+                return []
+            job.resume = False
+            return self._rollback(job, now_s, INTERRUPTED)
         if job.step is Step.VERIFY:
             return self._verify(job, now_s, houses, totals)
         if job.step is Step.JUDGE:
@@ -424,8 +507,9 @@ class Switcher:
             where = job.to_phase  # the ack is lost: the house may have switched
         if where == job.from_phase:
             self.job = None
-            return [SwitchUpdate(job, CommandState.FAILED, reason, lockout=True)]
+            return [SwitchUpdate(job, CommandState.FAILED, reason, lockout=reason != INTERRUPTED)]
         job.step = Step.ROLLBACK_ACK
+        self._journal(job)
         if not self._send(job, where, job.from_phase, now_s):
             self.job = None
             return [SwitchUpdate(job, CommandState.FAILED, f"{reason}_{job.reason}", lockout=True)]

@@ -19,12 +19,12 @@ from edge.totals import PhaseTotals
 from grid.alert_kinds import OVERLOAD_RELEASE_SHARE, AlertKind, houses_rolled_up
 from grid.control import UnbalanceDetector
 from grid.feeder_states import is_overloaded
-from grid.messages import Severity
+from grid.messages import Severity, TopicKind
 from grid.phasors import PHASES
 
 UNBALANCE_KEY: Final = "unbalance"
 HOUSES_OFFLINE_KEY: Final = "houses_offline"
-HOUSE_KEY_PREFIXES: Final = ("offline:", "switch:")
+HOUSE_KEY_PREFIXES: Final = ("offline:", "switch:", "phase:")
 """Condition keys that name a house after the prefix."""
 NAMED_HOUSES: Final = 3
 """Houses a `houses_offline` message names before "and N more"."""
@@ -136,11 +136,12 @@ def _named(houses: Sequence[str]) -> str:
 
 
 class UplinkWatch:
-    """HQ unreachable, and readings thinned out of a full outbox."""
+    """HQ unreachable, and messages a full outbox (or disk) refused."""
 
     def __init__(self, unreachable_after_s: float) -> None:
         self.unreachable_after_s = unreachable_after_s
         self.dropped_reported = 0
+        """Refused messages when the overflow alert was last raised."""
 
     def check(self, book: AlertBook, down_s: float, outbox: Outbox) -> None:
         """Raise or clear the uplink alerts; `down_s` is how long HQ has been unreachable [s]."""
@@ -152,18 +153,31 @@ class UplinkWatch:
             "HQ is unreachable; the controller keeps balancing and holds its uplink in the outbox.",
             cleared="HQ is reachable again; the outbox is being sent.",
         )
-        if outbox.dropped_rows > self.dropped_reported:
-            self.dropped_reported = outbox.dropped_rows
+        dropped = sum(outbox.dropped.values())
+        if dropped > self.dropped_reported and not book.is_open("outbox_overflow"):
+            self.dropped_reported = dropped
             book.raise_(
                 "outbox_overflow",
                 AlertKind.UPLINK_READINGS_DROPPED,
                 Severity.WARNING,
-                "The outbox is full; the oldest house readings are being thinned.",
+                f"The outbox is full ({outbox.pending_bytes / 1e6:.1f} MB of "
+                f"{outbox.max_bytes / 1e6:.1f} MB) and drops new messages, house readings "
+                f"first: so far {dropped_text(outbox)}. The controller keeps balancing.",
             )
             return
         drained = down_s == 0.0 and outbox.pending_bytes < outbox.max_bytes // 2
         if drained and book.is_open("outbox_overflow"):
-            book.clear(
-                "outbox_overflow",
-                f"The outbox drained; {self.dropped_reported} house reading rows were dropped.",
-            )
+            self.dropped_reported = dropped
+            book.clear("outbox_overflow", f"The outbox drained; dropped {dropped_text(outbox)}.")
+
+
+def dropped_text(outbox: Outbox) -> str:
+    """Return what the outbox refused, e.g. "12 readings batches (5400 rows), 3 summaries"."""
+    d = outbox.dropped
+    parts = [
+        f"{d[TopicKind.READINGS]} readings batches ({outbox.dropped_rows} rows)",
+        f"{d[TopicKind.SUMMARY]} summaries",
+        f"{d[TopicKind.EVENT]} events",
+        f"{d[TopicKind.ALERT]} alerts",
+    ]
+    return ", ".join(parts)

@@ -15,8 +15,12 @@ Raised by the edge controller (edge/watch.py, edge/controller.py):
 - houses_offline: many of the feeder's houses are silent at once (`houses_rolled_up`); cleared
   when few of them are.
 - hq_unreachable: the uplink to HQ has been down for its limit; cleared when it is back.
-- uplink_readings_dropped: the outbox is full and thins house readings; cleared when HQ is
-  reachable and the outbox is half empty.
+- uplink_readings_dropped: the outbox is full (or its disk is) and drops uplink messages,
+  house readings first, then summaries, events and alerts last; the message says how many of
+  each; cleared when HQ is reachable and the outbox is half empty.
+- house_phase_mismatch: a house's telemetry names another phase than its last signed ack and
+  relay feedback put it on (the controller keeps the signed phase); cleared when its telemetry
+  agrees again.
 - switch_rolled_back, switch_failed: a switch was undone or failed and the house is locked out;
   cleared when the lockout ends (cool-down over, an operator's unlock, a verified manual move).
 
@@ -28,6 +32,9 @@ Raised by HQ:
   feeder is heard again.
 - ingest_session_lost (ingest.worker): the broker did not keep the ingest worker's session;
   cleared when the worker commits messages again (the edges' outboxes resend what was lost).
+- uplink_forged (store.writer): a message under a feeder's name without its right seal, or with
+  other content under a (boot, seq) already stored; kept as a dead letter; cleared after an
+  hour without another.
 
 Roll-up: an alert whose cause is already reported by a wider alert is shown under it, not as
 an alert of its own (`ROLL_UP`): a silent feeder's house and uplink alerts under its
@@ -52,11 +59,13 @@ class AlertKind(StrEnum):
     HOUSES_OFFLINE = "houses_offline"
     HQ_UNREACHABLE = "hq_unreachable"
     UPLINK_READINGS_DROPPED = "uplink_readings_dropped"
+    HOUSE_PHASE_MISMATCH = "house_phase_mismatch"
     SWITCH_ROLLED_BACK = "switch_rolled_back"
     SWITCH_FAILED = "switch_failed"
     FEEDER_OFFLINE = "feeder_offline"
     FLEET_SILENT = "fleet_silent"
     INGEST_SESSION_LOST = "ingest_session_lost"
+    UPLINK_FORGED = "uplink_forged"
 
 
 FLEET_KINDS: Final = frozenset({AlertKind.FLEET_SILENT, AlertKind.INGEST_SESSION_LOST})

@@ -300,6 +300,7 @@ class BalancingLoop:
 
     def commit(self, move: Move, ts_s: float) -> None:
         """Record that `move` was executed and verified at `ts_s`."""
+        self._roll_day(ts_s)  # it counts on its own day, even before the first sample
         i = self._index[move.house_id]
         house = self.houses[i]
         self.houses[i] = replace(
@@ -314,6 +315,7 @@ class BalancingLoop:
         """Record relay operations at `ts_s` that left the house where it was (a move and its
         rollback: `count` 2), or a node's refusal for its dwell (`count` 0): as the node, the
         house's dwell starts again and its day's count rises by `count`."""
+        self._roll_day(ts_s)
         i = self._index[house_id]
         house = self.houses[i]
         self.houses[i] = replace(

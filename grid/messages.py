@@ -914,13 +914,17 @@ class Status(WireMessage):
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Committed(WireMessage):
-    """HQ's high-water mark of one boot's messages committed to the database (`committed`)."""
+    """HQ's high-water mark of one boot's messages committed to the database (`committed`),
+    signed with the feeder key like `ctl` (grid.signing.verify_committed)."""
 
     KIND: ClassVar[TopicKind] = TopicKind.COMMITTED
     MAX_BYTES: ClassVar[int] = 256
 
     boot: int = dataclasses.field(metadata=_w("boot", BOOT))
     seq: int = dataclasses.field(metadata=_w("seq", SEQ))
+    feeder: str = dataclasses.field(metadata=_w("feeder", FEEDER))
+    ctr: int = dataclasses.field(metadata=_w("ctr", CTR))  # strictly increasing per feeder
+    mac: str = dataclasses.field(default="", metadata=_w("mac", MAC))  # lowercase hex
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

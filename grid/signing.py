@@ -3,11 +3,16 @@
 The MAC is HMAC-SHA256 over the UTF-8 bytes of a message-type tag and the message's fields
 joined by "|" in a fixed order per type; see `canonical_bytes`. Canonical strings hold only
 ids, tokens, phase letters and integers, never floats, so CPython and the MicroPython
-firmware build identical bytes. HQ signs `ctl` with the feeder key, the edge signs `cmd` with
-the house key, and the house signs its `ack` with the same house key.
+firmware build identical bytes. HQ signs `ctl` and `committed` with the feeder key, the edge
+signs `cmd` with the house key, and the house signs its `ack` with the same house key.
 
 A receiver checks, in this order: addressed to it, MAC (constant time), counter above the last
-one it stored, not expired, and the current phase equals the command's "from".
+one it stored, not expired, and the current phase equals the command's "from". An edge takes a
+`committed` mark only when it also covers no seq beyond the highest it has sent.
+
+Edge→HQ messages are sealed rather than signed field by field: `seal_uplink` appends the MAC of
+the exact payload bytes as a last "mac" field, and `open_uplink` gives those bytes back only
+when the MAC is right for the feeder key, so HQ stores only what the edge sent.
 """
 
 from __future__ import annotations
@@ -21,10 +26,12 @@ from types import MappingProxyType
 from typing import Final, TypeVar
 
 from grid.messages import (
+    Committed,
     ControlAction,
     ControlCommand,
     HouseAck,
     HouseCommand,
+    TopicKind,
     WireError,
     config_thousandths,
 )
@@ -36,7 +43,7 @@ KEY_MIN_BYTES: Final = 16
 SHA256_BLOCK_BYTES: Final = 64
 """Block size of SHA-256, the HMAC key-padding length [bytes]."""
 
-SignedMessage = TypeVar("SignedMessage", bound=HouseCommand | HouseAck | ControlCommand)
+SignedMessage = TypeVar("SignedMessage", bound=HouseCommand | HouseAck | ControlCommand | Committed)
 
 
 class Rejection(StrEnum):
@@ -47,6 +54,8 @@ class Rejection(StrEnum):
     REPLAYED = "replayed"
     EXPIRED = "expired"
     WRONG_FROM_PHASE = "wrong_from_phase"
+    BEYOND_SENT = "beyond_sent"
+    """A `committed` mark above the highest seq the edge has sent of that boot."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -143,7 +152,17 @@ def _control_parts(ctl: ControlCommand) -> list[str]:
     ]
 
 
-def canonical_bytes(msg: HouseCommand | HouseAck | ControlCommand) -> bytes:
+def _committed_parts(mark: Committed) -> list[str]:
+    return [
+        "committed",
+        _text(mark.feeder, "feeder"),
+        _integer(mark.boot, "boot"),
+        _integer(mark.seq, "seq"),
+        _integer(mark.ctr, "ctr"),
+    ]
+
+
+def canonical_bytes(msg: HouseCommand | HouseAck | ControlCommand | Committed) -> bytes:
     """Return the bytes a message's MAC covers; raise WireError if a field cannot be signed.
 
     Formats (booleans as 1/0, config values as integer thousandths, config keys sorted)::
@@ -155,11 +174,14 @@ def canonical_bytes(msg: HouseCommand | HouseAck | ControlCommand) -> bytes:
         ctl|{id}|{feeder}|{ctr}|{exp}|balance_now
         ctl|{id}|{feeder}|{ctr}|{exp}|config|{key}={value×1000}|...
         ctl|{id}|{feeder}|{ctr}|{exp}|unlock|{house}
+        committed|{feeder}|{boot}|{seq}|{ctr}
     """
     if isinstance(msg, HouseCommand):
         parts = _command_parts(msg)
     elif isinstance(msg, HouseAck):
         parts = _ack_parts(msg)
+    elif isinstance(msg, Committed):
+        parts = _committed_parts(msg)
     else:
         parts = _control_parts(msg)
     return "|".join(parts).encode("utf-8")
@@ -191,7 +213,7 @@ def sign_ack(ack: HouseAck, key: bytes) -> HouseAck:
     return sign(ack, key)
 
 
-def mac_matches(msg: HouseCommand | HouseAck | ControlCommand, key: bytes) -> bool:
+def mac_matches(msg: HouseCommand | HouseAck | ControlCommand | Committed, key: bytes) -> bool:
     """Return True if the message's `mac` is right for `key`, compared in constant time."""
     _check_key(key)
     try:
@@ -306,6 +328,85 @@ def verify_ack(
     if command is not None and (ack.cmd_id != command.cmd_id or ack.ctr != command.ctr):
         return Verdict(Rejection.REPLAYED)
     return ACCEPTED
+
+
+def verify_committed(
+    mark: Committed,
+    *,
+    key: bytes,
+    feeder_id: str,
+    last_counter: int,
+    highest_seq: int,
+) -> Verdict:
+    """Return the edge controller's verdict on HQ's `committed` mark.
+
+    Parameters
+    ----------
+    key : the feeder key [bytes, ≥ 16].
+    feeder_id : this controller's feeder; the mark must be addressed to it.
+    last_counter : the highest counter of a mark accepted so far (0 before the first).
+    highest_seq : the highest seq this edge has sent of the mark's boot (0 for none): a mark
+        above it would delete what HQ cannot have stored.
+    """
+    if mark.feeder != feeder_id:
+        return Verdict(Rejection.WRONG_DEVICE)
+    if not mac_matches(mark, key):
+        return Verdict(Rejection.BAD_MAC)
+    if mark.ctr <= last_counter:
+        return Verdict(Rejection.REPLAYED)
+    if mark.seq > highest_seq:
+        return Verdict(Rejection.BEYOND_SENT)
+    return ACCEPTED
+
+
+# --- sealed edge→HQ payloads ------------------------------------------------------------------
+
+_SEAL_HEAD: Final = b',"mac":"'
+_SEAL_TAIL: Final = b'"}'
+SEAL_BYTES: Final = len(_SEAL_HEAD) + 64 + len(_SEAL_TAIL)
+"""Length of the seal at the end of a sealed payload, `,"mac":"…"}` [bytes]."""
+_HEX: Final = frozenset(b"0123456789abcdef")
+
+
+def _uplink_canonical(kind: TopicKind, feeder: str, body: bytes) -> bytes:
+    """Return the bytes an uplink seal covers: `uplink|{feeder}|{kind}|` and the payload."""
+    return b"|".join((b"uplink", _text(feeder, "feeder").encode(), str(kind).encode(), body))
+
+
+def seal_uplink(kind: TopicKind, feeder: str, body: bytes, key: bytes) -> bytes:
+    """Return an edge→HQ payload (a compact JSON object) with its MAC as a last "mac" field.
+
+    The MAC covers the topic's kind, the feeder and the exact bytes of `body`; `body` is not
+    re-encoded, so floats need no canonical form.
+    """
+    if len(body) < 3 or body[:1] != b"{" or body[-1:] != b"}":
+        raise WireError("payload", "cannot be sealed (a non-empty JSON object)")
+    mac = mac_hex(key, _uplink_canonical(kind, feeder, body))
+    return body[:-1] + _SEAL_HEAD + mac.encode("ascii") + _SEAL_TAIL
+
+
+def split_seal(payload: bytes) -> tuple[bytes, str] | None:
+    """Return (body, mac) of a sealed payload without checking the MAC, or None if unsealed."""
+    if len(payload) < SEAL_BYTES + 3 or payload[-2:] != _SEAL_TAIL:
+        return None
+    head = len(payload) - SEAL_BYTES
+    mac = payload[head + len(_SEAL_HEAD) : -len(_SEAL_TAIL)]
+    if payload[head : head + len(_SEAL_HEAD)] != _SEAL_HEAD or not _HEX.issuperset(mac):
+        return None
+    return payload[:head] + b"}", mac.decode("ascii")
+
+
+def open_uplink(kind: TopicKind, feeder: str, payload: bytes, key: bytes) -> bytes | None:
+    """Return the body of a sealed payload when its MAC is right for `key`, else None."""
+    parts = split_seal(payload)
+    if parts is None:
+        return None
+    body, mac = parts
+    try:
+        expected = mac_hex(key, _uplink_canonical(kind, feeder, body))
+    except WireError:
+        return None
+    return body if hmac.compare_digest(expected, mac) else None
 
 
 # --- HMAC from SHA-256 alone, as the firmware builds it ---------------------------------------

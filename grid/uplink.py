@@ -22,6 +22,8 @@ class Uplink:
     kind: TopicKind
     message: UplinkMessage
     event_data: EventData | None = None
+    digest: str | None = None
+    """SHA-256 hex of the payload as the edge built it (without its seal), when received."""
 
     @property
     def key(self) -> LedgerKey | None:
@@ -42,3 +44,6 @@ class DeadLetter:
     key: LedgerKey | None = None
     unknown_origin: bool = False
     """The feeder or a house is not provisioned (worth a fresh look at the fleet)."""
+    forged: bool = False
+    """Not what the feeder's edge sent: a missing or wrong seal, or other content under a
+    (feeder, boot, seq) already stored. A security alert at HQ."""

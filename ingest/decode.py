@@ -1,16 +1,20 @@
 """Turn an edge→HQ MQTT message into what the store writes, or a dead letter (pure).
 
-`decode_uplink(topic, payload, fleet)` never raises: a message is either an `Uplink` (typed,
-validated, from a provisioned feeder and houses) or a `DeadLetter` with the reason. A dead
-letter keeps the (feeder, boot, seq) key when it can be read, so that the ledger still covers
-it and the edge's outbox can move on; a message from an unprovisioned feeder or house keeps
-no key, so that the edge sends it again and it is stored once the fleet knows its origin.
+`decode_uplink(topic, payload, fleet, key_of=..., now_s=...)` never raises: a message is either
+an `Uplink` (sealed with its feeder's key, typed, validated, from a provisioned feeder and
+houses, stamped no later than HQ's clock allows) or a `DeadLetter` with the reason. A dead
+letter the edge sealed keeps the (feeder, boot, seq) key when it can be read, so that the
+ledger still covers it and the edge's outbox can move on; a message from an unprovisioned
+feeder or house, or of a feeder whose key HQ lacks, keeps no key, so that the edge sends it
+again and it is stored once HQ knows its origin; a message without a right seal is forged: it
+keeps no key, never touches the ledger and raises a security alert.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -28,6 +32,7 @@ from grid.messages import (
     decode,
     parse_topic,
 )
+from grid.signing import open_uplink
 from grid.uplink import DeadLetter, LedgerKey, Uplink, UplinkMessage
 
 UPLINK_KINDS: Final = (
@@ -42,6 +47,13 @@ UPLINK_KINDS: Final = (
 MAX_PAYLOAD_BYTES: Final = 1024 * 1024
 """Anything larger is refused before it is parsed."""
 
+MAX_AHEAD_S: Final = 120.0
+"""Furthest a message's time may be ahead of HQ's clock at its arrival [s]: edge clocks are
+kept by NTP, and a time beyond would make a stopped feeder look live until then."""
+
+KeyOf = Callable[[str], bytes | None]
+"""Returns the signing key of a feeder, or None when HQ has none."""
+
 
 @dataclass(frozen=True, slots=True)
 class Fleet:
@@ -55,8 +67,13 @@ class Fleet:
         return feeder in self.houses
 
 
-def decode_uplink(topic: str, payload: bytes, fleet: Fleet) -> Uplink | DeadLetter:
-    """Return the storable message, or the dead letter saying why not."""
+def decode_uplink(
+    topic: str, payload: bytes, fleet: Fleet, *, key_of: KeyOf, now_s: float
+) -> Uplink | DeadLetter:
+    """Return the storable message, or the dead letter saying why not.
+
+    `key_of` gives each feeder's signing key; `now_s` is when the message arrived [epoch s].
+    """
     if len(payload) > MAX_PAYLOAD_BYTES:
         return DeadLetter(topic, payload, f"payload: {len(payload)} bytes is oversized")
     try:
@@ -72,14 +89,32 @@ def decode_uplink(topic: str, payload: bytes, fleet: Fleet) -> Uplink | DeadLett
             f"unknown feeder {parsed.feeder!r}",
             unknown_origin=True,
         )
+    key = key_of(parsed.feeder)
+    if key is None:
+        return DeadLetter(
+            topic, payload, f"no signing key for feeder {parsed.feeder!r}", unknown_origin=True
+        )
+    body = open_uplink(parsed.kind, parsed.feeder, payload, key)
+    if body is None:
+        return DeadLetter(
+            topic, payload, f"seal: missing or wrong for feeder {parsed.feeder!r}", forged=True
+        )
     try:
-        message = decode(parsed, payload)
+        message = decode(parsed, body)
         assert isinstance(message, (Summary, Readings, Event, Alert, Status))
         event_data = None
         if isinstance(message, Event):
             event_data = parse_event_data(message.kind, message.data, parsed.feeder)
     except WireError as exc:
-        return DeadLetter(topic, payload, str(exc), _salvage_key(parsed, payload))
+        return DeadLetter(topic, payload, str(exc), _salvage_key(parsed, body))
+    ahead = _ahead_s(message, now_s)
+    if ahead is not None:
+        return DeadLetter(
+            topic,
+            payload,
+            f"ts: {ahead:.0f} s ahead of HQ's clock (at most {MAX_AHEAD_S:.0f} s)",
+            _key(parsed.feeder, message),
+        )
     unknown = _unknown_house(message, event_data, fleet.houses[parsed.feeder])
     if unknown is not None:
         return DeadLetter(
@@ -88,7 +123,27 @@ def decode_uplink(topic: str, payload: bytes, fleet: Fleet) -> Uplink | DeadLett
             f"unknown house {unknown!r} of feeder {parsed.feeder!r}",
             unknown_origin=True,
         )
-    return Uplink(parsed.feeder, parsed.kind, message, event_data)
+    digest = hashlib.sha256(body).hexdigest()
+    return Uplink(parsed.feeder, parsed.kind, message, event_data, digest)
+
+
+def _ahead_s(message: UplinkMessage, now_s: float) -> float | None:
+    """Return how far the message's newest time is ahead of `now_s` when beyond MAX_AHEAD_S."""
+    if isinstance(message, Readings):
+        newest = max((row.ts_s for row in message.rows), default=None)
+    elif isinstance(message, Status):
+        newest = None
+    else:
+        newest = message.ts_s
+    if newest is None or newest - now_s <= MAX_AHEAD_S:
+        return None
+    return newest - now_s
+
+
+def _key(feeder: str, message: UplinkMessage) -> LedgerKey | None:
+    if isinstance(message, Status):
+        return None
+    return (feeder, message.boot, message.seq)
 
 
 def _unknown_house(

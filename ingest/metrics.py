@@ -26,6 +26,17 @@ class IngestMetrics:
         self.dead_letters = Counter(
             "sp_ingest_dead_letters", "Messages stored as dead letters", registry=r
         )
+        self.forged = Counter(
+            "sp_ingest_forged",
+            "Messages under a feeder's name it did not send (no right seal, or other content "
+            "under a key already stored)",
+            registry=r,
+        )
+        self.marks_refused = Counter(
+            "sp_ingest_marks_unsigned",
+            "Committed marks not published: HQ has no key of the feeder",
+            registry=r,
+        )
         self.db_errors = Counter(
             "sp_ingest_db_errors", "Failed database transactions (retried)", registry=r
         )

@@ -6,10 +6,11 @@ Threads and hand-offs:
   when the queue is full it blocks, so a slow database stops the reading instead of growing
   the memory (the broker keeps the rest in the persistent session);
 - the writer thread drains the queue in batches (by size, and at least every flush interval),
-  decodes, writes one transaction, commits, then acks every message in arrival order and
-  publishes `committed` marks. A failed transaction is retried with backoff and nothing is
-  acked until it commits; a batch the database refuses for its content is split so that only
-  the culprit goes to `dead_letters`.
+  opens each message's seal with its feeder's key, decodes, writes one transaction, commits,
+  then acks every message in arrival order and publishes `committed` marks signed with the
+  feeder key and a counter (grid.signing). A failed transaction is retried with backoff and
+  nothing is acked until it commits; a batch the database refuses for its content is split so
+  that only the culprit goes to `dead_letters`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, Protocol
 from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
@@ -29,7 +30,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from edge.config import ConfigError, KeysDir
 from grid.messages import Committed, Readings, Summary, TopicKind, topic_for
+from grid.signing import sign
 from grid.uplink import DeadLetter, Uplink
 from ingest.decode import UPLINK_KINDS, Fleet, decode_uplink
 from ingest.marks import CommitMarks
@@ -37,7 +40,7 @@ from ingest.metrics import IngestMetrics
 from settings import Settings
 from store.schema import feeders, houses, uplink_batches
 from store.watchdog import clear_session_lost, raise_session_lost
-from store.writer import WriteBatch, WriteOutcome, write_batch
+from store.writer import WriteBatch, WriteOutcome, clear_quiet_forgeries, write_batch
 
 log = logging.getLogger("ingest")
 
@@ -46,6 +49,8 @@ IDLE_GAP_S: Final = 0.005
 """A batch is written when no message arrives for this long, even before it is full [s]."""
 FLEET_REFRESH_S: Final = 1.0
 """An unknown feeder or house re-reads the fleet at most this often [s]."""
+FORGERY_SWEEP_S: Final = 60.0
+"""How often the worker clears `uplink_forged` alerts that have gone quiet [s]."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +118,13 @@ def make_client(settings: Settings) -> mqtt.Client:
     return client
 
 
+class Keyring(Protocol):
+    """Where the feeder signing keys come from (edge.config.KeysDir reads SP_KEYS_DIR)."""
+
+    def key(self, device_id: str) -> bytes | None:
+        """Return the key of a feeder, or None if it has none."""
+
+
 class SqlLedger:
     """The committed ledger as `CommitMarks` reads it."""
 
@@ -161,10 +173,14 @@ class IngestWorker:
         client_factory: Callable[[Settings], mqtt.Client] = make_client,
         clock: Callable[[], float] = time.time,
         metrics: IngestMetrics | None = None,
+        keys: Keyring | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine
         self.clock = clock
+        self.keys = keys or KeysDir(settings.keys_dir)
+        self._mark_counter = 0
+        self._forgeries_swept_s = 0.0
         self.metrics = metrics or IngestMetrics()
         self.queue: queue.Queue[Task] = queue.Queue(maxsize=settings.ingest_queue_max)
         self.marks = CommitMarks(SqlLedger(engine))
@@ -301,14 +317,30 @@ class IngestWorker:
         self._count(batch, outcome, now)
         if self._session_alert_open:
             self._clear_session_alert()
+        if now - self._forgeries_swept_s >= FORGERY_SWEEP_S:
+            self._forgeries_swept_s = now
+            self._sweep_forgeries(now)
+
+    def _key_of(self, feeder: str) -> bytes | None:
+        """Return a feeder's signing key, or None (a key file that cannot be used is logged)."""
+        try:
+            return self.keys.key(feeder)
+        except ConfigError as exc:
+            log.error("feeder %s: %s", feeder, exc)
+            return None
 
     def _decode(self, item: Inbound) -> Uplink | DeadLetter:
-        result = decode_uplink(item.topic, item.payload, self.fleet)
+        def decode() -> Uplink | DeadLetter:
+            return decode_uplink(
+                item.topic, item.payload, self.fleet, key_of=self._key_of, now_s=item.received_s
+            )
+
+        result = decode()
         stale = self.clock() - self._fleet_loaded_s >= FLEET_REFRESH_S
         if isinstance(result, DeadLetter) and result.unknown_origin and stale:
             self.fleet = self._retry_db(lambda: load_fleet(self.engine))
             self._fleet_loaded_s = self.clock()
-            result = decode_uplink(item.topic, item.payload, self.fleet)
+            result = decode()
         return result
 
     def _commit(self, batch: WriteBatch) -> WriteOutcome:
@@ -325,7 +357,7 @@ class IngestWorker:
 
     def _write_one_by_one(self, batch: WriteBatch) -> WriteOutcome:
         new: set[tuple[str, int, int]] = set()
-        duplicates = rows = dead = 0
+        duplicates = rows = dead = forged = 0
         singles = [WriteBatch(uplinks=[u], received_at=batch.received_at) for u in batch.uplinks]
         singles += [WriteBatch(dead=[d], received_at=batch.received_at) for d in batch.dead]
         for single in singles:
@@ -348,7 +380,8 @@ class IngestWorker:
             duplicates += outcome.duplicates
             rows += outcome.reading_rows
             dead += outcome.dead_letters
-        return WriteOutcome(frozenset(new), duplicates, rows, dead)
+            forged += outcome.forged
+        return WriteOutcome(frozenset(new), duplicates, rows, dead, forged)
 
     def _retry_db(self, action: Callable[[], Any]) -> Any:
         """Run `action`, retrying with backoff while the database is unreachable."""
@@ -371,8 +404,29 @@ class IngestWorker:
             log.warning("could not read the ledger for committed marks: %s", exc.orig)
             return
         for (feeder, boot), seq in moved.items():
-            payload = Committed(boot=boot, seq=seq).to_json()
-            self.client.publish(topic_for(TopicKind.COMMITTED, feeder), payload, qos=1)
+            key = self._key_of(feeder)
+            if key is None:  # an edge takes only signed marks; it resends until one comes
+                self.metrics.marks_refused.inc()
+                continue
+            mark = sign(Committed(boot, seq, feeder, self._next_mark_counter(now)), key)
+            self.client.publish(topic_for(TopicKind.COMMITTED, feeder), mark.to_json(), qos=1)
+
+    def _next_mark_counter(self, now: float) -> int:
+        """Return the counter of the next `committed` mark: HQ's clock in ms, and above every
+        earlier one of this worker, so that each edge sees it rise."""
+        self._mark_counter = max(self._mark_counter + 1, int(now * 1000))
+        return self._mark_counter
+
+    def _sweep_forgeries(self, now: float) -> None:
+        at = datetime.fromtimestamp(now, UTC)
+        try:
+            with self.engine.begin() as conn:
+                cleared = clear_quiet_forgeries(conn, at)
+        except DBAPIError as exc:
+            log.warning("could not clear quiet forgery alerts: %s", exc.orig)
+            return
+        if cleared:
+            log.info("%d uplink_forged alerts cleared after a quiet hour", cleared)
 
     def _count(self, batch: WriteBatch, outcome: WriteOutcome, now: float) -> None:
         m = self.metrics
@@ -380,6 +434,7 @@ class IngestWorker:
         m.committed_rows.inc(outcome.reading_rows)
         m.duplicates.inc(outcome.duplicates)
         m.dead_letters.inc(outcome.dead_letters)
+        m.forged.inc(outcome.forged)
         newest = max(
             (
                 u.message.ts_s if isinstance(u.message, Summary) else u.message.rows[-1].ts_s

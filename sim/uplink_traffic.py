@@ -1,11 +1,13 @@
 """Synthetic edge→HQ traffic of one feeder: every uplink message type with its boot and seq.
 
 Used by the ingest tests and bench/ingest.py to stream realistic messages without running the
-edge controller.
+edge controller. `payload` seals a message with the feeder's key as the edge does; the keys
+derive from the feeder id (`traffic_key`), and `TrafficKeys` gives them to an ingest worker.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import random
 from collections.abc import Iterator, Mapping
@@ -42,7 +44,21 @@ from grid.messages import (
     topic_for,
 )
 from grid.phasors import PHASES, Phase
+from grid.signing import seal_uplink
 from store.provision import FeederRow, HouseRow, upsert_feeders, upsert_houses
+
+
+def traffic_key(feeder: str) -> bytes:
+    """Return the signing key of a synthetic feeder (32 bytes derived from its id)."""
+    return hashlib.sha256(b"sp-traffic-key:" + feeder.encode()).digest()
+
+
+class TrafficKeys:
+    """The keys of every synthetic feeder, for an ingest worker in tests and benchmarks."""
+
+    def key(self, device_id: str) -> bytes | None:
+        """Return the key of a feeder."""
+        return traffic_key(device_id)
 
 
 @dataclass(slots=True)
@@ -179,6 +195,10 @@ class FeederTraffic:
     def topic(self, message: WireMessage) -> str:
         """Return the topic a message of this feeder is published on."""
         return topic_for(message.KIND, self.feeder)
+
+    def payload(self, message: WireMessage) -> bytes:
+        """Return a message of this feeder as its edge sends it: sealed with the feeder key."""
+        return seal_uplink(message.KIND, self.feeder, message.to_json(), traffic_key(self.feeder))
 
     def stream(self, rows_per_batch: int = 100, summary_every: int = 10) -> Iterator[WireMessage]:
         """Yield readings batches with a summary every `summary_every` batches, forever."""

@@ -333,8 +333,10 @@ dead_letters = Table(
     Column("letter_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
     Column("received_at", UtcDateTime, nullable=False),
     Column("topic", Text, nullable=False),
-    Column("payload", LargeBinary, nullable=False),
+    Column("payload", LargeBinary, nullable=False),  # whole, or its first bytes when oversized
     Column("reason", Text, nullable=False),
+    Column("payload_bytes", Integer),  # the size of the payload as received [bytes]
+    Column("digest", String(64)),  # SHA-256 hex of the payload as received
 )
 
 uplink_batches = Table(
@@ -345,9 +347,11 @@ uplink_batches = Table(
     Column("seq", BigInteger, nullable=False),
     Column("kind", String(10), nullable=False),
     Column("committed_at", UtcDateTime, nullable=False),
+    Column("digest", String(64)),  # SHA-256 hex of the payload that holds the key
     PrimaryKeyConstraint("feeder_id", "boot", "seq", name="uplink_batches_pkey"),
 )
-"""The ledger of committed edge→HQ messages: a replayed (feeder, boot, seq) writes nothing."""
+"""The ledger of committed edge→HQ messages: a replayed (feeder, boot, seq) writes nothing, and
+a different payload under a key already held is a conflict (store.writer)."""
 
 ROLLUP_MEASURES: Final = (*FEEDER_MEASURES, "unbalance_pct")
 

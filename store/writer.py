@@ -1,23 +1,29 @@
 """The bulk writer: one transaction per batch of edge→HQ messages, idempotent by the ledger.
 
 `write_batch(conn, batch)` first claims every message's (feeder_id, boot, seq) in
-`uplink_batches` (ON CONFLICT DO NOTHING ... RETURNING); only messages whose claim is new write
-their rows, so a replay of a committed message writes nothing. Readings go in with COPY on
-PostgreSQL (executemany on SQLite). The caller commits, then acks.
+`uplink_batches` (ON CONFLICT DO NOTHING ... RETURNING), with the digest of its payload; only
+messages whose claim is new write their rows, so a replay of a committed message writes
+nothing. A message under a key already held with another digest is not a replay: it is kept as
+a dead letter and raises the feeder's `uplink_forged` alert, as does a message whose seal
+failed (ingest.decode). Readings go in with COPY on PostgreSQL (executemany on SQLite). Dead
+letters keep at most their first DEAD_LETTER_KEEP_BYTES, with the size and digest of the whole.
+The caller commits, then acks.
 """
 
 from __future__ import annotations
 
+import hashlib
 import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
 
-from sqlalchemy import Connection, Table, insert, select, update
+from sqlalchemy import Connection, Table, insert, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from grid.alert_kinds import AlertKind
 from grid.events import (
     BalancingRunData,
     CommandResultData,
@@ -35,6 +41,9 @@ from grid.messages import (
     Readings,
     Status,
     Summary,
+    WireError,
+    parse_topic,
+    topic_for,
 )
 from grid.uplink import DeadLetter, LedgerKey, Uplink
 from store.alert_rollup import regroup
@@ -56,6 +65,14 @@ from store.schema import (
 
 HOUSE_READING_COLUMNS = ("ts", "feeder_id", "house_id", "phase", "v", "i", "p", "q", "pv")
 
+DEAD_LETTER_KEEP_BYTES: Final = 64 * 1024
+"""Most payload bytes a dead letter keeps; a larger payload keeps its first ones [bytes]."""
+DEAD_LETTER_TOPIC_KEEP: Final = 256
+"""Most characters of a dead letter's topic kept [characters]."""
+FORGED_KIND: Final = str(AlertKind.UPLINK_FORGED)
+FORGED_QUIET_S: Final = 3600.0
+"""A feeder's `uplink_forged` alert clears after this long without another forgery [s]."""
+
 
 @dataclass(slots=True)
 class WriteBatch:
@@ -74,6 +91,8 @@ class WriteOutcome:
     duplicates: int
     reading_rows: int
     dead_letters: int
+    forged: int = 0
+    """Dead letters that are forgeries (included in `dead_letters`)."""
 
 
 def _upsert(conn: Connection, table: Table) -> Any:
@@ -86,19 +105,19 @@ def utc(ts_s: float) -> datetime:
 
 
 def claim_keys(
-    conn: Connection, keys: Sequence[tuple[LedgerKey, str]], at: datetime
+    conn: Connection, keys: Sequence[tuple[LedgerKey, str, str | None]], at: datetime
 ) -> set[LedgerKey]:
-    """Insert ledger keys (with their kind); return those that were not there before.
+    """Insert ledger keys (with their kind and digest); return those not there before.
 
     A key held only by a dead letter (kind 'dead') is taken over by a valid message with the
     same key, so a corrupted copy that arrived first cannot shadow the real message.
     """
-    unique: dict[tuple[LedgerKey, bool], str] = {}
-    for key, kind in keys:
-        unique.setdefault((key, kind == "dead"), kind)
+    unique: dict[tuple[LedgerKey, bool], tuple[str, str | None]] = {}
+    for key, kind, digest in keys:
+        unique.setdefault((key, kind == "dead"), (kind, digest))
     rows = [
-        {"feeder_id": f, "boot": b, "seq": s, "kind": kind, "committed_at": at}
-        for ((f, b, s), _), kind in unique.items()
+        {"feeder_id": f, "boot": b, "seq": s, "kind": kind, "committed_at": at, "digest": digest}
+        for ((f, b, s), _), (kind, digest) in unique.items()
     ]
     claimed: set[LedgerKey] = set()
     for dead in (False, True):
@@ -111,7 +130,11 @@ def claim_keys(
         else:
             stmt = stmt.on_conflict_do_update(
                 index_elements=["feeder_id", "boot", "seq"],
-                set_={"kind": stmt.excluded.kind, "committed_at": stmt.excluded.committed_at},
+                set_={
+                    "kind": stmt.excluded.kind,
+                    "committed_at": stmt.excluded.committed_at,
+                    "digest": stmt.excluded.digest,
+                },
                 where=uplink_batches.c.kind == "dead",
             )
         stmt = stmt.returning(
@@ -139,16 +162,18 @@ def copy_rows(
 
 
 def write_batch(conn: Connection, batch: WriteBatch) -> WriteOutcome:
-    """Write a batch inside the caller's transaction; replayed messages write nothing."""
+    """Write a batch inside the caller's transaction; replayed messages write nothing, and a
+    message under a key already held with another digest becomes a forged dead letter."""
     at = batch.received_at
-    claims: list[tuple[LedgerKey, str]] = []
+    claims: list[tuple[LedgerKey, str, str | None]] = []
     for u in batch.uplinks:
         if (key := u.key) is not None:
-            claims.append((key, str(u.kind)))
-    claims.extend((d.key, "dead") for d in batch.dead if d.key is not None)
+            claims.append((key, str(u.kind), u.digest))
+    claims.extend((d.key, "dead", None) for d in batch.dead if d.key is not None)
     new = claim_keys(conn, claims, at)
     fresh: list[Uplink] = []
     taken: set[LedgerKey] = set()
+    repeats: list[Uplink] = []
     for u in batch.uplinks:
         key = u.key
         if key is None:
@@ -156,8 +181,12 @@ def write_batch(conn: Connection, batch: WriteBatch) -> WriteOutcome:
         elif key in new and key not in taken:
             taken.add(key)
             fresh.append(u)
+        else:
+            repeats.append(u)
+    conflicts = _conflicts(conn, repeats)
+    dead = [*batch.dead, *conflicts]
     rows = _write_readings(conn, [u for u in fresh if isinstance(u.message, Readings)])
-    _write_summaries(conn, [u for u in fresh if isinstance(u.message, Summary)])
+    _write_summaries(conn, [u for u in fresh if isinstance(u.message, Summary)], at)
     alerted: set[str] = set()
     for u in fresh:
         if isinstance(u.message, Event):
@@ -169,16 +198,116 @@ def write_batch(conn: Connection, batch: WriteBatch) -> WriteOutcome:
             _write_status(conn, u.feeder, u.message, at)
     if alerted:  # an alert raised under a wider one joins it; one whose parent cleared leaves
         regroup(conn, at, alerted)
-    if batch.dead:
-        conn.execute(
-            insert(dead_letters),
-            [
-                {"received_at": at, "topic": d.topic, "payload": d.payload, "reason": d.reason}
-                for d in batch.dead
-            ],
+    if dead:
+        conn.execute(insert(dead_letters), [dead_letter_row(d, at) for d in dead])
+        _raise_forged(conn, [d for d in dead if d.forged], at)
+    duplicates = len(repeats) - len(conflicts)
+    forged = sum(1 for d in dead if d.forged)
+    return WriteOutcome(frozenset(new), duplicates, rows, len(dead), forged)
+
+
+def dead_letter_row(d: DeadLetter, at: datetime) -> dict[str, Any]:
+    """Return the `dead_letters` row of a dead letter: its payload whole, or its first
+    DEAD_LETTER_KEEP_BYTES, with the size and SHA-256 of the whole."""
+    return {
+        "received_at": at,
+        "topic": d.topic[:DEAD_LETTER_TOPIC_KEEP],
+        "payload": d.payload[:DEAD_LETTER_KEEP_BYTES],
+        "reason": d.reason,
+        "payload_bytes": len(d.payload),
+        "digest": hashlib.sha256(d.payload).hexdigest(),
+    }
+
+
+def _conflicts(conn: Connection, repeats: list[Uplink]) -> list[DeadLetter]:
+    """Return the repeated keys whose payload differs from the one the ledger holds.
+
+    A resend has the digest of the first copy. A readings message without rows is the edge's
+    own placeholder for a message its full outbox dropped, not a rival copy; a key or copy
+    without a digest (written before digests were kept) cannot be compared.
+    """
+    comparable = [
+        (key, u)
+        for u in repeats
+        if (key := u.key) is not None
+        and u.digest is not None
+        and not (isinstance(u.message, Readings) and not u.message.rows)
+    ]
+    if not comparable:
+        return []
+    c = uplink_batches.c
+    stmt = select(c.feeder_id, c.boot, c.seq, c.digest).where(
+        tuple_(c.feeder_id, c.boot, c.seq).in_(sorted({key for key, _ in comparable}))
+    )
+    held = {(str(f), int(b), int(s)): d for f, b, s, d in conn.execute(stmt)}
+    out = []
+    for (feeder, boot, seq), u in comparable:
+        stored = held.get((feeder, boot, seq))
+        if stored is None or stored == u.digest:
+            continue
+        out.append(
+            DeadLetter(
+                topic_for(u.kind, u.feeder),
+                u.message.to_json(),
+                f"conflict: ({feeder}, {boot}, {seq}) is stored with digest {stored[:16]}…, "
+                f"this copy has {(u.digest or '')[:16]}…",
+                forged=True,
+            )
         )
-    duplicates = sum(1 for u in batch.uplinks if u.key is not None) - len(taken)
-    return WriteOutcome(frozenset(new), duplicates, rows, len(batch.dead))
+    return out
+
+
+def _raise_forged(conn: Connection, forged: list[DeadLetter], at: datetime) -> None:
+    """Raise each feeder's `uplink_forged` alert once while it is open; renew its time."""
+    feeders_hit: dict[str, str] = {}
+    for d in forged:
+        try:
+            feeders_hit.setdefault(parse_topic(d.topic).feeder, d.reason)
+        except WireError:
+            continue
+    for feeder, reason in sorted(feeders_hit.items()):
+        renewed = conn.execute(
+            update(alerts)
+            .where(
+                alerts.c.kind == FORGED_KIND,
+                alerts.c.feeder_id == feeder,
+                alerts.c.state != "cleared",
+            )
+            .values(updated_at=at)
+        ).rowcount
+        if renewed:
+            continue
+        conn.execute(
+            insert(alerts).values(
+                alert_id=f"hq-{FORGED_KIND}-{feeder}-{int(at.timestamp())}",
+                feeder_id=feeder,
+                house_id=None,
+                kind=FORGED_KIND,
+                severity="critical",
+                state="open",
+                message=f"A message under {feeder}'s name is not what its controller sent "
+                f"({reason[:200]}); it is kept as a dead letter. Check the broker's credentials "
+                "and ACL.",
+                raised_at=at,
+                updated_at=at,
+            )
+        )
+
+
+def clear_quiet_forgeries(conn: Connection, now: datetime) -> int:
+    """Clear the `uplink_forged` alerts with no forgery for FORGED_QUIET_S; return how many."""
+    quiet_since = now - timedelta(seconds=FORGED_QUIET_S)
+    return int(
+        conn.execute(
+            update(alerts)
+            .where(
+                alerts.c.kind == FORGED_KIND,
+                alerts.c.state != "cleared",
+                alerts.c.updated_at < quiet_since,
+            )
+            .values(state="cleared", cleared_at=now, updated_at=now)
+        ).rowcount
+    )
 
 
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
@@ -261,7 +390,9 @@ def _summary_row(feeder: str, s: Summary) -> dict[str, Any]:
     return row
 
 
-def _write_summaries(conn: Connection, uplinks: list[Uplink]) -> None:
+def _write_summaries(conn: Connection, uplinks: list[Uplink], at: datetime) -> None:
+    """Store summaries and each feeder's latest; the feeder was last seen when its summary
+    arrived (`at`), whatever time the message says."""
     if not uplinks:
         return
     rows = [_summary_row(u.feeder, u.message) for u in uplinks if isinstance(u.message, Summary)]
@@ -282,8 +413,8 @@ def _write_summaries(conn: Connection, uplinks: list[Uplink]) -> None:
         conn.execute(
             update(feeders)
             .where(feeders.c.feeder_id == feeder)
-            .where((feeders.c.last_seen.is_(None)) | (feeders.c.last_seen < row["ts"]))
-            .values(last_seen=row["ts"], online=True, mode=row["mode"])
+            .where((feeders.c.last_seen.is_(None)) | (feeders.c.last_seen <= at))
+            .values(last_seen=at, online=True, mode=row["mode"])
         )
 
 
@@ -427,7 +558,9 @@ def _write_alert(conn: Connection, feeder: str, a: Alert, at: datetime) -> None:
 
 
 def _write_status(conn: Connection, feeder: str, s: Status, at: datetime) -> None:
-    values: dict[str, Any] = {"online": s.online, "last_seen": at}
+    """Store the controller's birth or death; a feeder counts as heard only by its summaries
+    (a retained status carries no seq and can be replayed)."""
+    values: dict[str, Any] = {"online": s.online}
     if s.boot is not None:
         values["boot"] = s.boot
     conn.execute(update(feeders).where(feeders.c.feeder_id == feeder).values(**values))

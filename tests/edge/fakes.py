@@ -37,7 +37,7 @@ from grid.messages import (
     topic_for,
 )
 from grid.phasors import NOMINAL_PHASE_V, UNIT_PHASORS, Phase
-from grid.signing import sign, verify_house_command
+from grid.signing import sign, split_seal, verify_house_command
 from sim.feeder_day import IST
 
 NOON = datetime(2026, 3, 16, 12, 0, tzinfo=IST).timestamp()
@@ -292,6 +292,7 @@ class Scenario:
         self.keys = StaticKeys(keys)
         self.meter = FakeMeter() if meter else None
         self.ctl_counter = 0
+        self.mark_counter = 0
         self._bus_seen = 0
         self._next_tele_s = self.clock.now
         self.controller = self.make_controller()
@@ -402,7 +403,7 @@ class Scenario:
             parsed = parse_topic(topic)
             if kind is not None and parsed.kind is not kind:
                 continue
-            message = decode(parsed, payload)
+            message = decode(parsed, unsealed(payload))
             key = (getattr(message, "boot", 0), getattr(message, "seq", -1))
             if key[1] >= 0 and key in seen and not resends:
                 continue
@@ -425,14 +426,26 @@ class Scenario:
         }
         return [seen[k] for k in sorted(seen)]
 
+    def mark(self, boot: int, seq: int) -> bytes:
+        """Return HQ's `committed` mark signed with the feeder key and the next counter."""
+        self.mark_counter += 1
+        mark = Committed(boot=boot, seq=seq, feeder=self.feeder, ctr=self.mark_counter)
+        return sign(mark, feeder_key(self.feeder)).to_json()
+
     def commit(self, boot: int, seq: int) -> None:
-        """Deliver HQ's `committed` mark."""
-        payload = Committed(boot=boot, seq=seq).to_json()
-        self.hq.deliver(topic_for(TopicKind.COMMITTED, self.feeder), payload)
+        """Deliver HQ's signed `committed` mark."""
+        self.hq.deliver(topic_for(TopicKind.COMMITTED, self.feeder), self.mark(boot, seq))
 
     def relay_commands(self) -> int:
         """Return how many commands went to houses."""
         return len(self.bus.of_kind(TopicKind.CMD))
+
+
+def unsealed(payload: bytes) -> bytes:
+    """Return an edge→HQ payload without its seal (not checked: HQ's job)."""
+    parts = split_seal(payload)
+    assert parts is not None, f"unsealed uplink payload {payload[:80]!r}"
+    return parts[0]
 
 
 def replace_mac(payload: bytes, mac: str) -> bytes:

@@ -21,7 +21,7 @@ from edge.config import HouseConfig, StaticKeys
 from edge.controller import EdgeController, house_subscriptions, hq_subscriptions
 from edge.mqtt import MqttConnection
 from edge.runner import Runner
-from edge.uplink import UplinkSender
+from edge.uplink import death
 from grid.control import ControlConfig
 from grid.messages import (
     Committed,
@@ -35,6 +35,7 @@ from grid.messages import (
     topic_for,
 )
 from grid.phasors import Phase
+from grid.signing import open_uplink, sign
 from tests.edge.fakes import FakeHouse, fast_settings, feeder_key, house_key
 
 pytestmark = pytest.mark.mqtt
@@ -91,13 +92,16 @@ class HouseNode:
 
 
 class FakeHq:
-    """Collects the feeder's uplink and answers `committed` as the ingest worker does."""
+    """Collects the feeder's uplink, checking each seal, and answers with signed `committed`
+    marks as the ingest worker does."""
 
     def __init__(self, mqtt_url: str, feeder: str) -> None:
         self.feeder = feeder
         self.messages: list[object] = []
         self.seqs: dict[int, set[int]] = {}
         self.marks: dict[int, int] = {}
+        self.counter = 0
+        self.unsealed = 0
         self.lock = threading.Lock()
         self.client = client(mqtt_url, "hq")
         self.client.on_message = self._on_message
@@ -108,7 +112,11 @@ class FakeHq:
         topic = parse_topic(msg.topic)
         if topic.kind in (TopicKind.CTL, TopicKind.COMMITTED) or not msg.payload:
             return
-        message = decode(topic, bytes(msg.payload))
+        body = open_uplink(topic.kind, self.feeder, bytes(msg.payload), feeder_key(self.feeder))
+        if body is None:
+            self.unsealed += 1
+            return
+        message = decode(topic, body)
         with self.lock:
             self.messages.append(message)
             if isinstance(message, Status):
@@ -120,7 +128,9 @@ class FakeHq:
             while mark + 1 in seen:
                 mark += 1
             self.marks[boot] = mark
-        payload = Committed(boot=boot, seq=mark).to_json()
+            self.counter += 1
+            signed = sign(Committed(boot, mark, self.feeder, self.counter), feeder_key(self.feeder))
+        payload = signed.to_json()
         self.client.publish(topic_for(TopicKind.COMMITTED, self.feeder), payload, qos=1)
 
     def events(self, kind: str) -> list[Event]:
@@ -179,7 +189,7 @@ def test_controller_balances_real_house_nodes_and_drains_its_outbox(
         mqtt_url,
         client_id=f"sp-edge-{feeder_id}",
         clean_session=False,
-        will=(topic_for(TopicKind.STATUS, feeder_id), UplinkSender.death()),
+        will=(topic_for(TopicKind.STATUS, feeder_id), death(feeder_id, feeder_key(feeder_id))),
         wake=wake,
     )
     controller = EdgeController(
@@ -224,6 +234,7 @@ def test_controller_balances_real_house_nodes_and_drains_its_outbox(
         assert switch["result"] == "applied"
         wait_for(lambda: controller.outbox.pending <= 3, 10, "the outbox to drain")
         assert runner.failures == 0
+        assert hq.unsealed == 0
     finally:
         stop.set()
         thread.join(5)

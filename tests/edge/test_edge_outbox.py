@@ -103,29 +103,47 @@ def test_pump_sends_in_order_resends_after_timeout_and_stops_when_refused(
     assert sent[-4:] == [3, 4, 5, 6]
 
 
-def test_over_its_size_the_oldest_readings_are_thinned_never_events(
+def test_over_its_share_each_kind_is_refused_without_a_seq_alerts_last(
     tmp_path: Path, clock: FakeClock
 ) -> None:
     box = Outbox(tmp_path / "o.db", clock=clock, max_bytes=20_000)
     boot = box.boot
-    for k in range(30):
-        if k % 3 == 0:
-            box.append(TopicKind.EVENT, lambda seq: b'{"event":"' + b"x" * 500 + b'"}')
-        else:
-            box.append(TopicKind.READINGS, lambda seq: readings(boot, seq, 20))
-    entries = box.entries()
-    assert [e.seq for e in entries] == list(range(1, 31))  # every seq still reaches HQ
-    assert box.pending_bytes <= 20_000
-    assert box.dropped_rows > 0
-    thinned = [
-        e
-        for e in entries
-        if e.kind is TopicKind.READINGS and len(Readings.from_json(e.payload).rows) == 1
+    kept: list[int] = []
+    for _ in range(40):
+        seq = box.append(TopicKind.READINGS, lambda seq: readings(boot, seq, 20), rows=20)
+        if seq is not None:
+            kept.append(seq)
+    assert kept == list(range(1, len(kept) + 1))  # a refused message takes no seq
+    assert box.pending_bytes <= 0.7 * 20_000
+    refused = 40 - len(kept)
+    assert box.dropped[TopicKind.READINGS] == refused > 0
+    assert box.dropped_rows == 20 * refused
+    summary = b'{"summary":"' + b"s" * 300 + b'"}'
+    while box.append(TopicKind.SUMMARY, lambda seq: summary) is not None:
+        pass
+    assert box.pending_bytes <= 0.9 * 20_000
+    assert box.append(TopicKind.ALERT, lambda seq: b'{"alert":1}') == len(box.entries())
+    assert box.dropped[TopicKind.SUMMARY] == 1
+    assert box.dropped[TopicKind.ALERT] == 0
+    assert [e.seq for e in box.entries()] == list(range(1, len(box.entries()) + 1))
+    box.committed(boot, len(kept))  # what HQ commits makes room again
+    assert box.append(TopicKind.READINGS, lambda seq: readings(boot, seq, 20), rows=20)
+
+
+def test_a_full_disk_refuses_the_message_and_frees_space_when_committed(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    box = Outbox(tmp_path / "o.db", clock=clock)
+    box._db.execute("PRAGMA max_page_count = 40")  # the file cannot grow: a full disk
+    boot = box.boot
+    seqs = [
+        box.append(TopicKind.EVENT, lambda seq: b'{"e":"' + b"x" * 4000 + b'"}') for _ in range(60)
     ]
-    assert thinned
-    assert thinned[0].seq == 2
-    assert all(len(e.payload) > 500 for e in entries if e.kind is TopicKind.EVENT)
-    assert box.dropped_rows == 19 * len(thinned)
+    taken = [s for s in seqs if s is not None]
+    assert taken == list(range(1, len(taken) + 1))
+    assert box.dropped[TopicKind.EVENT] == 60 - len(taken) > 0
+    assert box.committed(boot, len(taken)) == len(taken)
+    assert box.append(TopicKind.EVENT, lambda seq: b'{"e":1}') == len(taken) + 1
 
 
 CHILD = textwrap.dedent(

@@ -135,7 +135,13 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "to": "B",
         "mac": MAC,
     },
-    _topic("committed"): {"boot": 1_767_000_000, "seq": 12},
+    _topic("committed"): {
+        "boot": 1_767_000_000,
+        "seq": 12,
+        "feeder": FEEDER,
+        "ctr": 1_767_000_000_123,
+        "mac": MAC,
+    },
 }
 
 EXTRA_SAMPLES: list[tuple[str, dict[str, Any]]] = [
@@ -240,7 +246,9 @@ def test_built_messages_serialize_compactly() -> None:
         b'{"ts":1767225600.0,"seq":1,"v":230.0,"i":2.5,"p":500.0,"q":50.0,"pv":0.0,"ph":"B",'
         b'"relay":"ok"}'
     )
-    assert Committed(5, 6).to_json() == b'{"boot":5,"seq":6}'
+    assert Committed(5, 6, "KL-TVM-0042", 7, MAC).to_json() == (
+        b'{"boot":5,"seq":6,"feeder":"KL-TVM-0042","ctr":7,"mac":"' + MAC.encode() + b'"}'
+    )
     assert Status(online=False).to_json() == b'{"online":false}'
     assert HouseState(True, "1.0").to_json() == b'{"online":true,"fw":"1.0"}'
 
@@ -260,7 +268,7 @@ def test_to_json_refuses_what_decode_would_refuse() -> None:
         unsigned.to_json()
     assert info.value.field == "mac"
     with pytest.raises(WireError) as info:
-        Committed(-1, 0).to_json()
+        Committed(-1, 0, "KL-TVM-0042", 1, MAC).to_json()
     assert info.value.field == "boot"
     row = ReadingRow(T0, HOUSE, Phase.R, math.nan, 1.0, 1.0, 1.0, 1.0)
     with pytest.raises(WireError) as info:

@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from grid.messages import (
+    Committed,
     ControlAction,
     ControlCommand,
     HouseAck,
@@ -30,15 +31,20 @@ from grid.messages import (
 from grid.phasors import Phase
 from grid.signing import (
     ACCEPTED,
+    SEAL_BYTES,
     Rejection,
     Verdict,
     canonical_bytes,
     hmac_sha256_from_sha256,
     mac_hex,
     mac_matches,
+    open_uplink,
+    seal_uplink,
     sign,
     sign_ack,
+    split_seal,
     verify_ack,
+    verify_committed,
     verify_control_command,
     verify_house_command,
 )
@@ -461,3 +467,56 @@ def test_signed_commands_round_trip_and_verify(
     assert isinstance(decoded, HouseCommand)
     verdict = _verify_cmd(decoded, last_counter=ctr - 1, now_s=exp, current_phase=phases[0])
     assert verdict == ACCEPTED
+
+
+# --- committed marks and sealed uplinks ------------------------------------------------------
+
+MARK_KEY = bytes(range(0xA0, 0xC0))
+
+
+def _mark(seq: int = 12, ctr: int = 5, feeder: str = "KL-TVM-0042") -> Committed:
+    return sign(Committed(boot=7, seq=seq, feeder=feeder, ctr=ctr), MARK_KEY)
+
+
+def test_committed_canonical_string_and_verdicts() -> None:
+    mark = _mark()
+    assert canonical_bytes(mark) == b"committed|KL-TVM-0042|7|12|5"
+    assert mark.mac == mac_hex(MARK_KEY, b"committed|KL-TVM-0042|7|12|5")
+
+    def verdict(
+        m: Committed, *, last: int = 4, highest: int = 12, feeder: str = "KL-TVM-0042"
+    ) -> Rejection | None:
+        return verify_committed(
+            m, key=MARK_KEY, feeder_id=feeder, last_counter=last, highest_seq=highest
+        ).reason
+
+    assert verdict(mark) is None
+    assert verdict(mark, feeder="KL-TVM-0043") is Rejection.WRONG_DEVICE
+    assert verdict(dataclasses.replace(mark, seq=13), highest=99) is Rejection.BAD_MAC
+    assert verdict(mark, last=5) is Rejection.REPLAYED
+    assert verdict(mark, highest=11) is Rejection.BEYOND_SENT  # HQ cannot have stored seq 12
+    forged = dataclasses.replace(_mark(seq=2**53), mac="0" * 64)
+    assert verdict(forged, highest=2**53) is Rejection.BAD_MAC
+
+
+def test_a_seal_covers_the_exact_bytes_the_kind_and_the_feeder() -> None:
+    body = b'{"boot":1,"seq":2,"ts":1767225600.0}'
+    sealed = seal_uplink(TopicKind.SUMMARY, "KL-TVM-0042", body, MARK_KEY)
+    assert len(sealed) == len(body) - 1 + SEAL_BYTES  # the seal replaces the closing brace
+    assert json.loads(sealed)["mac"] == mac_hex(MARK_KEY, b"uplink|KL-TVM-0042|summary|" + body)
+    assert open_uplink(TopicKind.SUMMARY, "KL-TVM-0042", sealed, MARK_KEY) == body
+    assert split_seal(sealed) == (body, json.loads(sealed)["mac"])
+    assert open_uplink(TopicKind.EVENT, "KL-TVM-0042", sealed, MARK_KEY) is None
+    assert open_uplink(TopicKind.SUMMARY, "KL-TVM-0043", sealed, MARK_KEY) is None
+    assert open_uplink(TopicKind.SUMMARY, "KL-TVM-0042", sealed, bytes(32)) is None
+    tampered = sealed.replace(b'"seq":2', b'"seq":3')
+    assert open_uplink(TopicKind.SUMMARY, "KL-TVM-0042", tampered, MARK_KEY) is None
+    assert open_uplink(TopicKind.SUMMARY, "KL-TVM-0042", body, MARK_KEY) is None
+    with pytest.raises(WireError):
+        seal_uplink(TopicKind.SUMMARY, "KL-TVM-0042", b"{}", MARK_KEY)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200))
+def test_opening_any_bytes_never_raises(payload: bytes) -> None:
+    assert open_uplink(TopicKind.READINGS, "KL-TVM-0042", payload, MARK_KEY) is None

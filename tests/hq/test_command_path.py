@@ -107,7 +107,7 @@ def store_uplink(engine: Engine, scenario: Scenario) -> None:
     fleet = Fleet({FEEDER: frozenset(scenario.houses)})
     uplinks = []
     for topic, payload, _, _ in scenario.hq.published:
-        decoded = decode_uplink(topic, payload, fleet)
+        decoded = decode_uplink(topic, payload, fleet, key_of=feeder_key, now_s=scenario.clock.now)
         if isinstance(decoded, Uplink):
             uplinks.append(decoded)
     with engine.begin() as conn:

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from grid.messages import WireMessage
 from ingest.worker import IngestWorker
 from settings import Settings
-from sim.uplink_traffic import FeederTraffic
+from sim.uplink_traffic import FeederTraffic, TrafficKeys
 from sim.uplink_traffic import provision as provision_feeder
 
 
@@ -52,7 +52,7 @@ def worker_settings(mqtt_url: str, **overrides: object) -> Settings:
 @pytest.fixture
 def worker(engine: Engine, mqtt_url: str, traffic: FeederTraffic) -> Iterator[IngestWorker]:
     """Return a started worker on the test database and broker, after the feeder exists."""
-    w = IngestWorker(worker_settings(mqtt_url), engine)
+    w = IngestWorker(worker_settings(mqtt_url), engine, keys=TrafficKeys())
     w.start()
     wait_until(lambda: w.metrics.connected._value.get() == 1, 10.0, "worker connected")
     time.sleep(0.2)  # subscriptions granted
@@ -80,8 +80,8 @@ class Publisher:
         info.wait_for_publish(10.0)
 
     def message(self, traffic: FeederTraffic, message: WireMessage) -> None:
-        """Publish a message of the traffic's feeder."""
-        self.send(traffic.topic(message), message.to_json())
+        """Publish a message of the traffic's feeder, sealed as its edge sends it."""
+        self.send(traffic.topic(message), traffic.payload(message))
 
     def close(self) -> None:
         """Disconnect."""

@@ -47,7 +47,7 @@ class OutboxEdge:
     def publish(self, message: WireMessage) -> None:
         """Put a message in the outbox and send it."""
         seq = int(message.seq)  # type: ignore[attr-defined]
-        topic, payload = self.traffic.topic(message), message.to_json()
+        topic, payload = self.traffic.topic(message), self.traffic.payload(message)
         with self.lock:
             self.outbox[seq] = (topic, payload, time.monotonic())
         self.published.append(seq)

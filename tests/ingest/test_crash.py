@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from sim.uplink_traffic import FeederTraffic
+from sim.uplink_traffic import FeederTraffic, traffic_key
 from store.db import make_engine
 from store.migrate import upgrade
 from store.schema import house_readings, uplink_batches
@@ -31,11 +31,12 @@ ROWS = 20
 class WorkerProcess:
     """`python -m ingest` as a child process that can be killed and restarted."""
 
-    def __init__(self, db_url: str, mqtt_url: str) -> None:
+    def __init__(self, db_url: str, mqtt_url: str, keys_dir: Path) -> None:
         self.env = {
             **os.environ,
             "SP_DATABASE_URL": db_url,
             "SP_MQTT_URL": mqtt_url,
+            "SP_KEYS_DIR": str(keys_dir),
             "SP_INGEST_SHARED": "false",
             "SP_INGEST_CLIENT_ID": f"sp-ingest-crash-{uuid.uuid4().hex[:8]}",
             "SP_INGEST_METRICS_PORT": "0",
@@ -113,11 +114,12 @@ def ledger_and_rows(engine: Engine, traffic: FeederTraffic) -> tuple[list[int], 
 
 
 def run_disruption(
-    engine: Engine, pg_url: str, mqtt_url: str, disrupt: object, messages: int
+    engine: Engine, pg_url: str, mqtt_url: str, disrupt: object, messages: int, keys_dir: Path
 ) -> tuple[FeederTraffic, OutboxEdge]:
     traffic = FeederTraffic.make(unique_feeder(), 12, boot=int(time.time() * 1000))
     provision(engine, traffic)
-    worker = WorkerProcess(pg_url, mqtt_url)
+    (keys_dir / f"{traffic.feeder}.key").write_text(traffic_key(traffic.feeder).hex())
+    worker = WorkerProcess(pg_url, mqtt_url, keys_dir)
     worker.start()
     edge = OutboxEdge(mqtt_url, traffic)
     stop = threading.Event()
@@ -139,7 +141,7 @@ def run_disruption(
 
 
 def test_kill_minus_nine_twenty_times_loses_and_doubles_nothing(
-    migrated: Engine, pg_url: str, mqtt_url: str
+    migrated: Engine, pg_url: str, mqtt_url: str, tmp_path: Path
 ) -> None:
     rng = random.Random(2026)
 
@@ -152,14 +154,16 @@ def test_kill_minus_nine_twenty_times_loses_and_doubles_nothing(
             edge.resend_stale()
             worker.start()
 
-    traffic, edge = run_disruption(migrated, pg_url, mqtt_url, kill_repeatedly, messages=3000)
+    traffic, edge = run_disruption(
+        migrated, pg_url, mqtt_url, kill_repeatedly, messages=3000, keys_dir=tmp_path
+    )
     seqs, rows, distinct = ledger_and_rows(migrated, traffic)
     assert seqs == sorted(set(edge.published)) == list(range(1, 3001))
     assert rows == distinct == 3000 * ROWS
 
 
 def test_postgresql_restart_mid_stream_loses_and_doubles_nothing(
-    migrated: Engine, pg_url: str, mqtt_url: str
+    migrated: Engine, pg_url: str, mqtt_url: str, tmp_path: Path
 ) -> None:
     if os.geteuid() != 0 or not Path("/usr/bin/pg_ctlcluster").exists():
         pytest.skip("restarting PostgreSQL needs pg_ctlcluster as root")
@@ -185,7 +189,9 @@ def test_postgresql_restart_mid_stream_loses_and_doubles_nothing(
         )
         migrated.dispose()
 
-    traffic, _edge = run_disruption(migrated, pg_url, mqtt_url, restart_postgres, messages=1500)
+    traffic, _edge = run_disruption(
+        migrated, pg_url, mqtt_url, restart_postgres, messages=1500, keys_dir=tmp_path
+    )
     seqs, rows, distinct = ledger_and_rows(migrated, traffic)
     assert seqs == list(range(1, 1501))
     assert rows == distinct == 1500 * ROWS

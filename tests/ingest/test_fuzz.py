@@ -1,4 +1,7 @@
-"""Fuzzed payloads: decoding never raises, and the worker dead-letters every bad message."""
+"""Fuzzed payloads: decoding never raises, and the worker dead-letters every bad message.
+
+The mutations are sealed with the feeder key where they can be (a JSON object on a topic of a
+feeder), so that they reach the validation behind the seal; the rest fail the seal."""
 
 from __future__ import annotations
 
@@ -10,10 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
+from grid.messages import TopicKind, WireError, parse_topic
+from grid.signing import seal_uplink
 from grid.uplink import DeadLetter
 from ingest.decode import Fleet, decode_uplink
 from ingest.worker import IngestWorker
-from sim.uplink_traffic import FeederTraffic
+from sim.uplink_traffic import FeederTraffic, traffic_key
 from store.schema import dead_letters, house_readings, uplink_batches
 from tests.ingest.conftest import Publisher, wait_until
 
@@ -47,8 +52,32 @@ wrong_values = st.one_of(
 """Values no field of the seed messages accepts."""
 
 
+NOW_S = SOURCE.ts_s
+"""HQ's clock at arrival: the seed messages' time [epoch s]."""
+
+
+def sealed(topic: str, body: bytes) -> bytes:
+    """Return `body` sealed for its topic's feeder, or as it is when it cannot be sealed."""
+    try:
+        parsed = parse_topic(topic)
+        return seal_uplink(parsed.kind, parsed.feeder, body, traffic_key(parsed.feeder))
+    except WireError:
+        return body
+
+
+def decoded(topic: str, payload: bytes) -> object:
+    return decode_uplink(topic, payload, fleet(), key_of=traffic_key, now_s=NOW_S)
+
+
 @st.composite
 def mutated(draw: st.DrawFn, feeder: str = FEEDER) -> tuple[str, bytes]:
+    """Return (topic, sealed payload) of a valid message broken in one way."""
+    topic, body = draw(mutated_body(feeder))
+    return topic, sealed(topic, body)
+
+
+@st.composite
+def mutated_body(draw: st.DrawFn, feeder: str = FEEDER) -> tuple[str, bytes]:
     """Return (topic, payload) of a valid message broken in one way."""
     k = draw(st.integers(0, len(VALID) - 1))
     topic = f"sp/v1/{feeder}/{KINDS[k]}"
@@ -92,18 +121,22 @@ def fleet() -> Fleet:
     return Fleet({FEEDER: frozenset(SOURCE.houses)})
 
 
-def test_valid_seed_messages_are_accepted() -> None:
-    for k, payload in enumerate(VALID):
-        assert not isinstance(
-            decode_uplink(f"sp/v1/{FEEDER}/{KINDS[k]}", payload, fleet()), DeadLetter
-        )
+def test_valid_seed_messages_are_accepted_sealed_and_refused_unsealed() -> None:
+    for k, body in enumerate(VALID):
+        topic = f"sp/v1/{FEEDER}/{KINDS[k]}"
+        assert not isinstance(decoded(topic, sealed(topic, body)), DeadLetter)
+        unsealed = decoded(topic, body)
+        assert isinstance(unsealed, DeadLetter)
+        assert (unsealed.forged, unsealed.key) == (True, None)
+        other = seal_uplink(TopicKind(KINDS[k]), FEEDER, body, traffic_key("KL-EKM-0008"))
+        assert isinstance(decoded(topic, other), DeadLetter)  # another feeder's key
 
 
 @settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated())
 def test_decode_never_raises_and_refuses_every_mutation(message: tuple[str, bytes]) -> None:
     topic, payload = message
-    result = decode_uplink(topic, payload, fleet())
+    result = decoded(topic, payload)
     assert isinstance(result, DeadLetter), (topic, payload)
     assert result.reason
 
@@ -111,7 +144,8 @@ def test_decode_never_raises_and_refuses_every_mutation(message: tuple[str, byte
 @settings(max_examples=500, deadline=None)
 @given(st.text(max_size=80), st.binary(max_size=300))
 def test_decode_survives_arbitrary_topics_and_bytes(topic: str, payload: bytes) -> None:
-    assert isinstance(decode_uplink(topic, payload, fleet()), DeadLetter)
+    assert isinstance(decoded(topic, payload), DeadLetter)
+    assert isinstance(decoded(topic, sealed(topic, payload)), DeadLetter)
 
 
 @pytest.mark.mqtt

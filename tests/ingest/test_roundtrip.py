@@ -10,8 +10,9 @@ from sqlalchemy import Engine, func, insert, select
 
 from grid.events import CommandState
 from grid.messages import AlertState, Committed, Mode, TopicKind, topic_for
+from grid.signing import verify_committed
 from ingest.worker import IngestWorker
-from sim.uplink_traffic import FeederTraffic
+from sim.uplink_traffic import FeederTraffic, traffic_key
 from store.schema import (
     alerts,
     balancing_runs,
@@ -156,8 +157,16 @@ def test_committed_mark_reaches_the_edge(
     for _ in range(5):
         publisher.message(traffic, traffic.readings(20))
     wait_until(lambda: any(m.seq == 5 for m in marks), 10, "committed seq 5")
-    assert all(m.boot == traffic.boot for m in marks)
-    assert json.loads(Committed(boot=traffic.boot, seq=5).to_json()) == {
-        "boot": traffic.boot,
-        "seq": 5,
-    }
+    assert all(m.boot == traffic.boot and m.feeder == traffic.feeder for m in marks)
+    last = 0
+    for mark in marks:  # signed with the feeder key, each counter above the one before
+        verdict = verify_committed(
+            mark,
+            key=traffic_key(traffic.feeder),
+            feeder_id=traffic.feeder,
+            last_counter=last,
+            highest_seq=5,
+        )
+        assert verdict.accepted, verdict
+        last = mark.ctr
+    assert set(json.loads(marks[-1].to_json())) == {"boot", "seq", "feeder", "ctr", "mac"}

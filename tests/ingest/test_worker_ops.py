@@ -17,7 +17,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import Engine, func, select, text
 
 from ingest.worker import IngestWorker
-from sim.uplink_traffic import FeederTraffic
+from sim.uplink_traffic import FeederTraffic, TrafficKeys
 from store.schema import alerts, house_readings
 from tests.conftest import _reachable
 from tests.ingest.conftest import Publisher, wait_until, worker_settings
@@ -35,7 +35,9 @@ def test_metrics_are_served_over_http(
     engine: Engine, mqtt_url: str, traffic: FeederTraffic, publisher: Publisher
 ) -> None:
     port = free_port()
-    worker = IngestWorker(worker_settings(mqtt_url, ingest_metrics_port=port), engine)
+    worker = IngestWorker(
+        worker_settings(mqtt_url, ingest_metrics_port=port), engine, keys=TrafficKeys()
+    )
     worker.metrics.serve(port)
     worker.start()
     try:
@@ -106,16 +108,17 @@ def test_stop_is_quick_and_the_next_start_gets_the_rest_exactly_once(
     engine: Engine, mqtt_url: str, traffic: FeederTraffic, publisher: Publisher
 ) -> None:
     settings = worker_settings(mqtt_url)
-    worker = IngestWorker(settings, engine)
+    worker = IngestWorker(settings, engine, keys=TrafficKeys())
     worker.start()
     wait_until(lambda: worker.metrics.connected._value.get() == 1, 10, "connected")
     time.sleep(0.2)
     for _ in range(50):
-        publisher.client.publish(traffic.topic(m := traffic.readings(10)), m.to_json(), qos=1)
+        m = traffic.readings(10)
+        publisher.client.publish(traffic.topic(m), traffic.payload(m), qos=1)
     started = time.monotonic()
     worker.stop()
     assert time.monotonic() - started < 5.0
-    again = IngestWorker(settings, engine)
+    again = IngestWorker(settings, engine, keys=TrafficKeys())
     again.start()
     try:
         wait_until(lambda: stored_rows(engine, traffic) >= 500, 20, "the rest after restart")
@@ -137,7 +140,7 @@ def stored_rows(engine: Engine, traffic: FeederTraffic) -> int:
 def test_a_full_queue_stops_the_reading_instead_of_growing(
     engine: Engine, mqtt_url: str, traffic: FeederTraffic, publisher: Publisher
 ) -> None:
-    worker = IngestWorker(worker_settings(mqtt_url, ingest_queue_max=5), engine)
+    worker = IngestWorker(worker_settings(mqtt_url, ingest_queue_max=5), engine, keys=TrafficKeys())
     gate = engine.connect()
     trans = gate.begin()
     if engine.dialect.name == "postgresql":
@@ -149,7 +152,8 @@ def test_a_full_queue_stops_the_reading_instead_of_growing(
         wait_until(lambda: worker.metrics.connected._value.get() == 1, 10, "connected")
         time.sleep(0.2)
         for _ in range(40):
-            publisher.client.publish(traffic.topic(m := traffic.readings(5)), m.to_json(), qos=1)
+            m = traffic.readings(5)
+            publisher.client.publish(traffic.topic(m), traffic.payload(m), qos=1)
         time.sleep(1.5)
         assert worker.queue.qsize() <= 5
         assert worker.metrics.committed_rows._value.get() == 0

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from ingest.worker import IngestWorker
 from sim.broker import BrokerThread, split_shared, topic_matches
-from sim.uplink_traffic import FeederTraffic
+from sim.uplink_traffic import FeederTraffic, TrafficKeys
 from store.db import make_engine
 from store.migrate import upgrade
 from store.schema import house_readings, uplink_batches
@@ -144,7 +144,9 @@ def test_ingest_worker_round_trip_over_the_embedded_broker(
     upgrade(engine)
     traffic = FeederTraffic.make("KL-DEM-0001", 6, boot=7)
     provision(engine, traffic)
-    worker = IngestWorker(worker_settings(broker_url, ingest_shared=True), engine)
+    worker = IngestWorker(
+        worker_settings(broker_url, ingest_shared=True), engine, keys=TrafficKeys()
+    )
     worker.start()
     pub = Client(broker_url)
     try:
@@ -152,7 +154,7 @@ def test_ingest_worker_round_trip_over_the_embedded_broker(
         time.sleep(0.2)
         for _ in range(20):
             m = traffic.readings(30)
-            pub.pub(traffic.topic(m), m.to_json())
+            pub.pub(traffic.topic(m), traffic.payload(m))
 
         def stored() -> tuple[int, int]:
             with engine.connect() as conn:

@@ -22,8 +22,10 @@ from grid.events import (
 )
 from grid.messages import Alert, AlertState, Event, EventKind, Severity, TopicKind, topic_for
 from grid.phasors import Phase
+from grid.signing import seal_uplink
 from grid.uplink import Uplink
 from ingest.decode import Fleet, decode_uplink
+from sim.uplink_traffic import traffic_key
 from store import queries as q
 from store.writer import WriteBatch, write_batch
 from tests.store.seed import (
@@ -54,8 +56,13 @@ def conn(engine: Engine) -> Iterator[Connection]:
 
 def store(conn: Connection, kind: TopicKind, message: Any) -> None:
     """Write one edge message as the ingest worker does: decode it, then write it."""
+    sealed = seal_uplink(kind, FEEDER, message.to_json(), traffic_key(FEEDER))
     uplink = decode_uplink(
-        topic_for(kind, FEEDER), message.to_json(), Fleet({FEEDER: frozenset({H1, H2})})
+        topic_for(kind, FEEDER),
+        sealed,
+        Fleet({FEEDER: frozenset({H1, H2})}),
+        key_of=traffic_key,
+        now_s=max(NOW.timestamp(), getattr(message, "ts_s", 0.0)),  # when it arrives
     )
     assert isinstance(uplink, Uplink), uplink
     write_batch(conn, WriteBatch(uplinks=[uplink], received_at=NOW))
