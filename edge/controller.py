@@ -504,7 +504,7 @@ class EdgeController:
         """Return why a queued switch may not start now, or ""."""
         if not self.houses.online(job.house, now):
             return "house_offline"
-        if self.houses.measured_phase(job.house) != job.from_phase:
+        if self.phase_of(job.house) != job.from_phase:  # held from signed acks, not telemetry
             return "wrong_from_phase"
         if self._from_auto_run(job) and self.mode is not Mode.AUTO:
             return "mode_manual"

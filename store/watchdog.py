@@ -2,8 +2,9 @@
 ingest session. Each is raised once and cleared when its cause ends.
 
 The edge raises its own alerts, but a controller that lost power or its uplink cannot say so;
-HQ sees it as silence. A feeder counts as silent when the map shows it offline (no summary for
-`stale_s`, or its last will said offline) after it has been heard from at least once. When HQ
+HQ sees it as silence. A feeder counts as silent when the map shows it offline (no summary
+arrived for `stale_s`, by HQ's clock at arrival and not by the time the message says, or its
+last will said offline) after it has been heard from at least once. When HQ
 hears no feeder at all (grid.alert_kinds.fleet_is_silent), the cause is on HQ's side (the
 broker, the ingest worker or HQ's link): one `fleet_silent` alert holds every `feeder_offline`
 (store.alert_rollup), and a silent feeder's house alerts roll up under its `feeder_offline`.
