@@ -27,7 +27,7 @@ from grid.messages import (
     decode,
     topic_for,
 )
-from grid.signing import verify_control_command
+from grid.signing import seal_uplink, verify_control_command
 from grid.uplink import Uplink
 from hq.commands import SERVICE_NAME, CommandService
 from hq.publisher import PublishOutcome
@@ -85,7 +85,11 @@ def edge_event(engine: Engine, kind: EventKind, data: object) -> None:
         data=data.to_data(),  # type: ignore[attr-defined]
     )  # fmt: skip
     uplink = decode_uplink(
-        topic_for(TopicKind.EVENT, FEEDER), event.to_json(), Fleet({FEEDER: frozenset({HOUSE})})
+        topic_for(TopicKind.EVENT, FEEDER),
+        seal_uplink(TopicKind.EVENT, FEEDER, event.to_json(), KEY),
+        Fleet({FEEDER: frozenset({HOUSE})}),
+        key_of=OneKey().key,
+        now_s=event.ts_s,
     )
     assert isinstance(uplink, Uplink), uplink
     with engine.begin() as conn:

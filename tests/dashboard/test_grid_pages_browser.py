@@ -52,7 +52,7 @@ from grid.messages import (
     topic_for,
 )
 from grid.phasors import Phase
-from grid.signing import verify_control_command
+from grid.signing import seal_uplink, verify_control_command
 from grid.uplink import Uplink
 from ingest.decode import Fleet, decode_uplink
 from sim.fleet import FeederPlan
@@ -156,8 +156,10 @@ class GridServer:
                 )
             uplink = decode_uplink(
                 topic_for(TopicKind.EVENT, self.feeder_id),
-                event.to_json(),
+                seal_uplink(TopicKind.EVENT, self.feeder_id, event.to_json(), self.key),
                 Fleet({self.feeder_id: known}),
+                key_of=lambda feeder: self.key if feeder == self.feeder_id else None,
+                now_s=time.time(),
             )
             assert isinstance(uplink, Uplink), uplink
             with engine.begin() as conn:
