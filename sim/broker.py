@@ -1,11 +1,21 @@
 """A small MQTT 3.1.1 broker for the embedded demo (asyncio, in-process, loopback only).
 
-What the SmartPhase protocol uses and nothing more: QoS 0 and 1 (QoS 2 is delivered as 1),
-retained messages, last wills, persistent sessions (clean_session false: subscriptions and
-QoS 1 messages kept while the client is away, unacked ones sent again on reconnect),
-`+`/`#` wildcards, shared subscriptions (`$share/group/filter`, round-robin), keepalive and an
-inflight window per client. No authentication: it listens on 127.0.0.1 for the demo only;
-production uses Mosquitto with TLS and ACLs (deploy/mosquitto/).
+What the SmartPhase protocol uses and nothing more: QoS 0 and 1 (a QoS 2 publish is received
+with its PUBREC/PUBREL/PUBCOMP handshake and delivered at QoS 1), retained messages, last wills,
+persistent sessions (clean_session false: subscriptions and QoS 1 messages kept while the client
+is away, unacked ones sent again on reconnect), `+`/`#` wildcards, shared subscriptions
+(`$share/group/filter`, round-robin), keepalive and an inflight window per client. No
+authentication: it listens on 127.0.0.1 for the demo only; production uses Mosquitto with TLS,
+credentials, ACLs and limits (deploy/mosquitto/).
+
+It refuses what MQTT 3.1.1 refuses, closing the connection on a protocol violation (a
+truncated or malformed packet, QoS 3, reserved flag bits, NUL or invalid UTF-8 in a string, a
+second CONNECT) and answering a filter it cannot take (`a/#/b`, `a+`, an empty level group of a
+shared subscription, too many subscriptions) with the SUBACK failure code. Its memory is
+bounded per client and in all (`Limits`): packet size (smaller before CONNECT), connections,
+subscriptions, queued messages and bytes per session, the bytes waiting to be written to a
+client that does not read, retained messages; a persistent session whose client stays away
+longer than `session_expiry_s` is dropped.
 """
 
 from __future__ import annotations
@@ -16,18 +26,56 @@ import itertools
 import logging
 import struct
 import threading
+import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, TypeVar
 
 log = logging.getLogger("sim.broker")
 
-CONNECT, CONNACK, PUBLISH, PUBACK = 1, 2, 3, 4
+T = TypeVar("T")
+
+CONNECT, CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP = 1, 2, 3, 4, 5, 6, 7
 SUBSCRIBE, SUBACK, UNSUBSCRIBE, UNSUBACK = 8, 9, 10, 11
 PINGREQ, PINGRESP, DISCONNECT = 12, 13, 14
-INFLIGHT_MAX: Final = 1000
-QUEUE_MAX: Final = 100_000
-MAX_PACKET: Final = 8 * 1024 * 1024
+FIXED_FLAGS: Final = {PUBREL: 0x2, SUBSCRIBE: 0x2, UNSUBSCRIBE: 0x2}
+"""The fixed-header flags a client packet must carry (0 for the types not listed, except
+PUBLISH, whose flags are its own)."""
+SUBACK_FAILURE: Final = 0x80
+CONNACK_BAD_PROTOCOL, CONNACK_BAD_CLIENT_ID = 1, 2
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one broker holds at most; every default suits the demo's fleet many times over."""
+
+    max_packet_bytes: int = 1024 * 1024
+    """Largest packet [bytes]; a `readings` message is at most 512 KiB."""
+    max_connect_bytes: int = 64 * 1024
+    """Largest first packet, before the client has connected [bytes]."""
+    connect_timeout_s: float = 10.0
+    """How long a new connection has to send its CONNECT [s]."""
+    max_keepalive_s: int = 300
+    """Longest keepalive honoured; 0 or longer counts as this long [s]."""
+    max_connections: int = 500
+    max_subscriptions: int = 100
+    """Subscriptions per session."""
+    inflight_max: int = 1000
+    """Unacknowledged QoS 1 messages per client."""
+    queue_max: int = 100_000
+    """Messages queued per session; the oldest go first beyond it."""
+    queue_max_bytes: int = 32 * 1024 * 1024
+    """Payload bytes queued per session; the oldest go first beyond it [bytes]."""
+    write_buffer_max_bytes: int = 4 * 1024 * 1024
+    """Bytes waiting to be written to one client: beyond it QoS 0 messages to it are dropped
+    and QoS 1 ones wait in its session queue [bytes]."""
+    retained_max: int = 100_000
+    """Retained topics; a new one beyond it is delivered but not retained."""
+    session_expiry_s: float = 3600.0
+    """A persistent session whose client stays away this long is dropped [s]."""
+    sweep_s: float = 30.0
+    """How often expired sessions are dropped and waiting queues pumped [s]."""
 
 
 class ProtocolError(Exception):
@@ -53,9 +101,12 @@ class Session:
     subscriptions: dict[str, int] = field(default_factory=dict)
     """Topic filter (with any `$share/group/` prefix) → granted QoS."""
     queue: deque[Message] = field(default_factory=deque)
+    queued_bytes: int = 0
     inflight: dict[int, Message] = field(default_factory=dict)
     next_mid: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     connection: Connection | None = None
+    away_since: float | None = None
+    """When its client went away [monotonic s]; None while connected."""
 
     def mid(self) -> int:
         """Return a free packet identifier."""
@@ -63,6 +114,22 @@ class Session:
             mid = next(self.next_mid) % 65536
             if mid and mid not in self.inflight:
                 return mid
+
+    def enqueue(self, message: Message, limits: Limits) -> None:
+        """Queue a QoS 1 message, dropping the oldest beyond the session's bounds."""
+        self.queue.append(message)
+        self.queued_bytes += len(message.payload)
+        while len(self.queue) > limits.queue_max or self.queued_bytes > limits.queue_max_bytes:
+            self.queued_bytes -= len(self.queue.popleft().payload)
+
+    def dequeue(self) -> Message:
+        """Take the oldest queued message."""
+        message = self.queue.popleft()
+        self.queued_bytes -= len(message.payload)
+        return message
+
+
+# --- topics and filters -----------------------------------------------------------------------
 
 
 def topic_matches(filter_: str, topic: str) -> bool:
@@ -78,11 +145,26 @@ def topic_matches(filter_: str, topic: str) -> bool:
     return len(f_parts) == len(t_parts)
 
 
+def valid_filter(filter_: str) -> bool:
+    """Return whether a topic filter is well formed: `#` alone in the last level, `+` alone in
+    its level, not empty (MQTT 3.1.1 §4.7.1)."""
+    if not filter_:
+        return False
+    levels = filter_.split("/")
+    for i, level in enumerate(levels):
+        if "#" in level and (level != "#" or i != len(levels) - 1):
+            return False
+        if "+" in level and level != "+":
+            return False
+    return True
+
+
 def split_shared(filter_: str) -> tuple[str | None, str]:
     """Return (group, filter) of a `$share/group/filter` subscription, or (None, filter)."""
     if filter_.startswith("$share/"):
         parts = filter_.split("/", 2)
-        if len(parts) == 3 and parts[1] and parts[2]:
+        group_ok = len(parts) == 3 and parts[1] and not {"+", "#"} & set(parts[1])
+        if group_ok and valid_filter(parts[2]):
             return parts[1], parts[2]
         raise ProtocolError(f"bad shared subscription {filter_!r}")
     return None, filter_
@@ -98,17 +180,65 @@ def encode_length(n: int) -> bytes:
             return bytes(out)
 
 
-def _string(data: bytes, pos: int) -> tuple[str, int]:
-    (length,) = struct.unpack_from("!H", data, pos)
-    end = pos + 2 + length
-    if end > len(data):
-        raise ProtocolError("string runs past the packet")
-    return data[pos + 2 : end].decode("utf-8"), end
+# --- packets ----------------------------------------------------------------------------------
 
 
-def _bytes(data: bytes, pos: int) -> tuple[bytes, int]:
-    (length,) = struct.unpack_from("!H", data, pos)
-    return data[pos + 2 : pos + 2 + length], pos + 2 + length
+class _Body:
+    """A packet body read field by field; running past its end is a ProtocolError."""
+
+    __slots__ = ("data", "pos")
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.pos = 0
+
+    def _take(self, n: int, what: str) -> bytes:
+        end = self.pos + n
+        if end > len(self.data):
+            raise ProtocolError(f"{what} runs past the end of the packet")
+        chunk = self.data[self.pos : end]
+        self.pos = end
+        return chunk
+
+    def byte(self, what: str) -> int:
+        """Return one byte."""
+        return self._take(1, what)[0]
+
+    def u16(self, what: str) -> int:
+        """Return a two-byte big-endian integer."""
+        value: int = struct.unpack("!H", self._take(2, what))[0]
+        return value
+
+    def binary(self, what: str) -> bytes:
+        """Return length-prefixed bytes."""
+        return self._take(self.u16(what), what)
+
+    def string(self, what: str) -> str:
+        """Return a length-prefixed UTF-8 string without NUL (MQTT 3.1.1 §1.5.3)."""
+        raw = self.binary(what)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ProtocolError(f"{what} is not valid UTF-8") from None
+        if "\x00" in text:
+            raise ProtocolError(f"{what} holds a NUL character")
+        return text
+
+    def rest(self) -> bytes:
+        """Return the bytes not read yet."""
+        chunk = self.data[self.pos :]
+        self.pos = len(self.data)
+        return chunk
+
+    @property
+    def left(self) -> int:
+        """Return how many bytes are not read yet."""
+        return len(self.data) - self.pos
+
+    def end(self, what: str) -> None:
+        """Refuse bytes beyond what the packet type holds."""
+        if self.left:
+            raise ProtocolError(f"{what} has {self.left} bytes too many")
 
 
 def _pack_string(s: str) -> bytes:
@@ -125,6 +255,11 @@ def publish_packet(message: Message, mid: int | None, dup: bool = False) -> byte
     return bytes([header]) + encode_length(len(body)) + body
 
 
+def _ack(kind: int, mid: int) -> bytes:
+    flags = FIXED_FLAGS.get(kind, 0)
+    return bytes([(kind << 4) | flags, 2]) + struct.pack("!H", mid)
+
+
 class Connection:
     """One client's TCP connection."""
 
@@ -132,12 +267,15 @@ class Connection:
         self, broker: Broker, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
         self.broker, self.reader, self.writer = broker, reader, writer
+        self.limits = broker.limits
         self.session: Session | None = None
         self.will: Message | None = None
         self.keepalive_s = 0
+        self.qos2_received: set[int] = set()
+        """Packet ids of QoS 2 publishes answered with PUBREC and awaiting PUBREL."""
 
-    async def read_packet(self) -> tuple[int, int, bytes]:
-        """Return (type, flags, body) of the next packet."""
+    async def read_packet(self, max_bytes: int) -> tuple[int, int, bytes]:
+        """Return (type, flags, body) of the next packet, refusing one above `max_bytes`."""
         first = await self.reader.readexactly(1)
         length, shift = 0, 0
         for _ in range(4):
@@ -148,10 +286,15 @@ class Connection:
                 break
         else:
             raise ProtocolError("malformed remaining length")
-        if length > MAX_PACKET:
-            raise ProtocolError(f"packet of {length} bytes is too large")
+        if length > max_bytes:
+            raise ProtocolError(f"packet of {length} bytes is above {max_bytes}")
         body = await self.reader.readexactly(length) if length else b""
         return first[0] >> 4, first[0] & 0x0F, body
+
+    @property
+    def backlog(self) -> int:
+        """Return the bytes waiting to be written to the client."""
+        return self.writer.transport.get_write_buffer_size()
 
     def send(self, packet: bytes) -> None:
         """Queue bytes for the peer."""
@@ -162,21 +305,25 @@ class Connection:
         """Run the connection until it ends."""
         graceful = False
         try:
-            kind, _flags, body = await asyncio.wait_for(self.read_packet(), 10.0)
-            if kind != CONNECT:
-                raise ProtocolError("first packet is not CONNECT")
-            self._connect(body)
+            kind, flags, body = await asyncio.wait_for(
+                self.read_packet(self.limits.max_connect_bytes), self.limits.connect_timeout_s
+            )
+            if kind != CONNECT or flags:
+                raise ProtocolError("the first packet is not a CONNECT")
+            self._connect(_Body(body))
             while True:
-                timeout = self.keepalive_s * 1.5 if self.keepalive_s else None
-                kind, flags, body = await asyncio.wait_for(self.read_packet(), timeout)
+                kind, flags, body = await asyncio.wait_for(
+                    self.read_packet(self.limits.max_packet_bytes), self.keepalive_s * 1.5
+                )
                 if kind == DISCONNECT:
+                    _Body(body).end("DISCONNECT")
                     graceful = True
                     return
-                self._dispatch(kind, flags, body)
+                self._dispatch(kind, flags, _Body(body))
                 await self.writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError, TimeoutError):
             pass
-        except (ProtocolError, UnicodeDecodeError, struct.error) as exc:
+        except ProtocolError as exc:
             log.warning("closing a client that broke the protocol: %s", exc)
         finally:
             self.broker.disconnected(self, graceful)
@@ -184,91 +331,168 @@ class Connection:
             with contextlib.suppress(ConnectionError, OSError):
                 await self.writer.wait_closed()
 
-    def _connect(self, body: bytes) -> None:
-        name, pos = _string(body, 0)
-        if name != "MQTT" or body[pos] != 4:
-            self.send(bytes([CONNACK << 4, 2, 0, 1]))  # unacceptable protocol version
-            raise ProtocolError(f"protocol {name!r} level {body[pos]} is not MQTT 3.1.1")
-        flags = body[pos + 1]
-        (self.keepalive_s,) = struct.unpack_from("!H", body, pos + 2)
-        pos += 4
-        client_id, pos = _string(body, pos)
-        clean = bool(flags & 0x02)
-        if flags & 0x04:
-            will_topic, pos = _string(body, pos)
-            will_payload, pos = _bytes(body, pos)
-            self.will = Message(
-                will_topic, will_payload, min((flags >> 3) & 3, 1), bool(flags & 0x20)
+    def _refuse_connect(self, code: int, why: str) -> ProtocolError:
+        self.send(bytes([CONNACK << 4, 2, 0, code]))
+        return ProtocolError(why)
+
+    def _connect(self, body: _Body) -> None:
+        name = body.string("protocol name")
+        level = body.byte("protocol level")
+        if name != "MQTT" or level != 4:
+            raise self._refuse_connect(
+                CONNACK_BAD_PROTOCOL, f"protocol {name!r} level {level} is not MQTT 3.1.1"
             )
+        flags = body.byte("connect flags")
+        will_flag, will_qos, will_retain = flags & 0x04, (flags >> 3) & 3, bool(flags & 0x20)
+        if flags & 0x01:
+            raise ProtocolError("the reserved connect flag is set")
+        if will_qos == 3 or (not will_flag and (will_qos or will_retain)):
+            raise ProtocolError("the will's QoS or retain flag is not allowed")
+        if flags & 0x40 and not flags & 0x80:
+            raise ProtocolError("a password without a user name")
+        keepalive = body.u16("keepalive")
+        top = self.limits.max_keepalive_s
+        self.keepalive_s = keepalive if 0 < keepalive <= top else top
+        client_id = body.string("client id")
+        clean = bool(flags & 0x02)
+        if will_flag:
+            will_topic = body.string("will topic")
+            if not will_topic or "+" in will_topic or "#" in will_topic:
+                raise ProtocolError(f"cannot will to {will_topic!r}")
+            will = body.binary("will message")
+            self.will = Message(will_topic, will, min(will_qos, 1), will_retain)
+        if flags & 0x80:
+            body.string("user name")
+        if flags & 0x40:
+            body.binary("password")
+        body.end("CONNECT")
         if not client_id:
+            if not clean:
+                raise self._refuse_connect(
+                    CONNACK_BAD_CLIENT_ID, "an empty client id needs a clean session"
+                )
             client_id = f"anon-{id(self):x}"
-            clean = True
         present = self.broker.attach(self, client_id, clean)
         self.send(bytes([CONNACK << 4, 2, 1 if present else 0, 0]))
         assert self.session is not None
         self.broker.resume(self.session)
 
-    def _dispatch(self, kind: int, flags: int, body: bytes) -> None:
+    def _dispatch(self, kind: int, flags: int, body: _Body) -> None:
         session = self.session
         assert session is not None
+        if kind != PUBLISH and flags != FIXED_FLAGS.get(kind, 0):
+            raise ProtocolError(f"packet type {kind} with flags {flags:#x}")
         if kind == PUBLISH:
-            qos = min((flags >> 1) & 3, 1)
-            topic, pos = _string(body, 0)
-            if "+" in topic or "#" in topic or not topic:
-                raise ProtocolError(f"cannot publish to {topic!r}")
-            if (flags >> 1) & 3:
-                (mid,) = struct.unpack_from("!H", body, pos)
-                pos += 2
-                self.send(bytes([PUBACK << 4, 2]) + struct.pack("!H", mid))
-            self.broker.route(Message(topic, body[pos:], qos, bool(flags & 1)))
+            self._publish(flags, body)
         elif kind == PUBACK:
-            (mid,) = struct.unpack_from("!H", body, 0)
+            mid = body.u16("packet id")
+            body.end("PUBACK")
             session.inflight.pop(mid, None)
             self.broker.pump(session)
+        elif kind == PUBREL:
+            mid = body.u16("packet id")
+            body.end("PUBREL")
+            self.qos2_received.discard(mid)
+            self.send(_ack(PUBCOMP, mid))
         elif kind == SUBSCRIBE:
-            (mid,) = struct.unpack_from("!H", body, 0)
-            pos, granted = 2, []
-            while pos < len(body):
-                filter_, pos = _string(body, pos)
-                qos = min(body[pos] & 3, 1)
-                pos += 1
-                split_shared(filter_)
-                session.subscriptions[filter_] = qos
-                self.broker.subscriptions_changed()
-                granted.append(qos)
-                if not filter_.startswith("$share/"):
-                    self.broker.send_retained(session, filter_, qos)
-            self.send(
-                bytes([SUBACK << 4])
-                + encode_length(2 + len(granted))
-                + struct.pack("!H", mid)
-                + bytes(granted)
-            )
+            self._subscribe(session, body)
         elif kind == UNSUBSCRIBE:
-            (mid,) = struct.unpack_from("!H", body, 0)
-            pos = 2
-            while pos < len(body):
-                filter_, pos = _string(body, pos)
+            mid = body.u16("packet id")
+            filters = []
+            while body.left:
+                filters.append(body.string("topic filter"))
+            if not filters:
+                raise ProtocolError("an UNSUBSCRIBE without a topic filter")
+            for filter_ in filters:
                 session.subscriptions.pop(filter_, None)
             self.broker.subscriptions_changed()
-            self.send(bytes([UNSUBACK << 4, 2]) + struct.pack("!H", mid))
+            self.send(_ack(UNSUBACK, mid))
         elif kind == PINGREQ:
+            body.end("PINGREQ")
             self.send(bytes([PINGRESP << 4, 0]))
         else:
             raise ProtocolError(f"unexpected packet type {kind}")
+
+    def _publish(self, flags: int, body: _Body) -> None:
+        qos = (flags >> 1) & 3
+        if qos == 3:
+            raise ProtocolError("a PUBLISH with QoS 3")
+        if qos == 0 and flags & 0x08:
+            raise ProtocolError("a QoS 0 PUBLISH marked as a duplicate")
+        topic = body.string("topic name")
+        if not topic or "+" in topic or "#" in topic:
+            raise ProtocolError(f"cannot publish to {topic!r}")
+        mid = body.u16("packet id") if qos else None
+        if mid == 0:
+            raise ProtocolError("a packet id of 0")
+        payload = body.rest()
+        if qos == 1:
+            assert mid is not None
+            self.send(_ack(PUBACK, mid))
+        elif qos == 2:
+            assert mid is not None
+            self.send(_ack(PUBREC, mid))
+            if mid in self.qos2_received:
+                return  # a resend before PUBREL: delivered once already
+            self.qos2_received.add(mid)
+        self.broker.route(Message(topic, payload, min(qos, 1), bool(flags & 1)))
+
+    def _subscribe(self, session: Session, body: _Body) -> None:
+        mid = body.u16("packet id")
+        if mid == 0:
+            raise ProtocolError("a packet id of 0")
+        requests: list[tuple[str, int]] = []
+        while body.left:
+            filter_ = body.string("topic filter")
+            options = body.byte("requested QoS")
+            if options & 0xFC or options == 3:
+                raise ProtocolError(f"requested QoS byte {options:#x}")
+            requests.append((filter_, options))
+        if not requests:
+            raise ProtocolError("a SUBSCRIBE without a topic filter")
+        granted = []
+        for filter_, requested in requests:
+            try:
+                plain = split_shared(filter_)[1]
+            except ProtocolError:
+                plain = ""
+            full = (
+                filter_ not in session.subscriptions
+                and len(session.subscriptions) >= self.limits.max_subscriptions
+            )
+            if not valid_filter(plain) or full:
+                granted.append(SUBACK_FAILURE)
+                continue
+            qos = min(requested, 1)
+            session.subscriptions[filter_] = qos
+            self.broker.subscriptions_changed()
+            granted.append(qos)
+            if not filter_.startswith("$share/"):
+                self.broker.send_retained(session, filter_, qos)
+        self.send(
+            bytes([(SUBACK << 4)])
+            + encode_length(2 + len(granted))
+            + struct.pack("!H", mid)
+            + bytes(granted)
+        )
 
 
 class Broker:
     """Sessions, subscriptions and retained messages; one asyncio loop does everything."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 18830) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 18830, limits: Limits | None = None
+    ) -> None:
         self.host, self.port = host, port
+        self.limits = limits or Limits()
         self.sessions: dict[str, Session] = {}
         self.retained: dict[str, Message] = {}
+        self.connections = 0
         self._share_turn: dict[tuple[str, str], int] = {}
         self._routes: dict[str, list[tuple[Session, str, int]]] = {}
         """Matching (session, filter, qos) per topic; cleared when subscriptions change."""
         self._server: asyncio.Server | None = None
+        self._sweeper: asyncio.Task[None] | None = None
 
     def subscriptions_changed(self) -> None:
         """Forget the cached routes."""
@@ -278,10 +502,13 @@ class Broker:
         """Listen for clients."""
         self._server = await asyncio.start_server(self._accept, self.host, self.port)
         self.port = self._server.sockets[0].getsockname()[1]
+        self._sweeper = asyncio.get_running_loop().create_task(self._sweep_forever())
         log.info("embedded MQTT broker on %s:%d", self.host, self.port)
 
     async def stop(self) -> None:
         """Close the listener and every client."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
         if self._server is not None:
             self._server.close()
             for session in self.sessions.values():
@@ -290,7 +517,38 @@ class Broker:
             await self._server.wait_closed()
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await Connection(self, reader, writer).serve()
+        if self.connections >= self.limits.max_connections:
+            log.warning("refusing a connection: %d are open", self.connections)
+            writer.close()
+            return
+        self.connections += 1
+        try:
+            await Connection(self, reader, writer).serve()
+        finally:
+            self.connections -= 1
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.limits.sweep_s)
+            self.sweep(time.monotonic())
+
+    def sweep(self, now: float) -> list[str]:
+        """Drop the sessions whose client has been away longer than the expiry, pump the
+        queues that waited for a client's backlog to drain; return the dropped client ids."""
+        expired = [
+            s.client_id
+            for s in self.sessions.values()
+            if s.away_since is not None and now - s.away_since >= self.limits.session_expiry_s
+        ]
+        for client_id in expired:
+            del self.sessions[client_id]
+        if expired:
+            self.subscriptions_changed()
+            log.info("dropped %d expired sessions", len(expired))
+        for session in self.sessions.values():
+            if session.queue:
+                self.pump(session)
+        return expired
 
     def attach(self, conn: Connection, client_id: str, clean: bool) -> bool:
         """Bind a connection to its session; return whether a session was present."""
@@ -306,6 +564,7 @@ class Broker:
         assert old is not None
         old.clean = clean
         old.connection = conn
+        old.away_since = None
         conn.session = old
         return present
 
@@ -324,6 +583,7 @@ class Broker:
         if session is None or session.connection is not conn:
             return
         session.connection = None
+        session.away_since = time.monotonic()
         if session.clean:
             self.sessions.pop(session.client_id, None)
             self.subscriptions_changed()
@@ -333,12 +593,12 @@ class Broker:
     def route(self, message: Message) -> None:
         """Deliver a published message to every matching subscription."""
         if message.retain:
-            if message.payload:
+            if not message.payload:
+                self.retained.pop(message.topic, None)
+            elif message.topic in self.retained or len(self.retained) < self.limits.retained_max:
                 self.retained[message.topic] = Message(
                     message.topic, message.payload, message.qos, True
                 )
-            else:
-                self.retained.pop(message.topic, None)
         routes = self._routes.get(message.topic)
         if routes is None:
             routes = self._routes[message.topic] = [
@@ -367,23 +627,28 @@ class Broker:
             self.deliver(session, Message(message.topic, message.payload, min(qos, message.qos)))
 
     def deliver(self, session: Session, message: Message) -> None:
-        """Send now, or queue for a persistent session (QoS 1) or a full inflight window."""
+        """Send now, or queue for a persistent session (QoS 1) or a full inflight window; a
+        QoS 0 message to a client with a full backlog is dropped."""
         if message.qos == 0:
-            if session.connection is not None:
-                session.connection.send(publish_packet(message, None))
+            conn = session.connection
+            if conn is not None and conn.backlog < self.limits.write_buffer_max_bytes:
+                conn.send(publish_packet(message, None))
             return
-        if len(session.queue) >= QUEUE_MAX:
-            session.queue.popleft()
-        session.queue.append(message)
+        session.enqueue(message, self.limits)
         self.pump(session)
 
     def pump(self, session: Session) -> None:
-        """Move queued QoS 1 messages into the inflight window of a connected session."""
+        """Move queued QoS 1 messages into the inflight window of a connected session while
+        its client's backlog has room."""
         conn = session.connection
         if conn is None:
             return
-        while session.queue and len(session.inflight) < INFLIGHT_MAX:
-            message = session.queue.popleft()
+        while (
+            session.queue
+            and len(session.inflight) < self.limits.inflight_max
+            and conn.backlog < self.limits.write_buffer_max_bytes
+        ):
+            message = session.dequeue()
             mid = session.mid()
             session.inflight[mid] = message
             conn.send(publish_packet(message, mid))
@@ -398,8 +663,10 @@ class Broker:
 class BrokerThread:
     """Run a Broker on its own event loop in a daemon thread (for `make demo` and tests)."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 18830) -> None:
-        self.broker = Broker(host, port)
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 18830, limits: Limits | None = None
+    ) -> None:
+        self.broker = Broker(host, port, limits)
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, name="mqtt-broker", daemon=True)
@@ -423,6 +690,14 @@ class BrokerThread:
         if self._error is not None:
             raise self._error
         return f"mqtt://{self.broker.host}:{self.broker.port}"
+
+    def call(self, fn: Callable[[], T]) -> T:
+        """Run `fn()` on the broker's loop and return its result (tests, inspection)."""
+
+        async def run() -> T:
+            return fn()
+
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(10)
 
     def stop(self) -> None:
         """Stop the broker and its thread."""
