@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Any, Final, Literal
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Connection,
     FromClause,
@@ -42,7 +43,16 @@ from sqlalchemy import (
 from grid.events import RunResult, SwitchResult
 from store.audit import OUTCOMES
 from store.queries import IST
-from store.schema import COMMAND_STATES, audit_log, balancing_runs, commands, feeders, switch_events
+from store.schema import (
+    AUDIT_OWN,
+    COMMAND_STATES,
+    SWITCH_OWN,
+    audit_log,
+    balancing_runs,
+    commands,
+    feeders,
+    switch_events,
+)
 
 LogKind = Literal["audit", "command", "run", "switch"]
 LOG_KINDS: Final[tuple[LogKind, ...]] = ("audit", "command", "run", "switch")
@@ -159,7 +169,7 @@ _s, _c, _r, _a = switch_events.c, commands.c, balancing_runs.c, audit_log.c
 _SOURCES: Final = (
     _Source(
         "audit", audit_log, _a.ts, cast(_a.entry_id, String), _a.feeder_id, _a.outcome,
-        _a.username, (_a.detail["cmd_id"].as_string().is_(None),),
+        _a.username, (literal_column(AUDIT_OWN, Boolean),),
     ),
     _Source(
         "command", commands, _c.requested_at, _c.cmd_id, _c.feeder_id, _c.state, _c.requested_by
@@ -167,7 +177,7 @@ _SOURCES: Final = (
     _Source("run", balancing_runs, _r.ts, _r.run_id, _r.feeder_id, _r.result, None),
     _Source(
         "switch", switch_events, _s.ts, cast(_s.event_id, String), _s.feeder_id, _s.result,
-        None, (_s.cmd_id.is_(None),),
+        None, (literal_column(SWITCH_OWN, Boolean),),
     ),
 )  # fmt: skip
 """The sources, in LOG_KINDS order. A command's own audit rows and switch are not log rows."""
@@ -198,6 +208,9 @@ def _where(source: _Source, f: LogFilter) -> list[ColumnElement[bool]] | None:
         where.append(source.ts >= f.start)
     if f.end is not None:
         where.append(source.ts < f.end)
+    if f.district is not None:
+        district = select(feeders.c.feeder_id).where(feeders.c.district == f.district)
+        where.append(source.feeder.in_(district.scalar_subquery()))
     return where
 
 
@@ -206,27 +219,23 @@ def _branches(
 ) -> list[Select[Any]]:
     """Return the narrow selects of one source's rows that pass `f` (none, one or two).
 
-    With a district filter the source is joined to its feeders. To sort by district it is read
-    as two selects: the rows of a feeder (joined, so that PostgreSQL walks the feeders in
-    district order and each feeder's rows by index) and the rows of none. A row's feeder is
-    always provisioned: ingest refuses unknown feeders, a command needs one, and an audit row
-    takes its feeder from the store.
+    To sort by district a source is read as two selects: the rows of a feeder (joined, so that
+    PostgreSQL walks the feeders in district order and each feeder's rows by index) and, unless
+    a district is asked for, the rows of none. A row's feeder is always provisioned: ingest
+    refuses unknown feeders, a command needs one, and an audit row takes its feeder from the
+    store.
     """
     where = _where(source, f)
     if where is None:
         return []
-    on = feeders.c.feeder_id == source.feeder
-    if f.district is not None:
-        joined = source.table.join(feeders, on)
-        return [_select(source, joined, [*where, feeders.c.district == f.district], columns)]
     if not with_district:
         return [_select(source, source.table, where, columns, with_district=False)]
-    return [
-        _select(source, source.table.join(feeders, on), where, columns),
-        _select(
-            source, source.table, [*where, source.feeder.is_(None)], columns, with_district=False
-        ),
-    ]
+    joined = source.table.join(feeders, feeders.c.feeder_id == source.feeder)
+    selects = [_select(source, joined, where, columns)]
+    if f.district is None:
+        none = [*where, source.feeder.is_(None)]
+        selects.append(_select(source, source.table, none, columns, with_district=False))
+    return selects
 
 
 def _select(

@@ -189,6 +189,9 @@ balancing_runs = Table(
     Index("balancing_runs_ts", "ts"),
 )
 
+SWITCH_OWN: Final = "cmd_id IS NULL"
+"""A switch the controller made on its own, not for an operator's command (SQL)."""
+
 switch_events = Table(
     "switch_events",
     metadata,
@@ -309,6 +312,10 @@ users = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     CheckConstraint("role IN ('viewer','operator','admin')", name="users_role"),
 )
+
+AUDIT_OWN: Final = "(detail ->> 'cmd_id') IS NULL"
+"""An audit row of its own, not one that records a step of a command (SQL on PostgreSQL and
+SQLite; the log's predicate and its partial index's)."""
 
 audit_log = Table(
     "audit_log",
