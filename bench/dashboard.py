@@ -3,6 +3,7 @@ alerts and log pages on a long history, and the control room under load as produ
 
     python -m bench.dashboard [PG_URL] [--feeders 5000] [--history-feeders 100] [--days 30]
         [--alerts 100000] [--log-rows 1000000] [--walls 10] [--operators 30] [--load-s 60]
+        [--think-s 5 15] [--workers N]
 
 Prints one JSON line:
 
@@ -22,8 +23,11 @@ Prints one JSON line:
   first rows drawn in headless Chromium, median of 3, on gunicorn (deploy/gunicorn.conf.py)
   serving the same store, signed in first;
 - ``load``: `--walls` wall displays and `--operators` operators at once for `--load-s` seconds
-  against the same gunicorn over loopback (bench.load): every callback's p50 / p95 / max and
-  calls, errors, and the worst p95;
+  against the same gunicorn over loopback (bench.load): a wall redraws at its data and rotation
+  intervals and reads the header's alert count at its interval; an operator opens the map, a
+  feeder, the alerts (first, a district's, a later page) and the log (the same), one page every
+  `--think-s` seconds (uniform); every callback's p50 / p95 / max and calls, errors, and the
+  worst p95;
 - ``machine``, the 1-minute load average before each timed phase (other processes on the
   same cores inflate every figure), the targets and whether each was ``met``.
 
@@ -362,7 +366,8 @@ def load_plan(
     args: argparse.Namespace,
 ) -> Plan:
     """Return the load test: what a wall display and an operator's pages POST."""
-    wall_refresh_ms = importlib.import_module("pages.wall").REFRESH_MS  # imported by the app
+    wall = importlib.import_module("pages.wall")  # imported by the app already
+    layout = importlib.import_module("components.layout")
     fid = f"{ids.FEEDER_ID}.data"
     feeders = [p.feeder_id for p in history[:20]]
 
@@ -373,7 +378,7 @@ def load_plan(
         return [payload(app, keys[name], values or {})] if name in keys else []
 
     header = call("refresh_alert_count", one("refresh_alert_count"))
-    wall = call(
+    refresh_wall = call(
         "refresh_wall",
         one("refresh_wall", {f"{ids.WALL_ROTATE}.n_intervals": 1, f"{ids.WALL_PIN}.data": None}),
     )
@@ -405,14 +410,22 @@ def load_plan(
         base=base,
         wall_user=(WALL_USER, PASSWORD),
         operator_user=(OPERATOR_USER, PASSWORD),
-        wall_calls=tuple(c for c in (wall, header) if c.payloads),
+        wall_calls=tuple(
+            (c, period_ms / 1000)
+            for c, period_ms in (
+                (refresh_wall, wall.REFRESH_MS),  # its data interval
+                (refresh_wall, wall.ROTATE_MS),  # and the district rotation: both redraw it
+                (header, layout.ALERT_REFRESH_MS),
+            )
+            if c.payloads
+        ),
         operator_pages=tuple(
             tuple(c for c in page if c.payloads) for page in pages if any(c.payloads for c in page)
         ),
         walls=args.walls,
         operators=args.operators,
         duration_s=args.load_s,
-        wall_period_s=wall_refresh_ms / 1000,
+        think_s=(args.think_s[0], args.think_s[1]),
     )
 
 
@@ -526,6 +539,7 @@ def main() -> None:
     parser.add_argument("--walls", type=int, default=10)
     parser.add_argument("--operators", type=int, default=30)
     parser.add_argument("--load-s", type=float, default=60.0)
+    parser.add_argument("--think-s", type=float, nargs=2, default=(5.0, 15.0))
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) + 1)
     args = parser.parse_args()
     for sig in (signal.SIGTERM, signal.SIGHUP):

@@ -1,8 +1,9 @@
 """A bounded load test of the control room over loopback: wall displays and operators at once,
 each a signed-in HTTP client POSTing the Dash callbacks its screen would, timed per callback.
 
-A wall display runs its screen's periodic callbacks every `wall_period_s`; an operator walks
-through pages (each a few callbacks in a row) with a think time between them. Clients run as
+A wall display runs each of its screen's periodic callbacks at that callback's own period (as
+its dcc.Interval components fire them); an operator walks through pages (each a few callbacks in
+a row) with a think time between them. Clients run as
 threads spread over several processes, so that the load generator's own Python does not queue
 the responses it times. Every request is timed from send to the last byte of the answer.
 """
@@ -39,13 +40,12 @@ class Plan:
     base: str
     wall_user: tuple[str, str]  # username, password
     operator_user: tuple[str, str]
-    wall_calls: tuple[Call, ...]  # every wall_period_s
+    wall_calls: tuple[tuple[Call, float], ...]  # each with its period [s]
     operator_pages: tuple[tuple[Call, ...], ...]  # visited in turn
     walls: int = 10
     operators: int = 30
     duration_s: float = 60.0
-    wall_period_s: float = 15.0
-    think_s: tuple[float, float] = (2.0, 4.0)
+    think_s: tuple[float, float] = (5.0, 15.0)
     processes: int = 4
     seed: int = 1
 
@@ -91,14 +91,16 @@ def _post(
 def _wall(plan: Plan, k: int, until: float, out: _Samples) -> None:
     rng = random.Random(plan.seed * 1000 + k)
     session = _sign_in(plan.base, plan.wall_user)
-    next_at = time.monotonic() + rng.uniform(0, plan.wall_period_s)  # walls were opened apart
-    while True:
-        time.sleep(max(0.0, next_at - time.monotonic()))
+    now = time.monotonic()
+    due = [now + rng.uniform(0, period) for _, period in plan.wall_calls]  # opened apart
+    while plan.wall_calls:
+        k = min(range(len(due)), key=due.__getitem__)
+        time.sleep(max(0.0, due[k] - time.monotonic()))
         if time.monotonic() >= until:
             return
-        for call in plan.wall_calls:
-            _post(session, plan, call, rng, out)
-        next_at += plan.wall_period_s
+        call, period = plan.wall_calls[k]
+        _post(session, plan, call, rng, out)
+        due[k] += period
 
 
 def _operator(plan: Plan, k: int, until: float, out: _Samples) -> None:
@@ -178,7 +180,7 @@ def summarize(
         "walls": plan.walls,
         "operators": plan.operators,
         "duration_s": plan.duration_s,
-        "wall_period_s": plan.wall_period_s,
+        "wall_periods_s": {call.name: period for call, period in plan.wall_calls},
         "think_s": list(plan.think_s),
         "calls": len(every),
         "calls_per_s": round(len(every) / plan.duration_s, 1),

@@ -72,10 +72,10 @@ def test_tables_and_a_short_load_test_run(pg_url: str, tmp_path: Path) -> None:
         "first", "filtered", "later", "sorted_by_district",
     }  # fmt: skip
 
-    args = Namespace(walls=2, operators=2, load_s=4.0)
+    args = Namespace(walls=2, operators=2, load_s=4.0, think_s=(0.5, 1.0))
     with Gunicorn(pg_url, SECRET, tmp_path / "server.log", workers=2, threads=4) as server:
         plan = load_plan(app, keys, bodies, fleet, server.base, args)
-        plan = replace(plan, wall_period_s=1.0, processes=2)
+        plan = replace(plan, wall_calls=tuple((c, 1.0) for c, _ in plan.wall_calls), processes=2)
         result = run_load(plan)
     engine.dispose()
     assert result["errors"] == 0
