@@ -658,7 +658,7 @@ def test_a_viewer_sees_locks_but_cannot_unlock(grid_server: GridServer, viewer: 
     )
     before = denials(grid_server.server.engine(), "feeder.unlock")
     viewer.get(f"{grid_server.server.base}/feeder/{grid_server.feeder_id}")
-    row = wait_for(viewer, "#sp-feeder-locks .sp-lock-row", "until unlocked").text
+    row = wait_for(viewer, "#sp-feeder-locks .sp-lock-row", "until unlocked", timeout=20).text
     assert "an operator unlocks it" in row
     assert viewer.find_elements(By.CSS_SELECTOR, "#sp-feeder-locks .sp-unlock") == []
     time.sleep(11)  # one refresh draws the panel again: nothing is asked for, nor refused
