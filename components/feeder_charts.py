@@ -119,7 +119,9 @@ def _series_figure(
     Values are sent as binary typed arrays (missing ones as NaN, a gap) and times as
     milliseconds on a date axis, shifted to India Standard Time (plotly.js shows such numbers
     as wall-clock time), so a month of points costs milliseconds rather than validating and
-    encoding every point. An empty range says so instead of drawing empty axes.
+    encoding every point. Lines are SVG, not WebGL: a series holds at most ~3,000 points
+    (store.queries.RESOLUTION_SPANS), which SVG draws at once, and a wall display, a kiosk or
+    a phone without WebGL still shows them. An empty range says so instead of drawing axes.
     """
     n = len(series.points)
     if n == 0:
@@ -128,7 +130,8 @@ def _series_figure(
     x = typed_array(seconds * 1000)
     data = [
         {
-            "type": "scattergl",
+            "type": "scatter",
+            "mode": "lines",
             "x": x,
             "y": typed_array(np.array(series.column(column), dtype=float) * scale),
             "name": name,
