@@ -415,7 +415,7 @@ def refresh_charts(
         except RangeError as exc:
             empty = message_figure("Choose a range")
             return empty, empty, _field_error(exc.field, exc.message)
-        row = q.feeder(conn, feeder_id, now)
+        rating_a = q.feeder_rated_a(conn, feeder_id)
         series = q.feeder_series(conn, feeder_id, start, end)
         runs = q.balancing_runs(conn, feeder_id, start, end, limit=MARKS_LIMIT)
         switches = q.switch_events(conn, feeder_id, start=start, end=end, limit=MARKS_LIMIT)
@@ -423,12 +423,7 @@ def refresh_charts(
         f"{range_text(start, end)} · {RESOLUTION_TEXT[series.resolution]}, "
         f"{len(series.points):,} points"
     )
-    currents = currents_figure(
-        series,
-        rating_a=None if row is None else row.rated_a,
-        runs=runs,
-        switches=switches,
-    )
+    currents = currents_figure(series, rating_a=rating_a, runs=runs, switches=switches)
     return currents, power_figure(series), text
 
 

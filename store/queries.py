@@ -479,6 +479,13 @@ def districts(conn: Connection) -> list[str]:
     return [str(d) for d in conn.execute(stmt).scalars()]
 
 
+def feeder_rated_a(conn: Connection, feeder_id: str) -> float | None:
+    """Return a feeder's rated phase current [A], or None when it is not provisioned."""
+    stmt = select(db.feeders.c.kva).where(db.feeders.c.feeder_id == feeder_id)
+    kva = conn.execute(stmt).scalar()
+    return None if kva is None else rated_current_a(float(kva))
+
+
 def latest_feeder_state(conn: Connection, feeder_id: str) -> FeederState | None:
     """Return the latest summary of a feeder, or None before its first one."""
     stmt = _select_fields(db.feeder_state, FeederState)
