@@ -157,3 +157,8 @@ def test_readings_at_a_moment_are_the_latest_before_it(conn: Connection) -> None
     assert q.feeder_reading_at(conn, FEEDER, at - timedelta(hours=1)) is None
     assert q.feeder_extent(conn, FEEDER) == (at - timedelta(seconds=30), at + timedelta(seconds=5))
     assert q.feeder_extent(conn, "KL-TVM-0999") is None
+
+
+def test_the_chart_reads_the_phase_rating_of_the_transformer(conn: Connection) -> None:
+    assert q.feeder_rated_a(conn, FEEDER) == pytest.approx(100_000 / 690)  # 100 kVA
+    assert q.feeder_rated_a(conn, "KL-TVM-0999") is None
