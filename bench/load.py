@@ -76,12 +76,18 @@ def _post(
 ) -> None:
     body = rng.choice(call.payloads)
     start = time.perf_counter()
-    try:
-        answer = session.post(plan.base + CALLBACK_PATH, data=body, timeout=60)
-        _ = answer.content
-        ok = answer.status_code in (200, 204)
-    except requests.RequestException:
-        ok = False
+    ok = False
+    for attempt in range(2):  # a kept-alive connection the server closed: reopen, as a browser
+        try:
+            answer = session.post(plan.base + CALLBACK_PATH, data=body, timeout=60)
+            _ = answer.content
+            ok = answer.status_code in (200, 204)
+            break
+        except requests.ConnectionError:
+            if attempt:
+                break
+        except requests.RequestException:
+            break
     ms = (time.perf_counter() - start) * 1000
     out.ms.setdefault(call.name, []).append(ms)
     if not ok:

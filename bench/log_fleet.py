@@ -170,7 +170,7 @@ def _copy(engine: Engine, tables: dict[str, list[tuple[Any, ...]]]) -> None:
                     text(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})"),
                     [dict(zip(names, _sqlite_row(row), strict=True)) for row in rows],
                 )
-    _analyze(engine, tables)
+    _analyze(engine, [*tables, "feeders", "houses"])
 
 
 def _sqlite_row(row: Iterable[Any]) -> list[Any]:
@@ -178,7 +178,7 @@ def _sqlite_row(row: Iterable[Any]) -> list[Any]:
 
 
 def _analyze(engine: Engine, tables: Iterable[str]) -> None:
-    """VACUUM ANALYZE the loaded tables (PostgreSQL), as autovacuum would after a while."""
+    """VACUUM ANALYZE the loaded tables and the fleet (PostgreSQL), as autovacuum would soon."""
     if engine.dialect.name != "postgresql":
         return
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
