@@ -1,8 +1,10 @@
 """The SmartPhase control room (Plotly Dash): `create_app()`, `python app.py`, `app:server`.
 
 `create_app(settings, engine=...)` builds a fresh app: it migrates the store, imports the pages
-under pages/ (each registers itself), installs sign-in and the request guards
-(components/auth.py) and keeps the settings and engine for callbacks (components/runtime.py).
+under pages/ (each registers itself), installs sign-in, sessions, request caps and the request
+guards (components/auth.py), the second factor (components/mfa.py) and the security headers
+with a Content-Security-Policy that admits exactly the app's inline scripts
+(components/headers.py), and keeps the settings and engine for callbacks (components/runtime.py).
 Importing this module does nothing else; `server` builds the app from the environment on first
 access. Production and the demo serve it with gunicorn (`gunicorn -c deploy/gunicorn.conf.py
 app:server`: several gthread workers, each building its own app; nothing per user lives in a
@@ -22,7 +24,7 @@ import flask
 from dash import _callback as dash_callbacks
 from sqlalchemy import Engine
 
-from components import auth, layout, runtime
+from components import auth, headers, layout, mfa, runtime
 from components.activity_log import install as install_log_export
 from hq.service import register_command_publisher
 from settings import Settings
@@ -61,7 +63,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     runtime.install(server, settings, engine, app)
     register_command_publisher(app, settings)
     auth.install(server, settings)
+    mfa.install(server)
     install_log_export(server)
+    headers.install(server, app, settings.map_tiles_url)
     # What start-up built lives as long as the process: keep it out of the cyclic collector's
     # full passes, which otherwise scan it during the map's 5,000-feeder refresh (tens of ms).
     gc.collect()
@@ -70,9 +74,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
 
 def _forget_unclaimed_callbacks() -> None:
-    """Drop page callbacks that an earlier app built in this process never claimed."""
+    """Drop page callbacks (and their inline scripts) that an earlier app built in this process
+    never claimed."""
     dash_callbacks.GLOBAL_CALLBACK_LIST.clear()
     dash_callbacks.GLOBAL_CALLBACK_MAP.clear()
+    dash_callbacks.GLOBAL_INLINE_SCRIPTS.clear()
 
 
 def _claim_page_callbacks(app: dash.Dash) -> None:
@@ -83,6 +89,7 @@ def _claim_page_callbacks(app: dash.Dash) -> None:
     """
     app.callback_map.update(dash_callbacks.GLOBAL_CALLBACK_MAP)
     app._callback_list.extend(dash_callbacks.GLOBAL_CALLBACK_LIST)
+    app._inline_scripts.extend(dash_callbacks.GLOBAL_INLINE_SCRIPTS)
     _forget_unclaimed_callbacks()
 
 

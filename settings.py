@@ -47,7 +47,17 @@ class Settings:
     login_max_failures: int = 10
     """Failed logins for one user or one address before HTTP 429 (SP_LOGIN_MAX_FAILURES)."""
     login_window_s: int = 900
-    """... counted over this window, which is also how long the block lasts [s]."""
+    """... counted over this window, which is also how long an address stays blocked [s]."""
+    login_account_delay_s: int = 5
+    """Past its failure limit, an account takes one sign-in attempt per this delay [s]
+    (SP_LOGIN_ACCOUNT_DELAY_S): a delay, never a lock that anyone could impose."""
+    session_lifetime_s: int = 43200
+    """Absolute lifetime of a sign-in, however active (SP_SESSION_LIFETIME_S) [s]."""
+    mfa_required: bool = False
+    """Operators and admins must sign in with a TOTP second factor (SP_MFA_REQUIRED)."""
+    trusted_proxies: int = 0
+    """Reverse proxies in front of the control room whose X-Forwarded-For, -Proto, -Host and
+    -Port are believed (SP_TRUSTED_PROXIES); 0 trusts none."""
     keys_dir: str = "var/keys"
     """Directory of the feeder and house signing keys (SP_KEYS_DIR)."""
     map_tiles_url: str | None = None
@@ -103,9 +113,13 @@ class Settings:
             "ingest_queue_max",
             "login_max_failures",
             "login_window_s",
+            "login_account_delay_s",
+            "session_lifetime_s",
         ):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"SP_{name.upper()}: must be positive")
+        if not 0 <= self.trusted_proxies <= 5:
+            raise SettingsError("SP_TRUSTED_PROXIES: must be 0 to 5")
         for name in ("tariff_inr_per_kwh", "lv_phase_ohm", "lv_neutral_ohm"):
             value = getattr(self, name)
             if not 0 <= value < float("inf"):

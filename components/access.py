@@ -17,14 +17,21 @@ fails when a callback carries neither mark.
 
 A refusal is `Refused`, an HTTP 403 (werkzeug Forbidden) raised out of the callback, so a
 direct POST to /_dash-update-component is answered 403 with no outputs; before it is raised
-the denial is written to the audit log (who, action, target, role, address). Anonymous callers
-never reach a callback: app.py answers them 401 (see components/session.py).
+the denial is written to the audit log (who, action, target, role, address; repeats within a
+minute are counted on one row, store/denials.py). Anonymous callers never reach a callback:
+components/auth.py answers them 401.
+
+A session is signed in while three things hold, checked on every request by `load_user`: its
+user exists and is enabled, the session's epoch is the user's current one (a logout, a
+disabling, a role or password change and a reset of the second factor move the user to a new
+epoch, store/users.py), and it began less than SP_SESSION_LIFETIME_S ago, however active it was.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, ParamSpec, TypeVar
@@ -35,8 +42,9 @@ from werkzeug.exceptions import Forbidden
 
 from components import runtime
 from store.audit import audit
+from store.denials import record_denial as record_folded_denial
 from store.schema import ROLES
-from store.users import get_user
+from store.users import session_user
 
 log = logging.getLogger("dashboard.access")
 
@@ -45,6 +53,13 @@ ROLE_RANK: Final = {role: rank for rank, role in enumerate(ROLES)}
 
 GUARD_ATTRIBUTE: Final = "__sp_guard__"
 """Where `state_changing` and `read_only` leave their mark on a callback function."""
+
+SESSION_STARTED: Final = "sp_at"
+"""Session key: when the sign-in happened [epoch s]; the absolute lifetime counts from it."""
+SESSION_SECOND_FACTOR: Final = "sp_mfa"
+"""Session key: whether the sign-in proved a second factor."""
+SECOND_FACTOR_ROLE: Final = "operator"
+"""The least role that SP_MFA_REQUIRED makes sign in with a second factor."""
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -56,6 +71,9 @@ class Identity:
 
     username: str
     role: str
+    session_epoch: int = 0
+    second_factor: bool = False
+    """Whether this session's sign-in proved a second factor."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,21 +103,43 @@ class LoginUser(flask_login.UserMixin):  # type: ignore[misc]
         self.identity = identity
 
     def get_id(self) -> str:
-        """Return the session key: the username."""
-        return self.identity.username
+        """Return what the session keeps: "username:epoch"."""
+        return f"{self.identity.username}:{self.identity.session_epoch}"
 
 
-def load_user(username: str) -> LoginUser | None:
-    """Return the enabled user `username` from the store, or None (flask-login's user loader).
+def load_user(user_id: str) -> LoginUser | None:
+    """Return the user of this request's session, or None (flask-login's user loader).
 
-    The role and the disabled flag are read on every request, so a role change or a disabling
-    takes effect at the user's next request.
+    The user is read from the store on every request: a disabled user, a session of an older
+    epoch and a session older than the absolute lifetime are not signed in.
     """
-    with runtime.engine().connect() as conn:
-        user = get_user(conn, username)
-    if user is None or user.disabled:
+    username, _, epoch = user_id.rpartition(":")
+    if not username or not epoch.isdigit() or not session_is_fresh():
         return None
-    return LoginUser(Identity(user.username, user.role))
+    with runtime.engine().connect() as conn:
+        user = session_user(conn, username)
+    if user is None or user.disabled or user.session_epoch != int(epoch):
+        return None
+    second_factor = flask.session.get(SESSION_SECOND_FACTOR) is True
+    return LoginUser(Identity(user.username, user.role, user.session_epoch, second_factor))
+
+
+def session_is_fresh(now: float | None = None) -> bool:
+    """Return whether this request's session began within the absolute session lifetime."""
+    started = flask.session.get(SESSION_STARTED)
+    if not isinstance(started, int):
+        return False
+    now = time.time() if now is None else now
+    return started - 60 <= now < started + runtime.settings().session_lifetime_s
+
+
+def needs_second_factor(identity: Identity) -> bool:
+    """Return whether SP_MFA_REQUIRED makes this user prove a second factor they have not."""
+    return (
+        runtime.settings().mfa_required
+        and has_role(SECOND_FACTOR_ROLE, identity)
+        and not identity.second_factor
+    )
 
 
 def check_role(role: str) -> str:
@@ -128,7 +168,10 @@ def has_role(minimum_role: str, identity: Identity | None = None) -> bool:
 
 
 def client_address() -> str | None:
-    """Return the caller's IP address, or None outside a request."""
+    """Return the caller's IP address, or None outside a request.
+
+    Behind SP_TRUSTED_PROXIES reverse proxies it is the address they forwarded (ProxyFix).
+    """
     return flask.request.remote_addr if flask.has_request_context() else None
 
 
@@ -151,15 +194,14 @@ def record_denial(
     target: str | None,
     detail: Mapping[str, Any] | None = None,
 ) -> None:
-    """Write the audit row of a refused action."""
+    """Write the audit row of a refused action (a repeat within a minute is counted on it)."""
     role = identity.role if identity is not None else "anonymous"
     with runtime.engine().begin() as conn:
-        audit(
+        record_folded_denial(
             conn,
             actor=identity.username if identity is not None else None,
             action=action,
-            target=target or "",
-            outcome="denied",
+            target=(target or "")[:128],
             detail={"role": role, "required": minimum_role, **(detail or {})},
             address=client_address(),
         )

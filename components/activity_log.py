@@ -9,8 +9,6 @@ its times are IST, to the second.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any, Final
@@ -20,6 +18,7 @@ import flask
 from werkzeug.wrappers import Response
 
 from components import access, runtime
+from store import csv_export
 from store.activity import (
     LOG_COLUMNS,
     LOG_KINDS,
@@ -113,18 +112,9 @@ def export_href(values: Mapping[str, str | None]) -> str:
 
 
 def csv_text(entries: Sequence[LogEntry]) -> str:
-    """Return log entries as CSV with a header row of LOG_COLUMNS (times in IST)."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=LOG_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for entry in entries:
-        writer.writerow({k: _cell(v) for k, v in entry.as_row().items()})
-    return out.getvalue()
-
-
-def _cell(value: str) -> str:
-    """Defuse spreadsheet formulas in a cell ("=", "+", "-", "@" at the start)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+    """Return log entries as CSV with a header row of LOG_COLUMNS (times in IST), every cell
+    defused (store.csv_export)."""
+    return csv_export.csv_text(LOG_COLUMNS, (entry.as_row() for entry in entries))
 
 
 def export() -> Response:

@@ -83,23 +83,27 @@ class CommandService:
         """Create, sign and publish a command; return it as stored after the publish.
 
         Raises CommandError (with the field to blame) when the command cannot be created,
-        including a feeder without a signing key; the refusal is in the audit log.
+        including a feeder without a usable signing key; the refusal is in the audit log.
         """
         now = self.clock()
-        key = self.keys.key(feeder_id)
+        reason, problem = "no_feeder_key", f"{feeder_id} has no signing key in the keys directory"
+        try:
+            key = self.keys.key(feeder_id)
+        except ValueError as exc:  # edge.config.ConfigError: not a feeder id, or a bad key file
+            key, reason, problem = None, "bad_feeder_key", str(exc)
         if key is None:
             with self.engine.begin() as conn:
                 audit(
                     conn,
                     actor=actor,
                     action=f"command.{action}",
-                    target=house or feeder_id,
+                    target=(house or feeder_id or "")[:128],
                     outcome="failed",
-                    detail={"feeder_id": feeder_id, "reason": "no_feeder_key", "why": why},
+                    detail={"feeder_id": feeder_id, "reason": reason, "why": why},
                     address=address,
                     ts=now,
                 )
-            raise CommandError("feeder", f"{feeder_id} has no signing key in the keys directory")
+            raise CommandError("feeder", problem)
         with self.engine.begin() as conn:
             issued = create_command(
                 conn,

@@ -1,4 +1,5 @@
-"""Users (/users, admin only): add a user, change a role, disable or enable."""
+"""Users (/users, admin only): add a user, change a role, disable or enable; who signs in with
+a second factor (an admin resets a lost one with `python -m store users reset-mfa NAME`)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ COLUMNS: Final = (
     ("username", "User"),
     ("role", "Role"),
     ("status", "Status"),
+    ("mfa", "Two-factor"),
     ("created", "Created (IST)"),
     ("updated", "Changed (IST)"),
 )
@@ -103,6 +105,7 @@ def show_users(_changed: int | None) -> tuple[Any, list[str]]:
             "username": u.username,
             "role": u.role,
             "status": "disabled" if u.disabled else "enabled",
+            "mfa": "on" if u.mfa else "off",
             "created": fmt_time(u.created_at),
             "updated": fmt_time(u.updated_at),
         }

@@ -2,7 +2,9 @@
 
 The database is SP_DATABASE_URL. Bad input (a CSV, a user change, a setting) exits with status 2
 and "error: ..." on stderr; success prints a one-line summary on stdout. A new user's password
-is read from stdin: typed twice on a terminal, else the first line.
+is read from stdin: typed twice on a terminal, else the first line. `users reset-mfa NAME`
+removes a user's second factor and recovery codes (a lost phone; they enrol again at their next
+sign-in), and `users sign-out NAME` ends every session of a user (a stolen cookie).
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ from sqlalchemy.exc import OperationalError
 
 from settings import Settings, SettingsError
 from store.db import StoreError, make_engine
+from store.mfa import reset as reset_mfa
 from store.migrate import current_revision, head_revision, upgrade
 from store.provision import ImportCounts, ProvisionError, import_feeders, import_houses
 from store.schema import ROLES
 from store.users import (
     UserError,
     add_user,
+    end_sessions,
     list_users,
     set_disabled,
     set_password,
@@ -72,6 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
         toggle = actions.add_parser(name, help=f"{name} a user")
         toggle.add_argument("name")
         toggle.set_defaults(run=_users_toggle, disabled=disabled)
+    reset_factor = actions.add_parser(
+        "reset-mfa", help="remove a user's second factor and recovery codes; end their sessions"
+    )
+    reset_factor.add_argument("name")
+    reset_factor.set_defaults(run=_users_reset_mfa)
+    sign_out = actions.add_parser("sign-out", help="end every session of a user")
+    sign_out.add_argument("name")
+    sign_out.set_defaults(run=_users_sign_out)
     actions.add_parser("list", help="list the users").set_defaults(run=_users_list)
     return parser
 
@@ -176,6 +188,26 @@ def _users_toggle(args: argparse.Namespace, settings: Settings, _stdin: TextIO) 
     return f"user {args.name} {'disabled' if args.disabled else 'enabled'}"
 
 
+def _users_reset_mfa(args: argparse.Namespace, settings: Settings, _stdin: TextIO) -> str:
+    engine = _engine_at_head(settings)
+    try:
+        with engine.begin() as conn:
+            reset_mfa(conn, args.name)
+    finally:
+        engine.dispose()
+    return f"user {args.name}: second factor removed, sessions ended; they enrol again"
+
+
+def _users_sign_out(args: argparse.Namespace, settings: Settings, _stdin: TextIO) -> str:
+    engine = _engine_at_head(settings)
+    try:
+        with engine.begin() as conn:
+            end_sessions(conn, args.name)
+    finally:
+        engine.dispose()
+    return f"user {args.name}: every session ended"
+
+
 def _users_list(_args: argparse.Namespace, settings: Settings, _stdin: TextIO) -> str:
     engine = _engine_at_head(settings)
     try:
@@ -188,6 +220,7 @@ def _users_list(_args: argparse.Namespace, settings: Settings, _stdin: TextIO) -
     width = max(len(user.username) for user in found)
     return "\n".join(
         f"{user.username:<{width}}  {user.role:<8}  {'disabled' if user.disabled else 'enabled'}"
+        + ("  2fa" if user.mfa else "")
         for user in found
     )
 

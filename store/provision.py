@@ -44,6 +44,10 @@ _CHUNK: Final = 500
 _UNSAFE_TEXT: Final = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 """Control characters, bidirectional overrides and surrogates; ZWJ/ZWNJ (Malayalam) stay."""
 
+MARKUP_CHARACTERS: Final = "<>&\"'`"
+"""Characters that could open markup or leave an attribute, refused in names and districts
+(ids allow only letters, digits and '-'). The control room shows every name as text anyway."""
+
 _SWITCHABLE: Final = {"1": True, "true": True, "0": False, "false": False}
 
 
@@ -233,6 +237,11 @@ def _text(max_len: int) -> Callable[[str], str]:
             raise ValueError(f"{value[:20]!r}... is longer than {max_len} characters")
         if _UNSAFE_TEXT.search(value):
             raise ValueError(f"{value!r} contains control or bidirectional-override characters")
+        if found := sorted({ch for ch in value if ch in MARKUP_CHARACTERS}):
+            raise ValueError(
+                f"{value[:40]!r} contains the markup character(s) {' '.join(found)},"
+                f" which a name may not hold (none of {' '.join(MARKUP_CHARACTERS)})"
+            )
         return value
 
     return parse

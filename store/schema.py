@@ -310,8 +310,34 @@ users = Table(
     Column("disabled", Boolean, nullable=False, server_default="0"),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # Sessions carry the epoch they began in; bumping it ends every session of the user.
+    Column("session_epoch", Integer, nullable=False, server_default="0"),
+    Column("totp_secret", String(64)),  # base32; null: no second factor
+    Column("totp_pending", String(64)),  # a secret shown for enrolment, not yet confirmed
+    Column("totp_step", BigInteger),  # the newest 30 s step a code was accepted for
     CheckConstraint("role IN ('viewer','operator','admin')", name="users_role"),
 )
+
+recovery_codes = Table(
+    "recovery_codes",
+    metadata,
+    Column("username", String(64), ForeignKey("users.username"), nullable=False),
+    Column("code_hash", String(64), nullable=False),  # SHA-256 hex of the normalised code
+    Column("created_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("username", "code_hash", name="recovery_codes_pkey"),
+)
+"""A user's unused one-time recovery codes, hashed; a used code is deleted."""
+
+login_limits = Table(
+    "login_limits",
+    metadata,
+    Column("key", String(200), primary_key=True),  # "address:...", "account:...", "totp:..."
+    Column("window_start", UtcDateTime, nullable=False),
+    Column("failures", Integer, nullable=False),  # attempts not (yet) forgiven this window
+    Column("next_at", UtcDateTime),  # an account past its limit: when it takes the next try
+    Index("login_limits_window", "window_start"),
+)
+"""Sign-in attempts counted per address, per account and per account's second factor."""
 
 AUDIT_OWN: Final = "(detail ->> 'cmd_id') IS NULL"
 """An audit row of its own, not one that records a step of a command (SQL on PostgreSQL and

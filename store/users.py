@@ -3,6 +3,10 @@
 Every function takes a connection and leaves the transaction to the caller, so that a change
 and its audit row commit together. `actor` is who makes the change (None: the command line,
 recorded as "cli"). Passwords never reach the audit log or the logs.
+
+Each user has a session epoch that every one of their sessions carries (components/access.py):
+a role change, a disabling, a new password, a reset of the second factor and a logout bump it,
+and a session from an older epoch is no longer signed in.
 """
 
 from __future__ import annotations
@@ -16,9 +20,9 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Final
+from typing import Any, Final
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Row, func, select
 
 from store.audit import CLI_ACTOR, audit
 from store.schema import ROLES, users
@@ -65,6 +69,19 @@ class User:
     disabled: bool
     created_at: datetime
     updated_at: datetime
+    mfa: bool = False
+    """Whether the user signs in with a TOTP second factor."""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionUser:
+    """What a request needs to know about its signed-in user, read in one query."""
+
+    username: str
+    role: str
+    disabled: bool
+    session_epoch: int
+    mfa: bool
 
 
 def hash_password(password: str, *, salt: bytes | None = None) -> str:
@@ -100,6 +117,9 @@ def _scrypt(password: str, salt: bytes, n: int, r: int, p: int, dklen: int) -> b
         password.encode("utf-8"), salt=salt, n=n, r=r, p=p, dklen=dklen, maxmem=256 * n * r + 2**20
     )
 
+
+_NEXT_EPOCH: Final = users.c.session_epoch + 1
+"""The update that ends every session of a user."""
 
 _DUMMY_HASH: Final = hash_password("not a password of anyone", salt=bytes(SALT_BYTES))
 """Checked against for unknown users, so that a login takes as long for them as for others."""
@@ -175,7 +195,9 @@ def set_role(
         _keep_an_admin(conn, username, "role")
     now = now or datetime.now(UTC)
     conn.execute(
-        users.update().where(users.c.username == username).values(role=role, updated_at=now)
+        users.update()
+        .where(users.c.username == username)
+        .values(role=role, updated_at=now, session_epoch=_NEXT_EPOCH)
     )
     _audit(conn, actor, "user.set_role", username, {"role": role, "was": row.role}, now)
     log.info("user %s: role %s → %s", username, row.role, role)
@@ -195,7 +217,9 @@ def set_disabled(
         _keep_an_admin(conn, username, "username")
     now = now or datetime.now(UTC)
     conn.execute(
-        users.update().where(users.c.username == username).values(disabled=disabled, updated_at=now)
+        users.update()
+        .where(users.c.username == username)
+        .values(disabled=disabled, updated_at=now, session_epoch=_NEXT_EPOCH)
     )
     action = "user.disable" if disabled else "user.enable"
     _audit(conn, actor, action, username, {"was_disabled": row.disabled}, now)
@@ -217,10 +241,60 @@ def set_password(
     conn.execute(
         users.update()
         .where(users.c.username == username)
-        .values(password_hash=hash_password(password), updated_at=now)
+        .values(password_hash=hash_password(password), updated_at=now, session_epoch=_NEXT_EPOCH)
     )
     _audit(conn, actor, "user.set_password", username, {}, now)
     log.info("user %s: password changed", username)
+
+
+def end_sessions(
+    conn: Connection,
+    username: str,
+    *,
+    actor: str | None = None,
+    now: datetime | None = None,
+    audited: bool = True,
+) -> None:
+    """End every session of a user (their next request is anonymous), or raise UserError.
+
+    A logout calls this with `audited=False`: the sign-out writes its own audit row.
+    """
+    _existing(conn, username)
+    bump_session_epoch(conn, username)
+    if audited:
+        _audit(conn, actor, "user.end_sessions", username, {}, now or datetime.now(UTC))
+    log.info("user %s: every session ended", username)
+
+
+def bump_session_epoch(conn: Connection, username: str) -> None:
+    """Move a user to a new session epoch (no audit row: the caller writes it)."""
+    conn.execute(
+        users.update().where(users.c.username == username).values(session_epoch=_NEXT_EPOCH)
+    )
+
+
+def session_user(conn: Connection, username: str) -> SessionUser | None:
+    """Return the role, disabled flag, session epoch and second factor of a user, or None."""
+    if not isinstance(username, str) or USERNAME_PATTERN.fullmatch(username) is None:
+        return None
+    row = conn.execute(
+        select(
+            users.c.username,
+            users.c.role,
+            users.c.disabled,
+            users.c.session_epoch,
+            users.c.totp_secret.is_not(None).label("mfa"),
+        ).where(users.c.username == username)
+    ).first()
+    if row is None:
+        return None
+    return SessionUser(
+        username=row.username,
+        role=row.role,
+        disabled=bool(row.disabled),
+        session_epoch=int(row.session_epoch),
+        mfa=bool(row.mfa),
+    )
 
 
 def verify_password(conn: Connection, username: str, password: str) -> str | None:
@@ -237,40 +311,36 @@ def verify_password(conn: Connection, username: str, password: str) -> str | Non
 
 def list_users(conn: Connection) -> list[User]:
     """Return every user, by username."""
-    rows = conn.execute(
-        select(
-            users.c.username, users.c.role, users.c.disabled, users.c.created_at, users.c.updated_at
-        ).order_by(users.c.username)
-    )
-    return [
-        User(
-            username=row.username,
-            role=row.role,
-            disabled=bool(row.disabled),
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
-        for row in rows
-    ]
+    rows = conn.execute(select(*_LISTED).order_by(users.c.username))
+    return [_user(row) for row in rows]
 
 
 def get_user(conn: Connection, username: str) -> User | None:
     """Return one user (never with the password hash), or None when there is no such user."""
     if not isinstance(username, str) or USERNAME_PATTERN.fullmatch(username) is None:
         return None
-    row = conn.execute(
-        select(
-            users.c.username, users.c.role, users.c.disabled, users.c.created_at, users.c.updated_at
-        ).where(users.c.username == username)
-    ).first()
-    if row is None:
-        return None
+    row = conn.execute(select(*_LISTED).where(users.c.username == username)).first()
+    return None if row is None else _user(row)
+
+
+_LISTED: Final = (
+    users.c.username,
+    users.c.role,
+    users.c.disabled,
+    users.c.created_at,
+    users.c.updated_at,
+    users.c.totp_secret.is_not(None).label("mfa"),
+)
+
+
+def _user(row: Row[Any]) -> User:
     return User(
         username=row.username,
         role=row.role,
         disabled=bool(row.disabled),
         created_at=row.created_at,
         updated_at=row.updated_at,
+        mfa=bool(row.mfa),
     )
 
 

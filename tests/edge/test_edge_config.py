@@ -102,11 +102,11 @@ def test_houses_of_one_feeder_from_the_provisioning_csv(tmp_path: Path) -> None:
 
 
 def test_keys_dir_reads_hex_keys(tmp_path: Path) -> None:
-    (tmp_path / "KL-TVM-0042.key").write_text("00" * 32 + "\n")
+    (tmp_path / "KL-TVM-0042.key").write_text("5a" * 32 + "\n")
     (tmp_path / "KL-TVM-0042-H001.key").write_text("abcd")
     (tmp_path / "KL-TVM-0042-H002.key").write_text("not hex at all")
     keys = KeysDir(tmp_path)
-    assert keys.key("KL-TVM-0042") == bytes(32)
+    assert keys.key("KL-TVM-0042") == b"\x5a" * 32
     assert keys.key("KL-TVM-0042-H009") is None
     with pytest.raises(ConfigError, match="at least 16 bytes"):
         keys.key("KL-TVM-0042-H001")

@@ -1,5 +1,5 @@
-"""The store functions of the control room: alert acknowledgement and login failure counts
-(SQLite and PostgreSQL); the log is in test_activity.py."""
+"""The store functions of the control room: alert acknowledgement (SQLite and PostgreSQL); the
+log is in test_activity.py, the sign-in counters in tests/security/test_login_limits.py."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ import pytest
 from sqlalchemy import Engine, select
 
 from store.alerting import AlertError, acknowledge, find_alerts
-from store.audit import audit
-from store.logins import LOGIN_ACTION, login_failures
 from store.schema import audit_log
 from tests.store.seed import T0, add_alert, add_audit, add_command, add_feeder, add_switch
 
@@ -63,26 +61,3 @@ def test_acknowledge_refuses_what_is_not_open(seeded: Engine, alert_id: str, why
         acknowledge(conn, "A2", actor="otto")
     with pytest.raises(AlertError, match="acknowledged"), seeded.begin() as conn:
         acknowledge(conn, "A2", actor="otto")
-
-
-def test_login_failures_count_per_user_since_last_success_and_per_address(
-    engine: Engine,
-) -> None:
-    def login(minute: int, username: str, outcome: str, address: str) -> None:
-        audit(conn, actor=username if outcome == "ok" else None, action=LOGIN_ACTION,
-              target=username, outcome=outcome, detail={}, address=address,
-              ts=T0 + timedelta(minutes=minute))  # fmt: skip
-
-    with engine.begin() as conn:
-        login(0, "otto", "failed", "10.0.0.1")
-        login(1, "otto", "failed", "10.0.0.2")
-        login(2, "otto", "ok", "10.0.0.2")
-        login(3, "otto", "failed", "10.0.0.2")
-        login(4, "vera", "failed", "10.0.0.2")
-    with engine.connect() as conn:
-        counts = login_failures(conn, username="otto", address="10.0.0.2", since=T0)
-        later = login_failures(
-            conn, username="vera", address="10.0.0.2", since=T0 + timedelta(minutes=4)
-        )
-    assert (counts.by_user, counts.by_address) == (1, 3)
-    assert (later.by_user, later.by_address) == (1, 1)
