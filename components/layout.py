@@ -65,7 +65,15 @@ def build_header(identity: access.Identity | None, alert_count: int | None = Non
     if identity is not None:
         user = [
             html.Span(
-                [html.Strong(identity.username), f" ({identity.role})"],
+                [
+                    html.A(
+                        html.Strong(identity.username),
+                        href="/account",
+                        title="Your account: two-factor sign-in",
+                        style={"color": "inherit", "textDecoration": "none"},
+                    ),
+                    f" ({identity.role})",
+                ],
                 id=ids.HEADER_USER,
                 className="sp-user",
             ),
