@@ -32,6 +32,7 @@ from sqlalchemy import (
     TypeDecorator,
     case,
     literal_column,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeEngine
@@ -192,6 +193,9 @@ balancing_runs = Table(
 SWITCH_OWN: Final = "cmd_id IS NULL"
 """A switch the controller made on its own, not for an operator's command (SQL)."""
 
+SWITCH_OWN: Final = "cmd_id IS NULL"
+"""A switch the controller made on its own, not for an operator's command (SQL)."""
+
 switch_events = Table(
     "switch_events",
     metadata,
@@ -209,7 +213,12 @@ switch_events = Table(
     Column("boot", BigInteger, nullable=False),
     Column("seq", BigInteger, nullable=False),
     Index("switch_events_feeder_ts", "feeder_id", "ts"),
-    Index("switch_events_ts", "ts"),
+    Index(
+        "switch_events_own_ts",
+        "ts",
+        postgresql_where=text(SWITCH_OWN),
+        sqlite_where=text(SWITCH_OWN),
+    ),
 )
 
 COMMAND_STATES: Final = (
@@ -343,6 +352,10 @@ AUDIT_OWN: Final = "(detail ->> 'cmd_id') IS NULL"
 """An audit row of its own, not one that records a step of a command (SQL on PostgreSQL and
 SQLite; the log's predicate and its partial index's)."""
 
+AUDIT_OWN: Final = "(detail ->> 'cmd_id') IS NULL"
+"""An audit row of its own, not one that records a step of a command (SQL on PostgreSQL and
+SQLite; the log's predicate and its partial index's)."""
+
 audit_log = Table(
     "audit_log",
     metadata,
@@ -358,6 +371,7 @@ audit_log = Table(
     Index("audit_log_ts", "ts"),
     Index("audit_log_feeder_ts", "feeder_id", "ts"),
     Index("audit_log_user_ts", "username", "ts"),
+    Index("audit_log_own_ts", "ts", postgresql_where=text(AUDIT_OWN), sqlite_where=text(AUDIT_OWN)),
 )
 
 dead_letters = Table(
