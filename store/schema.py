@@ -193,9 +193,6 @@ balancing_runs = Table(
 SWITCH_OWN: Final = "cmd_id IS NULL"
 """A switch the controller made on its own, not for an operator's command (SQL)."""
 
-SWITCH_OWN: Final = "cmd_id IS NULL"
-"""A switch the controller made on its own, not for an operator's command (SQL)."""
-
 switch_events = Table(
     "switch_events",
     metadata,
@@ -347,10 +344,6 @@ login_limits = Table(
     Index("login_limits_window", "window_start"),
 )
 """Sign-in attempts counted per address, per account and per account's second factor."""
-
-AUDIT_OWN: Final = "(detail ->> 'cmd_id') IS NULL"
-"""An audit row of its own, not one that records a step of a command (SQL on PostgreSQL and
-SQLite; the log's predicate and its partial index's)."""
 
 AUDIT_OWN: Final = "(detail ->> 'cmd_id') IS NULL"
 """An audit row of its own, not one that records a step of a command (SQL on PostgreSQL and
