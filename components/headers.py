@@ -5,9 +5,9 @@ The policy allows scripts from this server only, plus the inline scripts Dash wr
 page (its renderer's start and the clientside callbacks), each by its SHA-256 hash: an injected
 inline script or event handler (`onerror=...`) does not run.
 Dash's `<script id="_dash-config" type="application/json">` is data, not a script, and needs
-nothing. Styles may be inline (Dash, Plotly and Leaflet set them), images may be data: URIs (the
-enrolment QR code, Leaflet's icons) and come from the map tiles' host when SP_MAP_TILES_URL is
-set.
+nothing. Styles may be inline (Dash, Plotly and Leaflet set them), images may be data: and blob:
+URIs (the enrolment QR code, Leaflet's icons, Plotly's "download plot as PNG") and come from the
+map tiles' host when SP_MAP_TILES_URL is set.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def content_security_policy(script_hashes: Sequence[str], tiles_url: str | None 
     pages may run; `tiles_url` is a map tiles template such as
     `https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png`, whose host may serve images.
     """
-    images = ["'self'", "data:"]
+    images = ["'self'", "data:", "blob:"]
     if tiles_url:
         images.append(tiles_source(tiles_url))
     directives = {

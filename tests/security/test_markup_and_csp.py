@@ -135,7 +135,7 @@ def test_the_map_tiles_host_may_serve_images() -> None:
     )
     assert tiles_source("https://tiles.example.in/{z}/{x}/{y}.png") == "https://tiles.example.in"
     policy = directives(content_security_policy([], "https://tiles.example.in/{z}/{x}/{y}.png"))
-    assert policy["img-src"] == ["'self'", "data:", "https://tiles.example.in"]
+    assert policy["img-src"] == ["'self'", "data:", "blob:", "https://tiles.example.in"]
 
 
 # --- in Chromium ------------------------------------------------------------------------------
@@ -195,7 +195,10 @@ def test_every_page_works_under_the_policy(served: LiveServer, admin: Any) -> No
         admin.get(served.base + path)
         wait_for(admin, css, text, timeout=20)
         if path == "/feeder/KL-TVM-0001":
-            wait_for(admin, ".js-plotly-plot", timeout=20)  # Plotly drew its charts
+            chart = wait_for(admin, ".js-plotly-plot", timeout=20)  # Plotly drew its charts
+            ActionChains(admin).move_to_element(chart).perform()
+            camera = chart.find_element(By.CSS_SELECTOR, "[data-title='Download plot as a PNG']")
+            admin.execute_script("arguments[0].click()", camera)  # draws the chart as an image
         time.sleep(1.0)  # late chunks and the first refresh
         assert console_problems(admin) == [], path
         screenshot(admin, "csp" + path.replace("/", "-").rstrip("-"))
