@@ -99,6 +99,7 @@ feeders = Table(
     Column("last_seen", UtcDateTime),
     Column("created_at", UtcDateTime, nullable=False),
     CheckConstraint("mode IN ('auto','manual')", name="feeders_mode"),
+    Index("feeders_district", "district", "feeder_id"),
 )
 
 
