@@ -12,9 +12,10 @@ Prints one JSON line:
   from the first publish to the last row committed; ``ratio`` = ingest / raw copy;
 - ``latency_ms``: publish → `committed` mark received back at the publisher, at a steady
   10,000 rows/s (p50, p95, p99);
-- ``seal``: what checking the feeder key's seal of each message costs the worker
-  (``open_us_per_message``, opening every benchmark message in one thread) and its share of
-  the worker's time at the measured rate (``share_of_ingest``).
+- ``seal``: what the seal adds to each message at the worker (``open_us_per_message``: the
+  feeder key read from the keys directory, the seal opened and the ledger digest of the body,
+  for every benchmark message in one thread) and its share of the worker's time at the
+  measured rate (``share_of_ingest``).
 
 Every message is sealed with its feeder's key as an edge seals it; the workers read the keys
 from a keys directory of the benchmark's own.
@@ -26,6 +27,7 @@ worker, as deploy/mosquitto/ configures production) and a scratch PostgreSQL dat
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -50,6 +52,7 @@ from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
+from edge.config import KeysDir
 from grid.messages import Committed, Readings, TopicKind
 from grid.signing import open_uplink, seal_uplink
 from sim.uplink_traffic import FeederTraffic, traffic_key
@@ -166,13 +169,18 @@ def sealed(messages: list[tuple[str, Readings]]) -> list[tuple[str, bytes, int]]
     return out
 
 
-def seal_cost_us(encoded: list[tuple[str, bytes, int]]) -> float:
-    """Return the time to check one message's seal, as the worker does [µs]."""
-    keys = {topic: traffic_key(topic.split("/")[2]) for topic, _, _ in encoded}
+def seal_cost_us(encoded: list[tuple[str, bytes, int]], keys_dir: Path) -> float:
+    """Return what the seal adds to one message at the worker, as it does it: the feeder key
+    from the keys directory, the seal opened, the ledger digest of the body [µs]."""
+    keys = KeysDir(keys_dir)
     started = time.perf_counter()
     for topic, payload, _ in encoded:
-        body = open_uplink(TopicKind.READINGS, topic.split("/")[2], payload, keys[topic])
+        feeder = topic.split("/")[2]
+        key = keys.key(feeder)
+        assert key is not None
+        body = open_uplink(TopicKind.READINGS, feeder, payload, key)
         assert body is not None
+        hashlib.sha256(body).hexdigest()
     return (time.perf_counter() - started) / len(encoded) * 1e6
 
 
@@ -294,34 +302,49 @@ def wait_for(engine: Any, target: int, timeout_s: float) -> float:
     raise TimeoutError(f"ledger did not reach {target} within {timeout_s} s")
 
 
+def wait_for_workers(engine: Any, publisher: Publisher, probe: FeederTraffic) -> int:
+    """Publish one probe message until a worker has stored it (the workers have subscribed,
+    however slowly they started); return the ledger's size then."""
+    message = probe.readings(1)
+    topic, payload = probe.topic(message), probe.payload(message)
+    deadline = time.monotonic() + 120
+    while ledger_count(engine) == 0:
+        if time.monotonic() > deadline:
+            raise TimeoutError("no ingest worker stored the probe within 120 s")
+        publisher.send(topic, payload, message.seq, timed=False)
+        time.sleep(0.5)
+    return ledger_count(engine)
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Run both measurements for `args.workers` ingest processes and return the figures."""
     fleet = make_fleet(args.feeders, 50)
+    probe = FeederTraffic.make("KL-BEN-9999", 1, boot=1)
     messages = make_messages(fleet, args.messages, args.rows)
     steady_count = int(args.steady_s * args.steady_rows_per_s / args.rows)
     steady = make_messages(fleet, steady_count, args.rows)
     encoded = sealed(messages)
     steady_encoded = sealed(steady)
-    seal_us = seal_cost_us(encoded)
     with (
         scratch_database(args.pg) as db_url,
         mosquitto() as mqtt_url,
         tempfile.TemporaryDirectory() as keys_dir,
     ):
-        write_keys(Path(keys_dir), fleet)
+        write_keys(Path(keys_dir), [*fleet, probe])
+        seal_us = seal_cost_us(encoded, Path(keys_dir))
         engine = make_engine(db_url)
         upgrade(engine)
-        provision(db_url, fleet)
+        provision(db_url, [*fleet, probe])
         copy_rate = raw_copy(db_url, messages)
         workers = [start_worker(db_url, mqtt_url, k, Path(keys_dir)) for k in range(args.workers)]
         publisher = Publisher(mqtt_url, fleet)
         try:
-            time.sleep(2.0)  # worker connected and subscribed
+            base = wait_for_workers(engine, publisher, probe)
             started = time.perf_counter()
             for topic, payload, seq in encoded:
                 publisher.send(topic, payload, seq, timed=False)
             publish_s = time.perf_counter() - started
-            done = wait_for(engine, len(encoded), 300)
+            done = wait_for(engine, base + len(encoded), 300)
             ingest_rate = len(encoded) * args.rows / (done - started)
             interval = args.rows / args.steady_rows_per_s
             next_at = time.perf_counter()
@@ -331,7 +354,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 delay = next_at - time.perf_counter()
                 if delay > 0:
                     time.sleep(delay)
-            wait_for(engine, len(encoded) + len(steady_encoded), 120)
+            wait_for(engine, base + len(encoded) + len(steady_encoded), 120)
             time.sleep(1.0)
             latencies_ms = np.array(publisher.latencies) * 1e3
         finally:

@@ -91,7 +91,8 @@ class EdgeSettings:
     resend_after_s: float = 30.0
     """An uplink message not confirmed by `committed` for this long is sent again [s]."""
     outbox_max_bytes: int = 64 * 1024 * 1024
-    """Above this size the outbox thins its oldest readings batches [bytes]."""
+    """Bound of the outbox: it refuses new readings at 70 %, summaries at 90 %, events and
+    alerts at 100 % of it (edge.outbox.ADMIT_SHARE) [bytes]."""
     hq_unreachable_after_s: float = 60.0
     """HQ down for this long raises the `hq_unreachable` alert [s]."""
     default_mode: str = "auto"
