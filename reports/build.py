@@ -93,19 +93,24 @@ def build_report(
     now: datetime | None = None,
     progress: Progress | None = None,
 ) -> Report:
-    """Return the report of a scope over a period, or raise ReportArgumentError."""
+    """Return the report of a scope over a period, or raise ReportArgumentError.
+
+    Everything is read in one read-only transaction, so that the figures are of one moment of
+    the store however long the report takes.
+    """
     if lang not in LANGUAGES:
         raise ReportArgumentError("--lang", f"{lang!r} is not one of {', '.join(LANGUAGES)}")
     settings = settings or Settings.from_env()
     tell = progress or (lambda _stage, _share: None)
-    with engine.connect() as conn:
+    with engine.connect() as conn, conn.begin():
+        data.prepare(conn)
         feeders = data.scope_feeders(conn, scope)
         houses = data.scope_houses(conn, scope)
         tell("feeders", 0.0)
-        current = compute_period(conn, scope, period, feeders, houses, settings, charts=True)
-        tell("previous period", 0.6)
+        current = compute_period(conn, scope, period, feeders, houses, settings, full=True)
+        tell("previous period", 0.7)
         previous = compute_period(
-            conn, scope, period.previous(), feeders, houses, settings, charts=False
+            conn, scope, period.previous(), feeders, houses, settings, full=False
         )
     tell("figures", 0.95)
     return _report(scope, period, lang, settings, now or datetime.now(UTC), current, previous)
@@ -119,16 +124,20 @@ def compute_period(
     houses: Sequence[HouseInfo],
     settings: Settings,
     *,
-    charts: bool,
+    full: bool,
 ) -> PeriodFigures:
-    """Return every feeder's figures over a period, read a chunk of feeders at a time."""
+    """Return every feeder's figures over a period, read a chunk of feeders at a time.
+
+    With `full` false (the previous period, which only the key figures use) it leaves out the
+    voltages, the house nodes' availability and the charts.
+    """
     start, end = period.start, period.end
     inputs = data.inputs(conn, scope, start, end)
     counts = _event_counts(inputs)
     by_feeder: dict[str, list[HouseInfo]] = defaultdict(list)
     for h in houses:
         by_feeder[h.feeder_id].append(h)
-    totals = ChartTotals(period) if charts else None
+    totals = ChartTotals(period) if full else None
     figures: list[FeederFigures] = []
     all_savings: list[SavingsSeries] = []
     nodes: list[NodeUptime] = []
@@ -137,13 +146,17 @@ def compute_period(
     for chunk in data.chunks(feeders):
         ids = [f.feeder_id for f in chunk]
         series = data.feeder_series(conn, ids, start, end)
-        volts = data.voltage_slots(conn, ids, start, end)
         hours = data.house_hours(conn, ids, start, end)
-        samples = data.house_samples(conn, ids, start, end)
-        reported = Counter[str]()
-        for s in samples:
-            reported[s.feeder_id] += s.hours
-            heard.add(s.house_id)
+        if full:
+            volts = data.voltage_slots(conn, ids, start, end)
+            minutes = {f: int(v.minutes.sum()) for f, v in volts.items()}
+            samples = data.house_samples(conn, ids, start, end)
+            heard.update(s.house_id for s in samples)
+            chunk_houses = [h for f in chunk for h in by_feeder[f.feeder_id]]
+            nodes.extend(house_uptimes(chunk_houses, samples, period))
+        else:
+            volts = {}
+            minutes = data.minutes_reported(conn, ids, start, end)
         for f in chunk:
             rated = rated_current_a(f.kva)
             own = series.get(f.feeder_id)
@@ -160,10 +173,8 @@ def compute_period(
                     totals.add_savings(saved)
             expected_hh = sum(hours_since(h.created_at, period) for h in by_feeder[f.feeder_id])
             minutes_expected = round(hours_since(f.created_at, period) * 60)
-            slots = volts.get(f.feeder_id)
-            minutes = int(slots.minutes.sum()) if slots is not None else 0
-            offline_h = max(0, minutes_expected - minutes) / 60.0
-            c = counts[f.feeder_id]
+            reported = minutes.get(f.feeder_id, 0)
+            offline_h = max(0, minutes_expected - reported) / 60.0
             figures.append(
                 FeederFigures(
                     feeder_id=f.feeder_id,
@@ -181,11 +192,11 @@ def compute_period(
                     hours_overloaded=m.hours_overloaded,
                     peak_kva=m.peak_kva,
                     phases=m.phases,
-                    voltage_weeks=voltage_weeks(slots, period),
-                    minutes_reported=minutes,
+                    voltage_weeks=voltage_weeks(volts.get(f.feeder_id), period) if full else (),
+                    minutes_reported=reported,
                     minutes_expected=minutes_expected,
                     savings=summarize_savings([saved] if saved else [], expected_hh),
-                    house_hours=reported[f.feeder_id],
+                    house_hours=0 if saved is None else int(saved.houses.sum()),
                     expected_house_hours=expected_hh,
                     state=period_state(
                         hours_since(f.created_at, period),
@@ -193,20 +204,11 @@ def compute_period(
                         m.hours_overloaded,
                         m.hours_unbalanced,
                     ),
-                    **c,
+                    **counts[f.feeder_id],
                 )
             )
-            nodes.append(
-                NodeUptime(
-                    "controller",
-                    f.feeder_id,
-                    f.feeder_id,
-                    min(1.0, minutes / minutes_expected) if minutes_expected else 0.0,
-                    offline_h,
-                )
-            )
-        chunk_houses = [h for f in chunk for h in by_feeder[f.feeder_id]]
-        nodes.extend(house_uptimes(chunk_houses, samples, period))
+            uptime = min(1.0, reported / minutes_expected) if minutes_expected else 0.0
+            nodes.append(NodeUptime("controller", f.feeder_id, f.feeder_id, uptime, offline_h))
     expected_hh = sum(f.expected_house_hours for f in figures)
     minutes_expected = sum(f.minutes_expected for f in figures)
     return PeriodFigures(
@@ -228,7 +230,9 @@ def compute_period(
         ),
         silent_houses=sum(
             1 for h in houses if h.house_id not in heard and hours_since(h.created_at, period) > 0
-        ),
+        )
+        if full
+        else 0,
     )
 
 
@@ -361,13 +365,13 @@ def _title(scope: Scope, feeders: Sequence[FeederFigures]) -> str:
     if scope.kind == "feeder":
         f = feeders[0]
         return f"{f.feeder_id} {f.name} ({f.district})"
-    if scope.kind == "district":
+    if scope.kind in ("district", "section"):
         return str(scope.name)
     return STATE_TITLE
 
 
 def _district_of(scope: Scope, feeders: Sequence[FeederFigures]) -> str | None:
-    return feeders[0].district if scope.kind == "feeder" and feeders else None
+    return feeders[0].district if scope.kind in ("feeder", "section") and feeders else None
 
 
 def _voltage_weeks(feeders: Sequence[FeederFigures]) -> tuple[VoltageWeek, ...]:

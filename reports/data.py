@@ -3,8 +3,9 @@
 Feeder figures come from the rollups, never from raw summaries (DESIGN §12): the 15-minute
 rollup for currents, loading and unbalance, the 1-minute rollup for 10-minute voltage means and
 for the minutes in which a controller reported. The savings come from the hourly house rollup
-(`house_readings_1h`). Series are read for a few feeders at a time (`CHUNK`), so that a district
-or the state never holds every feeder's series at once. Times come back as epoch seconds.
+summed per feeder (`feeder_house_loads_1h`), the house nodes' availability from the house
+rollup. Series are read for a few feeders at a time (`CHUNK`), so that a district or the state
+never holds every feeder's series at once. Times come back as epoch seconds.
 """
 
 from __future__ import annotations
@@ -22,21 +23,31 @@ from sqlalchemy import (
     Float,
     Integer,
     Select,
-    case,
     cast,
     func,
     literal_column,
     or_,
     select,
+    text,
     type_coerce,
 )
 
 from grid.phasors import FloatArray
 from reports.scope import ReportArgumentError, Scope
 from store import schema as db
+from store.schema import HOUSE_PHASE_MEASURES
 
 CHUNK: Final = 50
 """Feeders whose series are read and computed together."""
+
+SESSION: Final = {
+    "jit": "off",
+    "work_mem": "'128MB'",
+    "parallel_setup_cost": "10",
+    "parallel_tuple_cost": "0.001",
+}
+"""PostgreSQL settings of a report's transaction: no JIT, memory per sort or hash so that a
+chunk's aggregation does not spill to disk, and parallel scans."""
 
 VOLTAGE_WINDOW_S: Final = 600
 """The voltage unbalance's averaging window: 10-minute means, as EN 50160 assesses it [s]."""
@@ -222,8 +233,8 @@ def scope_feeders(conn: Connection, scope: Scope) -> list[FeederInfo]:
     if not rows:
         if scope.kind == "feeder":
             raise ReportArgumentError("--feeder", f"{scope.name!r} is not a provisioned feeder")
-        if scope.kind == "district":
-            raise ReportArgumentError("--district", f"no feeder is provisioned in {scope.name!r}")
+        if scope.kind in ("district", "section"):
+            raise ReportArgumentError(scope.argument, f"no feeder is provisioned in {scope.name!r}")
         raise ReportArgumentError("--state", "no feeder is provisioned")
     return rows
 
@@ -249,6 +260,16 @@ def chunks(feeders: Sequence[FeederInfo], size: int = CHUNK) -> Iterator[list[Fe
     """Yield the feeders `size` at a time."""
     for start in range(0, len(feeders), size):
         yield list(feeders[start : start + size])
+
+
+def prepare(conn: Connection) -> None:
+    """Set up a report's transaction: read-only; on PostgreSQL without JIT compilation (which
+    costs seconds on these one-off aggregations), with room to aggregate in memory, and with
+    parallel workers for the scans of a district's rollups."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET TRANSACTION READ ONLY"))
+        for name, value in SESSION.items():
+            conn.execute(text(f"SET LOCAL {name} = {value}"))
 
 
 # --- series ------------------------------------------------------------------------------------
@@ -301,54 +322,56 @@ def voltage_slots(
     return out
 
 
+def minutes_reported(
+    conn: Connection, feeder_ids: Sequence[str], start: datetime, end: datetime
+) -> dict[str, int]:
+    """Return the minutes of [start, end) in which each of some feeders sent a summary."""
+    t = db.feeder_rollups["1m"].c
+    stmt = (
+        select(t.feeder_id, func.count())
+        .where(t.feeder_id.in_(list(feeder_ids)), t.bucket >= start, t.bucket < end)
+        .group_by(t.feeder_id)
+    )
+    return {str(f): int(n) for f, n in conn.execute(stmt)}
+
+
 def house_hours(
     conn: Connection, feeder_ids: Sequence[str], start: datetime, end: datetime
 ) -> dict[str, HouseHours]:
     """Return each feeder's hourly house loads summed by the phase each house was on and by
-    its as-built phase (HOUSE_HOUR_COLUMNS), from the hourly house rollup.
+    its as-built phase (HOUSE_HOUR_COLUMNS), from the house rollup's feeder sums.
 
     A house's load in an hour is the mean of its readings; when it changed phase in the hour,
-    each phase gets the share of its readings taken there. Hours in which a house did not
+    each phase has the share of its readings taken there. Hours in which a house did not
     report leave it out of both sums.
     """
-    r = db.house_rollup.c
-    n = func.sum(r.samples)
-    inner = (
-        select(
-            r.feeder_id,
-            r.house_id,
-            r.bucket,
-            n.label("n"),
-            *(
-                func.sum(case((r.phase == ph, r[x] * r.samples), else_=0.0)).label(f"{x}_{k}")
-                for x in ("p", "q")
-                for ph, k in (("R", "r"), ("Y", "y"), ("B", "b"))
-            ),
-            func.sum(r.p * r.samples).label("p_all"),
-            func.sum(r.q * r.samples).label("q_all"),
-        )
-        .where(r.feeder_id.in_(list(feeder_ids)), r.bucket >= start, r.bucket < end)
-        .group_by(r.feeder_id, r.house_id, r.bucket)
-        .subquery("house_hour")
-    )
-    i = inner.c
-    h = db.houses.c
-    on_phase = [func.sum(i[f"{x}_{k}"] / i.n) for x in ("p", "q") for k in "ryb"]
-    as_built = [
-        func.sum(case((h.built_phase == ph, i[f"{x}_all"] / i.n), else_=0.0))
-        for x in ("p", "q")
-        for ph in "RYB"
-    ]
+    t = db.feeder_house_loads.c
     stmt = (
-        select(i.feeder_id, _epoch(conn, i.bucket), *on_phase, *as_built, func.count())
-        .select_from(inner.join(db.houses, h.house_id == i.house_id))
-        .group_by(i.feeder_id, i.bucket)
-        .order_by(i.feeder_id, i.bucket)
+        select(
+            t.feeder_id,
+            _epoch(conn, t.bucket),
+            t.built_phase,
+            *(t[m] for m in HOUSE_PHASE_MEASURES),
+            t.houses,
+        )
+        .where(t.feeder_id.in_(list(feeder_ids)), t.bucket >= start, t.bucket < end)
+        .order_by(t.feeder_id, t.bucket)
     )
-    return {
-        feeder_id: HouseHours(feeder_id, data)
-        for feeder_id, data in _grouped(conn, stmt, len(HOUSE_HOUR_COLUMNS))
-    }
+    out = {}
+    for feeder_id, group in itertools.groupby(conn.execute(stmt).all(), key=lambda row: row[0]):
+        rows = list(group)
+        times = np.array([row[1] for row in rows], dtype=np.float64)
+        t_hours, hour = np.unique(times, return_inverse=True)
+        built = np.array(["RYB".index(row[2]) for row in rows], dtype=np.intp)
+        sums = np.array([row[3:] for row in rows], dtype=np.float64)  # p_r..q_b, houses
+        data = np.zeros((len(t_hours), len(HOUSE_HOUR_COLUMNS)))
+        data[:, 0] = t_hours
+        np.add.at(data[:, 1:7], hour, sums[:, :6])
+        for k, x in ((0, 7), (3, 10)):  # P, Q summed over the phases, on the as-built one
+            np.add.at(data, (hour, x + built), sums[:, k : k + 3].sum(axis=1))
+        np.add.at(data[:, 13], hour, sums[:, 6])
+        out[str(feeder_id)] = HouseHours(str(feeder_id), data)
+    return out
 
 
 def house_samples(
@@ -357,7 +380,7 @@ def house_samples(
     """Return the readings and reporting hours of each house of some feeders that reported."""
     r = db.house_rollup.c
     stmt = (
-        select(r.house_id, r.feeder_id, func.sum(r.samples), func.count(r.bucket.distinct()))
+        select(r.house_id, r.feeder_id, func.sum(r.samples), func.count())
         .where(r.feeder_id.in_(list(feeder_ids)), r.bucket >= start, r.bucket < end)
         .group_by(r.house_id, r.feeder_id)
         .order_by(r.house_id)
@@ -536,6 +559,9 @@ def _scope_filter(column: ColumnElement[Any], scope: Scope) -> ColumnElement[boo
     if scope.kind == "district":
         f = db.feeders.c
         return column.in_(select(f.feeder_id).where(f.district == scope.name))
+    if scope.kind == "section":
+        s = db.feeder_sections.c
+        return column.in_(select(s.feeder_id).where(s.section == scope.name))
     return column.is_not(None)
 
 
@@ -556,7 +582,7 @@ def _slot(conn: Connection, column: ColumnElement[Any], width_s: int) -> ColumnE
 
 def _grouped(conn: Connection, stmt: Select[Any], columns: int) -> Iterator[tuple[str, FloatArray]]:
     """Yield (feeder id, rows as a float array) of a query ordered by its first column."""
-    result = conn.execute(stmt)
-    for feeder_id, rows in itertools.groupby(result, key=lambda row: row[0]):
-        data = np.array([row[1:] for row in rows], dtype=np.float64)
+    rows = conn.execute(stmt).all()  # one fetch: far faster than row by row
+    for feeder_id, group in itertools.groupby(rows, key=lambda row: row[0]):
+        data = np.array([row[1:] for row in group], dtype=np.float64)
         yield str(feeder_id), data.reshape(-1, columns)

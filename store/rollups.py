@@ -8,11 +8,13 @@ re-aggregating hours of readings of every feeder. A bucket is written only when 
 changed. Buckets start at multiples of their width since the Unix epoch, as TimescaleDB's
 `time_bucket` does for these widths.
 
-The hourly house rollup (`house_readings_1h`, what the reports' savings read) is on the hours
-of IST. It takes each hour once, `HOUSE_SETTLE_S` after it ends, and every `HOUSE_DEEP_EVERY_S`
-recomputes the hours of the look-back; it reads before it writes, and writes only the rows that
-changed, in a transaction of its own, so that on SQLite the ingest writer never waits for the
-reading.
+The hourly house rollup (`house_readings_1h`) and its sums per feeder and as-built phase
+(`feeder_house_loads_1h`, what the reports' savings read) are on the hours of IST. Each hour is
+taken once, `HOUSE_SETTLE_S` after it ends, and every `HOUSE_DEEP_EVERY_S` the hours of the
+look-back again; the house hours are read before anything is written, and only the rows that
+changed are written, in a transaction of their own, so that on SQLite the ingest writer never
+waits for the reading. On TimescaleDB the house rollup is a continuous aggregate and the feeder
+sums are a table this refresh fills from it.
 """
 
 from __future__ import annotations
@@ -21,13 +23,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy import (
-    Column,
     ColumnElement,
     Connection,
     Engine,
     Float,
     Integer,
     Table,
+    case,
     cast,
     func,
     literal_column,
@@ -40,12 +42,15 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from store.db import Backend, detect_backend
 from store.schema import (
+    HOUSE_PHASE_MEASURES,
     HOUSE_ROLLUP_WIDTH_S,
     ROLLUP_MEASURES,
     ROLLUP_RESOLUTIONS,
     UtcDateTime,
+    feeder_house_loads,
     feeder_readings,
     feeder_rollups,
+    feeders,
     house_readings,
     house_rollup,
     houses,
@@ -72,12 +77,23 @@ HOUSE_SETTLE_S: Final = RECENT_S
 HOUSE_DEEP_EVERY_S: Final = 3600.0
 """Least time between two recomputations of the house rollup's look-back [s]."""
 
+HOUSE_CAGG_END_OFFSET_S: Final = 3600
+"""On TimescaleDB, the house rollup's continuous aggregate leaves this much of the newest
+readings to the next refresh [s] (its policy's end offset, migration 0007)."""
+
+HOUSE_CAGG_EVERY_S: Final = 900
+"""... and refreshes this often [s] (its policy's schedule)."""
+
+HOUSE_CAGG_LAG_S: Final = HOUSE_CAGG_END_OFFSET_S + HOUSE_CAGG_EVERY_S
+"""How far behind the house readings the continuous aggregate may be [s]."""
+
 HOUSE_ROLLUP_OFFSET_S: Final = 1800
 """The house rollup's hours start half past the UTC hours: on the hours of India Standard Time
 (UTC+05:30), so that a report's IST days hold whole house hours [s]."""
 
-HOUSE_MEASURES: Final = ("v", "i", "p", "q", "pv")
-"""The house readings' figures the house rollup keeps the hourly means of."""
+HOUSE_MEANS: Final = ("v", "i", "pv")
+"""The house readings' figures the house rollup keeps the hourly means of (and P and Q by
+phase, store.schema.HOUSE_PHASE_MEASURES)."""
 
 
 def refresh(
@@ -93,7 +109,7 @@ def refresh(
     written = 0
     with engine.begin() as conn:
         if detect_backend(conn, announce=False) is Backend.TIMESCALE:
-            return 0
+            return refresh_houses(engine, now=now, lookback_s=lookback_s)
         for suffix, width_s in ROLLUP_RESOLUTIONS.items():
             table = feeder_rollups[suffix]
             start = _window_start(conn, table.name, now, lookback_s, recent_s, deep_every_s)
@@ -110,46 +126,82 @@ def refresh_houses(
     lookback_s: float = DEFAULT_LOOKBACK_S,
     deep_every_s: float = HOUSE_DEEP_EVERY_S,
 ) -> int:
-    """Roll up the house hours settled since the last call; return the rows added or changed.
+    """Roll up the house hours settled since the last call, and sum them per feeder and
+    as-built phase (`feeder_house_loads_1h`); return the rows added or changed.
 
     The first call rolls up every settled hour of the readings already stored; later calls the
     hours that settled since, and every `deep_every_s` the hours of the last `lookback_s` again,
-    for readings that arrived late. The running hour is never in the rollup.
+    for readings that arrived late. The running hour is never in the rollup. On TimescaleDB the
+    house rollup is a continuous aggregate and only the feeder sums are refreshed here, from the
+    hours it has materialised.
     """
     now = now or datetime.now(UTC)
-    width = HOUSE_ROLLUP_WIDTH_S
-    name = house_rollup.name
-    offset = HOUSE_ROLLUP_OFFSET_S
-    end = floor_time(now - timedelta(seconds=HOUSE_SETTLE_S), width, offset)
+    width, offset = HOUSE_ROLLUP_WIDTH_S, HOUSE_ROLLUP_OFFSET_S
+    name = feeder_house_loads.name
     with engine.connect() as conn:
-        if detect_backend(conn, announce=False) is Backend.TIMESCALE:
-            return 0
+        timescale = detect_backend(conn, announce=False) is Backend.TIMESCALE
+        settle = HOUSE_SETTLE_S + (HOUSE_CAGG_LAG_S if timescale else 0.0)
+        end = floor_time(now - timedelta(seconds=settle), width, offset)
         mark = _mark(conn, name)
         deep = _mark(conn, name + DEEP_SUFFIX)
         deep_due = mark is None or deep is None or (now - deep).total_seconds() >= deep_every_s
         if mark is None:
-            start = conn.execute(select(func.min(house_readings.c.ts))).scalar()
+            first = house_rollup.c.bucket if timescale else house_readings.c.ts
+            start = conn.execute(select(func.min(first))).scalar()
             if start is None:
                 return 0
         else:
             start = mark - timedelta(seconds=lookback_s) if deep_due else mark
         start = floor_time(start, width, offset)
-        changed = _changed_house_hours(conn, start, end) if start < end else []
+        changed = [] if timescale or start >= end else _changed_house_hours(conn, start, end)
+    written = len(changed)
     with engine.begin() as conn:
         if changed:
             upsert = _upsert(conn, house_rollup)
-            figures = (*HOUSE_MEASURES, "samples")
+            figures = ("samples", *HOUSE_MEANS, *HOUSE_PHASE_MEASURES)
             conn.execute(
                 upsert.on_conflict_do_update(
-                    index_elements=["house_id", "bucket", "phase"],
+                    index_elements=["house_id", "bucket"],
                     set_={c: upsert.excluded[c] for c in ("feeder_id", *figures)},
                 ),
                 changed,
             )
+        if start < end:
+            written += _sum_feeder_loads(conn, start, end)
         _set_mark(conn, name, max(start, end))
         if deep_due:
             _set_mark(conn, name + DEEP_SUFFIX, now)
-    return len(changed)
+    return written
+
+
+def _sum_feeder_loads(conn: Connection, start: datetime, end: datetime) -> int:
+    """Recompute the feeder sums of the house hours in [start, end); return the rows changed."""
+    r = house_rollup.c
+    h = houses.c
+    source = (
+        select(
+            r.feeder_id,
+            r.bucket,
+            h.built_phase,
+            func.count().label("houses"),
+            func.sum(r.samples).label("samples"),
+            *(func.coalesce(func.sum(r[m]), 0.0).label(m) for m in HOUSE_PHASE_MEASURES),
+        )
+        .select_from(house_rollup.join(houses, h.house_id == r.house_id))
+        # through the (feeder_id, bucket) index: the house rollup has no index on time alone
+        .where(r.feeder_id.in_(select(feeders.c.feeder_id)), r.bucket >= start, r.bucket < end)
+        .group_by(r.feeder_id, r.bucket, h.built_phase)
+    )
+    table = feeder_house_loads
+    columns = ("feeder_id", "bucket", "built_phase", "houses", "samples", *HOUSE_PHASE_MEASURES)
+    insert = _upsert(conn, table).from_select(list(columns), source)
+    figures = columns[3:]
+    stmt = insert.on_conflict_do_update(
+        index_elements=["feeder_id", "bucket", "built_phase"],
+        set_={c: insert.excluded[c] for c in figures},
+        where=or_(*(table.c[c].is_distinct_from(insert.excluded[c]) for c in figures)),
+    ).execution_options(preserve_rowcount=True)
+    return max(int(conn.execute(stmt).rowcount), 0)
 
 
 def _changed_house_hours(conn: Connection, start: datetime, end: datetime) -> list[dict[str, Any]]:
@@ -158,21 +210,28 @@ def _changed_house_hours(conn: Connection, start: datetime, end: datetime) -> li
     bucket = bucket_expr(
         conn.dialect.name, r.ts, HOUSE_ROLLUP_WIDTH_S, HOUSE_ROLLUP_OFFSET_S
     ).label("bucket")
-    keys: tuple[Column[Any], ...] = (r.house_id, r.phase, r.feeder_id)
+    n = func.count()
+    by_phase = [
+        (func.sum(case((r.phase == phase, r[x]), else_=0.0)) / n).label(f"{x}_{phase.lower()}")
+        for x in ("p", "q")
+        for phase in "RYB"
+    ]
     source = (
         select(
-            *keys,
+            r.house_id,
             bucket,
-            *(func.avg(r[m]).label(m) for m in HOUSE_MEASURES),
-            func.count().label("samples"),
+            r.feeder_id,
+            n.label("samples"),
+            *(func.avg(r[m]).label(m) for m in HOUSE_MEANS),
+            *by_phase,
         )
         # through the (house_id, ts) index: house readings have no index on time alone
         .where(r.house_id.in_(select(houses.c.house_id)), r.ts >= start, r.ts < end)
-        .group_by(*keys, bucket)
+        .group_by(r.house_id, bucket, r.feeder_id)
     )
     t = house_rollup.c
     stored = {
-        (m["house_id"], m["bucket"], m["phase"]): m
+        (m["house_id"], m["bucket"]): m
         for m in conn.execute(
             select(house_rollup).where(t.bucket >= start, t.bucket < end)
         ).mappings()
@@ -180,7 +239,7 @@ def _changed_house_hours(conn: Connection, start: datetime, end: datetime) -> li
     changed = []
     for m in conn.execute(source).mappings():
         row = dict(m)
-        known = stored.get((row["house_id"], row["bucket"], row["phase"]))
+        known = stored.get((row["house_id"], row["bucket"]))
         if known is None or any(known[c] != row[c] for c in row):
             changed.append(row)
     return changed

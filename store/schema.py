@@ -416,20 +416,40 @@ feeder_rollups: Final = {suffix: _rollup(suffix) for suffix in ROLLUP_RESOLUTION
 HOUSE_ROLLUP_WIDTH_S: Final = 3600
 """Bucket width of the house rollup [s]."""
 
+HOUSE_PHASE_MEASURES: Final = ("p_r", "p_y", "p_b", "q_r", "q_y", "q_b")
+"""A house hour's net P [W] and Q [var] on each phase: the sum of its readings taken on that
+phase over all its readings in the hour, so that they add up to the hour's means and a house
+that changed phase in the hour counts on each phase for the share of the hour it was there."""
+
 house_rollup = Table(
     "house_readings_1h",
     rollup_metadata,
     Column("house_id", String(40), nullable=False),
     Column("bucket", UtcDateTime, nullable=False),
-    _phase("phase"),
     Column("feeder_id", String(32), nullable=False),
-    *(Column(name, Float) for name in ("v", "i", "p", "q", "pv")),
     Column("samples", Integer, nullable=False),
-    PrimaryKeyConstraint("house_id", "bucket", "phase"),
+    *(Column(name, Float) for name in ("v", "i", "pv", *HOUSE_PHASE_MEASURES)),
+    PrimaryKeyConstraint("house_id", "bucket"),
     Index("house_readings_1h_feeder_bucket", "feeder_id", "bucket"),
 )
-"""Hourly means of each house's readings on each phase it was on in the hour, with a sample
-count: what district and state reports read instead of raw house rows (DESIGN §12)."""
+"""Each house's hour: its readings' count, mean V [V], I [A] and PV [W], and P and Q by phase
+(HOUSE_PHASE_MEASURES). What district and state reports read instead of raw house rows
+(DESIGN §12)."""
+
+feeder_house_loads = Table(
+    "feeder_house_loads_1h",
+    metadata,
+    Column("feeder_id", String(32), nullable=False),
+    Column("bucket", UtcDateTime, nullable=False),
+    Column("built_phase", String(1), nullable=False),
+    Column("houses", Integer, nullable=False),
+    Column("samples", Integer, nullable=False),
+    *(Column(name, Float, nullable=False) for name in HOUSE_PHASE_MEASURES),
+    PrimaryKeyConstraint("feeder_id", "bucket", "built_phase"),
+)
+"""The house rollup summed per feeder, hour and as-built phase: how many houses reported, and
+their P and Q by the phase they were on (HOUSE_PHASE_MEASURES). The reports' savings read a
+district's month from it; `store.rollups.refresh_houses` fills it on every backend."""
 
 rollup_marks = Table(
     "rollup_marks",

@@ -5,10 +5,12 @@ Revises: 0006
 
 `houses` gains `built_phase`, the phase a house was provisioned on before SmartPhase moved
 anything. Houses already in the store get the from-phase of their first recorded switch, or
-their present phase when they never switched. `house_readings_1h` holds hourly means of each
-house's readings per phase, on the hours of IST (half past the UTC hours): a continuous
+their present phase when they never switched. `house_readings_1h` holds each house's hours, on
+the hours of IST (half past the UTC hours): its readings' count, mean V, I and PV, and P and Q
+by the phase each reading was taken on (store.schema.HOUSE_PHASE_MEASURES); a continuous
 aggregate on TimescaleDB, elsewhere a table that `store.rollups.refresh` fills (its first
-refresh rolls up the readings already stored).
+refresh rolls up the readings already stored). `feeder_house_loads_1h` sums those hours per
+feeder and as-built phase, on every backend a table that the same refresh fills.
 """
 
 from __future__ import annotations
@@ -17,8 +19,14 @@ import sqlalchemy as sa
 from alembic import op
 
 from store.db import Backend, detect_backend
-from store.rollups import HOUSE_ROLLUP_OFFSET_S
-from store.schema import HOUSE_ROLLUP_WIDTH_S, house_rollup
+from store.rollups import HOUSE_CAGG_END_OFFSET_S, HOUSE_CAGG_EVERY_S, HOUSE_ROLLUP_OFFSET_S
+from store.schema import (
+    HOUSE_PHASE_MEASURES,
+    HOUSE_ROLLUP_WIDTH_S,
+    UtcDateTime,
+    feeder_house_loads,
+    house_rollup,
+)
 
 revision = "0007"
 down_revision = "0006"
@@ -33,8 +41,8 @@ UPDATE houses SET built_phase = COALESCE(
 )
 """
 
-REFRESH = ("3 days", "1 hour", "15 minutes")
-"""The continuous aggregate's policy: start offset, end offset, schedule."""
+START_OFFSET = "3 days"
+"""How far back the continuous aggregate's policy refreshes."""
 
 
 def upgrade() -> None:
@@ -49,29 +57,46 @@ def upgrade() -> None:
         _timescale_upgrade()
     else:
         house_rollup.create(bind)
+    op.create_table(
+        feeder_house_loads.name,
+        sa.Column("feeder_id", sa.String(length=32), nullable=False),
+        sa.Column("bucket", UtcDateTime(), nullable=False),
+        sa.Column("built_phase", sa.String(length=1), nullable=False),
+        sa.Column("houses", sa.Integer(), nullable=False),
+        sa.Column("samples", sa.Integer(), nullable=False),
+        *(sa.Column(name, sa.Float(), nullable=False) for name in HOUSE_PHASE_MEASURES),
+        sa.PrimaryKeyConstraint("feeder_id", "bucket", "built_phase"),
+    )
 
 
 def _timescale_upgrade() -> None:
     name = house_rollup.name
+    by_phase = ", ".join(
+        f"coalesce(sum({x}) FILTER (WHERE phase = '{phase}'), 0) / count(*) AS {x}_{phase.lower()}"
+        for x in ("p", "q")
+        for phase in "RYB"
+    )
     op.execute(
         f"CREATE MATERIALIZED VIEW {name} WITH (timescaledb.continuous) AS"
         " SELECT house_id,"
         f" time_bucket(INTERVAL '{HOUSE_ROLLUP_WIDTH_S} seconds', ts,"
-        f" INTERVAL '{HOUSE_ROLLUP_OFFSET_S} seconds') AS bucket, phase,"
-        " feeder_id, avg(v) AS v, avg(i) AS i, avg(p) AS p, avg(q) AS q, avg(pv) AS pv,"
-        " count(*)::integer AS samples"
-        " FROM house_readings GROUP BY house_id, bucket, phase, feeder_id WITH NO DATA"
+        f" INTERVAL '{HOUSE_ROLLUP_OFFSET_S} seconds') AS bucket, feeder_id,"
+        " count(*)::integer AS samples, avg(v) AS v, avg(i) AS i, avg(pv) AS pv,"
+        f" {by_phase}"
+        " FROM house_readings GROUP BY house_id, bucket, feeder_id WITH NO DATA"
     )
     op.execute(f"CREATE INDEX {name}_feeder_bucket ON {name} (feeder_id, bucket)")
-    start, end, every = REFRESH
     op.execute(
-        f"SELECT add_continuous_aggregate_policy('{name}', start_offset => INTERVAL '{start}',"
-        f" end_offset => INTERVAL '{end}', schedule_interval => INTERVAL '{every}')"
+        f"SELECT add_continuous_aggregate_policy('{name}',"
+        f" start_offset => INTERVAL '{START_OFFSET}',"
+        f" end_offset => INTERVAL '{HOUSE_CAGG_END_OFFSET_S} seconds',"
+        f" schedule_interval => INTERVAL '{HOUSE_CAGG_EVERY_S} seconds')"
     )
 
 
 def downgrade() -> None:
     """Drop them again."""
+    op.drop_table(feeder_house_loads.name)
     bind = op.get_bind()
     if detect_backend(bind, announce=False) is Backend.TIMESCALE:
         op.execute(f"DROP MATERIALIZED VIEW IF EXISTS {house_rollup.name}")
