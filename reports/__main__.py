@@ -73,9 +73,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     pages = write_pdf(report, pdf)
     rows = write_csv(report, annex)
     what = scope.kind if scope.name is None else f"{scope.kind} {scope.name}"
+    n = len(report.feeders)
     print(
         f"wrote {pdf} ({pages} pages) and {annex} ({rows} rows): {what}, "
-        f"{period.first_day} to {period.last_day} IST, {len(report.feeders)} feeders"
+        f"{period.first_day} to {period.last_day} IST, {n} feeder{'' if n == 1 else 's'}"
         + ("" if report.has_data else ", no data in the period")
     )
     return 0
