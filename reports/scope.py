@@ -17,7 +17,7 @@ from store.queries import IST
 MAX_DAYS: Final = 366
 """Longest period a report covers [days]."""
 
-ScopeKind = Literal["feeder", "district", "state"]
+ScopeKind = Literal["feeder", "section", "district", "state"]
 """What a report is about."""
 
 
@@ -36,11 +36,11 @@ class ReportArgumentError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """A feeder (by id), a district (by name) or the whole state."""
+    """A feeder (by id), a section office or a district (by name), or the whole state."""
 
     kind: ScopeKind
     name: str | None = None
-    """The feeder id or the district name; None for the state."""
+    """The feeder id, the section office or the district name; None for the state."""
 
     def __post_init__(self) -> None:
         if self.kind == "state":

@@ -9,6 +9,7 @@ STRINGS: Final[dict[str, str]] = {
     "title": "SmartPhase report",
     "subtitle": "Phase balancing of LV feeders",
     "scope_feeder": "Feeder",
+    "scope_section": "Section office",
     "scope_district": "District",
     "scope_state": "State",
     "period": "Period",

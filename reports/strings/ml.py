@@ -9,6 +9,7 @@ STRINGS: Final[dict[str, str]] = {
     "title": "സ്മാർട്ട്ഫേസ് റിപ്പോർട്ട്",
     "subtitle": "എൽടി ഫീഡറുകളിലെ ഫേസ് ബാലൻസിംഗ്",
     "scope_feeder": "ഫീഡർ",
+    "scope_section": "സെക്ഷൻ ഓഫീസ്",
     "scope_district": "ജില്ല",
     "scope_state": "സംസ്ഥാനം",
     "period": "കാലയളവ്",
