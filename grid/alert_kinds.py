@@ -35,6 +35,8 @@ Raised by HQ:
 - uplink_forged (store.writer): a message under a feeder's name without its right seal, or with
   other content under a (boot, seq) already stored; kept as a dead letter; cleared after an
   hour without another.
+- report_failed (reports.runs): a scheduled report failed after its tries; cleared when a later
+  run of the same schedule and scope is done.
 
 Roll-up: an alert whose cause is already reported by a wider alert is shown under it, not as
 an alert of its own (`ROLL_UP`): a silent feeder's house and uplink alerts under its
@@ -66,9 +68,12 @@ class AlertKind(StrEnum):
     FLEET_SILENT = "fleet_silent"
     INGEST_SESSION_LOST = "ingest_session_lost"
     UPLINK_FORGED = "uplink_forged"
+    REPORT_FAILED = "report_failed"
 
 
-FLEET_KINDS: Final = frozenset({AlertKind.FLEET_SILENT, AlertKind.INGEST_SESSION_LOST})
+FLEET_KINDS: Final = frozenset(
+    {AlertKind.FLEET_SILENT, AlertKind.INGEST_SESSION_LOST, AlertKind.REPORT_FAILED}
+)
 """Kinds about HQ itself, not about one feeder (their alerts have no feeder)."""
 
 ROLL_UP: Final[Mapping[AlertKind, tuple[AlertKind, ...]]] = {
