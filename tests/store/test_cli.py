@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Column, Engine, MetaData, func, select
+from sqlalchemy import Column, Engine, MetaData, func, select, text
 
 import store.__main__ as cli
 from store.db import Backend, detect_backend, make_engine
@@ -242,6 +242,16 @@ def _not_timescale_own(
     )
 
 
+EXPRESSION_INDEXES = ("alerts_listing",)
+"""Indexes on expressions, which Alembic cannot compare (it reports each as removed and added);
+the test checks by name that the migrations build them."""
+
+
+def _comparable(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Leave the expression indexes out of the comparison."""
+    return not (type_ == "index" and name in EXPRESSION_INDEXES)
+
+
 def test_migrated_schema_matches_the_declared_schema(engine: Engine) -> None:
     declared = MetaData()
     for table in metadata.tables.values():
@@ -251,7 +261,17 @@ def test_migrated_schema_matches_the_declared_schema(engine: Engine) -> None:
         if not timescale:
             for table in rollup_metadata.tables.values():
                 table.to_metadata(declared)
-        opts: dict[str, Any] = {"include_object": _not_timescale_own} if timescale else {}
+
+        def include(*args: Any) -> bool:
+            return _comparable(*args) and (not timescale or _not_timescale_own(*args))
+
+        opts: dict[str, Any] = {"include_object": include}
+        catalog = (
+            "SELECT name FROM sqlite_master WHERE type = 'index'"
+            if conn.dialect.name == "sqlite"
+            else "SELECT indexname FROM pg_indexes"
+        )
+        built = set(conn.execute(text(catalog)).scalars())
         plain = compare_metadata(MigrationContext.configure(conn, opts=opts), declared)
         strict = compare_metadata(
             MigrationContext.configure(
@@ -266,3 +286,4 @@ def test_migrated_schema_matches_the_declared_schema(engine: Engine) -> None:
         )
     assert plain == []
     assert strict == []
+    assert set(EXPRESSION_INDEXES) <= built
