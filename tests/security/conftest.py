@@ -59,15 +59,27 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def build_app(store_url: str) -> Iterator[Callable[..., dash.Dash]]:
-    """Return a factory of apps on the seeded store with some settings changed."""
+def app_url(tmp_path: Path) -> str:
+    """Return the URL of a fresh, migrated, seeded SQLite store for apps (the store functions
+    whose SQL differs by dialect are tested on both stores through `store_url`)."""
+    url = f"sqlite:///{tmp_path}/app.db"
+    engine = make_engine(url)
+    upgrade(engine)
+    seed_dashboard(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def build_app(app_url: str) -> Iterator[Callable[..., dash.Dash]]:
+    """Return a factory of apps on the seeded store `app_url` with some settings changed."""
     engines: list[Engine] = []
 
     def build(**changes: Any) -> dash.Dash:
-        engine = make_engine(store_url)
+        engine = make_engine(app_url)
         engines.append(engine)
         changes.setdefault("mqtt_url", NO_BROKER)
-        return create_app(make_settings(store_url, **changes), engine=engine)
+        return create_app(make_settings(app_url, **changes), engine=engine)
 
     yield build
     for engine in engines:

@@ -18,7 +18,13 @@ from sqlalchemy import text
 import store.__main__ as cli
 from app import create_app
 from store.db import make_engine
-from store.mfa import STEP_S
+from store.mfa import (
+    STEP_S,
+    begin_enrolment,
+    check_second_factor,
+    confirm_enrolment,
+    recovery_codes_left,
+)
 from tests.dashboard.conftest import (
     ORIGIN,
     PASSWORD,
@@ -169,15 +175,15 @@ def test_required_second_factor_comes_before_anything_else(
     assert again.get("/alerts").status_code == 302
 
 
-def test_an_operator_signed_in_before_the_setting_must_enrol(store_url: str) -> None:
-    engine = make_engine(store_url)
+def test_an_operator_signed_in_before_the_setting_must_enrol(app_url: str) -> None:
+    engine = make_engine(app_url)
     try:
-        before = create_app(make_settings(store_url, mqtt_url=NO_BROKER), engine=engine)
+        before = create_app(make_settings(app_url, mqtt_url=NO_BROKER), engine=engine)
         client = signed_in(before, "operator")
         cookie = client.get_cookie("sp_session", domain="localhost")
         assert cookie is not None
         after = create_app(
-            make_settings(store_url, mqtt_url=NO_BROKER, mfa_required=True), engine=engine
+            make_settings(app_url, mqtt_url=NO_BROKER, mfa_required=True), engine=engine
         )
         same = after.server.test_client()
         same.set_cookie("sp_session", cookie.value, domain="localhost")
@@ -204,14 +210,14 @@ def test_turning_off_is_refused_when_the_role_requires_it(
 
 
 def test_an_admin_resets_a_lost_factor_from_the_command_line(
-    build_app: Callable[..., dash.Dash], store_url: str, monkeypatch: pytest.MonkeyPatch
+    build_app: Callable[..., dash.Dash], app_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = build_app()
     client = app.server.test_client()
     login(client, "otto")
     enrol(client)
     assert client.get("/alerts").status_code == 200
-    monkeypatch.setenv("SP_DATABASE_URL", store_url)
+    monkeypatch.setenv("SP_DATABASE_URL", app_url)
     assert cli.main(["users", "reset-mfa", "otto"]) == 0
     assert client.get("/alerts").status_code == 302  # their sessions ended
     fresh = app.server.test_client()
@@ -221,3 +227,22 @@ def test_an_admin_resets_a_lost_factor_from_the_command_line(
     assert left == 0
     assert [r.username for r in audit_rows(engine_of(app), "user.mfa_reset")] == ["cli"]
     assert cli.main(["users", "reset-mfa", "nobody"]) == 2
+
+
+def test_codes_are_taken_once_in_either_store(store_url: str) -> None:
+    engine = make_engine(store_url)
+    now = datetime(2026, 3, 1, 10, 0, 10, tzinfo=UTC)
+    later = now + timedelta(seconds=STEP_S)
+    try:
+        with engine.begin() as conn:
+            secret = begin_enrolment(conn, "otto")
+            codes = confirm_enrolment(conn, "otto", pyotp.TOTP(secret).at(now), now=now)
+        totp = pyotp.TOTP(secret)
+        with engine.begin() as conn:
+            assert check_second_factor(conn, "otto", totp.at(now), now=now) is None  # taken
+            assert check_second_factor(conn, "otto", totp.at(later), now=later) == "totp"
+            assert check_second_factor(conn, "otto", codes[3], now=later) == "recovery"
+            assert check_second_factor(conn, "otto", codes[3], now=later) is None
+            assert recovery_codes_left(conn, "otto") == 9
+    finally:
+        engine.dispose()

@@ -59,7 +59,7 @@ def test_a_cookie_replayed_after_logout_changes_nothing(
 def test_a_users_sessions_end_when_an_admin_changes_them(
     build_app: Callable[..., dash.Dash],
     change: str,
-    store_url: str,
+    app_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     app = build_app()
@@ -75,7 +75,7 @@ def test_a_users_sessions_end_when_an_admin_changes_them(
         elif change == "password":
             set_password(conn, "otto", "a brand new password", actor="ada")
     if change == "cli sign-out":
-        monkeypatch.setenv("SP_DATABASE_URL", store_url)
+        monkeypatch.setenv("SP_DATABASE_URL", app_url)
         assert cli.main(["users", "sign-out", "otto"]) == 0
     assert replay(app, cookie).get("/alerts").status_code == 302
     assert set_mode(replay(app, cookie), app) == 401
