@@ -411,7 +411,7 @@ def browser_login(driver: Any, base: str, username: str, password: str = PASSWOR
     wait_for(driver, "#sp-header-user")
 
 
-def wait_for(driver: Any, css: str, text: str | None = None, timeout: float = 10) -> Any:
+def wait_for(driver: Any, css: str, text: str | None = None, timeout: float = 20) -> Any:
     """Return the first element matching `css` (containing `text`), waiting for it."""
 
     wait = WebDriverWait(driver, timeout)
