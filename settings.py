@@ -85,6 +85,44 @@ class Settings:
     lv_neutral_ohm: float = 0.05
     """Resistance of the LV feeder's neutral conductor, transformer to load centre, for the
     reports' I²R losses [Ω] (SP_LV_NEUTRAL_OHM)."""
+    smtp_url: str | None = dataclasses.field(default=None, repr=False)
+    """E-mail leaves through this SMTP server: `smtp://[user:password@]host:port` (STARTTLS on
+    port 587, plain elsewhere) or `smtps://...` (TLS from the start); `?mode=starttls|ssl|
+    insecure` overrides (SP_SMTP_URL). Unset: no e-mail. Never logged."""
+    smtp_from: str = "SmartPhase <smartphase@localhost>"
+    """The sender of every e-mail (SP_SMTP_FROM)."""
+    sms_url: str | None = dataclasses.field(default=None, repr=False)
+    """The SMS gateway as an apprise URL in which `{to}` stands for the phone number's digits
+    with the country code, e.g. `forms://api.example.in/send?method=GET&:key=K&:to={to}&:message=
+    text` (SP_SMS_URL). Unset: no SMS. Never logged."""
+    sms_template: str = "SmartPhase {text} {link}"
+    """Every SMS as the gateway registered it (DLT): `{text}`, `{link}`, `{count}` and
+    `{severity}` are filled in and the result cut to 160 characters (SP_SMS_TEMPLATE)."""
+    sms_min_severity: str = "critical"
+    """Alerts of this severity or worse are also sent by SMS (SP_SMS_MIN_SEVERITY)."""
+    notify_urls: str = dataclasses.field(default="", repr=False)
+    """More channels as apprise URLs, e.g. Telegram `tgram://bot-token/chat-id` or a webhook
+    `json://host/path`, separated by spaces or commas, each optionally `name=URL`; routes name
+    them (SP_NOTIFY_URLS). Never logged."""
+    public_url: str = "http://127.0.0.1:8050"
+    """Where people reach the control room: the links in messages (SP_PUBLIC_URL)."""
+    notify_group_wait_s: int = 2
+    """A recipient's first message waits this long for more alerts to join it [s]."""
+    notify_group_interval_s: int = 300
+    """Fewest seconds between two alert messages to one recipient [s]
+    (SP_NOTIFY_GROUP_INTERVAL_S)."""
+    notify_repeat_interval_s: int = 14400
+    """An alert still open and unacknowledged is told again after this long [s]."""
+    notify_quiet_hours: str = "22:00-06:00"
+    """IST hours in which alerts other than critical ones wait (`HH:MM-HH:MM`, or `off`); a
+    user's own quiet hours replace them (SP_NOTIFY_QUIET_HOURS)."""
+    notify_attach_max_kb: int = 5120
+    """A report's PDF larger than this goes by link, not attached [KiB]."""
+    notify_give_up_s: int = 86400
+    """A message not delivered this long after it was queued is given up [s]."""
+    notify_lease_s: int = 120
+    """How long a worker holds a delivery it is sending [s]; one still held after that (its
+    worker died mid-send) is given up as of unknown outcome, never sent twice."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -124,6 +162,13 @@ class Settings:
             value = getattr(self, name)
             if not 0 <= value < float("inf"):
                 raise SettingsError(f"SP_{name.upper()}: {value!r} is not a number at or above 0")
+        self._validate_notify()
+
+    def _validate_notify(self) -> None:
+        """Raise SettingsError for a notification setting that cannot work."""
+        from notify.config import check_notify_settings  # noqa: PLC0415
+
+        check_notify_settings(self)
 
     def with_overrides(self, **changes: Any) -> Settings:
         """Return a copy with some fields changed (and validated)."""

@@ -4,15 +4,25 @@ acknowledgement. Plain functions of plain values, tested without a browser."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
 
 from dash import dcc, html
+from sqlalchemy import Connection
 
 from components import ids
+from components.notify_view import build_notices
 from components.tables import fmt_time
-from store.alerting import Acknowledged, AlertError, AlertFilter, AlertPage, ListedAlert
+from notify.outbox import NoticeView, outbox_fingerprint
+from store.alerting import (
+    Acknowledged,
+    AlertError,
+    AlertFilter,
+    AlertPage,
+    ListedAlert,
+    alerts_fingerprint,
+)
 
 ROLLED_UP: Final = "rolled_up"
 """The value of the "include rolled-up alerts" checkbox."""
@@ -34,6 +44,12 @@ COLUMNS: Final = (
 
 LABELLED: Final = frozenset({"state", "house", "acked", "cleared"})
 """Columns whose cells say what they are where a narrow screen lays each alert out as a card."""
+
+
+def list_fingerprint(conn: Connection) -> str:
+    """Return a short text that changes whenever an alert or a delivery of a message about one
+    changes: the list is drawn again only then."""
+    return f"{alerts_fingerprint(conn)}|{outbox_fingerprint(conn)}"
 
 
 def parse_filter(
@@ -132,9 +148,14 @@ def acknowledged_text(done: Acknowledged, user: str) -> str:
     return text + "."
 
 
-def build_alert_table(page: AlertPage, can_ack: bool, selected: Collection[str]) -> html.Div:
+def build_alert_table(
+    page: AlertPage,
+    can_ack: bool,
+    selected: Collection[str],
+    notices: Mapping[str, Sequence[NoticeView]] | None = None,
+) -> html.Div:
     """Return one page of alerts as a table; open alerts get a checkbox and an Acknowledge
-    button when `can_ack`."""
+    button when `can_ack`; an alert someone was told of shows who, when and how (`notices`)."""
     if not page.rows:
         return html.Div(html.P("No alerts match.", className="sp-empty"))
     head_select: Any = ""
@@ -148,11 +169,19 @@ def build_alert_table(page: AlertPage, can_ack: bool, selected: Collection[str])
     head = html.Thead(
         html.Tr([html.Th(head_select if key == "select" else heading) for key, heading in COLUMNS])
     )
-    body = html.Tbody([_row(r, can_ack, r.alert.alert_id in selected) for r in page.rows])
+    told = notices or {}
+    body = html.Tbody(
+        [
+            _row(r, can_ack, r.alert.alert_id in selected, told.get(r.alert.alert_id, ()))
+            for r in page.rows
+        ]
+    )
     return html.Div(html.Table([head, body], className="sp-table sp-alerts-table"))
 
 
-def _row(listed: ListedAlert, can_ack: bool, selected: bool) -> html.Tr:
+def _row(
+    listed: ListedAlert, can_ack: bool, selected: bool, notices: Sequence[NoticeView]
+) -> html.Tr:
     a = listed.alert
     selectable = can_ack and a.state == "open"
     labelled = {key: heading for key, heading in COLUMNS if key in LABELLED}
@@ -173,7 +202,7 @@ def _row(listed: ListedAlert, can_ack: bool, selected: bool) -> html.Tr:
         "kind": [a.kind, html.Div("rolled up", className="sp-rolled-up")]
         if a.parent_id
         else a.kind,
-        "message": _message(listed),
+        "message": [_message(listed), build_notices(notices)] if notices else _message(listed),
         "acked": f"{a.acked_by} at {fmt_time(a.acked_at)}" if a.acked_by else "",
         "cleared": fmt_time(a.cleared_at),
         "action": html.Button(

@@ -91,6 +91,38 @@ USERS_CHANGED: Final = "sp-users-changed"
 """A dcc.Store bumped after every change so that the table and the user list read again."""
 
 # ---------------------------------------------------------------------------------------------
+# Notifications page (/notifications): deliveries and routes; users' contacts on /users
+
+NOTIFY_STATE: Final = "sp-notify-state"
+NOTIFY_SUMMARY: Final = "sp-notify-summary"
+NOTIFY_DELIVERIES: Final = "sp-notify-deliveries"
+NOTIFY_INTERVAL: Final = "sp-notify-interval"
+NOTIFY_FINGERPRINT: Final = "sp-notify-fingerprint"
+NOTIFY_MESSAGE: Final = "sp-notify-message"
+NOTIFY_ROUTES: Final = "sp-notify-routes"
+NOTIFY_ROUTES_CHANGED: Final = "sp-notify-routes-changed"
+NOTIFY_CHANNELS: Final = "sp-notify-channels"
+NOTIFY_ROUTE_DISTRICT: Final = "sp-notify-route-district"
+NOTIFY_ROUTE_SECTION: Final = "sp-notify-route-section"
+NOTIFY_ROUTE_SEVERITY: Final = "sp-notify-route-severity"
+NOTIFY_ROUTE_KIND: Final = "sp-notify-route-kind"
+NOTIFY_ROUTE_LEVEL: Final = "sp-notify-route-level"
+NOTIFY_ROUTE_USER: Final = "sp-notify-route-user"
+NOTIFY_ROUTE_CHANNEL: Final = "sp-notify-route-channel"
+NOTIFY_ROUTE_DELAY: Final = "sp-notify-route-delay"
+NOTIFY_ROUTE_ADD: Final = "sp-notify-route-add"
+NOTIFY_ROUTE_REMOVE_TYPE: Final = "sp-notify-route-remove"
+"""Pattern-matching type of a route's remove button: {"type": ..., "route": route_id}."""
+NOTIFY_RESEND_TYPE: Final = "sp-notify-resend"
+"""Pattern-matching type of a given-up delivery's button: {"type": ..., "delivery": id}."""
+USERS_NEW_EMAIL: Final = "sp-users-new-email"
+USERS_NEW_PHONE: Final = "sp-users-new-phone"
+USERS_CONTACT_EMAIL: Final = "sp-users-contact-email"
+USERS_CONTACT_PHONE: Final = "sp-users-contact-phone"
+USERS_CONTACT_QUIET: Final = "sp-users-contact-quiet"
+USERS_SET_CONTACT: Final = "sp-users-set-contact"
+
+# ---------------------------------------------------------------------------------------------
 # Map (/), feeder (/feeder/<id>) and wall (/wall) pages: their ids go below this line.
 
 # --- grid pages: map (/), feeder (/feeder/<id>), wall (/wall) ----------------------------------

@@ -34,6 +34,7 @@ class NavItem:
 NAV: Final = (
     NavItem("Map", "/"),
     NavItem("Alerts", "/alerts"),
+    NavItem("Notifications", "/notifications"),
     NavItem("Log", "/log"),
     NavItem("Wall", "/wall"),
     NavItem("Users", "/users", "admin"),

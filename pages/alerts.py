@@ -26,10 +26,12 @@ from components.alert_list import (
     confirm_text,
     filter_data,
     filter_from_data,
+    list_fingerprint,
     pager_text,
     parse_filter,
 )
 from components.layout import build_page
+from notify.outbox import notices_of
 from store.alerting import (
     ACK_ACTION,
     ACTIVE,
@@ -40,7 +42,6 @@ from store.alerting import (
     acknowledge_matching,
     acknowledge_selected,
     alert_page,
-    alerts_fingerprint,
     count_matching,
 )
 from store.queries import districts
@@ -217,11 +218,12 @@ def show_alerts(
     else:
         wanted = 0  # the first drawing, or a new filter: its first page
     with runtime.engine().connect() as conn:
-        fingerprint = alerts_fingerprint(conn)
+        fingerprint = list_fingerprint(conn)
         if trigger == ids.ALERTS_INTERVAL and fingerprint == drawn:
             raise PreventUpdate
         shown = alert_page(conn, flt, wanted, PAGE_SIZE)
-    table = build_alert_table(shown, access.has_role("operator"), set(_selected(selection)))
+        told = notices_of(conn, [r.alert.alert_id for r in shown.rows])
+    table = build_alert_table(shown, access.has_role("operator"), set(_selected(selection)), told)
     return (
         table,
         pager_text(shown),

@@ -1,5 +1,6 @@
 """Users (/users, admin only): add a user, change a role, disable or enable; who signs in with
-a second factor (an admin resets a lost one with `python -m store users reset-mfa NAME`)."""
+a second factor (an admin resets a lost one with `python -m store users reset-mfa NAME`); how
+notifications reach each user (e-mail, phone, quiet hours; a bad one is named)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from dash.exceptions import PreventUpdate
 from components import access, ids, runtime
 from components.layout import build_denied, build_page
 from components.tables import build_table, fmt_time
+from store.contacts import Contact, get_contact, list_contacts, set_contact
 from store.schema import ROLES
 from store.users import UserError, add_user, list_users, set_disabled, set_role
 
@@ -24,6 +26,9 @@ COLUMNS: Final = (
     ("role", "Role"),
     ("status", "Status"),
     ("mfa", "Two-factor"),
+    ("email", "E-mail"),
+    ("phone", "Phone"),
+    ("quiet", "Quiet hours (IST)"),
     ("created", "Created (IST)"),
     ("updated", "Changed (IST)"),
 )
@@ -56,6 +61,8 @@ def layout(**_query: str) -> html.Main:
                                 list(ROLES), "viewer", id=ids.USERS_NEW_ROLE, clearable=False
                             ),
                         ),
+                        _field("E-mail", dcc.Input(id=ids.USERS_NEW_EMAIL, type="email")),
+                        _field("Phone", dcc.Input(id=ids.USERS_NEW_PHONE, type="tel")),
                         html.Button("Add user", id=ids.USERS_ADD, className="sp-button"),
                     ],
                     className="sp-filters",
@@ -75,6 +82,20 @@ def layout(**_query: str) -> html.Main:
                         html.Button("Set role", id=ids.USERS_SET_ROLE, className="sp-button"),
                         html.Button("Disable", id=ids.USERS_DISABLE, className="sp-button"),
                         html.Button("Enable", id=ids.USERS_ENABLE, className="sp-button"),
+                    ],
+                    className="sp-filters",
+                ),
+                html.Div(
+                    [
+                        _field("E-mail", dcc.Input(id=ids.USERS_CONTACT_EMAIL, type="email")),
+                        _field("Phone", dcc.Input(id=ids.USERS_CONTACT_PHONE, type="tel")),
+                        _field(
+                            "Quiet hours (IST)",
+                            dcc.Input(
+                                id=ids.USERS_CONTACT_QUIET, placeholder="default, off, 22:00-06:00"
+                            ),
+                        ),
+                        html.Button("Set contact", id=ids.USERS_SET_CONTACT, className="sp-button"),
                     ],
                     className="sp-filters",
                 ),
@@ -100,12 +121,14 @@ def show_users(_changed: int | None) -> tuple[Any, list[str]]:
     access.authorize(MINIMUM_ROLE, "user.list")
     with runtime.engine().connect() as conn:
         users = list_users(conn)
+        contacts = list_contacts(conn)
     rows = [
         {
             "username": u.username,
             "role": u.role,
             "status": "disabled" if u.disabled else "enabled",
             "mfa": "on" if u.mfa else "off",
+            **_contact_cells(contacts.get(u.username)),
             "created": fmt_time(u.created_at),
             "updated": fmt_time(u.updated_at),
         }
@@ -123,6 +146,8 @@ def show_users(_changed: int | None) -> tuple[Any, list[str]]:
     State(ids.USERS_NEW_NAME, "value"),
     State(ids.USERS_NEW_PASSWORD, "value"),
     State(ids.USERS_NEW_ROLE, "value"),
+    State(ids.USERS_NEW_EMAIL, "value"),
+    State(ids.USERS_NEW_PHONE, "value"),
     State(ids.USERS_CHANGED, "data"),
     prevent_initial_call=True,
 )
@@ -132,6 +157,8 @@ def add(
     username: str | None,
     password: str | None,
     role: str | None,
+    email: Any,
+    phone: Any,
     changed: int | None,
 ) -> tuple[str, int, str, str]:
     """Add a user; a bad value is named in the message (the form keeps what was typed)."""
@@ -141,6 +168,15 @@ def add(
     try:
         with runtime.engine().begin() as conn:
             add_user(conn, (username or "").strip(), password or "", role or "", actor=actor)
+            if email or phone:
+                set_contact(
+                    conn,
+                    (username or "").strip(),
+                    email=_text("email", email),
+                    phone=_text("phone", phone),
+                    actor=actor,
+                    address=access.client_address(),
+                )
     except UserError as err:
         return f"Not added: {err}.", changed or 0, username or "", password or ""
     return f"User {username} added as {role}.", (changed or 0) + 1, "", ""
@@ -197,3 +233,81 @@ def disable_or_enable(
     except UserError as err:
         return f"Not changed: {err}.", changed or 0
     return f"{username} {'disabled' if disable else 'enabled'}.", (changed or 0) + 1
+
+
+@callback(
+    Output(ids.USERS_CONTACT_EMAIL, "value"),
+    Output(ids.USERS_CONTACT_PHONE, "value"),
+    Output(ids.USERS_CONTACT_QUIET, "value"),
+    Input(ids.USERS_TARGET, "value"),
+    prevent_initial_call=True,
+)
+@access.read_only
+def show_contact(username: Any) -> tuple[str, str, str]:
+    """Fill the contact fields with the chosen user's (admins only)."""
+    access.authorize(MINIMUM_ROLE, "user.list")
+    if not isinstance(username, str) or not username:
+        return "", "", ""
+    with runtime.engine().connect() as conn:
+        contact = get_contact(conn, username)
+    return contact.email or "", contact.phone or "", contact.quiet_hours or ""
+
+
+@callback(
+    Output(ids.USERS_MESSAGE, "children", allow_duplicate=True),
+    Output(ids.USERS_CHANGED, "data", allow_duplicate=True),
+    Input(ids.USERS_SET_CONTACT, "n_clicks"),
+    State(ids.USERS_TARGET, "value"),
+    State(ids.USERS_CONTACT_EMAIL, "value"),
+    State(ids.USERS_CONTACT_PHONE, "value"),
+    State(ids.USERS_CONTACT_QUIET, "value"),
+    State(ids.USERS_CHANGED, "data"),
+    prevent_initial_call=True,
+)
+@access.state_changing(MINIMUM_ROLE, "user.set_contact")
+def change_contact(
+    n_clicks: int | None,
+    username: Any,
+    email: Any,
+    phone: Any,
+    quiet: Any,
+    changed: int | None,
+) -> tuple[str, int]:
+    """Set the chosen user's e-mail, phone and quiet hours; a bad one is named."""
+    if not n_clicks:
+        raise PreventUpdate
+    actor = access.authorize(MINIMUM_ROLE, "user.set_contact", target=str(username or ""))
+    try:
+        with runtime.engine().begin() as conn:
+            set_contact(
+                conn,
+                _text("username", username) or "",
+                email=_text("email", email),
+                phone=_text("phone", phone),
+                quiet_hours=_text("quiet_hours", quiet),
+                actor=actor,
+                address=access.client_address(),
+            )
+    except UserError as err:
+        return f"Contact not changed: {err}.", changed or 0
+    return f"{username}: contact saved.", (changed or 0) + 1
+
+
+def _contact_cells(contact: Contact | None) -> dict[str, str]:
+    """Return a user's e-mail, phone and quiet hours as table cells."""
+    if contact is None:
+        return {"email": "", "phone": "", "quiet": "default"}
+    return {
+        "email": contact.email or "",
+        "phone": contact.phone or "",
+        "quiet": contact.quiet_hours or "default",
+    }
+
+
+def _text(field: str, value: Any) -> str | None:
+    """Return a form value as text (None for none), or raise UserError naming the field."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise UserError(field, "must be text")
+    return value

@@ -5,6 +5,8 @@ and "error: ..." on stderr; success prints a one-line summary on stdout. A new u
 is read from stdin: typed twice on a terminal, else the first line. `users reset-mfa NAME`
 removes a user's second factor and recovery codes (a lost phone; they enrol again at their next
 sign-in), and `users sign-out NAME` ends every session of a user (a stolen cookie).
+`users add NAME --role R --email E --phone P` and `users set-contact NAME [--email E]
+[--phone P] [--quiet HH:MM-HH:MM|off|default]` give how notifications reach a user ("" clears).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from settings import Settings, SettingsError
+from store.contacts import Contact, list_contacts, set_contact
 from store.db import StoreError, make_engine
 from store.mfa import reset as reset_mfa
 from store.migrate import current_revision, head_revision, upgrade
@@ -64,7 +67,15 @@ def build_parser() -> argparse.ArgumentParser:
     add = actions.add_parser("add", help="add a user; the password is read from stdin")
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument("--email", help="where notifications are e-mailed")
+    add.add_argument("--phone", help="where critical alerts are sent by SMS, e.g. +919847012345")
     add.set_defaults(run=_users_add)
+    contact = actions.add_parser("set-contact", help="set how notifications reach a user")
+    contact.add_argument("name")
+    contact.add_argument("--email", help='an e-mail address ("" clears it)')
+    contact.add_argument("--phone", help='a phone number ("" clears it)')
+    contact.add_argument("--quiet", help="IST quiet hours HH:MM-HH:MM, off, or default")
+    contact.set_defaults(run=_users_set_contact)
     role = actions.add_parser("set-role", help="change the role of a user")
     role.add_argument("name")
     role.add_argument("role", choices=ROLES)
@@ -152,9 +163,30 @@ def _users_add(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> s
     try:
         with engine.begin() as conn:
             add_user(conn, args.name, password, args.role)
+            if args.email or args.phone:
+                set_contact(conn, args.name, email=args.email, phone=args.phone)
     finally:
         engine.dispose()
     return f"user {args.name} added with role {args.role}"
+
+
+def _users_set_contact(args: argparse.Namespace, settings: Settings, _stdin: TextIO) -> str:
+    given = {k: v for k, v in (("email", args.email), ("phone", args.phone)) if v is not None}
+    if args.quiet is not None:
+        given["quiet_hours"] = args.quiet
+    if not given:
+        raise UserError("contact", "give --email, --phone or --quiet")
+    engine = _engine_at_head(settings)
+    try:
+        with engine.begin() as conn:
+            now = set_contact(conn, args.name, **given)
+    finally:
+        engine.dispose()
+    shown = ", ".join(
+        f"{k} {v or 'none'}"
+        for k, v in (("email", now.email), ("phone", now.phone), ("quiet", now.quiet_hours))
+    )
+    return f"user {args.name}: {shown}"
 
 
 def _users_set_password(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> str:
@@ -213,6 +245,7 @@ def _users_list(_args: argparse.Namespace, settings: Settings, _stdin: TextIO) -
     try:
         with engine.connect() as conn:
             found = list_users(conn)
+            contacts = list_contacts(conn)
     finally:
         engine.dispose()
     if not found:
@@ -221,8 +254,16 @@ def _users_list(_args: argparse.Namespace, settings: Settings, _stdin: TextIO) -
     return "\n".join(
         f"{user.username:<{width}}  {user.role:<8}  {'disabled' if user.disabled else 'enabled'}"
         + ("  2fa" if user.mfa else "")
+        + _contact_text(contacts.get(user.username))
         for user in found
     )
+
+
+def _contact_text(contact: Contact | None) -> str:
+    """Return "  asha@kseb.in  +919847012345" (what is known), or ""."""
+    if contact is None:
+        return ""
+    return "".join(f"  {v}" for v in (contact.email, contact.phone) if v)
 
 
 def read_password(stdin: TextIO) -> str:

@@ -458,3 +458,143 @@ rollup_marks = Table(
     Column("done_to", UtcDateTime, nullable=False),
 )
 """How far each rollup table has been refreshed (plain PostgreSQL and SQLite)."""
+
+# --- notifications (notify/) ---------------------------------------------------------------
+
+user_contacts = Table(
+    "user_contacts",
+    metadata,
+    Column("username", String(64), ForeignKey("users.username"), primary_key=True),
+    Column("email", String(254)),
+    Column("phone", String(16)),  # E.164, "+919876543210"
+    Column("quiet_hours", String(11)),  # IST "22:00-06:00", "off"; null: SP_NOTIFY_QUIET_HOURS
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+"""How a user is reached by notifications (store.contacts)."""
+
+feeder_sections = Table(
+    "feeder_sections",
+    metadata,
+    Column("feeder_id", String(32), ForeignKey("feeders.feeder_id"), primary_key=True),
+    Column("section", String(60), nullable=False),
+    Index("feeder_sections_section", "section"),
+)
+"""The KSEB section office each feeder belongs to, for routes narrower than a district."""
+
+NOTIFY_LEVELS: Final = (1, 2, 3)
+"""Escalation levels: Section (AE), Sub-division (AEE), Division (EE)."""
+
+notify_routes = Table(
+    "notify_routes",
+    metadata,
+    Column("route_id", Integer, primary_key=True, autoincrement=True),
+    Column("district", String(60), nullable=False),  # "*": every district and HQ's own alerts
+    Column("section", String(60)),  # null: any section office of the district
+    Column("min_severity", String(10)),  # null: any severity
+    Column("kind", String(40)),  # null: any kind
+    Column("level", Integer, nullable=False),
+    Column("username", String(64), ForeignKey("users.username")),
+    Column("channel", String(40)),  # a channel of SP_NOTIFY_URLS instead of a user
+    Column("delay_min", Integer),  # null: the level's default (notify.model.DEFAULT_DELAY_MIN)
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    CheckConstraint("level IN (1, 2, 3)", name="notify_routes_level"),
+    CheckConstraint("(username IS NULL) <> (channel IS NULL)", name="notify_routes_target"),
+)
+"""Who is told of which alerts, at which level of the escalation chain."""
+
+notify_messages = Table(
+    "notify_messages",
+    metadata,
+    Column("message_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("purpose", String(10), nullable=False),  # "alerts" or "report"
+    Column("recipient", String(80), nullable=False),  # "user:asha", "channel:ops", "email:..."
+    Column("level", Integer),  # the escalation level of an alert message
+    Column("severity", String(10)),  # the worst alert it tells of
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("short", Text, nullable=False),  # the SMS text, at most 160 characters
+    Column("link", Text),
+    Index("notify_messages_recipient", "recipient", "created_at"),
+    Index("notify_messages_created", "created_at"),
+)
+"""Every message composed for one recipient: the durable outbox's content."""
+
+notify_attachments = Table(
+    "notify_attachments",
+    metadata,
+    Column(
+        "message_id",
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("notify_messages.message_id"),
+        nullable=False,
+    ),
+    Column("filename", String(200), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Index("notify_attachments_message", "message_id"),
+)
+"""Files sent with a message (a report's PDF), kept until it is delivered."""
+
+DELIVERY_STATES: Final = ("queued", "sending", "sent", "failed", "gave_up")
+"""A delivery is queued, being sent (leased), sent, failed (to be tried again) or given up."""
+
+notify_deliveries = Table(
+    "notify_deliveries",
+    metadata,
+    Column("delivery_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column(
+        "message_id",
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("notify_messages.message_id"),
+        nullable=False,
+    ),
+    Column("channel", String(40), nullable=False),  # "email", "sms" or a SP_NOTIFY_URLS name
+    Column("address", String(254), nullable=False),  # e-mail address, phone, "" for a channel
+    Column("state", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_at", UtcDateTime, nullable=False),
+    Column("lease_owner", String(64)),
+    Column("lease_until", UtcDateTime),
+    Column("last_error", Text),
+    Column("sent_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint(
+        "state IN ('queued','sending','sent','failed','gave_up')", name="notify_deliveries_state"
+    ),
+    Index("notify_deliveries_due", "state", "next_at"),
+    Index("notify_deliveries_message", "message_id"),
+    Index("notify_deliveries_updated", "updated_at"),
+)
+"""The durable outbox: one row per message and channel, drained by `python -m notify`."""
+
+notify_notices = Table(
+    "notify_notices",
+    metadata,
+    Column("notice_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("alert_id", String(64), nullable=False),
+    Column(
+        "message_id",
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("notify_messages.message_id"),
+        nullable=False,
+    ),
+    Column("recipient", String(80), nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("reason", String(10), nullable=False),  # "new", "escalated" or "repeat"
+    Column("told_at", UtcDateTime, nullable=False),
+    Index("notify_notices_alert", "alert_id", "recipient"),
+)
+"""Which recipient was told of which alert, when, at which level and why: the escalation's
+history and what the alerts page shows under an alert."""
+
+notify_locks = Table(
+    "notify_locks",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("holder", String(64)),
+    Column("at", UtcDateTime),
+)
+"""A row whose UPDATE serialises the notification decisions of several workers."""

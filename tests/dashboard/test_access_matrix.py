@@ -30,7 +30,11 @@ STATE_CHANGING: Final = {
     "feeder.move_house": "operator",
     "feeder.set_mode": "operator",
     "feeder.unlock": "operator",
+    "notify.resend": "admin",
+    "notify.route_add": "admin",
+    "notify.route_remove": "admin",
     "user.add": "admin",
+    "user.set_contact": "admin",
     "user.set_role": "admin",
     "user.set_disabled": "admin",
 }

@@ -19,11 +19,12 @@ from components.alert_list import (
     describe_filter,
     filter_data,
     filter_from_data,
+    list_fingerprint,
     pager_text,
     parse_filter,
 )
 from components.runtime import current
-from store.alerting import AlertError, AlertFilter, AlertPage, alerts_fingerprint
+from store.alerting import AlertError, AlertFilter, AlertPage
 from store.schema import alerts
 from tests.dashboard.conftest import (
     ORIGIN,
@@ -83,7 +84,7 @@ def test_the_list_redraws_on_the_timer_only_when_an_alert_changed(
 ) -> None:
     engine = current(dashboard_app.server).engine
     with engine.connect() as conn:
-        fingerprint = alerts_fingerprint(conn)
+        fingerprint = list_fingerprint(conn)
     tick = f"{ids.ALERTS_INTERVAL}.n_intervals"
     values = {
         f"{ids.ALERTS_FEEDER}.value": None,

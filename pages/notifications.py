@@ -1,0 +1,345 @@
+"""Notifications (/notifications): what was sent to whom and how it went, and the routes that
+decide who is told of which alerts.
+
+Everyone signed in sees the deliveries (addresses masked) and the routes; admins add and remove
+routes and send a given-up delivery again, each checked on the server and audited. The list of
+deliveries checks for changes every REFRESH_MS and redraws only when one changed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import dash
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html
+from dash.exceptions import PreventUpdate
+
+from components import access, ids, runtime
+from components.layout import build_page
+from components.notify_view import build_deliveries, build_routes, severity_text
+from grid.alert_kinds import AlertKind
+from notify.config import channel_names, url_channels
+from notify.model import ANY_DISTRICT, LEVEL_TITLES, LEVELS
+from notify.outbox import (
+    RESEND,
+    OutboxError,
+    delivery_counts,
+    outbox_fingerprint,
+    recent_deliveries,
+    resend,
+    state_counts_text,
+)
+from notify.routes import (
+    ROUTE_ADD,
+    ROUTE_REMOVE,
+    RouteError,
+    add_route,
+    list_routes,
+    remove_route,
+    sections_of,
+)
+from store.queries import districts
+from store.schema import ALERT_SEVERITIES, DELIVERY_STATES
+from store.users import list_users
+
+dash.register_page(
+    __name__, path="/notifications", title="SmartPhase · Notifications", name="Notifications"
+)
+
+EDIT_ROLE: Final = "admin"
+REFRESH_MS: Final = 15_000
+"""How often the deliveries list checks the store for changes [ms]."""
+SHOWN: Final = 100
+"""Deliveries listed, newest first."""
+
+
+def layout(**_query: str) -> html.Main:
+    """Return the page: deliveries, channels and routes, with the route form for admins."""
+    can_edit = access.has_role(EDIT_ROLE)
+    settings = runtime.settings()
+    with runtime.engine().connect() as conn:
+        district_names = districts(conn)
+        usernames = [u.username for u in list_users(conn) if not u.disabled] if can_edit else []
+    names = channel_names(settings)
+    form = html.Div(
+        [
+            _field(
+                "District",
+                dcc.Dropdown(
+                    [{"label": "every district and HQ (*)", "value": ANY_DISTRICT}]
+                    + [{"label": d, "value": d} for d in district_names],
+                    id=ids.NOTIFY_ROUTE_DISTRICT,
+                    placeholder="choose",
+                ),
+            ),
+            _field(
+                "Section office",
+                dcc.Dropdown([], id=ids.NOTIFY_ROUTE_SECTION, placeholder="any"),
+            ),
+            _field(
+                "Severity",
+                dcc.Dropdown(
+                    [{"label": severity_text(s), "value": s} for s in ALERT_SEVERITIES],
+                    id=ids.NOTIFY_ROUTE_SEVERITY,
+                    placeholder="any",
+                ),
+            ),
+            _field(
+                "Kind",
+                dcc.Dropdown(
+                    sorted(str(k) for k in AlertKind), id=ids.NOTIFY_ROUTE_KIND, placeholder="any"
+                ),
+            ),
+            _field(
+                "Level",
+                dcc.Dropdown(
+                    [{"label": f"{n} {LEVEL_TITLES[n]}", "value": n} for n in LEVELS],
+                    1,
+                    id=ids.NOTIFY_ROUTE_LEVEL,
+                    clearable=False,
+                ),
+            ),
+            _field("User", dcc.Dropdown(usernames, id=ids.NOTIFY_ROUTE_USER, placeholder="a user")),
+            _field(
+                "or channel",
+                dcc.Dropdown(
+                    list(url_channels(settings.notify_urls)),
+                    id=ids.NOTIFY_ROUTE_CHANNEL,
+                    placeholder="none",
+                ),
+            ),
+            _field(
+                "Acknowledge within (min)",
+                dcc.Input(id=ids.NOTIFY_ROUTE_DELAY, type="number", min=0, placeholder="default"),
+            ),
+            html.Button("Add route", id=ids.NOTIFY_ROUTE_ADD, className="sp-button"),
+        ],
+        className="sp-filters",
+        hidden=not can_edit,
+    )
+    return build_page(
+        "Notifications",
+        html.P(id=ids.NOTIFY_MESSAGE, className="sp-message", role="status"),
+        html.Section(
+            [
+                html.H2("Deliveries"),
+                html.Div(
+                    [
+                        _field(
+                            "State",
+                            dcc.Dropdown(
+                                list(DELIVERY_STATES), id=ids.NOTIFY_STATE, placeholder="any"
+                            ),
+                        ),
+                        html.Span(id=ids.NOTIFY_SUMMARY, className="sp-notify-summary"),
+                    ],
+                    className="sp-filters",
+                ),
+                html.Div(id=ids.NOTIFY_DELIVERIES, className="sp-alerts-scroll"),
+            ]
+        ),
+        html.Section(
+            [
+                html.H2("Routes"),
+                html.P(
+                    "Channels: "
+                    + (
+                        ", ".join(names)
+                        if names
+                        else "none configured (SP_SMTP_URL, SP_SMS_URL, SP_NOTIFY_URLS)."
+                    ),
+                    id=ids.NOTIFY_CHANNELS,
+                ),
+                form,
+                html.Div(id=ids.NOTIFY_ROUTES),
+            ]
+        ),
+        dcc.Store(id=ids.NOTIFY_ROUTES_CHANGED, data=0),
+        dcc.Store(id=ids.NOTIFY_FINGERPRINT),
+        dcc.Interval(id=ids.NOTIFY_INTERVAL, interval=REFRESH_MS),
+    )
+
+
+def _field(label: str, control: Any) -> html.Label:
+    return html.Label([html.Span(label), control], className="sp-field")
+
+
+@callback(
+    Output(ids.NOTIFY_DELIVERIES, "children"),
+    Output(ids.NOTIFY_SUMMARY, "children"),
+    Output(ids.NOTIFY_FINGERPRINT, "data"),
+    Input(ids.NOTIFY_STATE, "value"),
+    Input(ids.NOTIFY_INTERVAL, "n_intervals"),
+    Input(ids.NOTIFY_ROUTES_CHANGED, "data"),
+    State(ids.NOTIFY_FINGERPRINT, "data"),
+)
+@access.read_only
+def show_deliveries(
+    state: str | None, _n: int | None, _changed: int | None, drawn: str | None
+) -> tuple[Any, str, str]:
+    """Return the newest deliveries (of a state), the counts by state, and the fingerprint;
+    on the timer, nothing unless a delivery changed."""
+    if state is not None and state not in DELIVERY_STATES:
+        state = None
+    with runtime.engine().connect() as conn:
+        fingerprint = outbox_fingerprint(conn)
+        if ctx.triggered_id == ids.NOTIFY_INTERVAL and fingerprint == drawn:
+            raise PreventUpdate
+        rows = recent_deliveries(conn, state, SHOWN)
+        counts = delivery_counts(conn)
+    summary = f"All deliveries: {state_counts_text(counts)}."
+    return build_deliveries(rows, access.has_role(EDIT_ROLE)), summary, fingerprint
+
+
+@callback(Output(ids.NOTIFY_ROUTES, "children"), Input(ids.NOTIFY_ROUTES_CHANGED, "data"))
+@access.read_only
+def show_routes(_changed: int | None) -> Any:
+    """Return the routes table."""
+    with runtime.engine().connect() as conn:
+        rows = list_routes(conn)
+    return build_routes(rows, access.has_role(EDIT_ROLE))
+
+
+@callback(
+    Output(ids.NOTIFY_ROUTE_SECTION, "options"),
+    Input(ids.NOTIFY_ROUTE_DISTRICT, "value"),
+    prevent_initial_call=True,
+)
+@access.read_only
+def section_options(district: str | None) -> list[str]:
+    """Return the section offices of the chosen district."""
+    if not isinstance(district, str) or district == ANY_DISTRICT:
+        return []
+    with runtime.engine().connect() as conn:
+        return sections_of(conn, district)
+
+
+@callback(
+    Output(ids.NOTIFY_MESSAGE, "children"),
+    Output(ids.NOTIFY_ROUTES_CHANGED, "data"),
+    Input(ids.NOTIFY_ROUTE_ADD, "n_clicks"),
+    State(ids.NOTIFY_ROUTE_DISTRICT, "value"),
+    State(ids.NOTIFY_ROUTE_SECTION, "value"),
+    State(ids.NOTIFY_ROUTE_SEVERITY, "value"),
+    State(ids.NOTIFY_ROUTE_KIND, "value"),
+    State(ids.NOTIFY_ROUTE_LEVEL, "value"),
+    State(ids.NOTIFY_ROUTE_USER, "value"),
+    State(ids.NOTIFY_ROUTE_CHANNEL, "value"),
+    State(ids.NOTIFY_ROUTE_DELAY, "value"),
+    State(ids.NOTIFY_ROUTES_CHANGED, "data"),
+    prevent_initial_call=True,
+)
+@access.state_changing(EDIT_ROLE, ROUTE_ADD)
+def add(
+    n_clicks: int | None,
+    district: Any,
+    section: Any,
+    severity: Any,
+    kind: Any,
+    level: Any,
+    user: Any,
+    channel: Any,
+    delay: Any,
+    changed: int | None,
+) -> tuple[str, int]:
+    """Add a route; a bad value is named in the message."""
+    if not n_clicks:
+        raise PreventUpdate
+    actor = access.authorize(EDIT_ROLE, ROUTE_ADD)
+    try:
+        values = {
+            name: _text(name, value)
+            for name, value in (
+                ("district", district), ("section", section), ("severity", severity),
+                ("kind", kind), ("user", user), ("channel", channel),
+            )
+        }  # fmt: skip
+        with runtime.engine().begin() as conn:
+            row = add_route(
+                conn,
+                district=values["district"] or "",
+                level=_number("level", level) or 0,
+                username=values["user"],
+                channel=values["channel"],
+                section=values["section"],
+                severity=values["severity"],
+                kind=values["kind"],
+                delay_min=_number("delay_min", delay),
+                channels=url_channels(runtime.settings().notify_urls),
+                actor=actor,
+                address=access.client_address(),
+            )
+    except RouteError as err:
+        access.audit_action(ROUTE_ADD, "", {"error": str(err)}, outcome="failed")
+        return f"Route not added: {err}.", changed or 0
+    return f"Route {row.route_id} added.", (changed or 0) + 1
+
+
+@callback(
+    Output(ids.NOTIFY_MESSAGE, "children", allow_duplicate=True),
+    Output(ids.NOTIFY_ROUTES_CHANGED, "data", allow_duplicate=True),
+    Input({"type": ids.NOTIFY_ROUTE_REMOVE_TYPE, "route": ALL}, "n_clicks"),
+    State(ids.NOTIFY_ROUTES_CHANGED, "data"),
+    prevent_initial_call=True,
+)
+@access.state_changing(EDIT_ROLE, ROUTE_REMOVE)
+def remove(_clicks: list[int | None], changed: int | None) -> tuple[str, int]:
+    """Remove the route whose button was clicked."""
+    if not ctx.triggered or not ctx.triggered[0].get("value"):
+        raise PreventUpdate
+    actor = access.authorize(EDIT_ROLE, ROUTE_REMOVE)
+    trigger = ctx.triggered_id
+    route = trigger.get("route") if isinstance(trigger, dict) else None
+    try:
+        route_id = _number("route", route)
+        with runtime.engine().begin() as conn:
+            remove_route(conn, route_id or 0, actor=actor, address=access.client_address())
+    except RouteError as err:
+        return f"Route not removed: {err}.", changed or 0
+    return f"Route {route_id} removed.", (changed or 0) + 1
+
+
+@callback(
+    Output(ids.NOTIFY_MESSAGE, "children", allow_duplicate=True),
+    Output(ids.NOTIFY_ROUTES_CHANGED, "data", allow_duplicate=True),
+    Input({"type": ids.NOTIFY_RESEND_TYPE, "delivery": ALL}, "n_clicks"),
+    State(ids.NOTIFY_ROUTES_CHANGED, "data"),
+    prevent_initial_call=True,
+)
+@access.state_changing(EDIT_ROLE, RESEND)
+def send_again(_clicks: list[int | None], changed: int | None) -> tuple[str, int]:
+    """Queue a given-up delivery again (it may then arrive twice: the admin chose so)."""
+    if not ctx.triggered or not ctx.triggered[0].get("value"):
+        raise PreventUpdate
+    actor = access.authorize(EDIT_ROLE, RESEND)
+    trigger = ctx.triggered_id
+    delivery = trigger.get("delivery") if isinstance(trigger, dict) else None
+    try:
+        delivery_id = _number("delivery", delivery)
+        with runtime.engine().begin() as conn:
+            new_id = resend(conn, delivery_id or 0, actor=actor, address=access.client_address())
+    except (RouteError, OutboxError) as err:
+        return f"Not sent again: {err}.", changed or 0
+    return f"Delivery {delivery_id} queued again as {new_id}.", (changed or 0) + 1
+
+
+def _text(name: str, value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise RouteError(name, "must be text")
+    return value
+
+
+def _number(name: str, value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise RouteError(name, "must be a whole number")
+    try:
+        number = float(value)
+    except ValueError:
+        raise RouteError(name, f"{value!r} is not a number") from None
+    if number != int(number):
+        raise RouteError(name, f"{value!r} is not a whole number")
+    return int(number)
