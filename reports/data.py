@@ -3,9 +3,10 @@
 Feeder figures come from the rollups, never from raw summaries (DESIGN §12): the 15-minute
 rollup for currents, loading and unbalance, the 1-minute rollup for 10-minute voltage means and
 for the minutes in which a controller reported. The savings come from the hourly house rollup
-summed per feeder (`feeder_house_loads_1h`), the house nodes' availability from the house
-rollup. Series are read for a few feeders at a time (`CHUNK`), so that a district or the state
-never holds every feeder's series at once. Times come back as epoch seconds.
+summed per feeder (`feeder_house_loads_1h`), the house nodes' availability from it summed per
+house and day (`house_days`). Series are read for a few feeders at a time (`CHUNK`), so that a
+district or the state never holds every feeder's series at once. Times come back as epoch
+seconds.
 """
 
 from __future__ import annotations
@@ -358,7 +359,7 @@ def house_hours(
         .order_by(t.feeder_id, t.bucket)
     )
     out = {}
-    for feeder_id, group in itertools.groupby(conn.execute(stmt).all(), key=lambda row: row[0]):
+    for feeder_id, group in itertools.groupby(_fetch(conn, stmt), key=lambda row: row[0]):
         rows = list(group)
         times = np.array([row[1] for row in rows], dtype=np.float64)
         t_hours, hour = np.unique(times, return_inverse=True)
@@ -377,15 +378,16 @@ def house_hours(
 def house_samples(
     conn: Connection, feeder_ids: Sequence[str], start: datetime, end: datetime
 ) -> list[HouseSamples]:
-    """Return the readings and reporting hours of each house of some feeders that reported."""
-    r = db.house_rollup.c
+    """Return the readings and reporting hours of each house of some feeders that reported,
+    from the house days (the period is whole IST days)."""
+    t = db.house_days.c
     stmt = (
-        select(r.house_id, r.feeder_id, func.sum(r.samples), func.count())
-        .where(r.feeder_id.in_(list(feeder_ids)), r.bucket >= start, r.bucket < end)
-        .group_by(r.house_id, r.feeder_id)
-        .order_by(r.house_id)
+        select(t.house_id, t.feeder_id, func.sum(t.samples), func.sum(t.hours))
+        .where(t.feeder_id.in_(list(feeder_ids)), t.day >= start, t.day < end)
+        .group_by(t.house_id, t.feeder_id)
+        .order_by(t.house_id)
     )
-    return [HouseSamples(row[0], row[1], int(row[2]), int(row[3])) for row in conn.execute(stmt)]
+    return [HouseSamples(row[0], row[1], int(row[2]), int(row[3])) for row in _fetch(conn, stmt)]
 
 
 # --- events ------------------------------------------------------------------------------------
@@ -582,7 +584,17 @@ def _slot(conn: Connection, column: ColumnElement[Any], width_s: int) -> ColumnE
 
 def _grouped(conn: Connection, stmt: Select[Any], columns: int) -> Iterator[tuple[str, FloatArray]]:
     """Yield (feeder id, rows as a float array) of a query ordered by its first column."""
-    rows = conn.execute(stmt).all()  # one fetch: far faster than row by row
-    for feeder_id, group in itertools.groupby(rows, key=lambda row: row[0]):
+    for feeder_id, group in itertools.groupby(_fetch(conn, stmt), key=lambda row: row[0]):
         data = np.array([row[1:] for row in group], dtype=np.float64)
         yield str(feeder_id), data.reshape(-1, columns)
+
+
+def _fetch(conn: Connection, stmt: Select[Any]) -> list[tuple[Any, ...]]:
+    """Return every row of a query as plain tuples from the driver, in one fetch: a month of a
+    district's buckets is hundreds of thousands of rows, which row objects would slow down.
+    The query's columns need no result processing (times come as epoch seconds)."""
+    result = conn.execute(stmt)
+    try:
+        return list(result.cursor.fetchall())
+    finally:
+        result.close()

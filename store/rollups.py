@@ -8,13 +8,14 @@ re-aggregating hours of readings of every feeder. A bucket is written only when 
 changed. Buckets start at multiples of their width since the Unix epoch, as TimescaleDB's
 `time_bucket` does for these widths.
 
-The hourly house rollup (`house_readings_1h`) and its sums per feeder and as-built phase
-(`feeder_house_loads_1h`, what the reports' savings read) are on the hours of IST. Each hour is
+The hourly house rollup (`house_readings_1h`), its sums per feeder and as-built phase
+(`feeder_house_loads_1h`, what the reports' savings read) and per house and day (`house_days`,
+their node availability) are on the hours and days of IST. Each hour is
 taken once, `HOUSE_SETTLE_S` after it ends, and every `HOUSE_DEEP_EVERY_S` the hours of the
 look-back again; the house hours are read before anything is written, and only the rows that
 changed are written, in a transaction of their own, so that on SQLite the ingest writer never
-waits for the reading. On TimescaleDB the house rollup is a continuous aggregate and the feeder
-sums are a table this refresh fills from it.
+waits for the reading. On TimescaleDB the house rollup is a continuous aggregate and the sums
+are tables this refresh fills from it.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from store.schema import (
     feeder_readings,
     feeder_rollups,
     feeders,
+    house_days,
     house_readings,
     house_rollup,
     houses,
@@ -70,6 +72,9 @@ DEEP_SUFFIX: Final = ":deep"
 """Appended to a rollup table's name for the mark of its last deep refresh."""
 
 COLUMNS: Final = ("feeder_id", "bucket", *ROLLUP_MEASURES, "i_n_max", "samples")
+
+HOUSE_DAY_OFFSET_S: Final = 66_600
+"""The house days start at 00:00 IST, which is 18:30 UTC: that far after UTC midnight [s]."""
 
 HOUSE_SETTLE_S: Final = RECENT_S
 """A house hour is rolled up this long after it ends, once its readings have arrived [s]."""
@@ -127,13 +132,14 @@ def refresh_houses(
     deep_every_s: float = HOUSE_DEEP_EVERY_S,
 ) -> int:
     """Roll up the house hours settled since the last call, and sum them per feeder and
-    as-built phase (`feeder_house_loads_1h`); return the rows added or changed.
+    as-built phase (`feeder_house_loads_1h`) and per house and day (`house_days`); return the
+    rows added or changed.
 
     The first call rolls up every settled hour of the readings already stored; later calls the
     hours that settled since, and every `deep_every_s` the hours of the last `lookback_s` again,
     for readings that arrived late. The running hour is never in the rollup. On TimescaleDB the
-    house rollup is a continuous aggregate and only the feeder sums are refreshed here, from the
-    hours it has materialised.
+    house rollup is a continuous aggregate and only the sums are refreshed here, from the hours
+    it has materialised.
     """
     now = now or datetime.now(UTC)
     width, offset = HOUSE_ROLLUP_WIDTH_S, HOUSE_ROLLUP_OFFSET_S
@@ -168,6 +174,9 @@ def refresh_houses(
             )
         if start < end:
             written += _sum_feeder_loads(conn, start, end)
+            first_day = floor_time(start, 86_400, HOUSE_DAY_OFFSET_S)
+            last_day = floor_time(end - timedelta(seconds=1), 86_400, HOUSE_DAY_OFFSET_S)
+            written += _sum_house_days(conn, first_day, last_day + timedelta(days=1))
         _set_mark(conn, name, max(start, end))
         if deep_due:
             _set_mark(conn, name + DEEP_SUFFIX, now)
@@ -198,6 +207,34 @@ def _sum_feeder_loads(conn: Connection, start: datetime, end: datetime) -> int:
     figures = columns[3:]
     stmt = insert.on_conflict_do_update(
         index_elements=["feeder_id", "bucket", "built_phase"],
+        set_={c: insert.excluded[c] for c in figures},
+        where=or_(*(table.c[c].is_distinct_from(insert.excluded[c]) for c in figures)),
+    ).execution_options(preserve_rowcount=True)
+    return max(int(conn.execute(stmt).rowcount), 0)
+
+
+def _sum_house_days(conn: Connection, start: datetime, end: datetime) -> int:
+    """Recompute the house days in [start, end) from the house hours; return the rows changed."""
+    r = house_rollup.c
+    day = bucket_expr(conn.dialect.name, r.bucket, 86_400, HOUSE_DAY_OFFSET_S).label("day")
+    source = (
+        select(
+            r.house_id,
+            day,
+            r.feeder_id,
+            func.sum(r.samples).label("samples"),
+            func.count().label("hours"),
+        )
+        # through the (feeder_id, bucket) index: the house rollup has no index on time alone
+        .where(r.feeder_id.in_(select(feeders.c.feeder_id)), r.bucket >= start, r.bucket < end)
+        .group_by(r.house_id, day, r.feeder_id)
+    )
+    table = house_days
+    columns = ("house_id", "day", "feeder_id", "samples", "hours")
+    insert = _upsert(conn, table).from_select(list(columns), source)
+    figures = columns[2:]
+    stmt = insert.on_conflict_do_update(
+        index_elements=["house_id", "day"],
         set_={c: insert.excluded[c] for c in figures},
         where=or_(*(table.c[c].is_distinct_from(insert.excluded[c]) for c in figures)),
     ).execution_options(preserve_rowcount=True)

@@ -34,7 +34,7 @@ from reports.figures import (
 )
 from reports.scope import MAX_DAYS, Period, ReportArgumentError, Scope, parse_period
 from store.queries import IST
-from store.rollups import HOUSE_ROLLUP_OFFSET_S
+from store.rollups import HOUSE_DAY_OFFSET_S, HOUSE_ROLLUP_OFFSET_S
 
 V = 230.0
 R_PHASE = 0.05
@@ -246,6 +246,7 @@ def test_a_period_is_whole_ist_days() -> None:
     assert (period.start.timestamp() - HOUSE_ROLLUP_OFFSET_S) % 3600 == 0
     assert IST.utcoffset(None) is not None
     assert IST.utcoffset(None).total_seconds() % 3600 == HOUSE_ROLLUP_OFFSET_S
+    assert (period.start.timestamp() - HOUSE_DAY_OFFSET_S) % 86_400 == 0  # house days too
 
 
 @pytest.mark.parametrize(

@@ -82,7 +82,8 @@ def test_house_hours_share_a_switched_hour_by_its_readings(engine: Engine) -> No
     refresh(engine, now=hour + timedelta(hours=2))
     with engine.connect() as conn:
         hours = house_hours(conn, [F], hour, hour + timedelta(hours=1))[F]
-        samples = house_samples(conn, [F], hour, hour + timedelta(hours=1))
+        day = datetime(2024, 6, 1, tzinfo=IST)
+        samples = house_samples(conn, [F], day, day + timedelta(days=1))  # whole IST days
     assert hours.column("t").tolist() == [hour.timestamp()]  # the bucket is the IST hour
     # readings 600..3600 W: the two on R sum 1,800, the four on Y 10,800, over six readings
     assert hours.column("p_r")[0] == pytest.approx(1800 / 6)

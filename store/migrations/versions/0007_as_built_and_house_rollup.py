@@ -10,7 +10,8 @@ the hours of IST (half past the UTC hours): its readings' count, mean V, I and P
 by the phase each reading was taken on (store.schema.HOUSE_PHASE_MEASURES); a continuous
 aggregate on TimescaleDB, elsewhere a table that `store.rollups.refresh` fills (its first
 refresh rolls up the readings already stored). `feeder_house_loads_1h` sums those hours per
-feeder and as-built phase, on every backend a table that the same refresh fills.
+feeder and as-built phase, `house_days` per house and IST day: on every backend tables that the
+same refresh fills.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from store.schema import (
     HOUSE_ROLLUP_WIDTH_S,
     UtcDateTime,
     feeder_house_loads,
+    house_days,
     house_rollup,
 )
 
@@ -67,6 +69,17 @@ def upgrade() -> None:
         *(sa.Column(name, sa.Float(), nullable=False) for name in HOUSE_PHASE_MEASURES),
         sa.PrimaryKeyConstraint("feeder_id", "bucket", "built_phase"),
     )
+    op.create_table(
+        house_days.name,
+        sa.Column("house_id", sa.String(length=40), nullable=False),
+        sa.Column("day", UtcDateTime(), nullable=False),
+        sa.Column("feeder_id", sa.String(length=32), nullable=False),
+        sa.Column("samples", sa.Integer(), nullable=False),
+        sa.Column("hours", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("house_id", "day"),
+    )
+    with op.batch_alter_table(house_days.name) as batch_op:
+        batch_op.create_index("house_days_feeder_day", ["feeder_id", "day"], unique=False)
 
 
 def _timescale_upgrade() -> None:
@@ -96,6 +109,7 @@ def _timescale_upgrade() -> None:
 
 def downgrade() -> None:
     """Drop them again."""
+    op.drop_table(house_days.name)
     op.drop_table(feeder_house_loads.name)
     bind = op.get_bind()
     if detect_backend(bind, announce=False) is Backend.TIMESCALE:
