@@ -123,6 +123,16 @@ class Settings:
     notify_lease_s: int = 120
     """How long a worker holds a delivery it is sending [s]; one still held after that (its
     worker died mid-send) is given up as of unknown outcome, never sent twice."""
+    reports_dir: str = "var/reports"
+    """Where the report worker keeps each report's PDF and CSV annex (SP_REPORTS_DIR)."""
+    report_timeout_s: int = 900
+    """A report not rendered within this time is stopped and tried again [s]
+    (SP_REPORT_TIMEOUT_S)."""
+    report_attempts: int = 3
+    """Tries of one report before it is marked failed (SP_REPORT_ATTEMPTS)."""
+    report_retry_s: int = 60
+    """Wait before a failed report is tried again, doubled at each further try [s]
+    (SP_REPORT_RETRY_S)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -153,6 +163,9 @@ class Settings:
             "login_window_s",
             "login_account_delay_s",
             "session_lifetime_s",
+            "report_timeout_s",
+            "report_attempts",
+            "report_retry_s",
         ):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"SP_{name.upper()}: must be positive")

@@ -36,6 +36,7 @@ NAV: Final = (
     NavItem("Alerts", "/alerts"),
     NavItem("Notifications", "/notifications"),
     NavItem("Log", "/log"),
+    NavItem("Reports", "/reports"),
     NavItem("Wall", "/wall"),
     NavItem("Users", "/users", "admin"),
 )

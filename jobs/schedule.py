@@ -3,7 +3,9 @@
 - `refresh_rollups` every minute: the 1 min, 15 min and 1 h feeder rollups on plain PostgreSQL
   and SQLite (TimescaleDB's continuous aggregates refresh themselves; the call is then a no-op);
 - `watch_feeders` every 30 s: HQ's `feeder_offline` alert on feeders that went silent, and
-  `fleet_silent` when none is heard at all (store.watchdog).
+  `fleet_silent` when none is heard at all (store.watchdog);
+- `queue_scheduled_reports` every minute: the runs that the admins' report schedules owe
+  (reports.schedules), which `python -m reports.worker` renders.
 
 Each job runs at most once at a time, and a missed run is coalesced into one.
 """
@@ -18,6 +20,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import Engine
 
+from reports.schedules import queue_due
 from store.rollups import refresh
 from store.watchdog import sweep_offline_feeders
 
@@ -25,6 +28,7 @@ log = logging.getLogger("jobs")
 
 ROLLUP_EVERY_S: Final = 60.0
 WATCH_EVERY_S: Final = 30.0
+REPORTS_EVERY_S: Final = 60.0
 
 
 def refresh_rollups(engine: Engine) -> int:
@@ -49,12 +53,22 @@ def watch_feeders(engine: Engine, now: datetime | None = None) -> int:
     return len(sweep.raised) + len(sweep.cleared)
 
 
+def queue_scheduled_reports(engine: Engine, now: datetime | None = None) -> int:
+    """Queue the report runs that the schedules owe; return how many."""
+    with engine.begin() as conn:
+        queued = queue_due(conn, now or datetime.now(UTC))
+    if queued:
+        log.info("scheduled reports: %d runs queued (%s)", len(queued), queued)
+    return len(queued)
+
+
 def add_jobs(
     scheduler: BaseScheduler,
     engine: Engine,
     *,
     rollup_every_s: float = ROLLUP_EVERY_S,
     watch_every_s: float = WATCH_EVERY_S,
+    reports_every_s: float = REPORTS_EVERY_S,
 ) -> None:
     """Add HQ's jobs to `scheduler`; the first runs start at once."""
     now = datetime.now(UTC)
@@ -64,6 +78,14 @@ def add_jobs(
     )
     scheduler.add_job(
         watch_feeders, "interval", seconds=watch_every_s, args=[engine], id="watchdog", **common
+    )
+    scheduler.add_job(
+        queue_scheduled_reports,
+        "interval",
+        seconds=reports_every_s,
+        args=[engine],
+        id="reports",
+        **common,
     )
 
 

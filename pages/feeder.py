@@ -5,7 +5,8 @@ toggle, the manual move and the unlock of a locked-out house) are `state_changin
 authorize the operator role before anything else. A manual move is previewed first (the dry
 run, which checks the edge's interlocks), and the confirm button sends exactly the move that
 was previewed, after the same check on the server. When a command ends, what it changed (the
-mode, a lockout) is read again at once, not at the next refresh.
+mode, a lockout) is read again at once, not at the next refresh. The page ends with the
+feeder's PDF report export, served by the export callbacks of pages/reports.py.
 """
 
 from __future__ import annotations
@@ -43,8 +44,11 @@ from components.feeder_view import (
     run_rows,
     search_rows,
 )
+from components.report_export import build_export_panel
 from grid.messages import ControlAction, Mode
 from hq.commands import SERVICE_NAME, CommandService
+from reports.periods import today_ist
+from reports.scope import Scope
 from store import queries as q
 from store.commands import CommandError
 from store.moves import MoveError, dry_run_move, parse_phase
@@ -307,6 +311,7 @@ def layout(feeder_id: str | None = None, **_query: Any) -> html.Main:
             ],
             className="sp-section",
         ),
+        build_export_panel(Scope("feeder", row.feeder_id), today_ist(now), title="Export PDF"),
         class_name="sp-feeder-page",
     )
 

@@ -1,12 +1,13 @@
 """The live demo: broker, store, simulated fleet, its controllers and the ingest worker.
 
 Each long-running part is the real program in a child process (`python -m ingest`,
-`python -m edge --simulate`, `python -m sim`, `python -m jobs`, `python app.py`), so the demo
-exercises what production runs; only the MQTT broker runs in this process, and only when
-SP_MQTT_URL is not set. The control room gets a `demo` admin with a generated password, kept
-in var/demo-login. The fleet's first feeder plays the story SmartPhase is pitched with
-(sim/story.py), and the demo tells it as it reaches the store (sim/narrator.py). Ctrl-C or
-SIGTERM stops the demo; the store and var/ stay for the next start.
+`python -m edge --simulate`, `python -m sim`, `python -m jobs`, `python -m reports.worker`,
+the control room on gunicorn), so the demo exercises what production runs; only the MQTT
+broker runs in this process, and only when SP_MQTT_URL is not set. The control room gets a
+`demo` admin with a generated password, kept in var/demo-login. The fleet's first feeder plays
+the story SmartPhase is pitched with (sim/story.py), and the demo tells it as it reaches the
+store (sim/narrator.py). Ctrl-C or SIGTERM stops the demo; the store and var/ stay for the
+next start.
 """
 
 from __future__ import annotations
@@ -204,6 +205,7 @@ class LiveDemo:
         lo, hi = self.houses_range
         self._spawn("ingest", ["-m", "ingest", "--metrics-port", "0"], env)
         self._spawn("jobs", ["-m", "jobs"], env)
+        self._spawn("reports", ["-m", "reports.worker"], env)
         self._spawn(
             "edge",
             [
@@ -308,7 +310,7 @@ class LiveDemo:
 
     def stop(self) -> None:
         """Stop the children (SIGTERM, then SIGKILL after 10 s) and the broker."""
-        for name in ("dashboard", "sim", "edge", "jobs", "ingest"):
+        for name in ("dashboard", "sim", "edge", "reports", "jobs", "ingest"):
             child = self.children.get(name)
             if child is not None and child.poll() is None:
                 child.send_signal(signal.SIGTERM)

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     Dialect,
     Float,
@@ -451,21 +452,6 @@ feeder_house_loads = Table(
 their P and Q by the phase they were on (HOUSE_PHASE_MEASURES). The reports' savings read a
 district's month from it; `store.rollups.refresh_houses` fills it on every backend."""
 
-house_days = Table(
-    "house_days",
-    metadata,
-    Column("house_id", String(40), nullable=False),
-    Column("day", UtcDateTime, nullable=False),  # 00:00 IST
-    Column("feeder_id", String(32), nullable=False),
-    Column("samples", Integer, nullable=False),
-    Column("hours", Integer, nullable=False),
-    PrimaryKeyConstraint("house_id", "day"),
-    Index("house_days_feeder_day", "feeder_id", "day"),
-)
-"""The house rollup summed per house and IST day: the readings, and the hours with at least
-one. The reports' node availability reads a district's month from it; `store.rollups`
-fills it on every backend."""
-
 rollup_marks = Table(
     "rollup_marks",
     metadata,
@@ -613,3 +599,74 @@ notify_locks = Table(
     Column("at", UtcDateTime),
 )
 """A row whose UPDATE serialises the notification decisions of several workers."""
+
+# --- reports (reports/) ------------------------------------------------------------------------
+
+REPORT_STATUSES: Final = ("queued", "running", "done", "failed")
+"""A report run waits for a worker, is rendered, and is done or (after its tries) failed."""
+
+REPORT_CADENCES: Final = ("weekly", "monthly")
+"""How often a schedule makes its reports: each whole IST week (Monday to Sunday) or month."""
+
+report_schedules = Table(
+    "report_schedules",
+    metadata,
+    Column("schedule_id", Integer, primary_key=True, autoincrement=True),
+    Column("cadence", String(8), nullable=False),
+    Column("scope_kind", String(8), nullable=False),  # "district" or "section"
+    Column("scope_name", String(120)),  # null: every district (every section office)
+    Column("lang", String(2), nullable=False),
+    Column("recipients", Text, nullable=False, server_default=""),  # usernames or addresses
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("removed_by", String(64)),
+    Column("removed_at", UtcDateTime),  # removed schedules stay for their runs' sake
+    CheckConstraint("cadence IN ('weekly','monthly')", name="report_schedules_cadence"),
+    CheckConstraint("scope_kind IN ('district','section')", name="report_schedules_scope"),
+)
+"""What an admin asked to be reported on a schedule (reports.schedules)."""
+
+reports = Table(
+    "reports",
+    metadata,
+    Column("run_id", Integer, primary_key=True, autoincrement=True),
+    Column("scope_kind", String(8), nullable=False),
+    Column("scope_name", String(120)),  # the feeder id, section office or district; null: state
+    Column("first_day", Date, nullable=False),  # IST days, both included
+    Column("last_day", Date, nullable=False),
+    Column("lang", String(2), nullable=False),
+    Column("status", String(8), nullable=False),
+    Column("stage", String(40)),  # what the worker is doing, for the progress bar
+    Column("progress", Float),  # share done, 0 to 1
+    Column("requested_by", String(64)),  # the user who asked; null for a schedule's run
+    Column("schedule_id", Integer, ForeignKey("report_schedules.schedule_id")),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("started_at", UtcDateTime),
+    Column("finished_at", UtcDateTime),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_try_at", UtcDateTime),  # a queued run waits until then (a retry's backoff)
+    Column("worker", String(80)),
+    Column("lease_until", UtcDateTime),  # a running run past this lost its worker
+    Column("error", Text),
+    Column("file_path", Text),
+    Column("sha256", String(64)),
+    Column("size_bytes", BigInteger),
+    Column("pages", Integer),
+    Column("csv_path", Text),
+    Column("csv_sha256", String(64)),
+    CheckConstraint("status IN ('queued','running','done','failed')", name="reports_status"),
+    CheckConstraint("scope_kind IN ('feeder','section','district','state')", name="reports_scope"),
+    Index("reports_due", "status", "next_try_at"),
+    Index("reports_created", "created_at"),
+    Index(
+        "reports_scheduled",
+        "schedule_id",
+        "scope_kind",
+        "scope_name",
+        "first_day",
+        "last_day",
+        unique=True,
+    ),
+)
+"""Every report asked for, from the control room or a schedule: its scope, period and language,
+its status, and its PDF (and CSV annex) with their SHA-256 once rendered (reports.runs)."""

@@ -91,11 +91,11 @@ def test_rollups_job_fills_the_minute_rollup(engine: Engine) -> None:
     assert refresh_rollups(engine) > 0
 
 
-def test_the_scheduler_runs_both_jobs(engine: Engine) -> None:
+def test_the_scheduler_runs_its_jobs(engine: Engine) -> None:
     add_feeder(engine, "KL-EKM-0002", datetime.now(UTC) - timedelta(minutes=5))
     scheduler = BackgroundScheduler(timezone=UTC)
     add_jobs(scheduler, engine)
-    assert {j.id for j in scheduler.get_jobs()} == {"rollups", "watchdog"}
+    assert {j.id for j in scheduler.get_jobs()} == {"rollups", "watchdog", "reports"}
     scheduler.start()
     try:
         deadline = time.monotonic() + 10
