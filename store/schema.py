@@ -452,6 +452,21 @@ feeder_house_loads = Table(
 their P and Q by the phase they were on (HOUSE_PHASE_MEASURES). The reports' savings read a
 district's month from it; `store.rollups.refresh_houses` fills it on every backend."""
 
+house_days = Table(
+    "house_days",
+    metadata,
+    Column("house_id", String(40), nullable=False),
+    Column("day", UtcDateTime, nullable=False),  # 00:00 IST
+    Column("feeder_id", String(32), nullable=False),
+    Column("samples", Integer, nullable=False),
+    Column("hours", Integer, nullable=False),
+    PrimaryKeyConstraint("house_id", "day"),
+    Index("house_days_feeder_day", "feeder_id", "day"),
+)
+"""The house rollup summed per house and IST day: the readings, and the hours with at least
+one. The reports' node availability reads a district's month from it; `store.rollups`
+fills it on every backend."""
+
 rollup_marks = Table(
     "rollup_marks",
     metadata,
