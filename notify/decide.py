@@ -21,7 +21,15 @@ from notify.channels import Channels
 from notify.compose import compose_alerts
 from notify.config import NotifyPolicy
 from notify.model import AlertFacts, Batch, channel_key, recipient_label, user_key
-from notify.outbox import ALERTS, AUDIT_IDS_MAX, Target, enqueue, last_messages, record_notices
+from notify.outbox import (
+    ALERTS,
+    AUDIT_IDS_MAX,
+    WORKER_ACTOR,
+    Target,
+    enqueue,
+    last_messages,
+    record_notices,
+)
 from notify.outbox import told_of as told_history
 from notify.routes import list_routes
 from notify.rules import Recipient, decide
@@ -163,7 +171,7 @@ def _queue(
     reasons = Counter(n.reason for n in batch.notices)
     audit(
         conn,
-        actor=None,
+        actor=WORKER_ACTOR,
         action=NOTICE,
         target=ids[0] if len(ids) == 1 else f"{len(ids)} alerts",
         outcome="ok",
@@ -182,7 +190,7 @@ def _queue(
     for n in escalated:
         audit(
             conn,
-            actor=None,
+            actor=WORKER_ACTOR,
             action=ESCALATE,
             target=n.alert.alert_id,
             outcome="ok",

@@ -68,6 +68,9 @@ ERROR_MAX: Final = 500
 AUDIT_IDS_MAX: Final = 1000
 """Most alert ids one audit row lists."""
 
+WORKER_ACTOR: Final = "notify"
+"""Who the audit log says decided and delivered a message: the notification worker."""
+
 DELIVERED: Final = "notify.delivered"
 GAVE_UP: Final = "notify.gave_up"
 RESEND: Final = "notify.resend"
@@ -510,7 +513,7 @@ def _audit_delivery(
 ) -> None:
     audit(
         conn,
-        actor=None,
+        actor=WORKER_ACTOR,
         action=action,
         target=f"delivery {due_.delivery_id}",
         outcome=outcome,

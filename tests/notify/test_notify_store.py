@@ -168,15 +168,15 @@ def test_the_chain_is_told_in_turn_until_someone_acknowledges(engine: Engine) ->
     with engine.connect() as conn:
         told = [(n.recipient, n.level, n.reason) for n in outbox.notices_of(conn, ["A1"])["A1"]]
         escalations = conn.execute(
-            select(audit_log.c.target, audit_log.c.detail).where(
+            select(audit_log.c.target, audit_log.c.detail, audit_log.c.username).where(
                 audit_log.c.action == "notify.escalate"
             )
         ).all()
         notices = count(conn, audit_log, audit_log.c.action == "notify.notice")
     assert told == [("user:asha", 1, "new"), ("user:biju", 2, "escalated")]
-    assert [(t, d["level"], d["to"], d["unacknowledged_min"]) for t, d in escalations] == [
-        ("A1", 2, "biju", 15)
-    ]
+    assert [
+        (t, d["level"], d["to"], d["unacknowledged_min"], who) for t, d, who in escalations
+    ] == [("A1", 2, "biju", 15, "notify")]
     assert notices == 2
 
 
