@@ -91,9 +91,7 @@ def layout(**_query: str) -> html.Main:
                         _field("Phone", dcc.Input(id=ids.USERS_CONTACT_PHONE, type="tel")),
                         _field(
                             "Quiet hours (IST)",
-                            dcc.Input(
-                                id=ids.USERS_CONTACT_QUIET, placeholder="default, off, 22:00-06:00"
-                            ),
+                            dcc.Input(id=ids.USERS_CONTACT_QUIET, placeholder="22:00-06:00"),
                         ),
                         html.Button("Set contact", id=ids.USERS_SET_CONTACT, className="sp-button"),
                     ],

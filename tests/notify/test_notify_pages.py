@@ -194,6 +194,10 @@ def test_in_chromium_the_alert_unfolds_who_was_told_and_the_page_lists_deliverie
     assert any("gave up" in r and "Send again" in r for r in rows)
     assert driver.find_elements(By.ID, ids.NOTIFY_ROUTE_ADD)
     screenshot(driver, "notify-page")
+    driver.get(live_server.base + "/users")
+    wait_for(driver, f"#{ids.USERS_TABLE}", "ada@kseb.in")
+    assert driver.find_elements(By.ID, ids.USERS_SET_CONTACT)
+    screenshot(driver, "notify-users-contacts")
 
 
 def test_an_admin_sets_a_users_contact_and_a_bad_one_is_named(
