@@ -2,9 +2,12 @@
 
 Each long-running part is the real program in a child process (`python -m ingest`,
 `python -m edge --simulate`, `python -m sim`, `python -m jobs`, `python -m reports.worker`,
-the control room on gunicorn), so the demo exercises what production runs; only the MQTT
-broker runs in this process, and only when SP_MQTT_URL is not set. The control room gets a
-`demo` admin with a generated password, kept in var/demo-login. The fleet's first feeder plays
+`python -m notify`, the control room on gunicorn), so the demo exercises what production runs;
+only the MQTT broker runs in this process, and only when SP_MQTT_URL is not set. The control
+room gets a `demo` admin with a generated password, kept in var/demo-login. Unless SP_SMTP_URL
+is set, alerts are e-mailed to a local SMTP sink (`python -m notify.sink`, messages kept in
+var/mail/): the demo admin has an address and a level-1 route for each of the fleet's
+districts. The fleet's first feeder plays
 the story SmartPhase is pitched with (sim/story.py), and the demo tells it as it reaches the
 store (sim/narrator.py). Ctrl-C or SIGTERM stops the demo; the store and var/ stay for the
 next start.
@@ -16,12 +19,13 @@ import logging
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +36,7 @@ from sqlalchemy import ColumnElement, Engine, Table, func, select
 from sqlalchemy.engine import make_url
 
 from grid.metrics import rated_current_a
+from notify.routes import RouteError, add_route, list_routes
 from settings import Settings, SettingsError
 from sim.broker import BrokerThread
 from sim.cases import MissingDataError
@@ -42,6 +47,7 @@ from sim.narrator import Narrator, read_story
 from sim.provisioning import provision
 from sim.story import STORY_FEEDER_ID, STORY_START_H, demo_fleet, report_command
 from store import schema
+from store.contacts import QUIET_OFF, ContactError, get_contact, set_contact
 from store.db import make_engine
 from store.migrate import upgrade
 from store.users import add_user, list_users
@@ -56,6 +62,13 @@ DEMO_CONTROL_PERIOD_S = 20.0
 """The controllers decide every 20 s in the demo (60 s in the field) so that it shows quickly."""
 DEMO_LOGIN_FILE = Path("var/demo-login")
 DEMO_USER = "demo"
+DEMO_EMAIL = "demo@smartphase.local"
+"""The demo admin's e-mail address, which the demo's alerts are sent to."""
+DEMO_SMTP_PORT = 18825
+"""The demo's SMTP sink listens on 127.0.0.1 at this port."""
+DEMO_SMTP_FROM = "SmartPhase demo <smartphase@demo.local>"
+MAIL_DIR = Path("var/mail")
+"""Where the demo's SMTP sink keeps each message as a .eml file."""
 DEMO_SUSTAIN_S = 30.0
 """Unbalance must last 30 s before the demo's controllers act (300 s in the field)."""
 DEMO_HISTORY_S = 120.0
@@ -127,6 +140,7 @@ class LiveDemo:
         speed: float,
         seed: int,
         embedded_broker: bool,
+        embedded_sink: bool = False,
     ) -> None:
         self.settings = settings
         self.plans = plans
@@ -134,6 +148,8 @@ class LiveDemo:
         self.speed = speed
         self.seed = seed
         self.embedded_broker = embedded_broker
+        self.embedded_sink = embedded_sink
+        """Whether e-mail goes to the demo's own SMTP sink (SP_SMTP_URL unset)."""
         self.children: dict[str, subprocess.Popen[bytes]] = {}
         self.broker: BrokerThread | None = None
         self.sim_start_s = time.time()
@@ -165,6 +181,7 @@ class LiveDemo:
             speed=speed,
             seed=seed,
             embedded_broker="SP_MQTT_URL" not in env,
+            embedded_sink="SP_SMTP_URL" not in env,
         )
 
     def start(self) -> Engine:
@@ -178,6 +195,12 @@ class LiveDemo:
                     f"the embedded MQTT broker cannot listen on {self.settings.mqtt_url}: "
                     f"{exc.strerror or exc} (set SP_MQTT_URL to use a running broker)"
                 ) from None
+        if self.embedded_sink:
+            _check_port_free(
+                DEMO_SMTP_PORT,
+                f"the demo's SMTP sink cannot listen on 127.0.0.1:{DEMO_SMTP_PORT}",
+                "set SP_SMTP_URL to use a running mail server",
+            )
         engine = make_engine(self.settings.database_url)
         backend = upgrade(engine)
         provision(
@@ -187,6 +210,7 @@ class LiveDemo:
             Path(self.settings.keys_dir),
         )
         login = demo_login(engine, DEMO_LOGIN_FILE)
+        routes = demo_routes(engine, (p.district for p in self.plans))
         env = self._child_env()
         self.sim_start_s = SimClock(self.speed, float(env["SP_SIM_EPOCH"])).now()
         houses = sum(len(p.houses) for p in self.plans)
@@ -197,7 +221,8 @@ class LiveDemo:
             f"{' (in-process)' if self.embedded_broker else ''}\n"
             f"  fleet   {FLEET_DIR}/feeders.csv, {FLEET_DIR}/houses.csv; keys in "
             f"{self.settings.keys_dir}\n"
-            f"  control room  {self.dashboard_url}  {login}"
+            f"  control room  {self.dashboard_url}  {login}\n"
+            f"  mail    {self._mail_banner()}; {routes}"
             f"{self._story_banner()}\n"
             "Ctrl-C stops it.",
             flush=True,
@@ -206,6 +231,13 @@ class LiveDemo:
         self._spawn("ingest", ["-m", "ingest", "--metrics-port", "0"], env)
         self._spawn("jobs", ["-m", "jobs"], env)
         self._spawn("reports", ["-m", "reports.worker"], env)
+        if self.embedded_sink:
+            self._spawn(
+                "sink",
+                ["-m", "notify.sink", "--port", str(DEMO_SMTP_PORT), "--dir", str(MAIL_DIR)],
+                env,
+            )
+        self._spawn("notify", ["-m", "notify"], env)
         self._spawn(
             "edge",
             [
@@ -246,6 +278,15 @@ class LiveDemo:
     def story(self) -> FeederPlan | None:
         """Return the story feeder, if the fleet has it."""
         return next((p for p in self.plans if p.feeder_id == STORY_FEEDER_ID), None)
+
+    def _mail_banner(self) -> str:
+        if self.embedded_sink:
+            return (
+                f"alerts e-mailed to the SMTP sink at 127.0.0.1:{DEMO_SMTP_PORT}, each kept "
+                f"in {MAIL_DIR}/ as a .eml file; deliveries on {self.dashboard_url}notifications"
+            )
+        server = urlsplit(self.settings.smtp_url or "")
+        return f"alerts e-mailed through {server.hostname}:{server.port or 25} (SP_SMTP_URL)"
 
     def _story_banner(self) -> str:
         story = self.story
@@ -298,6 +339,9 @@ class LiveDemo:
                 ),
             }
         )
+        if self.embedded_sink:
+            env["SP_SMTP_URL"] = f"smtp://127.0.0.1:{DEMO_SMTP_PORT}"
+            env["SP_SMTP_FROM"] = env.get("SP_SMTP_FROM") or DEMO_SMTP_FROM
         return env
 
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> None:
@@ -310,7 +354,7 @@ class LiveDemo:
 
     def stop(self) -> None:
         """Stop the children (SIGTERM, then SIGKILL after 10 s) and the broker."""
-        for name in ("dashboard", "sim", "edge", "reports", "jobs", "ingest"):
+        for name in ("dashboard", "sim", "edge", "notify", "reports", "jobs", "ingest", "sink"):
             child = self.children.get(name)
             if child is not None and child.poll() is None:
                 child.send_signal(signal.SIGTERM)
@@ -401,6 +445,50 @@ def demo_login(engine: Engine, login_file: Path) -> str:
         if user == DEMO_USER:
             return f"sign in as {user} / {password}"
     return f"sign in with your account (the {DEMO_USER} user exists already)"
+
+
+def demo_routes(engine: Engine, districts: Iterable[str]) -> str:
+    """Give the `demo` admin an e-mail address (and no quiet hours) if it has none, and a
+    level-1 route for every alert of each district that it lacks; return what it is sent.
+
+    Running it again on the same store adds nothing.
+    """
+    wanted = sorted(set(districts))
+    try:
+        with engine.begin() as conn:
+            contact = get_contact(conn, DEMO_USER)
+            if contact.email is None:
+                contact = set_contact(
+                    conn, DEMO_USER, email=DEMO_EMAIL, quiet_hours=QUIET_OFF, actor=DEMO_USER
+                )
+            routed = {
+                r.district.lower()
+                for r in list_routes(conn)
+                if r.username == DEMO_USER
+                and r.level == 1
+                and r.section is None
+                and r.min_severity is None
+                and r.kind is None
+            }
+            for district in wanted:
+                if district.lower() not in routed:
+                    add_route(conn, district=district, level=1, username=DEMO_USER, actor=DEMO_USER)
+    except (ContactError, RouteError) as exc:
+        return f"the {DEMO_USER} user is not sent alerts ({exc})"
+    return (
+        f"the {DEMO_USER} user ({contact.email}) is told of every alert of "
+        f"{', '.join(wanted) or 'no district'}"
+    )
+
+
+def _check_port_free(port: int, what: str, hint: str) -> None:
+    """Raise LiveDemoError when 127.0.0.1:port cannot be listened on."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as asyncio's servers do
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise LiveDemoError(f"{what}: {exc.strerror or exc} ({hint})") from None
 
 
 def _host_port(url: str) -> tuple[str, int]:

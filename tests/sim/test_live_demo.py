@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import re
@@ -13,18 +14,29 @@ import time
 import urllib.parse
 import urllib.request
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
+from notify.routes import list_routes
 from settings import Settings
-from sim.live_demo import LiveDemo, LiveDemoError
+from sim.live_demo import DEMO_EMAIL, DEMO_USER, LiveDemo, LiveDemoError, demo_login, demo_routes
+from store.contacts import get_contact, set_contact
 from store.db import make_engine
-from store.schema import balancing_runs, feeder_readings, house_readings, houses, switch_events
+from store.migrate import upgrade
+from store.schema import (
+    balancing_runs,
+    feeder_readings,
+    feeders,
+    house_readings,
+    houses,
+    switch_events,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -124,12 +136,21 @@ def test_demo_on_embedded_defaults_runs_the_loop_and_the_control_room(tmp_path: 
         assert "in-process" in output
         assert "Ctrl-C stops it." in output
         assert "story   Kottayam 1 (KL-KTM-0001)" in output
+        assert "SMTP sink at 127.0.0.1:18825" in output
+        assert f"the demo user ({DEMO_EMAIL}) is told of every alert of" in output
         login = re.search(r"sign in as (\S+) / (\S+)", output)
         assert login is not None, output
         url = f"http://127.0.0.1:{port}/"
         opener = sign_in(url, login[1], login[2])
         with opener.open(url, timeout=10) as page:
             assert page.status == 200
+        # the story feeder's overload alert is e-mailed to the demo admin through the sink
+        mail = tmp_path / "var" / "mail"
+        deadline = time.monotonic() + 60
+        while not list(mail.glob("*.eml")) and time.monotonic() < deadline:
+            time.sleep(1)
+        sent = [p.read_text(errors="replace") for p in mail.glob("*.eml")]
+        assert any(DEMO_EMAIL in text for text in sent), sent
     finally:
         demo.send_signal(signal.SIGTERM)
         rest, _ = demo.communicate(timeout=60)
@@ -198,6 +219,65 @@ def test_a_busy_broker_port_is_a_clear_error(tmp_path: Path) -> None:
             settings, [], houses_range=(40, 60), speed=1.0, seed=1, embedded_broker=True
         )
         with pytest.raises(LiveDemoError, match="cannot listen"):
+            demo.start()
+
+
+def test_the_demo_admin_is_routed_every_district_once(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path}/s.db")
+    try:
+        upgrade(engine)
+        with engine.begin() as conn:
+            for feeder_id, district in [("KL-KTM-0001", "Kottayam"), ("KL-EKM-0001", "Ernakulam")]:
+                conn.execute(
+                    insert(feeders).values(
+                        feeder_id=feeder_id,
+                        name=feeder_id,
+                        district=district,
+                        lat=9.6,
+                        lon=76.5,
+                        kva=100.0,
+                        created_at=datetime.now(UTC),
+                    )
+                )
+        demo_login(engine, tmp_path / "demo-login")
+        districts = ["Kottayam", "Ernakulam", "Kottayam"]
+        first = demo_routes(engine, districts)
+        assert "Ernakulam, Kottayam" in first
+        again = demo_routes(engine, districts)
+        assert again == first
+        with engine.connect() as conn:
+            routes = list_routes(conn)
+            contact = get_contact(conn, DEMO_USER)
+        assert sorted((r.district, r.level, r.username) for r in routes) == [
+            ("Ernakulam", 1, DEMO_USER),
+            ("Kottayam", 1, DEMO_USER),
+        ]
+        assert contact.email == DEMO_EMAIL
+        assert contact.quiet_hours == "off"
+        # an address the admin gave the demo user stays
+        with engine.begin() as conn:
+            set_contact(conn, DEMO_USER, email="ops@kseb.in")
+        assert "(ops@kseb.in)" in demo_routes(engine, districts)
+    finally:
+        engine.dispose()
+
+
+def test_a_busy_sink_port_is_a_clear_error(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        with contextlib.suppress(OSError):  # taken already (a demo runs): the same case
+            busy.bind(("127.0.0.1", 18825))
+            busy.listen()
+        settings = Settings(database_url=f"sqlite:///{tmp_path}/s.db")
+        demo = LiveDemo(
+            settings,
+            [],
+            houses_range=(40, 60),
+            speed=1.0,
+            seed=1,
+            embedded_broker=False,
+            embedded_sink=True,
+        )
+        with pytest.raises(LiveDemoError, match=r"SMTP sink cannot listen on 127.0.0.1:18825"):
             demo.start()
 
 
