@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
@@ -95,25 +96,42 @@ def build_report(
 ) -> Report:
     """Return the report of a scope over a period, or raise ReportArgumentError.
 
-    Everything is read in one read-only transaction, so that the figures are of one moment of
-    the store however long the report takes.
+    Everything is read as of one moment of the store, however long the report takes: one
+    read-only transaction, and on PostgreSQL a second one on the same snapshot that computes
+    the previous period at the same time (the database works on both at once).
     """
     if lang not in LANGUAGES:
         raise ReportArgumentError("--lang", f"{lang!r} is not one of {', '.join(LANGUAGES)}")
     settings = settings or Settings.from_env()
     tell = progress or (lambda _stage, _share: None)
     with engine.connect() as conn, conn.begin():
-        data.prepare(conn)
+        snapshot = data.prepare(conn)
         feeders = data.scope_feeders(conn, scope)
         houses = data.scope_houses(conn, scope)
         tell("feeders", 0.0)
-        current = compute_period(conn, scope, period, feeders, houses, settings, full=True)
-        tell("previous period", 0.7)
-        previous = compute_period(
-            conn, scope, period.previous(), feeders, houses, settings, full=False
-        )
+
+        def previous_period(c: Connection) -> PeriodFigures:
+            prior = period.previous()
+            return compute_period(c, scope, prior, feeders, houses, settings, full=False)
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            later = None
+            if snapshot is not None:
+                later = pool.submit(_on_snapshot, engine, snapshot, previous_period)
+            current = compute_period(conn, scope, period, feeders, houses, settings, full=True)
+            tell("previous period", 0.8)
+            previous = later.result() if later is not None else previous_period(conn)
     tell("figures", 0.95)
     return _report(scope, period, lang, settings, now or datetime.now(UTC), current, previous)
+
+
+def _on_snapshot(
+    engine: Engine, snapshot: str, work: Callable[[Connection], PeriodFigures]
+) -> PeriodFigures:
+    """Run `work` on a second connection that sees the report's snapshot of the store."""
+    with engine.connect() as conn, conn.begin():
+        data.join_snapshot(conn, snapshot)
+        return work(conn)
 
 
 def compute_period(

@@ -12,6 +12,7 @@ seconds.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,7 +39,7 @@ from reports.scope import ReportArgumentError, Scope
 from store import schema as db
 from store.schema import HOUSE_PHASE_MEASURES
 
-CHUNK: Final = 50
+CHUNK: Final = 20
 """Feeders whose series are read and computed together."""
 
 SESSION: Final = {
@@ -263,14 +264,30 @@ def chunks(feeders: Sequence[FeederInfo], size: int = CHUNK) -> Iterator[list[Fe
         yield list(feeders[start : start + size])
 
 
-def prepare(conn: Connection) -> None:
-    """Set up a report's transaction: read-only; on PostgreSQL without JIT compilation (which
-    costs seconds on these one-off aggregations), with room to aggregate in memory, and with
-    parallel workers for the scans of a district's rollups."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SET TRANSACTION READ ONLY"))
-        for name, value in SESSION.items():
-            conn.execute(text(f"SET LOCAL {name} = {value}"))
+def prepare(conn: Connection) -> str | None:
+    """Set up a report's transaction, its first statement: read-only, and on PostgreSQL
+    repeatable read (one snapshot for the whole report), without JIT compilation (which costs
+    seconds on these one-off aggregations), with room to aggregate in memory and with parallel
+    scans. Return the snapshot's id for `join_snapshot` (None on SQLite)."""
+    if conn.dialect.name != "postgresql":
+        return None
+    conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+    _settings(conn)
+    return str(conn.execute(text("SELECT pg_export_snapshot()")).scalar_one())
+
+
+def join_snapshot(conn: Connection, snapshot: str) -> None:
+    """Set up a second transaction of a report on the first one's snapshot (PostgreSQL)."""
+    if not re.fullmatch(r"[0-9A-Fa-f-]+", snapshot):
+        raise ValueError(f"snapshot: {snapshot!r} is not a PostgreSQL snapshot id")
+    conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+    conn.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))  # takes no parameter
+    _settings(conn)
+
+
+def _settings(conn: Connection) -> None:
+    for name, value in SESSION.items():
+        conn.execute(text(f"SET LOCAL {name} = {value}"))
 
 
 # --- series ------------------------------------------------------------------------------------
