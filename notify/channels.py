@@ -176,7 +176,8 @@ class Channels:
                 "from": self.smtp_from,
                 "to": address,
                 "+" + DELIVERY_HEADER: str(delivery_id),
-            }
+            },
+            quote_via=quote,  # "%20", not "+": apprise reads a "+" in the sender's name as is
         )
         return f"mailto://{login}{server.host}:{server.port}?{query}"
 

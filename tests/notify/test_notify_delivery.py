@@ -63,7 +63,7 @@ def settings_for(sink: SmtpSink, gateway: HttpReceiver | None = None, **more: st
         )
         extra["notify_urls"] = f"ops=json://127.0.0.1:{gateway.port}/hook"
     return Settings(
-        smtp_url=sink.url, smtp_from="SmartPhase <sp@kseb.in>", public_url="https://sp.kseb.in"
+        smtp_url=sink.url, smtp_from="SmartPhase KSEB <sp@kseb.in>", public_url="https://sp.kseb.in"
     ).with_overrides(**extra, **more)
 
 
@@ -99,6 +99,7 @@ def test_an_alert_reaches_the_smtp_sink_the_sms_gateway_and_the_webhook(
     assert states(store) == {"email": "sent", "sms": "sent", "ops": "sent"}
     [mail] = sink.messages()
     assert mail.to == ["asha@kseb.in"]
+    assert mail.message["From"] == "SmartPhase KSEB <sp@kseb.in>"
     assert mail.subject == "[SmartPhase] CRITICAL phase_overload KL-EKM-0001 Kaloor 1"
     assert "Raised 2026-03-02 12:00:00 IST" in mail.text()
     assert "R carries 180 A" in mail.text()
