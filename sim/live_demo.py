@@ -67,6 +67,9 @@ DEMO_EMAIL = "demo@smartphase.local"
 DEMO_SMTP_PORT = 18825
 """The demo's SMTP sink listens on 127.0.0.1 at this port."""
 DEMO_SMTP_FROM = "SmartPhase demo <smartphase@demo.local>"
+DEMO_NOTIFY_GROUP_INTERVAL_S = 60
+"""A recipient gets at most one message a minute in the demo (every 5 minutes in the field), so
+that the story's overload is e-mailed soon after the first message."""
 MAIL_DIR = Path("var/mail")
 """Where the demo's SMTP sink keeps each message as a .eml file."""
 DEMO_SUSTAIN_S = 30.0
@@ -222,7 +225,8 @@ class LiveDemo:
             f"  fleet   {FLEET_DIR}/feeders.csv, {FLEET_DIR}/houses.csv; keys in "
             f"{self.settings.keys_dir}\n"
             f"  control room  {self.dashboard_url}  {login}\n"
-            f"  mail    {self._mail_banner()}; {routes}"
+            f"  mail    {self._mail_banner()}\n"
+            f"  routes  {routes}"
             f"{self._story_banner()}\n"
             "Ctrl-C stops it.",
             flush=True,
@@ -282,8 +286,9 @@ class LiveDemo:
     def _mail_banner(self) -> str:
         if self.embedded_sink:
             return (
-                f"alerts e-mailed to the SMTP sink at 127.0.0.1:{DEMO_SMTP_PORT}, each kept "
-                f"in {MAIL_DIR}/ as a .eml file; deliveries on {self.dashboard_url}notifications"
+                f"alerts e-mailed to the SMTP sink at 127.0.0.1:{DEMO_SMTP_PORT}, each message "
+                f"kept in {MAIL_DIR}/ as a .eml file; deliveries on "
+                f"{self.dashboard_url}notifications"
             )
         server = urlsplit(self.settings.smtp_url or "")
         return f"alerts e-mailed through {server.hostname}:{server.port or 25} (SP_SMTP_URL)"
@@ -336,6 +341,9 @@ class LiveDemo:
                 "SP_EDGE_HELP_WINDOW_S": env.get("SP_EDGE_HELP_WINDOW_S", str(DEMO_HELP_WINDOW_S)),
                 "SP_EDGE_LOCKOUT_COOLDOWN_S": env.get(
                     "SP_EDGE_LOCKOUT_COOLDOWN_S", str(DEMO_LOCKOUT_COOLDOWN_S)
+                ),
+                "SP_NOTIFY_GROUP_INTERVAL_S": env.get(
+                    "SP_NOTIFY_GROUP_INTERVAL_S", str(DEMO_NOTIFY_GROUP_INTERVAL_S)
                 ),
             }
         )
