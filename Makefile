@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(PY) -m bench.ingest
 	$(PY) -m bench.edge
 	$(PY) -m bench.dashboard
+	$(PY) -m bench.reports
 
 cases: $(STAMP)
 	$(PY) -m sim.cases build $$($(PY) -m sim.cases list) --out var/cases

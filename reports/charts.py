@@ -39,6 +39,7 @@ WIDTH_CM: Final = 17.0
 STYLE: Final[dict[Any, Any]] = {
     "svg.fonttype": "path",
     "svg.hashsalt": "smartphase-report",
+    "savefig.dpi": 150,  # the heat map's cells are drawn as an image at this resolution
     "font.family": ["Noto Sans", "Noto Sans Malayalam", "DejaVu Sans"],
     "font.size": 8,
     "axes.titlesize": 8,
@@ -124,6 +125,7 @@ def heat_chart(charts: Charts, t: Mapping[str, str]) -> str | None:
         vmin=0,
         vmax=max(100.0, float(np.nanmax(heat))),
         shading="flat",
+        rasterized=True,
     )
     ax.set_xlim(0, 24)
     ax.set_ylim(days, 0)
