@@ -66,6 +66,9 @@ WEEK_DAYS: Final = 7
 SLOTS_PER_DAY: Final = 144
 """10-minute voltage windows in a day."""
 
+FULL_WEEK_SHARE: Final = 0.9
+"""A voltage week with less than this share of its 10-minute values is partial."""
+
 UPTIME_NOMINAL_QUANTILE: Final = 90.0
 """Percentile, over a feeder's houses, of readings per reporting hour taken as what a house
 that is always online sends in an hour."""
@@ -201,12 +204,14 @@ def voltage_weeks(slots: VoltageSlots | None, period: Period) -> tuple[VoltageWe
         days = min(WEEK_DAYS, period.days - k * WEEK_DAYS)
         values = pvur[week == k]
         first = period.first_day + timedelta(days=k * WEEK_DAYS)
+        coverage = min(1.0, len(values) / (days * SLOTS_PER_DAY))
         weeks.append(
             VoltageWeek(
                 first_day=first.isoformat(),
                 days=days,
                 p95_pct=float(np.percentile(values, 95)) if len(values) else None,
-                coverage=min(1.0, len(values) / (days * SLOTS_PER_DAY)),
+                coverage=coverage,
+                partial=days < WEEK_DAYS or coverage < FULL_WEEK_SHARE,
             )
         )
     return tuple(weeks)

@@ -44,6 +44,7 @@ class VoltageWeek:
     days: int
     p95_pct: float | None  # 95th percentile of the 10-minute PVUR values [%]
     coverage: float  # share of the window's 10-minute intervals with voltages
+    partial: bool  # shorter than a week, or too few values (reports.figures.FULL_WEEK_SHARE)
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,9 +29,6 @@ from reports.tables import Cell, build_tables, ist, number
 TEMPLATES: Final = Path(__file__).with_name("templates")
 """The report's template and style sheet."""
 
-PARTIAL_COVERAGE: Final = 0.9
-"""A voltage week with less than this share of its 10-minute values is marked partial."""
-
 
 @cache
 def _environment() -> jinja2.Environment:
@@ -88,7 +85,6 @@ def context(report: Report) -> dict[str, Any]:
         ),
         "limit_share": f"{NEUTRAL_LIMIT_SHARE * 100:.0f} %",
         "worst_voltage": worst_voltage,
-        "partial": PARTIAL_COVERAGE,
         "states": [
             (STATE_LOOKS[s].color, t[f"state_{s}"], report.state_counts.get(s, 0))
             for s in (*SEVERITY,)

@@ -256,9 +256,18 @@ def _voltage(report: Report, t: Mapping[str, str]) -> Table:
             Column(t["col_days"], 0),
             Column(t["col_pvur_p95"], 2),
             Column(t["col_coverage"], 0),
+            Column(t["col_assessed"]),
         ),
-        tuple((w.first_day, w.days, w.p95_pct, pct(w.coverage)) for w in report.voltage_weeks),
+        tuple(
+            (w.first_day, w.days, w.p95_pct, pct(w.coverage), t[f"week_{which(w.partial)}"])
+            for w in report.voltage_weeks
+        ),
     )
+
+
+def which(partial: bool) -> str:
+    """Return how a voltage week was assessed, as the key of its label."""
+    return "partial" if partial else "full"
 
 
 def _loading(report: Report, t: Mapping[str, str]) -> Table:

@@ -116,7 +116,8 @@ STRINGS: Final[dict[str, str]] = {
         "the summaries carry phase-to-neutral voltage magnitudes only, without angles. Shown is "
         "the PVUR (IEEE: largest deviation of the three phase voltages from their mean, over "
         "the mean) of each 10-minute mean, and its 95th percentile per week, as EN 50160 "
-        "assesses a week. A week with less than 90 % of its 10-minute values is partial."
+        "assesses a week. A week shorter than seven days or with less than 90 % of its "
+        "10-minute values is partial."
     ),
     "voltage_scope": (
         "Shown for the transformer with the highest weekly value ({feeder}); {above} of "
@@ -126,6 +127,9 @@ STRINGS: Final[dict[str, str]] = {
     "col_week": "Week from",
     "col_days": "Days",
     "col_pvur_p95": "PVUR, 95th percentile [%]",
+    "col_assessed": "Assessed",
+    "week_full": "a full week",
+    "week_partial": "partial",
     "col_coverage": "10-minute values [%]",
     # loading
     "sec_loading": "Transformer loading",

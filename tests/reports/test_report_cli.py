@@ -66,6 +66,22 @@ def test_bad_arguments_exit_2_naming_the_argument(
     assert not (tmp_path / "r.pdf").exists()
 
 
+def test_a_setting_that_cannot_work_is_named(
+    store_env: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SP_TARIFF_INR_PER_KWH", "-6")
+    with pytest.raises(SystemExit) as caught:
+        main(["--state", "--from", "2024-06-01", "--to", "2024-06-01",
+              "--out", str(tmp_path / "r.pdf")])  # fmt: skip
+    assert caught.value.code == 2
+    assert "error: SP_TARIFF_INR_PER_KWH: -6.0 is not a number at or above 0" in (
+        capsys.readouterr().err
+    )
+
+
 def test_an_output_folder_that_does_not_exist_is_refused(
     store_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -168,7 +168,8 @@ def test_voltage_weeks_take_the_95th_percentile_of_10_minute_pvur() -> None:
     v[144 * 7 :, 2] = 0.0  # the last three days have no B voltage: not counted
     weeks = voltage_weeks(VoltageSlots("F", t, v, np.full(n, 10.0)), period)
     assert [(w.first_day, w.days) for w in weeks] == [("2024-06-01", 7), ("2024-06-08", 3)]
-    assert weeks[0].coverage == 1.0
+    assert (weeks[0].coverage, weeks[0].partial) == (1.0, False)
+    assert weeks[1].partial  # three days are not a week
     assert weeks[0].p95_pct == pytest.approx(0.0)  # 40 of 1,008 values is under 5 %
     v[:1000, 0] = 236.0
     weeks = voltage_weeks(VoltageSlots("F", t, v, np.full(n, 10.0)), period)
