@@ -39,6 +39,7 @@ from grid.messages import (
 )
 from grid.metrics import rated_current_a
 from grid.phasors import Phase
+from grid.signing import split_seal
 from sim.feeder_day import IST
 from sim.fleet import FeederPlan, plan_fleet
 from sim.house_nodes import FeederNodes, SimClock, VirtualHouse, derive_key
@@ -109,6 +110,9 @@ class StoryHq:
         kind = topic.rsplit("/", 1)[-1]
         if kind == "status":
             return True
+        sealed = split_seal(payload)
+        assert sealed is not None, "an uplink message without its seal"
+        payload = sealed[0]
         head = json.loads(payload)
         if (kind, head["seq"]) in self._kept:
             return True
