@@ -58,6 +58,8 @@ class Fleet:
     server: LiveServer
     states: dict[str, str]
     """The state the seed gave each feeder of the fleet."""
+    dated_at: datetime
+    """The moment the stored summary and contact times are dated from."""
 
 
 @pytest.fixture(scope="module")
@@ -92,8 +94,30 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
                   message="Phase R carries 160 A, above its rating of 145 A.")  # fmt: skip
     engine.dispose()
     server = LiveServer(url, free_port(), folder / "server.log", env={"SP_SECRET_KEY": SECRET})
-    yield Fleet(server, states)
+    yield Fleet(server, states, now)
     server.stop()
+
+
+@pytest.fixture(autouse=True)
+def as_seeded(fleet: Fleet) -> None:
+    """Move every stored summary and contact time on by the time since they were dated, so
+    that each feeder keeps its seeded state (a feeder unheard for a minute is offline) however
+    long the tests before this one took."""
+    now = datetime.now(UTC)
+    shift = now - fleet.dated_at
+    engine = fleet.server.engine()
+    try:
+        with engine.begin() as conn:
+            for table, column in ((feeder_state, "ts"), (feeders, "last_seen")):
+                key = table.c.feeder_id
+                for feeder_id, at in conn.execute(select(key, table.c[column])).all():
+                    if at is not None:
+                        conn.execute(
+                            update(table).where(key == feeder_id).values({column: at + shift})
+                        )
+    finally:
+        engine.dispose()
+    fleet.dated_at = now
 
 
 @pytest.fixture(scope="module")
@@ -292,7 +316,8 @@ def date_summaries(fleet: Fleet, age: timedelta) -> None:
     engine = fleet.server.engine()
     try:
         with engine.begin() as conn:
-            at = datetime.now(UTC) - age
+            fleet.dated_at = datetime.now(UTC)
+            at = fleet.dated_at - age
             conn.execute(update(feeder_state).values(ts=at))
             conn.execute(update(feeders).where(feeders.c.online).values(last_seen=at))
     finally:
