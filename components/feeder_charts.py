@@ -17,10 +17,9 @@ import numpy as np
 import plotly.io as pio
 
 from grid.dryrun import MoveEffect
+from grid.feeder_states import PHASE_COLORS
 from store.queries import IST, BalancingRun, FeederSeries, SwitchEvent
 
-PHASE_COLORS: Final = {"R": "#d32f2f", "Y": "#f9a825", "B": "#1565c0", "N": "#757575"}
-"""One colour per phase and the neutral, on every chart and card."""
 RATING_COLOR: Final = "#7b1fa2"
 """The phase rating line: apart from every phase colour."""
 MARK_COLOR: Final = "#37474f"

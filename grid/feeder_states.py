@@ -52,6 +52,10 @@ SEVERITY: Final[tuple[FeederStatus, ...]] = (
 NEEDS_ATTENTION: Final[frozenset[FeederStatus]] = frozenset({"overloaded", "unbalanced", "offline"})
 """States a wall lists under "Needs attention" (manual is a choice, balanced is fine)."""
 
+PHASE_COLORS: Final = {"R": "#d32f2f", "Y": "#f9a825", "B": "#1565c0", "N": "#757575"}
+"""One colour per phase and the neutral (R red, Y amber, B blue, neutral grey), on every chart,
+card and report."""
+
 OFFLINE_AFTER_S: Final = 60.0
 """A feeder not heard from for longer than this is offline [s]."""
 

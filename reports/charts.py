@@ -23,8 +23,7 @@ from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Polygon
 
-from components.feeder_charts import PHASE_COLORS
-from grid.feeder_states import STATE_LOOKS
+from grid.feeder_states import PHASE_COLORS, STATE_LOOKS
 from reports.model import Charts, MapPoint
 
 DISTRICTS_FILE: Final = Path(__file__).resolve().parents[1] / "assets" / "kerala_districts.geojson"
