@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 PREFIX = "SP_"
@@ -22,6 +22,10 @@ DEFAULT_MQTT_URL = "mqtt://127.0.0.1:18830"
 
 class SettingsError(ValueError):
     """A setting that cannot be used; the message names the variable."""
+
+
+INGEST_MAX_AHEAD_S: Final = 120.0
+"""Default of Settings.ingest_max_ahead_s [s]."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +79,10 @@ class Settings:
     """Most messages waiting for the writer; beyond it the worker stops reading."""
     ingest_metrics_port: int = 9108
     """Prometheus metrics port of the ingest worker; 0 turns the endpoint off."""
+    ingest_max_ahead_s: float = INGEST_MAX_AHEAD_S
+    """Furthest a message's time may be ahead of HQ's clock at its arrival [s]; beyond, it is a
+    dead letter (SP_INGEST_MAX_AHEAD_S). Edge clocks are kept by NTP; only a simulated fleet on
+    accelerated time needs more."""
     tariff_inr_per_kwh: float = 6.0
     """What a kWh of avoided loss is worth in the reports' savings [₹/kWh]: set it to the
     utility's cost of supply (SP_TARIFF_INR_PER_KWH)."""
@@ -159,6 +167,7 @@ class Settings:
             "ingest_batch_rows",
             "ingest_flush_ms",
             "ingest_queue_max",
+            "ingest_max_ahead_s",
             "login_max_failures",
             "login_window_s",
             "login_account_delay_s",

@@ -37,7 +37,8 @@ threads = int(os.environ.get("SP_WEB_THREADS", "8"))
 timeout = 60
 graceful_timeout = 20
 keepalive = 30  # a wall's browser polls every 15-20 s on one kept-alive connection
-chdir = str(ROOT)
+# No chdir: relative settings (sqlite:///var/..., SP_KEYS_DIR, SP_REPORTS_DIR) mean what they
+# mean to the processes started beside it, from the same working directory.
 preload_app = False  # each worker starts its own publisher thread and database pool
 errorlog = "-"
 loglevel = "info"

@@ -34,6 +34,7 @@ from grid.messages import (
 )
 from grid.signing import open_uplink
 from grid.uplink import DeadLetter, LedgerKey, Uplink, UplinkMessage
+from settings import INGEST_MAX_AHEAD_S
 
 UPLINK_KINDS: Final = (
     TopicKind.SUMMARY,
@@ -47,9 +48,9 @@ UPLINK_KINDS: Final = (
 MAX_PAYLOAD_BYTES: Final = 1024 * 1024
 """Anything larger is refused before it is parsed."""
 
-MAX_AHEAD_S: Final = 120.0
-"""Furthest a message's time may be ahead of HQ's clock at its arrival [s]: edge clocks are
-kept by NTP, and a time beyond would make a stopped feeder look live until then."""
+MAX_AHEAD_S: Final = INGEST_MAX_AHEAD_S
+"""Furthest a message's time may be ahead of HQ's clock at its arrival by default [s]: edge
+clocks are kept by NTP, and a time beyond would make a stopped feeder look live until then."""
 
 KeyOf = Callable[[str], bytes | None]
 """Returns the signing key of a feeder, or None when HQ has none."""
@@ -68,11 +69,18 @@ class Fleet:
 
 
 def decode_uplink(
-    topic: str, payload: bytes, fleet: Fleet, *, key_of: KeyOf, now_s: float
+    topic: str,
+    payload: bytes,
+    fleet: Fleet,
+    *,
+    key_of: KeyOf,
+    now_s: float,
+    max_ahead_s: float = MAX_AHEAD_S,
 ) -> Uplink | DeadLetter:
     """Return the storable message, or the dead letter saying why not.
 
-    `key_of` gives each feeder's signing key; `now_s` is when the message arrived [epoch s].
+    `key_of` gives each feeder's signing key; `now_s` is when the message arrived [epoch s];
+    a message whose time is more than `max_ahead_s` after it is refused.
     """
     if len(payload) > MAX_PAYLOAD_BYTES:
         return DeadLetter(topic, payload, f"payload: {len(payload)} bytes is oversized")
@@ -107,12 +115,12 @@ def decode_uplink(
             event_data = parse_event_data(message.kind, message.data, parsed.feeder)
     except WireError as exc:
         return DeadLetter(topic, payload, str(exc), _salvage_key(parsed, body))
-    ahead = _ahead_s(message, now_s)
+    ahead = _ahead_s(message, now_s, max_ahead_s)
     if ahead is not None:
         return DeadLetter(
             topic,
             payload,
-            f"ts: {ahead:.0f} s ahead of HQ's clock (at most {MAX_AHEAD_S:.0f} s)",
+            f"ts: {ahead:.0f} s ahead of HQ's clock (at most {max_ahead_s:.0f} s)",
             _key(parsed.feeder, message),
         )
     unknown = _unknown_house(message, event_data, fleet.houses[parsed.feeder])
@@ -127,15 +135,15 @@ def decode_uplink(
     return Uplink(parsed.feeder, parsed.kind, message, event_data, digest)
 
 
-def _ahead_s(message: UplinkMessage, now_s: float) -> float | None:
-    """Return how far the message's newest time is ahead of `now_s` when beyond MAX_AHEAD_S."""
+def _ahead_s(message: UplinkMessage, now_s: float, max_ahead_s: float) -> float | None:
+    """Return how far the message's newest time is ahead of `now_s` when beyond `max_ahead_s`."""
     if isinstance(message, Readings):
         newest = max((row.ts_s for row in message.rows), default=None)
     elif isinstance(message, Status):
         newest = None
     else:
         newest = message.ts_s
-    if newest is None or newest - now_s <= MAX_AHEAD_S:
+    if newest is None or newest - now_s <= max_ahead_s:
         return None
     return newest - now_s
 

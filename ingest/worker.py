@@ -332,7 +332,12 @@ class IngestWorker:
     def _decode(self, item: Inbound) -> Uplink | DeadLetter:
         def decode() -> Uplink | DeadLetter:
             return decode_uplink(
-                item.topic, item.payload, self.fleet, key_of=self._key_of, now_s=item.received_s
+                item.topic,
+                item.payload,
+                self.fleet,
+                key_of=self._key_of,
+                now_s=item.received_s,
+                max_ahead_s=self.settings.ingest_max_ahead_s,
             )
 
         result = decode()

@@ -37,7 +37,7 @@ from sqlalchemy.engine import make_url
 
 from grid.metrics import rated_current_a
 from notify.routes import RouteError, add_route, list_routes
-from settings import Settings, SettingsError
+from settings import INGEST_MAX_AHEAD_S, Settings, SettingsError
 from sim.broker import BrokerThread
 from sim.cases import MissingDataError
 from sim.feeder_day import IST
@@ -74,6 +74,9 @@ MAIL_DIR = Path("var/mail")
 """Where the demo's SMTP sink keeps each message as a .eml file."""
 DEMO_SUSTAIN_S = 30.0
 """Unbalance must last 30 s before the demo's controllers act (300 s in the field)."""
+DEMO_AHEAD_WINDOW_S = 7 * 86400.0
+"""How long a demo on accelerated time (`--speed` above 1) may run before its simulated clock
+outruns what the ingest worker lets in (SP_INGEST_MAX_AHEAD_S) [s]."""
 DEMO_HISTORY_S = 120.0
 """The demo's controllers gather 2 minutes of readings before their first move (10 in the
 field)."""
@@ -347,6 +350,10 @@ class LiveDemo:
                 ),
             }
         )
+        if self.speed > 1.0 and "SP_INGEST_MAX_AHEAD_S" not in env:
+            # Accelerated time runs ahead of HQ's wall clock: a week of demo is let in.
+            ahead_s = INGEST_MAX_AHEAD_S + (self.speed - 1.0) * DEMO_AHEAD_WINDOW_S
+            env["SP_INGEST_MAX_AHEAD_S"] = f"{ahead_s:.0f}"
         if self.embedded_sink:
             env["SP_SMTP_URL"] = f"smtp://127.0.0.1:{DEMO_SMTP_PORT}"
             env["SP_SMTP_FROM"] = env.get("SP_SMTP_FROM") or DEMO_SMTP_FROM
