@@ -8,9 +8,10 @@ whose name is markup, and alerts of every severity where the newest is the least
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -60,6 +61,9 @@ class Fleet:
     """The state the seed gave each feeder of the fleet."""
     dated_at: datetime
     """The moment the stored summary and contact times are dated from."""
+    frozen: threading.Event = field(default_factory=threading.Event)
+    """Set while a test holds the stored times where it put them (a stale wall)."""
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 @pytest.fixture(scope="module")
@@ -98,26 +102,46 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
     server.stop()
 
 
+def redate(fleet: Fleet) -> None:
+    """Move every stored summary and contact time on by the time since they were dated, as a
+    live fleet's summaries keep arriving: each feeder keeps its seeded state (a feeder unheard
+    for a minute is offline) however long a test or the tests before it take."""
+    with fleet.lock:
+        if fleet.frozen.is_set():
+            return
+        now = datetime.now(UTC)
+        shift = now - fleet.dated_at
+        engine = fleet.server.engine()
+        try:
+            with engine.begin() as conn:
+                for table, column in ((feeder_state, "ts"), (feeders, "last_seen")):
+                    key = table.c.feeder_id
+                    for feeder_id, at in conn.execute(select(key, table.c[column])).all():
+                        if at is not None:
+                            conn.execute(
+                                update(table).where(key == feeder_id).values({column: at + shift})
+                            )
+        finally:
+            engine.dispose()
+        fleet.dated_at = now
+
+
 @pytest.fixture(autouse=True)
-def as_seeded(fleet: Fleet) -> None:
-    """Move every stored summary and contact time on by the time since they were dated, so
-    that each feeder keeps its seeded state (a feeder unheard for a minute is offline) however
-    long the tests before this one took."""
-    now = datetime.now(UTC)
-    shift = now - fleet.dated_at
-    engine = fleet.server.engine()
-    try:
-        with engine.begin() as conn:
-            for table, column in ((feeder_state, "ts"), (feeders, "last_seen")):
-                key = table.c.feeder_id
-                for feeder_id, at in conn.execute(select(key, table.c[column])).all():
-                    if at is not None:
-                        conn.execute(
-                            update(table).where(key == feeder_id).values({column: at + shift})
-                        )
-    finally:
-        engine.dispose()
-    fleet.dated_at = now
+def as_seeded(fleet: Fleet) -> Iterator[None]:
+    """Keep the fleet as seeded for the whole test: dated now, and again every 10 s."""
+    fleet.frozen.clear()
+    redate(fleet)
+    done = threading.Event()
+
+    def beat() -> None:
+        while not done.wait(10.0):
+            redate(fleet)
+
+    heartbeat = threading.Thread(target=beat, name="fleet-heartbeat", daemon=True)
+    heartbeat.start()
+    yield
+    done.set()
+    heartbeat.join()
 
 
 @pytest.fixture(scope="module")
@@ -335,16 +359,19 @@ def test_a_tooltip_shows_a_name_as_text_never_as_markup(fleet: Fleet, driver: An
 
 
 def date_summaries(fleet: Fleet, age: timedelta) -> None:
-    """Make every online feeder's latest summary and last contact `age` old."""
-    engine = fleet.server.engine()
-    try:
-        with engine.begin() as conn:
-            fleet.dated_at = datetime.now(UTC)
-            at = fleet.dated_at - age
-            conn.execute(update(feeder_state).values(ts=at))
-            conn.execute(update(feeders).where(feeders.c.online).values(last_seen=at))
-    finally:
-        engine.dispose()
+    """Make every online feeder's latest summary and last contact `age` old, and hold them
+    there for the rest of the test."""
+    with fleet.lock:
+        fleet.frozen.set()
+        engine = fleet.server.engine()
+        try:
+            with engine.begin() as conn:
+                fleet.dated_at = datetime.now(UTC)
+                at = fleet.dated_at - age
+                conn.execute(update(feeder_state).values(ts=at))
+                conn.execute(update(feeders).where(feeders.c.online).values(last_seen=at))
+        finally:
+            engine.dispose()
 
 
 def open_wall(driver: Any, fleet: Fleet, size: tuple[int, int], query: str = "") -> None:
@@ -391,7 +418,6 @@ return Array.from(box.querySelectorAll('.sp-fit-item')).filter(function (e) {
 def test_the_wall_reads_from_across_the_room(
     fleet: Fleet, driver: Any, size: tuple[int, int]
 ) -> None:
-    date_summaries(fleet, timedelta(seconds=5))
     open_wall(driver, fleet, size)
     assert driver.execute_script("return [innerWidth, innerHeight]") == list(size)
     scale = size[1] / 1080
@@ -427,7 +453,6 @@ def test_the_wall_reads_from_across_the_room(
 
 
 def test_a_district_wall_fits_the_district_not_its_one_feeder(fleet: Fleet, driver: Any) -> None:
-    date_summaries(fleet, timedelta(seconds=5))
     open_wall(driver, fleet, (1920, 1080), "?district=Wayanad")
     wait_for(driver, "#sp-wall-district", "Wayanad")
     (south, west), (north, east) = district_bounds()["Wayanad"]
@@ -444,7 +469,6 @@ def test_a_district_wall_fits_the_district_not_its_one_feeder(fleet: Fleet, driv
 
 def test_the_stale_banner_pushes_the_lists_down(fleet: Fleet, driver: Any) -> None:
     """Last of the module: it ages every feeder's latest summary by 10 minutes."""
-    date_summaries(fleet, timedelta(seconds=5))
     open_wall(driver, fleet, (1920, 1080))
     assert not driver.find_element(By.ID, "sp-wall-stale").is_displayed()
     date_summaries(fleet, timedelta(minutes=10))
