@@ -60,10 +60,10 @@ from grid.messages import (
 from grid.metrics import rated_current_a
 from grid.phasors import NOMINAL_PHASE_V, UNIT_PHASORS
 from grid.signing import sign, split_seal
+from grid.timezones import IST_OFFSET_S, ist_minute_of_day
 from sim.broker import BrokerThread
 from sim.fleet import FeederPlan, plan_fleet
 from sim.house_nodes import (
-    IST_OFFSET_S,
     DayProfile,
     Faults,
     FeederNodes,
@@ -193,7 +193,7 @@ class _LoopFeeder:
 
     def report(self, now_s: float) -> None:
         """Send every house's telemetry and note the true neutral current (where loads are)."""
-        minute = ((now_s + IST_OFFSET_S) % 86400.0) / 60.0
+        minute = ist_minute_of_day(now_s)
         load, q, pv = self.profile.at(minute)
         phases = np.array([self.nodes[h.house_id].phase.ordinal for h in self.plan.houses])
         built = np.array([h.phase.ordinal for h in self.plan.houses])
@@ -329,7 +329,7 @@ def time_control_cycle(n_houses: int, hours: float, store_dir: Path) -> dict[str
     all_ms: list[float] = []
     for _ in range(int(hours * 3600 / TICK_S)):
         now[0] += TICK_S
-        minute = ((now[0] + IST_OFFSET_S) % 86400.0) / 60.0
+        minute = ist_minute_of_day(now[0])
         load, q, pv = profile.at(minute)
         for k, house in enumerate(order):
             net_w, q_var, pv_w = float(load[k] - pv[k]), float(q[k]), float(pv[k])

@@ -18,15 +18,13 @@ import plotly.io as pio
 
 from grid.dryrun import MoveEffect
 from grid.feeder_states import PHASE_COLORS
+from grid.timezones import IST_OFFSET_S
 from store.queries import IST, BalancingRun, FeederSeries, SwitchEvent
 
 RATING_COLOR: Final = "#7b1fa2"
 """The phase rating line: apart from every phase colour."""
 MARK_COLOR: Final = "#37474f"
 """Balancing-run marks on the time axis."""
-
-IST_OFFSET_S: Final = IST.utcoffset(None).total_seconds()
-"""India Standard Time's offset from UTC [s] (+19,800)."""
 
 TEMPLATE: Final = pio.templates["plotly_white"].to_plotly_json()
 """The charts' plotly template as plain JSON, built once: validating it per figure costs more

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
 from edge.settings import EdgeSettings
-from grid.control import IST_OFFSET_S
+from grid.timezones import format_ist
 
 
 def cooldown_s(settings: EdgeSettings, lockouts: int) -> float | None:
@@ -25,5 +23,4 @@ def until_text(until_s: float | None) -> str:
     """Return when a lockout ends, for an alert's message, in Indian Standard Time."""
     if until_s is None:
         return "until an operator unlocks it"
-    ist = timezone(timedelta(seconds=IST_OFFSET_S), "IST")
-    return "until " + datetime.fromtimestamp(until_s, ist).strftime("%Y-%m-%d %H:%M IST")
+    return "until " + format_ist(until_s, "%Y-%m-%d %H:%M IST")

@@ -42,9 +42,7 @@ from grid.peaks import PEAK_MARGIN, MinuteHistory, peak_safe
 from grid.phasors import NOMINAL_PHASE_V, FloatArray, Phase
 from grid.planner import FeederState, Move, Plan, PlannerConfig, PlanReason, plan_moves
 from grid.rephasing import moves_toward_target, quadratic_cost
-
-IST_OFFSET_S = 19800.0
-"""UTC offset of Indian Standard Time [s]."""
+from grid.timezones import IST_OFFSET_S
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,11 +19,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grid.control import IST_OFFSET_S, local_day
+from grid.control import local_day
 from grid.events import SwitchResult
 from grid.interlocks import Blocker, HouseState, SwitchLimits, relay_operations
 from grid.metrics import current_unbalance_pct, neutral_current_a
 from grid.phasors import NOMINAL_PHASE_V, UNIT_PHASORS, Phase
+from grid.timezones import IST_OFFSET_S
 
 Triple = tuple[float, float, float]
 

@@ -21,6 +21,7 @@ from components import access, ids, runtime
 from components.feeder_map import build_legend, build_map, district_bounds, plain
 from components.grid_data import load_map, wall_alerts
 from components.wall_view import build_alerts, build_attention, district_cycle, region_bounds
+from grid.timezones import IST_IANA_NAME
 
 dash.register_page(__name__, path="/wall", title="SmartPhase · Wall", name="Wall")
 
@@ -141,12 +142,12 @@ clientside_callback(
     f"""
     function (n, last, shownClass) {{
         var now = Date.now();
-        var clock = new Date(now).toLocaleTimeString("en-IN", {{timeZone: "Asia/Kolkata",
+        var clock = new Date(now).toLocaleTimeString("en-IN", {{timeZone: "{IST_IANA_NAME}",
             hour: "2-digit", minute: "2-digit"}}) + " IST";
         var hidden = "sp-wall-stale sp-hidden";
         var text = "", cls = hidden;
         function at(ms) {{
-            return new Date(ms).toLocaleTimeString("en-IN", {{timeZone: "Asia/Kolkata",
+            return new Date(ms).toLocaleTimeString("en-IN", {{timeZone: "{IST_IANA_NAME}",
                 hour: "2-digit", minute: "2-digit"}}) + " IST";
         }}
         if (last && now - last.heard_ms > {SERVER_LOST_S} * 1000) {{

@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Final, Literal
 
+from grid.timezones import IST
 from reports.scope import Period, ReportArgumentError, parse_day
-from store.queries import IST
 
 PeriodKind = Literal["day", "week", "month", "custom"]
 PERIOD_KINDS: Final[tuple[PeriodKind, ...]] = ("day", "week", "month", "custom")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Final, Literal
 
-from store.queries import IST
+from grid.timezones import IST
 
 MAX_DAYS: Final = 366
 """Longest period a report covers [days]."""

@@ -15,10 +15,10 @@ from datetime import datetime
 from typing import Final
 
 from grid.feeder_states import NEUTRAL_LIMIT_SHARE
+from grid.timezones import IST
 from reports.data import CommandRow, LockoutRow, RunRow, SwitchRow
 from reports.figures import LOADING_SHARES
 from reports.model import FeederFigures, NodeUptime, Report
-from store.queries import IST
 
 Cell = str | float | int | None
 

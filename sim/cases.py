@@ -36,8 +36,9 @@ import numpy as np
 import numpy.typing as npt
 
 from grid.phasors import PHASES, FloatArray, Phase
+from grid.timezones import IST
 from sim import profiles as pr
-from sim.feeder_day import IST, FeederDay, HouseSpec
+from sim.feeder_day import FeederDay, HouseSpec
 
 if TYPE_CHECKING:
     from sim.weeks import WeekCase

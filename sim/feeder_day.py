@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timezone
 
 import numpy as np
 
 from grid.phasors import FloatArray, Phase
-
-IST = timezone(timedelta(hours=5, minutes=30), "IST")
-"""Indian Standard Time, the local time of every Kerala feeder."""
+from grid.timezones import IST as IST  # noqa: PLC0414 (re-exported)
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,6 +39,7 @@ from grid.messages import (
 )
 from grid.phasors import Phase
 from grid.signing import sign_ack, verify_house_command
+from grid.timezones import IST_OFFSET_S, ist_minute_of_day
 from sim import profiles as pr
 from sim.fleet import FeederPlan
 
@@ -49,7 +50,6 @@ MAX_SWITCHES_PER_DAY = 3
 UNDO_WINDOW_S = 600.0
 """A move back to the phase before the last switch, this soon after it, is exempt from the
 dwell and the daily cap (once), as in the firmware: a controller's rollback is never refused."""
-IST_OFFSET_S = 19800.0
 FIRMWARE_VERSION = "sim-1.0"
 
 
@@ -202,7 +202,7 @@ def day_profile(plan: FeederPlan, seed: int, day_of_year: int = 80) -> DayProfil
 
 def ist_minute(now_s: float) -> float:
     """Return the minute of the IST day at epoch time `now_s` [min]."""
-    return ((now_s + IST_OFFSET_S) % 86400.0) / 60.0
+    return ist_minute_of_day(now_s)
 
 
 class SimClock:

@@ -36,11 +36,11 @@ from sqlalchemy import ColumnElement, Engine, Table, func, select
 from sqlalchemy.engine import make_url
 
 from grid.metrics import rated_current_a
+from grid.timezones import IST
 from notify.routes import RouteError, add_route, list_routes
 from settings import INGEST_MAX_AHEAD_S, Settings, SettingsError
 from sim.broker import BrokerThread
 from sim.cases import MissingDataError
-from sim.feeder_day import IST
 from sim.fleet import FeederPlan
 from sim.house_nodes import SimClock
 from sim.narrator import Narrator, read_story

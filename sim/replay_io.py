@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from grid.phasors import Phase
-from sim.feeder_day import IST, FeederDay, HouseSpec
+from grid.timezones import IST
+from sim.feeder_day import FeederDay, HouseSpec
 
 HOUSES_HEADER = ("house_id", "phase", "switchable", "pv_kw")
 READINGS_HEADER = ("ts", "house_id", "p_w", "q_var", "pv_w")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 from typing import Any, Final, Literal, NamedTuple, TypeAlias
 
@@ -25,6 +25,7 @@ from sqlalchemy.engine import RowMapping
 
 from grid.feeder_states import FEEDER_STATUSES, OFFLINE_AFTER_S, FeederStatus, feeder_state
 from grid.metrics import rated_current_a
+from grid.timezones import IST as IST  # noqa: PLC0414 (re-exported for the pages)
 from store import schema as db
 from store.alerting import ACTIVE_ALERT_STATES as ACTIVE_ALERT_STATES  # noqa: PLC0414
 from store.alerting import Alert as Alert  # noqa: PLC0414 (re-exported for the pages)
@@ -34,9 +35,6 @@ from store.rollups import DEFAULT_LOOKBACK_S, bucket_expr, floor_time
 from store.schema import ROLLUP_MEASURES, ROLLUP_RESOLUTIONS
 
 AnySelect: TypeAlias = "Select[*tuple[Any, ...]]"
-
-IST: Final = timezone(timedelta(hours=5, minutes=30), "IST")
-"""India Standard Time, which decides where "today" starts."""
 
 STALE_S: Final = OFFLINE_AFTER_S
 """A feeder not heard from for longer than this is offline on the map [s]."""
