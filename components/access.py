@@ -1,19 +1,22 @@
 """Who is asking, what they may do, and the audit row of every action and every denial.
 
 Roles rank viewer < operator < admin (DESIGN §7). Authorization is decided on the server inside
-each state-changing callback, never by hiding buttons:
+each state-changing callback, never by hiding buttons. The guard names the least role and the
+audit action once, and hands the authorised user to the callback as its first argument:
 
     @callback(Output(ids.X, "children"), Input(ids.BUTTON, "n_clicks"), prevent_initial_call=True)
-    @access.state_changing("operator", "feeder.set_mode")
-    def set_mode(n_clicks: int | None) -> str:
-        user = access.authorize("operator", "feeder.set_mode", target=feeder_id)  # optional
+    @access.state_changing("operator", "feeder.move_house")
+    def confirm_move(user: access.Authorized, n_clicks: int | None) -> str:
         ...
-        access.audit_action("feeder.set_mode", feeder_id, {"mode": "manual"})
+        store_function(conn, ..., actor=user.username, address=user.address)  # same action
+        user.audit(house, {"why": note, "reason": blocker}, outcome="failed")
 
-`state_changing` calls `authorize(minimum_role, action)` before the body runs and marks the
-function so that the security matrix test (tests/dashboard/test_access_matrix.py) finds it in
-the app's callback map; every other server-side callback is marked `@access.read_only`. A test
-fails when a callback carries neither mark.
+`state_changing` checks the signed-in user before the body runs, and marks the function so that
+the security matrix test (tests/dashboard/test_access_matrix.py) finds it in the app's callback
+map; every other server-side callback is marked `@access.read_only`. A test fails when a
+callback carries neither mark. The body names no action: the rows it writes itself go through
+`Authorized.audit`, which writes the guard's action, and the store functions it calls record
+the same action under the same name (the guard's action is theirs).
 
 A refusal is `Refused`, an HTTP 403 (werkzeug Forbidden) raised out of the callback, so a
 direct POST to /_dash-update-component is answered 403 with no outputs; before it is raised
@@ -34,10 +37,11 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, ParamSpec, TypeVar
+from typing import Any, Concatenate, Final, ParamSpec, TypeVar
 
 import flask
 import flask_login
+from sqlalchemy import Connection
 from werkzeug.exceptions import Forbidden
 
 from components import runtime
@@ -74,6 +78,45 @@ class Identity:
     session_epoch: int = 0
     second_factor: bool = False
     """Whether this session's sign-in proved a second factor."""
+
+
+@dataclass(frozen=True, slots=True)
+class Authorized:
+    """The signed-in user a state-changing callback runs for, with its guard's audit action."""
+
+    username: str
+    role: str
+    action: str
+    """The audit action the guard names; every row this user writes here records it."""
+    address: str | None = None
+    """The caller's IP address (see `client_address`)."""
+
+    def audit(
+        self,
+        target: str = "",
+        detail: Mapping[str, Any] | None = None,
+        *,
+        outcome: str = "ok",
+        conn: Connection | None = None,
+    ) -> None:
+        """Write this action's audit row (outcome "ok" or "failed").
+
+        On `conn` it commits with the change it records; without one it is written on its own
+        (for an attempt that changed nothing).
+        """
+        if conn is None:
+            with runtime.engine().begin() as own:
+                self.audit(target, detail, outcome=outcome, conn=own)
+            return
+        audit(
+            conn,
+            actor=self.username,
+            action=self.action,
+            target=(target or "")[:128],
+            outcome=outcome,
+            detail=dict(detail or {}),
+            address=self.address,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,11 +221,18 @@ def client_address() -> str | None:
 def authorize(minimum_role: str, action: str, target: str | None = None) -> str:
     """Return the username if the caller holds `minimum_role`, else audit the denial and refuse.
 
-    Raises Refused (HTTP 403) after writing an audit_log row with outcome "denied".
+    For a callback that reads what only some roles may see; a state-changing callback is
+    authorized by its guard (`state_changing`). Raises Refused (HTTP 403) after writing an
+    audit_log row with outcome "denied".
     """
+    return authorized(minimum_role, action, target).username
+
+
+def authorized(minimum_role: str, action: str, target: str | None = None) -> Authorized:
+    """Return the caller as authorised for `action`, else audit the denial and refuse."""
     identity = current_user()
     if identity is not None and has_role(minimum_role, identity):
-        return identity.username
+        return Authorized(identity.username, identity.role, action, client_address())
     record_denial(identity, minimum_role, action, target)
     raise Refused(f"{action} needs the {minimum_role} role")
 
@@ -221,10 +271,9 @@ def audit_action(
     *,
     outcome: str = "ok",
 ) -> None:
-    """Write the audit row of an action by the signed-in user (outcome "ok" or "failed").
+    """Write the audit row of a read the signed-in user made (an export, a download).
 
-    For a change to the store, prefer writing the row with `store.audit.audit` on the same
-    connection as the change, so that both commit together.
+    A state-changing callback writes its rows with the `Authorized` its guard passes in.
     """
     identity = current_user()
     with runtime.engine().begin() as conn:
@@ -239,16 +288,18 @@ def audit_action(
         )
 
 
-def state_changing(minimum_role: str, action: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Mark a callback as changing state and authorize every call (place it under @callback)."""
+def state_changing(
+    minimum_role: str, action: str
+) -> Callable[[Callable[Concatenate[Authorized, P], R]], Callable[P, R]]:
+    """Guard a state-changing callback (place it under @callback): authorize every call for
+    `minimum_role` and pass the authorised user, bound to `action`, as the first argument."""
     check_role(minimum_role)
     guard = Guard(minimum_role=minimum_role, action=action)
 
-    def decorate(func: Callable[P, R]) -> Callable[P, R]:
+    def decorate(func: Callable[Concatenate[Authorized, P], R]) -> Callable[P, R]:
         @functools.wraps(func)
         def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
-            authorize(minimum_role, action)
-            return func(*args, **kwargs)
+            return func(authorized(minimum_role, action), *args, **kwargs)
 
         setattr(guarded, GUARD_ATTRIBUTE, guard)
         return guarded

@@ -281,6 +281,7 @@ def ask_to_acknowledge_matching(
 )
 @access.state_changing("operator", ACK_ACTION)
 def acknowledge_alerts(
+    user: access.Authorized,
     _row_clicks: list[int | None],
     _selected_clicks: int | None,
     _confirmed: int | None,
@@ -292,31 +293,32 @@ def acknowledge_alerts(
     trigger = ctx.triggered_id
     if not ctx.triggered or not ctx.triggered[0].get("value"):
         raise PreventUpdate
-    user = access.authorize("operator", ACK_ACTION)
-    address = access.client_address()
+    actor, address = user.username, user.address
     bumped = (changed or 0) + 1
     try:
         with runtime.engine().begin() as conn:
             if isinstance(trigger, dict):
                 alert_id = str(trigger.get("alert", ""))
-                acknowledge(conn, alert_id, actor=user, address=address)
-                return f"Alert {alert_id} acknowledged by {user}.", bumped
+                acknowledge(conn, alert_id, actor=actor, address=address)
+                return f"Alert {alert_id} acknowledged by {actor}.", bumped
             if trigger == ids.ALERTS_ACK_SELECTED:
-                done = acknowledge_selected(conn, _selected(selection), actor=user, address=address)
-                return acknowledged_text(done, user), bumped
+                done = acknowledge_selected(
+                    conn, _selected(selection), actor=actor, address=address
+                )
+                return acknowledged_text(done, actor), bumped
             if not isinstance(pending, dict):
                 raise AlertError("nothing was counted to acknowledge")
             done = acknowledge_matching(
                 conn,
                 filter_from_data(pending.get("filter") or {}),
                 as_of=_instant(pending.get("as_of")),
-                actor=user,
+                actor=actor,
                 address=address,
             )
-            return acknowledged_text(done, user), bumped
+            return acknowledged_text(done, actor), bumped
     except AlertError as err:
         target = str(trigger.get("alert", "")) if isinstance(trigger, dict) else ""
-        access.audit_action(ACK_ACTION, target, {"error": str(err)}, outcome="failed")
+        user.audit(target, {"reason": str(err)}, outcome="failed")
         return f"Not acknowledged: {err}.", bumped
 
 

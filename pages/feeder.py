@@ -498,9 +498,10 @@ def ask_mode(_clicks: int | None, feeder_id: str, target: str | None) -> tuple[b
     prevent_initial_call=True,
 )
 @access.state_changing("operator", "feeder.set_mode")
-def confirm_mode(_submit: int | None, feeder_id: str, target: str | None) -> dict[str, Any]:
+def confirm_mode(
+    user: access.Authorized, _submit: int | None, feeder_id: str, target: str | None
+) -> dict[str, Any]:
     """Send the signed set_mode command; return its id (or the error, naming the field)."""
-    user = access.authorize("operator", "feeder.set_mode", target=feeder_id)
     try:
         mode = Mode(target or "")
     except ValueError:
@@ -550,11 +551,14 @@ def dry_run(
 )
 @access.state_changing("operator", "feeder.move_house")
 def confirm_move(
-    _clicks: int | None, feeder_id: str, planned: dict[str, str] | None, why: str | None
+    user: access.Authorized,
+    _clicks: int | None,
+    feeder_id: str,
+    planned: dict[str, str] | None,
+    why: str | None,
 ) -> dict[str, Any]:
     """Check the previewed move's interlocks again and send it as a signed switch command;
     return its id or the error (a blocked move is refused and audited)."""
-    user = access.authorize("operator", "feeder.move_house", target=feeder_id)
     if not planned or not planned.get("house"):
         return {"error": ["house", "run a dry run first"]}
     try:
@@ -564,10 +568,14 @@ def confirm_move(
     except MoveError as exc:
         return {"error": [exc.field, exc.message]}
     if dry.blocker is not None:
-        access.audit_action(
-            "feeder.move_house",
+        user.audit(
             planned["house"],
-            {"feeder_id": feeder_id, "to": str(to_phase), "blocked": str(dry.blocker)},
+            {
+                "feeder_id": feeder_id,
+                "to": str(to_phase),
+                "why": (why or "").strip(),
+                "reason": str(dry.blocker),
+            },
             outcome="failed",
         )
         return {"error": ["house", blocker_text(dry)]}
@@ -591,25 +599,24 @@ def confirm_move(
     prevent_initial_call=True,
 )
 @access.state_changing("operator", "feeder.unlock")
-def unlock(_clicks: list[int | None], feeder_id: str) -> Any:
+def unlock(user: access.Authorized, _clicks: list[int | None], feeder_id: str) -> Any:
     """Send the signed unlock command of the house whose button was clicked."""
     trigger = ctx.triggered_id
     if not isinstance(trigger, dict) or not (ctx.triggered and ctx.triggered[0].get("value")):
         return no_update  # buttons drawn again, none clicked
     house = str(trigger.get("house", ""))
-    user = access.authorize("operator", "feeder.unlock", target=house)
     return {**_issue(feeder_id, ControlAction.UNLOCK, user, house=house), "house": house}
 
 
-def _issue(feeder_id: str, action: ControlAction, user: str, **fields: Any) -> dict[str, Any]:
+def _issue(
+    feeder_id: str, action: ControlAction, user: access.Authorized, **fields: Any
+) -> dict[str, Any]:
     try:
         service: CommandService = runtime.service(SERVICE_NAME)
     except runtime.ServiceMissingError:
         return {"error": ["feeder", "the command path is not configured on this server"]}
     try:
-        cmd = service.issue(
-            feeder_id, action, actor=user, address=access.client_address(), **fields
-        )
+        cmd = service.issue(feeder_id, action, actor=user.username, address=user.address, **fields)
     except CommandError as exc:
         return {"error": [exc.field, exc.message]}
     return {"cmd_id": cmd.cmd_id}

@@ -231,13 +231,14 @@ def section_options(district: str | None) -> list[str]:
 )
 @access.state_changing(EDIT_ROLE, ROUTE_ADD)
 def add(
+    user: access.Authorized,
     n_clicks: int | None,
     district: Any,
     section: Any,
     severity: Any,
     kind: Any,
     level: Any,
-    user: Any,
+    route_user: Any,
     channel: Any,
     delay: Any,
     changed: int | None,
@@ -245,13 +246,12 @@ def add(
     """Add a route; a bad value is named in the message."""
     if not n_clicks:
         raise PreventUpdate
-    actor = access.authorize(EDIT_ROLE, ROUTE_ADD)
     try:
         values = {
             name: _text(name, value)
             for name, value in (
                 ("district", district), ("section", section), ("severity", severity),
-                ("kind", kind), ("user", user), ("channel", channel),
+                ("kind", kind), ("user", route_user), ("channel", channel),
             )
         }  # fmt: skip
         with runtime.engine().begin() as conn:
@@ -266,11 +266,11 @@ def add(
                 kind=values["kind"],
                 delay_min=_number("delay_min", delay),
                 channels=url_channels(runtime.settings().notify_urls),
-                actor=actor,
-                address=access.client_address(),
+                actor=user.username,
+                address=user.address,
             )
     except RouteError as err:
-        access.audit_action(ROUTE_ADD, "", {"error": str(err)}, outcome="failed")
+        user.audit("", {"reason": str(err)}, outcome="failed")
         return f"Route not added: {err}.", changed or 0
     return f"Route {row.route_id} added.", (changed or 0) + 1
 
@@ -283,17 +283,18 @@ def add(
     prevent_initial_call=True,
 )
 @access.state_changing(EDIT_ROLE, ROUTE_REMOVE)
-def remove(_clicks: list[int | None], changed: int | None) -> tuple[str, int]:
+def remove(
+    user: access.Authorized, _clicks: list[int | None], changed: int | None
+) -> tuple[str, int]:
     """Remove the route whose button was clicked."""
     if not ctx.triggered or not ctx.triggered[0].get("value"):
         raise PreventUpdate
-    actor = access.authorize(EDIT_ROLE, ROUTE_REMOVE)
     trigger = ctx.triggered_id
     route = trigger.get("route") if isinstance(trigger, dict) else None
     try:
         route_id = _number("route", route)
         with runtime.engine().begin() as conn:
-            remove_route(conn, route_id or 0, actor=actor, address=access.client_address())
+            remove_route(conn, route_id or 0, actor=user.username, address=user.address)
     except RouteError as err:
         return f"Route not removed: {err}.", changed or 0
     return f"Route {route_id} removed.", (changed or 0) + 1
@@ -307,17 +308,18 @@ def remove(_clicks: list[int | None], changed: int | None) -> tuple[str, int]:
     prevent_initial_call=True,
 )
 @access.state_changing(EDIT_ROLE, RESEND)
-def send_again(_clicks: list[int | None], changed: int | None) -> tuple[str, int]:
+def send_again(
+    user: access.Authorized, _clicks: list[int | None], changed: int | None
+) -> tuple[str, int]:
     """Queue a given-up delivery again (it may then arrive twice: the admin chose so)."""
     if not ctx.triggered or not ctx.triggered[0].get("value"):
         raise PreventUpdate
-    actor = access.authorize(EDIT_ROLE, RESEND)
     trigger = ctx.triggered_id
     delivery = trigger.get("delivery") if isinstance(trigger, dict) else None
     try:
         delivery_id = _number("delivery", delivery)
         with runtime.engine().begin() as conn:
-            new_id = resend(conn, delivery_id or 0, actor=actor, address=access.client_address())
+            new_id = resend(conn, delivery_id or 0, actor=user.username, address=user.address)
     except (RouteError, OutboxError) as err:
         return f"Not sent again: {err}.", changed or 0
     return f"Delivery {delivery_id} queued again as {new_id}.", (changed or 0) + 1

@@ -34,6 +34,7 @@ from reports.build import LANGUAGES
 from reports.data import scope_feeders
 from reports.periods import chosen_period, today_ist
 from reports.runs import (
+    EXPORT_ACTION,
     LANGUAGE_NAMES,
     ReportFileError,
     Run,
@@ -44,7 +45,9 @@ from reports.runs import (
     waiting_before,
 )
 from reports.schedules import (
+    ADD_ACTION,
     EVERY,
+    REMOVE_ACTION,
     SCHEDULE_SCOPES,
     Schedule,
     active_schedules,
@@ -309,8 +312,9 @@ def period_text(
     State(ids.REPORTS_LANG, "value"),
     prevent_initial_call=True,
 )
-@access.state_changing(EXPORT_ROLE, "report.export")
+@access.state_changing(EXPORT_ROLE, EXPORT_ACTION)
 def export(
+    user: access.Authorized,
     n_clicks: int | None,
     scope: dict[str, Any] | None,
     kind: str | None,
@@ -322,7 +326,6 @@ def export(
     """Queue the chosen report (audited with who asked) and follow it."""
     if not n_clicks:
         raise PreventUpdate
-    actor = access.authorize(EXPORT_ROLE, "report.export")
     try:
         chosen = _scope(scope)
         period = chosen_period(kind, day, first, last, today_ist())
@@ -333,8 +336,8 @@ def export(
                 chosen,
                 period,
                 lang or "",
-                requested_by=actor,
-                address=access.client_address(),
+                requested_by=user.username,
+                address=user.address,
             )
             run = get_run(conn, run_id)
             ahead = waiting_before(conn, run) if run is not None else 0
@@ -515,8 +518,9 @@ def _schedule_row(s: Schedule) -> dict[str, Any]:
     State(ids.REPORTS_SCHEDULES_CHANGED, "data"),
     prevent_initial_call=True,
 )
-@access.state_changing(SCHEDULE_ROLE, "report.schedule_add")
+@access.state_changing(SCHEDULE_ROLE, ADD_ACTION)
 def add(
+    user: access.Authorized,
     n_clicks: int | None,
     cadence: str | None,
     kind: str | None,
@@ -528,7 +532,6 @@ def add(
     """Add a schedule (audited); a bad value is named in the message."""
     if not n_clicks:
         raise PreventUpdate
-    actor = access.authorize(SCHEDULE_ROLE, "report.schedule_add")
     try:
         with runtime.engine().begin() as conn:
             schedule_id = add_schedule(
@@ -538,8 +541,8 @@ def add(
                 scope_name=name,
                 lang=lang,
                 recipients=recipients,
-                actor=actor,
-                address=access.client_address(),
+                actor=user.username,
+                address=user.address,
             )
     except ReportArgumentError as err:
         return f"Not added: {err}.", changed or 0
@@ -553,8 +556,10 @@ def add(
     State(ids.REPORTS_SCHEDULES_CHANGED, "data"),
     prevent_initial_call=True,
 )
-@access.state_changing(SCHEDULE_ROLE, "report.schedule_remove")
-def remove(_clicks: list[int | None], changed: int | None) -> tuple[str, int]:
+@access.state_changing(SCHEDULE_ROLE, REMOVE_ACTION)
+def remove(
+    user: access.Authorized, _clicks: list[int | None], changed: int | None
+) -> tuple[str, int]:
     """Remove the schedule whose button was pressed (audited); its reports stay."""
     if not ctx.triggered or not ctx.triggered[0].get("value"):
         raise PreventUpdate
@@ -562,10 +567,9 @@ def remove(_clicks: list[int | None], changed: int | None) -> tuple[str, int]:
     schedule_id = trigger.get("schedule") if isinstance(trigger, dict) else None
     if not isinstance(schedule_id, int):
         return "Not removed: schedule: no such schedule.", changed or 0
-    actor = access.authorize(SCHEDULE_ROLE, "report.schedule_remove")
     try:
         with runtime.engine().begin() as conn:
-            remove_schedule(conn, schedule_id, actor=actor, address=access.client_address())
+            remove_schedule(conn, schedule_id, actor=user.username, address=user.address)
     except ReportArgumentError as err:
         return f"Not removed: {err}.", changed or 0
     return f"Schedule {schedule_id} removed.", (changed or 0) + 1

@@ -7,15 +7,25 @@ from __future__ import annotations
 from typing import Any, Final
 
 import dash
-from dash import Input, Output, State, callback, ctx, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
 from components import access, ids, runtime
 from components.layout import build_denied, build_page
 from components.tables import build_table, fmt_time
-from store.contacts import Contact, get_contact, list_contacts, set_contact
+from store.contacts import CONTACT_ACTION, Contact, get_contact, list_contacts, set_contact
 from store.schema import ROLES
-from store.users import UserError, add_user, list_users, set_disabled, set_role
+from store.users import (
+    ADD_ACTION,
+    DISABLE_ACTION,
+    ENABLE_ACTION,
+    ROLE_ACTION,
+    UserError,
+    add_user,
+    list_users,
+    set_disabled,
+    set_role,
+)
 
 dash.register_page(__name__, path="/users", title="SmartPhase · Users", name="Users")
 
@@ -149,8 +159,9 @@ def show_users(_changed: int | None) -> tuple[Any, list[str]]:
     State(ids.USERS_CHANGED, "data"),
     prevent_initial_call=True,
 )
-@access.state_changing(MINIMUM_ROLE, "user.add")
+@access.state_changing(MINIMUM_ROLE, ADD_ACTION)
 def add(
+    user: access.Authorized,
     n_clicks: int | None,
     username: str | None,
     password: str | None,
@@ -162,18 +173,19 @@ def add(
     """Add a user; a bad value is named in the message (the form keeps what was typed)."""
     if not n_clicks:
         raise PreventUpdate
-    actor = access.authorize(MINIMUM_ROLE, "user.add", target=username)
     try:
         with runtime.engine().begin() as conn:
-            add_user(conn, (username or "").strip(), password or "", role or "", actor=actor)
+            add_user(
+                conn, (username or "").strip(), password or "", role or "", actor=user.username
+            )
             if email or phone:
                 set_contact(
                     conn,
                     (username or "").strip(),
                     email=_text("email", email),
                     phone=_text("phone", phone),
-                    actor=actor,
-                    address=access.client_address(),
+                    actor=user.username,
+                    address=user.address,
                 )
     except UserError as err:
         return f"Not added: {err}.", changed or 0, username or "", password or ""
@@ -189,17 +201,20 @@ def add(
     State(ids.USERS_CHANGED, "data"),
     prevent_initial_call=True,
 )
-@access.state_changing(MINIMUM_ROLE, "user.set_role")
+@access.state_changing(MINIMUM_ROLE, ROLE_ACTION)
 def change_role(
-    n_clicks: int | None, username: str | None, role: str | None, changed: int | None
+    user: access.Authorized,
+    n_clicks: int | None,
+    username: str | None,
+    role: str | None,
+    changed: int | None,
 ) -> tuple[str, int]:
     """Change the role of the chosen user."""
     if not n_clicks:
         raise PreventUpdate
-    actor = access.authorize(MINIMUM_ROLE, "user.set_role", target=username)
     try:
         with runtime.engine().begin() as conn:
-            set_role(conn, username or "", role or "", actor=actor)
+            set_role(conn, username or "", role or "", actor=user.username)
     except UserError as err:
         return f"Role not changed: {err}.", changed or 0
     return f"{username} is now {role}.", (changed or 0) + 1
@@ -209,25 +224,46 @@ def change_role(
     Output(ids.USERS_MESSAGE, "children", allow_duplicate=True),
     Output(ids.USERS_CHANGED, "data", allow_duplicate=True),
     Input(ids.USERS_DISABLE, "n_clicks"),
+    State(ids.USERS_TARGET, "value"),
+    State(ids.USERS_CHANGED, "data"),
+    prevent_initial_call=True,
+)
+@access.state_changing(MINIMUM_ROLE, DISABLE_ACTION)
+def disable(
+    user: access.Authorized, n_clicks: int | None, username: str | None, changed: int | None
+) -> tuple[str, int]:
+    """Disable the chosen user (never yourself)."""
+    if not n_clicks:
+        raise PreventUpdate
+    if username == user.username:
+        return "Not disabled: username: you cannot disable yourself.", changed or 0
+    return _set_disabled(user, username, True, changed)
+
+
+@callback(
+    Output(ids.USERS_MESSAGE, "children", allow_duplicate=True),
+    Output(ids.USERS_CHANGED, "data", allow_duplicate=True),
     Input(ids.USERS_ENABLE, "n_clicks"),
     State(ids.USERS_TARGET, "value"),
     State(ids.USERS_CHANGED, "data"),
     prevent_initial_call=True,
 )
-@access.state_changing(MINIMUM_ROLE, "user.set_disabled")
-def disable_or_enable(
-    _disable: int | None, _enable: int | None, username: str | None, changed: int | None
+@access.state_changing(MINIMUM_ROLE, ENABLE_ACTION)
+def enable(
+    user: access.Authorized, n_clicks: int | None, username: str | None, changed: int | None
 ) -> tuple[str, int]:
-    """Disable or enable the chosen user, by the button pressed."""
-    if ctx.triggered_id not in (ids.USERS_DISABLE, ids.USERS_ENABLE):
+    """Enable the chosen user."""
+    if not n_clicks:
         raise PreventUpdate
-    disable = ctx.triggered_id == ids.USERS_DISABLE
-    actor = access.authorize(MINIMUM_ROLE, "user.set_disabled", target=username)
-    if disable and username == actor:
-        return "Not disabled: username: you cannot disable yourself.", changed or 0
+    return _set_disabled(user, username, False, changed)
+
+
+def _set_disabled(
+    user: access.Authorized, username: str | None, disable: bool, changed: int | None
+) -> tuple[str, int]:
     try:
         with runtime.engine().begin() as conn:
-            set_disabled(conn, username or "", disable, actor=actor)
+            set_disabled(conn, username or "", disable, actor=user.username)
     except UserError as err:
         return f"Not changed: {err}.", changed or 0
     return f"{username} {'disabled' if disable else 'enabled'}.", (changed or 0) + 1
@@ -262,8 +298,9 @@ def show_contact(username: Any) -> tuple[str, str, str]:
     State(ids.USERS_CHANGED, "data"),
     prevent_initial_call=True,
 )
-@access.state_changing(MINIMUM_ROLE, "user.set_contact")
+@access.state_changing(MINIMUM_ROLE, CONTACT_ACTION)
 def change_contact(
+    user: access.Authorized,
     n_clicks: int | None,
     username: Any,
     email: Any,
@@ -274,7 +311,6 @@ def change_contact(
     """Set the chosen user's e-mail, phone and quiet hours; a bad one is named."""
     if not n_clicks:
         raise PreventUpdate
-    actor = access.authorize(MINIMUM_ROLE, "user.set_contact", target=str(username or ""))
     try:
         with runtime.engine().begin() as conn:
             set_contact(
@@ -283,8 +319,8 @@ def change_contact(
                 email=_text("email", email),
                 phone=_text("phone", phone),
                 quiet_hours=_text("quiet_hours", quiet),
-                actor=actor,
-                address=access.client_address(),
+                actor=user.username,
+                address=user.address,
             )
     except UserError as err:
         return f"Contact not changed: {err}.", changed or 0

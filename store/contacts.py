@@ -30,6 +30,8 @@ _E164: Final = re.compile(r"\+[1-9]\d{7,14}")
 _INDIAN_MOBILE: Final = re.compile(r"[6-9]\d{9}")
 _WINDOW: Final = re.compile(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)")
 
+CONTACT_ACTION: Final = "user.set_contact"
+"""The audit action of a change to a user's contact."""
 QUIET_OFF: Final = "off"
 """The quiet hours of someone who takes every alert at any hour."""
 
@@ -169,7 +171,7 @@ def set_contact(
     audit(
         conn,
         actor=actor or CLI_ACTOR,
-        action="user.set_contact",
+        action=CONTACT_ACTION,
         target=username,
         outcome="ok",
         detail={"changed": changed},

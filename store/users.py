@@ -24,10 +24,17 @@ from typing import Any, Final
 
 from sqlalchemy import Connection, Row, func, select
 
+from grid.errors import FieldError
 from store.audit import CLI_ACTOR, audit
 from store.schema import ROLES, users
 
 log = logging.getLogger("store.users")
+
+ADD_ACTION: Final = "user.add"
+ROLE_ACTION: Final = "user.set_role"
+DISABLE_ACTION: Final = "user.disable"
+ENABLE_ACTION: Final = "user.enable"
+"""The audit actions of the user changes (the users page's guards name the same)."""
 
 USERNAME_PATTERN: Final = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 """A username: 1 to 64 letters, digits, '_', '.' or '-'."""
@@ -47,17 +54,8 @@ _SCRYPT_LIMITS: Final = {"n": 2**20, "r": 32, "p": 16}
 """Largest cost parameters accepted from a stored hash (a tampered row cannot exhaust memory)."""
 
 
-class UserError(ValueError):
+class UserError(FieldError):
     """A user change that cannot be made; `field` names the culprit."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(field, reason)
-        self.field = field
-        self.reason = reason
-
-    def __str__(self) -> str:
-        """Return "field: reason"."""
-        return f"{self.field}: {self.reason}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +174,7 @@ def add_user(
             updated_at=now,
         )
     )
-    _audit(conn, actor, "user.add", username, {"role": role}, now)
+    _audit(conn, actor, ADD_ACTION, username, {"role": role}, now)
     log.info("user %s added with role %s", username, role)
 
 
@@ -199,7 +197,7 @@ def set_role(
         .where(users.c.username == username)
         .values(role=role, updated_at=now, session_epoch=_NEXT_EPOCH)
     )
-    _audit(conn, actor, "user.set_role", username, {"role": role, "was": row.role}, now)
+    _audit(conn, actor, ROLE_ACTION, username, {"role": role, "was": row.role}, now)
     log.info("user %s: role %s → %s", username, row.role, role)
 
 
@@ -221,7 +219,7 @@ def set_disabled(
         .where(users.c.username == username)
         .values(disabled=disabled, updated_at=now, session_epoch=_NEXT_EPOCH)
     )
-    action = "user.disable" if disabled else "user.enable"
+    action = DISABLE_ACTION if disabled else ENABLE_ACTION
     _audit(conn, actor, action, username, {"was_disabled": row.disabled}, now)
     log.info("user %s %s", username, "disabled" if disabled else "enabled")
 
