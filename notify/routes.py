@@ -18,6 +18,7 @@ from typing import Final
 from sqlalchemy import Connection, delete, func, select
 
 from grid.alert_kinds import AlertKind
+from grid.errors import FieldError
 from notify.config import CHANNEL_NAME
 from notify.model import ANY_DISTRICT, DEFAULT_DELAY_MIN, LEVELS, Route, channel_key, user_key
 from store.audit import CLI_ACTOR, audit
@@ -34,17 +35,8 @@ ROUTE_ADD: Final = "notify.route_add"
 ROUTE_REMOVE: Final = "notify.route_remove"
 
 
-class RouteError(ValueError):
+class RouteError(FieldError):
     """A route or a section that cannot be stored; `field` names the culprit."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(field, reason)
-        self.field = field
-        self.reason = reason
-
-    def __str__(self) -> str:
-        """Return "field: reason"."""
-        return f"{self.field}: {self.reason}"
 
 
 @dataclass(frozen=True, slots=True)
