@@ -10,16 +10,18 @@ changed. Buckets start at multiples of their width since the Unix epoch, as Time
 
 The hourly house rollup (`house_readings_1h`), its sums per feeder and as-built phase
 (`feeder_house_loads_1h`, what the reports' savings read) and per house and day (`house_days`,
-their node availability) are on the hours and days of IST. Each hour is
-taken once, `HOUSE_SETTLE_S` after it ends, and every `HOUSE_DEEP_EVERY_S` the hours of the
-look-back again; the house hours are read before anything is written, and only the rows that
-changed are written, in a transaction of their own, so that on SQLite the ingest writer never
-waits for the reading. On TimescaleDB the house rollup is a continuous aggregate and the sums
-are tables this refresh fills from it.
+their node availability and the minutes with readings) are on the hours and days of IST; a
+house hour is defined once, in `house_hours_select`. Each hour is taken once, `HOUSE_SETTLE_S`
+after it ends, and every `HOUSE_DEEP_EVERY_S` the hours of the look-back again; the house
+hours are read before anything is written, and only the rows that changed are written, in a
+transaction of their own, so that on SQLite the ingest writer never waits for the reading. On
+TimescaleDB the house rollup is a continuous aggregate and the sums are tables this refresh
+fills from it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -29,6 +31,7 @@ from sqlalchemy import (
     Engine,
     Float,
     Integer,
+    Select,
     Table,
     case,
     cast,
@@ -164,7 +167,7 @@ def refresh_houses(
     with engine.begin() as conn:
         if changed:
             upsert = _upsert(conn, house_rollup)
-            figures = ("samples", *HOUSE_MEANS, *HOUSE_PHASE_MEASURES)
+            figures = ("samples", *HOUSE_MEANS, *HOUSE_PHASE_MEASURES, "minutes")
             conn.execute(
                 upsert.on_conflict_do_update(
                     index_elements=["house_id", "bucket"],
@@ -195,6 +198,7 @@ def _sum_feeder_loads(conn: Connection, start: datetime, end: datetime) -> int:
             func.count().label("houses"),
             func.sum(r.samples).label("samples"),
             *(func.coalesce(func.sum(r[m]), 0.0).label(m) for m in HOUSE_PHASE_MEASURES),
+            func.sum(r.minutes).label("minutes"),
         )
         .select_from(house_rollup.join(houses, h.house_id == r.house_id))
         # through the (feeder_id, bucket) index: the house rollup has no index on time alone
@@ -202,7 +206,8 @@ def _sum_feeder_loads(conn: Connection, start: datetime, end: datetime) -> int:
         .group_by(r.feeder_id, r.bucket, h.built_phase)
     )
     table = feeder_house_loads
-    columns = ("feeder_id", "bucket", "built_phase", "houses", "samples", *HOUSE_PHASE_MEASURES)
+    columns = ("feeder_id", "bucket", "built_phase", "houses", "samples",
+               *HOUSE_PHASE_MEASURES, "minutes")  # fmt: skip
     insert = _upsert(conn, table).from_select(list(columns), source)
     figures = columns[3:]
     stmt = insert.on_conflict_do_update(
@@ -224,13 +229,14 @@ def _sum_house_days(conn: Connection, start: datetime, end: datetime) -> int:
             r.feeder_id,
             func.sum(r.samples).label("samples"),
             func.count().label("hours"),
+            func.sum(r.minutes).label("minutes"),
         )
         # through the (feeder_id, bucket) index: the house rollup has no index on time alone
         .where(r.feeder_id.in_(select(feeders.c.feeder_id)), r.bucket >= start, r.bucket < end)
         .group_by(r.house_id, day, r.feeder_id)
     )
     table = house_days
-    columns = ("house_id", "day", "feeder_id", "samples", "hours")
+    columns = ("house_id", "day", "feeder_id", "samples", "hours", "minutes")
     insert = _upsert(conn, table).from_select(list(columns), source)
     figures = columns[2:]
     stmt = insert.on_conflict_do_update(
@@ -241,31 +247,54 @@ def _sum_house_days(conn: Connection, start: datetime, end: datetime) -> int:
     return max(int(conn.execute(stmt).rowcount), 0)
 
 
-def _changed_house_hours(conn: Connection, start: datetime, end: datetime) -> list[dict[str, Any]]:
-    """Return the house hours in [start, end) whose figures differ from the rollup's."""
+def house_hours_select(
+    dialect_name: str, start: datetime, end: datetime, feeder_ids: Sequence[str] | None = None
+) -> Select[Any]:
+    """Return the house hours of [start, end) from the raw house readings: one row per house
+    and hour (house_id, bucket, feeder_id, samples, the means of HOUSE_MEANS, P and Q by phase
+    as HOUSE_PHASE_MEASURES defines them, and the minutes with at least one reading).
+
+    The one definition of a house hour: the house rollup is made of it, and a report reads it
+    for the hours the rollup does not hold yet. `feeder_ids` limits it to some feeders' houses.
+    """
     r = house_readings.c
-    bucket = bucket_expr(
-        conn.dialect.name, r.ts, HOUSE_ROLLUP_WIDTH_S, HOUSE_ROLLUP_OFFSET_S
-    ).label("bucket")
+    bucket = bucket_expr(dialect_name, r.ts, HOUSE_ROLLUP_WIDTH_S, HOUSE_ROLLUP_OFFSET_S)
     n = func.count()
     by_phase = [
         (func.sum(case((r.phase == phase, r[x]), else_=0.0)) / n).label(f"{x}_{phase.lower()}")
         for x in ("p", "q")
         for phase in "RYB"
     ]
-    source = (
+    provisioned = select(houses.c.house_id)
+    if feeder_ids is not None:
+        provisioned = provisioned.where(houses.c.feeder_id.in_(list(feeder_ids)))
+    return (
         select(
             r.house_id,
-            bucket,
+            bucket.label("bucket"),
             r.feeder_id,
             n.label("samples"),
             *(func.avg(r[m]).label(m) for m in HOUSE_MEANS),
             *by_phase,
+            func.count(func.distinct(minute_index(dialect_name, r.ts))).label("minutes"),
         )
         # through the (house_id, ts) index: house readings have no index on time alone
-        .where(r.house_id.in_(select(houses.c.house_id)), r.ts >= start, r.ts < end)
+        .where(r.house_id.in_(provisioned), r.ts >= start, r.ts < end)
         .group_by(r.house_id, bucket, r.feeder_id)
     )
+
+
+def minute_index(dialect_name: str, ts: ColumnElement[Any]) -> ColumnElement[int]:
+    """Return the minute since the epoch that a UtcDateTime column's time falls in."""
+    sixty = literal_column("60", Integer)
+    if dialect_name == "sqlite":  # epoch seconds, positive: truncation is the floor
+        return cast(type_coerce(ts, Float) / sixty, Integer)
+    return cast(func.floor(func.date_part("epoch", ts) / sixty), Integer)
+
+
+def _changed_house_hours(conn: Connection, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Return the house hours in [start, end) whose figures differ from the rollup's."""
+    source = house_hours_select(conn.dialect.name, start, end)
     t = house_rollup.c
     stored = {
         (m["house_id"], m["bucket"]): m

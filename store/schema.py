@@ -430,12 +430,13 @@ house_rollup = Table(
     Column("feeder_id", String(32), nullable=False),
     Column("samples", Integer, nullable=False),
     *(Column(name, Float) for name in ("v", "i", "pv", *HOUSE_PHASE_MEASURES)),
+    Column("minutes", Integer, nullable=False, server_default="0"),
     PrimaryKeyConstraint("house_id", "bucket"),
     Index("house_readings_1h_feeder_bucket", "feeder_id", "bucket"),
 )
-"""Each house's hour: its readings' count, mean V [V], I [A] and PV [W], and P and Q by phase
-(HOUSE_PHASE_MEASURES). What district and state reports read instead of raw house rows
-(DESIGN §12)."""
+"""Each house's hour: its readings' count, mean V [V], I [A] and PV [W], P and Q by phase
+(HOUSE_PHASE_MEASURES), and the minutes of the hour with at least one reading. What district
+and state reports read instead of raw house rows (DESIGN §12)."""
 
 feeder_house_loads = Table(
     "feeder_house_loads_1h",
@@ -446,11 +447,13 @@ feeder_house_loads = Table(
     Column("houses", Integer, nullable=False),
     Column("samples", Integer, nullable=False),
     *(Column(name, Float, nullable=False) for name in HOUSE_PHASE_MEASURES),
+    Column("minutes", Integer, nullable=False, server_default="0"),
     PrimaryKeyConstraint("feeder_id", "bucket", "built_phase"),
 )
-"""The house rollup summed per feeder, hour and as-built phase: how many houses reported, and
-their P and Q by the phase they were on (HOUSE_PHASE_MEASURES). The reports' savings read a
-district's month from it; `store.rollups.refresh_houses` fills it on every backend."""
+"""The house rollup summed per feeder, hour and as-built phase: how many houses reported,
+their P and Q by the phase they were on (HOUSE_PHASE_MEASURES), and their house-minutes with a
+reading. The reports' savings read a district's month from it; `store.rollups.refresh_houses`
+fills it on every backend."""
 
 house_days = Table(
     "house_days",
@@ -460,11 +463,12 @@ house_days = Table(
     Column("feeder_id", String(32), nullable=False),
     Column("samples", Integer, nullable=False),
     Column("hours", Integer, nullable=False),
+    Column("minutes", Integer, nullable=False, server_default="0"),
     PrimaryKeyConstraint("house_id", "day"),
     Index("house_days_feeder_day", "feeder_id", "day"),
 )
-"""The house rollup summed per house and IST day: the readings, and the hours with at least
-one. The reports' node availability reads a district's month from it; `store.rollups`
+"""The house rollup summed per house and IST day: the readings, and the hours and minutes with
+at least one. The reports' node availability reads a district's month from it; `store.rollups`
 fills it on every backend."""
 
 rollup_marks = Table(
