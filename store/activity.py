@@ -85,13 +85,14 @@ class LogEntry:
     ts: datetime
     kind: LogKind
     who: str  # a username, "anonymous", or "auto" for the controller's own switches and runs
-    action: str  # e.g. "switch R→Y", "set_mode manual", "balancing run, 2 moves", "alert.ack"
+    action: str  # e.g. "switch R→Y", "set_mode manual", "balancing run, 2 moves",
+    # "user.set_role role=admin, was=viewer" (an audit row's action with its detail)
     target: str  # feeder, house, alert or user id
     feeder_id: str  # the feeder the row belongs to, "" for none
     district: str  # the feeder's district, "" for none
-    why: str  # the operator's note, the run a switch belongs to, an audit row's detail
+    why: str  # the operator's note, the run a switch belongs to, why a run ran
     result: str  # command state, switch or run result, or audit outcome (ok, denied, failed)
-    reason: str  # why a command or switch was refused, failed or rolled back
+    reason: str  # why a command, switch or action was refused, failed or rolled back
 
     def as_row(self) -> dict[str, str]:
         """Return the entry as strings keyed by LOG_COLUMNS (ts in IST, ISO 8601, to the second)."""
@@ -473,17 +474,18 @@ def _read_audits(conn: Connection, keys: Sequence[str]) -> dict[str, LogEntry]:
     out = {}
     for m in conn.execute(stmt).mappings():
         detail = m["detail"] if isinstance(m["detail"], dict) else {}
+        action, why, reason = audit_texts(m["action"], m["outcome"], detail)
         out[str(m["entry_id"])] = LogEntry(
             ts=m["ts"],
             kind="audit",
             who=m["username"] or ANONYMOUS,
-            action=m["action"],
+            action=action,
             target=m["target"] or "",
             feeder_id=m["feeder_id"] or "",
             district=m["district"] or "",
-            why=detail_text({k: v for k, v in detail.items() if k != "reason"}),
+            why=why,
             result=m["outcome"],
-            reason=str(detail.get("reason") or ""),
+            reason=reason,
         )
     return out
 
@@ -521,6 +523,29 @@ def run_why(trigger: str, before_i_n: float | None, after_i_n: float | None) -> 
     if before_i_n is None or after_i_n is None:
         return trigger
     return f"{trigger}; neutral {before_i_n:.1f} → {after_i_n:.1f} A"
+
+
+NOTE_KEY: Final = "why"
+"""The audit detail key of the operator's note."""
+REASON_KEYS: Final = ("reason", "error", "blocked")
+"""The audit detail keys of why an action was refused or failed, the first one present used
+("error" and "blocked" as rows written before "reason" was the only one say it)."""
+
+
+def audit_texts(action: str, outcome: str, detail: Mapping[str, Any]) -> tuple[str, str, str]:
+    """Return an audit row's action, why and reason as the log shows them.
+
+    The why is the operator's note; the reason why the action was refused or failed (a denial:
+    the role it needs and the one the user has); the rest of the detail follows the action,
+    as a command's parameters do: ("user.set_role role=admin, was=viewer", "", "").
+    """
+    rest = dict(detail)
+    why = str(rest.pop(NOTE_KEY, "") or "")
+    reasons = [str(rest.pop(k)) for k in REASON_KEYS if k in rest]
+    reason = next((r for r in reasons if r), "")
+    if outcome == "denied" and not reason and "required" in rest:
+        reason = f"needs the {rest.pop('required')} role, has {rest.pop('role', 'none')}"
+    return (f"{action} {detail_text(rest)}" if rest else action), why, reason
 
 
 def detail_text(detail: Mapping[str, Any]) -> str:

@@ -98,6 +98,40 @@ def test_a_command_and_everything_it_caused_is_one_row(engine: Engine) -> None:
     assert entries[0].reason == "broker_unreachable"
 
 
+def test_why_is_the_operators_note_and_reason_why_it_was_refused(engine: Engine) -> None:
+    """A noted move applied, a noted move the edge rejected, a noted move the dry run blocked
+    (audited as the feeder page does), a denial and a change with detail."""
+    house = f"{TVM}-H001"
+    with engine.begin() as conn:
+        add_feeder(conn, TVM)
+        add_house(conn, house, TVM, "R")
+        moves = [
+            create_command(
+                conn, feeder_id=TVM, action=ControlAction.SWITCH, actor="otto", key=KEY,
+                why=why, house=house, to_phase=Phase.Y, now=T0 + timedelta(minutes=k),
+            ).command.cmd_id
+            for k, why in enumerate(("crew asked", "neutral hot"))
+        ]  # fmt: skip
+        advance_command(conn, moves[0], CommandState.APPLIED, "", T0)
+        advance_command(conn, moves[1], CommandState.REJECTED, "interlock_min_dwell", T0)
+        audit(conn, actor="otto", action="feeder.move_house", target=house, outcome="failed",
+              detail={"feeder_id": TVM, "to": "B", "why": "try B", "reason": "daily_cap"},
+              ts=T0 + timedelta(minutes=2))  # fmt: skip
+        audit(conn, actor="vera", action="feeder.move_house", target="", outcome="denied",
+              detail={"role": "viewer", "required": "operator"}, ts=T0 + timedelta(minutes=3))  # fmt: skip
+        audit(conn, actor="ada", action="user.set_role", target="nina", outcome="ok",
+              detail={"role": "admin", "was": "viewer"}, ts=T0 + timedelta(minutes=4))  # fmt: skip
+    with engine.connect() as conn:
+        entries = activity(conn)
+    assert [(e.action, e.why, e.result, e.reason) for e in entries] == [
+        ("user.set_role role=admin, was=viewer", "", "ok", ""),
+        ("feeder.move_house", "", "denied", "needs the operator role, has viewer"),
+        (f"feeder.move_house feeder_id={TVM}, to=B", "try B", "failed", "daily_cap"),
+        ("switch R→Y", "neutral hot", "rejected", "interlock_min_dwell"),
+        ("switch R→Y", "crew asked", "applied", ""),
+    ]
+
+
 def test_rows_of_every_kind_newest_first_to_the_second_in_ist(seeded: Engine) -> None:
     with seeded.connect() as conn:
         entries = activity(conn)
