@@ -1,10 +1,11 @@
 """The houses of a feeder and the signing keys, as the controller is provisioned with them.
 
 Houses come from the provisioning CSV of `python -m store houses import`
-(`house_id,feeder_id,phase,pv_kw,switchable`). Keys live one per device in the keys directory:
-`{keys_dir}/{device_id}.key` holds the key as hex (at least 16 bytes, not all zeros, not
-world-writable), for the feeder key (HQ → edge `ctl`) and for each house key (edge → house
-`cmd`, house → edge `ack`).
+(`house_id,feeder_id,phase,pv_kw,switchable`), checked whole by the rule HQ's import applies
+(grid.provisioning): a file the edge starts with is one HQ accepts. Keys live one per device in
+the keys directory: `{keys_dir}/{device_id}.key` holds the key as hex (at least 16 bytes, not
+all zeros, not world-writable), for the feeder key (HQ → edge `ctl`) and for each house key
+(edge → house `cmd`, house → edge `ack`).
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from pathlib import Path
 from stat import S_ISREG, S_IWOTH
 from typing import Protocol
 
+from grid import provisioning
 from grid.messages import WireError, check_feeder_id, check_house_id
 from grid.phasors import Phase
+from grid.provisioning import HouseRow, ProvisionError
 from grid.signing import KEY_MIN_BYTES
 
 
@@ -39,36 +42,18 @@ class HouseConfig:
     """Whether a phase-selector relay is fitted."""
 
 
-_TRUE = frozenset({"1", "true", "yes", "y"})
-_FALSE = frozenset({"0", "false", "no", "n", ""})
-
-
-def parse_houses(rows: Iterable[Mapping[str, str]], feeder_id: str) -> list[HouseConfig]:
-    """Return the houses of `feeder_id` among provisioning rows, in file order."""
+def parse_houses(
+    lines: Iterable[str], feeder_id: str, source: str = "houses.csv"
+) -> list[HouseConfig]:
+    """Return the houses of `feeder_id` in the text of a provisioning houses CSV, in file
+    order; the whole file is checked by HQ's rule (grid.provisioning)."""
     check_feeder_id(feeder_id)
-    houses: list[HouseConfig] = []
-    seen: set[str] = set()
-    for line, row in enumerate(rows, start=2):
-        if (row.get("feeder_id") or "").strip() != feeder_id:
-            continue
-        try:
-            house = check_house_id((row.get("house_id") or "").strip(), feeder_id)
-            phase = Phase((row.get("phase") or "").strip().upper())
-            pv_kw = float((row.get("pv_kw") or "0").strip() or 0.0)
-            flag = (row.get("switchable") or "1").strip().lower()
-        except (WireError, ValueError) as exc:
-            raise ConfigError(f"line {line}: {exc}") from None
-        if flag not in _TRUE | _FALSE:
-            raise ConfigError(f"line {line}: switchable {flag!r} is not 0 or 1")
-        if house in seen:
-            raise ConfigError(f"line {line}: house {house} appears twice")
-        seen.add(house)
-        houses.append(HouseConfig(house, phase, pv_kw, flag in _TRUE))
-    return houses
+    return _houses_of(_parse(lines, source), feeder_id)
 
 
 def load_houses(path: str | Path, feeder_id: str) -> list[HouseConfig]:
     """Return the houses of `feeder_id` from a provisioning CSV file."""
+    check_feeder_id(feeder_id)
     houses = load_fleet_houses(path, [feeder_id])[feeder_id]
     if not houses:
         raise ConfigError(f"{path}: no houses of feeder {feeder_id}")
@@ -80,15 +65,31 @@ def load_fleet_houses(
 ) -> dict[str, list[HouseConfig]]:
     """Return the houses of each feeder (default: every feeder of the file), in file order."""
     try:
-        with Path(path).open(newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
-        if feeder_ids is None:
-            feeder_ids = dict.fromkeys((r.get("feeder_id") or "").strip() for r in rows)
-        return {feeder: parse_houses(rows, feeder) for feeder in feeder_ids}
+        with Path(path).open(newline="", encoding="utf-8-sig") as handle:
+            lines = handle.readlines()
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text: {exc.reason}") from None
     except OSError as exc:
         raise ConfigError(f"{path}: {exc.strerror}") from None
-    except (ConfigError, WireError) as exc:
-        raise ConfigError(f"{path}: {exc}") from None
+    rows = _parse(lines, str(path))
+    if feeder_ids is None:
+        feeder_ids = dict.fromkeys(row.feeder_id for row in rows)
+    return {feeder: _houses_of(rows, feeder) for feeder in feeder_ids}
+
+
+def _parse(lines: Iterable[str], source: str) -> list[HouseRow]:
+    try:
+        return provisioning.parse_houses(lines, source)
+    except ProvisionError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _houses_of(rows: Iterable[HouseRow], feeder_id: str) -> list[HouseConfig]:
+    return [
+        HouseConfig(row.house_id, row.phase, row.pv_kw, row.switchable)
+        for row in rows
+        if row.feeder_id == feeder_id
+    ]
 
 
 def load_feeder_ratings(path: str | Path) -> dict[str, float]:

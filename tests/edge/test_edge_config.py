@@ -23,9 +23,9 @@ from grid.phasors import Phase
 
 CSV = """house_id,feeder_id,phase,pv_kw,switchable
 KL-TVM-0042-H001,KL-TVM-0042,R,3.0,1
-KL-TVM-0042-H002,KL-TVM-0042,y,0,0
+KL-TVM-0042-H002,KL-TVM-0042,Y,0,0
 KL-EKM-0007-H001,KL-EKM-0007,B,0,1
-KL-TVM-0042-H003,KL-TVM-0042,B,,
+KL-TVM-0042-H003,KL-TVM-0042,B,0,1
 """
 
 
@@ -89,16 +89,11 @@ def test_houses_of_one_feeder_from_the_provisioning_csv(tmp_path: Path) -> None:
     ]
     with pytest.raises(ConfigError, match="no houses of feeder KL-XXX-0001"):
         load_houses(path, "KL-XXX-0001")
-    with pytest.raises(ConfigError, match="line 2"):
-        parse_houses(
-            [{"house_id": "KL-TVM-0042-H001", "feeder_id": "KL-TVM-0042", "phase": "N"}],
-            "KL-TVM-0042",
-        )
+    head = "house_id,feeder_id,phase,pv_kw,switchable\n"
+    with pytest.raises(ConfigError, match="line 2, field phase"):
+        parse_houses([head, "KL-TVM-0042-H001,KL-TVM-0042,N,0,1\n"], "KL-TVM-0042")
     with pytest.raises(ConfigError, match="not a house of feeder"):
-        parse_houses(
-            [{"house_id": "KL-EKM-0007-H001", "feeder_id": "KL-TVM-0042", "phase": "R"}],
-            "KL-TVM-0042",
-        )
+        parse_houses([head, "KL-EKM-0007-H001,KL-TVM-0042,R,0,1\n"], "KL-TVM-0042")
 
 
 def test_keys_dir_reads_hex_keys(tmp_path: Path) -> None:
