@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         suppress_callback_exceptions=True,
         serve_locally=True,
         enable_mcp=False,
+        index_string=layout.index_string(settings.ui_lang),
     )
     _claim_page_callbacks(app)
     app.layout = layout.build_shell

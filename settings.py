@@ -64,6 +64,9 @@ class Settings:
     -Port are believed (SP_TRUSTED_PROXIES); 0 trusts none."""
     keys_dir: str = "var/keys"
     """Directory of the feeder and house signing keys (SP_KEYS_DIR)."""
+    ui_lang: str = "en"
+    """The control room's language, `en` or `ml`: its `<html lang>` and the strings of
+    components/strings.py that have a translation (SP_UI_LANG)."""
     map_tiles_url: str | None = None
     """Online map tiles, e.g. `https://tile.openstreetmap.org/{z}/{x}/{y}.png`; unset, the map
     shows only the offline district polygons (SP_MAP_TILES_URL)."""
@@ -178,6 +181,8 @@ class Settings:
         ):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"SP_{name.upper()}: must be positive")
+        if self.ui_lang not in ("en", "ml"):
+            raise SettingsError(f"SP_UI_LANG: {self.ui_lang!r} is not en or ml")
         if not 0 <= self.trusted_proxies <= 5:
             raise SettingsError("SP_TRUSTED_PROXIES: must be 0 to 5")
         for name in ("tariff_inr_per_kwh", "lv_phase_ohm", "lv_neutral_ohm"):

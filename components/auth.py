@@ -43,6 +43,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from components import access, runtime
+from components.strings import html_lang, strings, text
 from settings import Settings, SettingsError
 from store.audit import audit
 from store.denials import record_denial
@@ -90,7 +91,7 @@ _CALLBACK_OUTPUT: Final = re.compile(rb'"output"\s*:\s*("(?:[^"\\]|\\.){0,1000}"
 """The `output` key of a callback POST (the renderer writes it first)."""
 
 PAGE_HEAD: Final = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>SmartPhase · {{ title }}</title>
+<html lang="{{ lang }}"><head><meta charset="utf-8"><title>SmartPhase · {{ title }}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
 body{font-family:system-ui,sans-serif;background:#10202e;color:#e8eef3;display:flex;
@@ -111,14 +112,14 @@ code{font-size:1.05rem;letter-spacing:.05em}ul.codes{columns:2;padding-left:1.2r
 LOGIN_PAGE: Final = (
     PAGE_HEAD
     + """<form method="post" action="/login" id="login-form">
-<h1>SmartPhase control room</h1>
+<h1>{{ s.login_heading }}</h1>
 {% if error %}<p class="error" id="login-error">{{ error }}</p>{% endif %}
 <input type="hidden" name="next" value="{{ next }}">
-<label for="username">Username</label>
+<label for="username">{{ s.login_username }}</label>
 <input id="username" name="username" autocomplete="username" required value="{{ username }}">
-<label for="password">Password</label>
+<label for="password">{{ s.login_password }}</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required>
-<button type="submit" id="login-submit">Sign in</button>
+<button type="submit" id="login-submit">{{ s.login_submit }}</button>
 </form></body></html>
 """
 )
@@ -289,8 +290,10 @@ def login_limits(settings: Settings) -> LoginLimits:
 
 
 def page(template: str, status: int = 200, **context: Any) -> Response:
-    """Return a sign-in page, never cached (it may hold recovery codes)."""
-    body = flask.render_template_string(template, **context)
+    """Return a sign-in page in the interface language (`lang`, its strings as `s`), never
+    cached (it may hold recovery codes)."""
+    lang = html_lang()
+    body = flask.render_template_string(template, lang=lang, s=strings(lang), **context)
     response = Response(body, status=status, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -303,7 +306,7 @@ def login() -> Response:
     if request.method == "GET":
         if access.current_user() is not None:
             return flask.redirect(next_path)
-        return page(LOGIN_PAGE, title="Sign in", error=None, next=next_path, username="")
+        return page(LOGIN_PAGE, title=text("login_title"), error=None, next=next_path, username="")
     username = request.form.get("username", "").strip()[:128]
     password = request.form.get("password", "")
     settings = runtime.settings()
@@ -335,8 +338,8 @@ def login() -> Response:
         return page(
             LOGIN_PAGE,
             status=401,
-            title="Sign in",
-            error="Wrong username or password.",
+            title=text("login_title"),
+            error=text("login_wrong"),
             next=next_path,
             username=username,
         )

@@ -16,6 +16,7 @@ from dash import Input, Output, dcc, html
 from sqlalchemy.exc import SQLAlchemyError
 
 from components import access, ids, runtime
+from components.strings import LANGUAGES, text
 from store.alerting import open_alert_count
 
 ALERT_REFRESH_MS: Final = 15_000
@@ -24,30 +25,56 @@ ALERT_REFRESH_MS: Final = 15_000
 
 @dataclass(frozen=True, slots=True)
 class NavItem:
-    """A header link and the least role that sees it."""
+    """A header link (its label's key in components/strings) and the least role that sees it."""
 
-    label: str
+    label_key: str
     path: str
     minimum_role: str = "viewer"
 
 
 NAV: Final = (
-    NavItem("Map", "/"),
-    NavItem("Alerts", "/alerts"),
-    NavItem("Notifications", "/notifications"),
-    NavItem("Log", "/log"),
-    NavItem("Reports", "/reports"),
-    NavItem("Wall", "/wall"),
-    NavItem("Users", "/users", "admin"),
+    NavItem("nav_map", "/"),
+    NavItem("nav_alerts", "/alerts"),
+    NavItem("nav_notifications", "/notifications"),
+    NavItem("nav_log", "/log"),
+    NavItem("nav_reports", "/reports"),
+    NavItem("nav_wall", "/wall"),
+    NavItem("nav_users", "/users", "admin"),
 )
+
+INDEX_STRING: Final = """<!DOCTYPE html>
+<html lang="{lang}">
+    <head>
+        {{%metas%}}
+        <title>{{%title%}}</title>
+        {{%favicon%}}
+        {{%css%}}
+    </head>
+    <body>
+        {{%app_entry%}}
+        <footer>
+            {{%config%}}
+            {{%scripts%}}
+            {{%renderer%}}
+        </footer>
+    </body>
+</html>"""
+"""Dash's page around the app, with the interface language on <html>."""
+
+
+def index_string(lang: str) -> str:
+    """Return Dash's index string for an interface language ("en" or "ml")."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"lang: {lang!r} is not one of {', '.join(LANGUAGES)}")
+    return INDEX_STRING.format(lang=lang)
 
 
 def alert_badge_text(count: int | None) -> str:
     """Return the header badge text for a number of open, unacknowledged alerts (None:
     unavailable)."""
     if count is None:
-        return "alerts: n/a"
-    return f"{count:,} open alert" + ("" if count == 1 else "s")
+        return text("alerts_na")
+    return text("alerts_open_one" if count == 1 else "alerts_open_many", count=f"{count:,}")
 
 
 def alert_badge_class(count: int | None) -> str:
@@ -59,7 +86,7 @@ def alert_badge_class(count: int | None) -> str:
 def build_header(identity: access.Identity | None, alert_count: int | None = None) -> html.Header:
     """Return the header: navigation for the user's role, the alert badge, user and logout."""
     links = [
-        dcc.Link(item.label, href=item.path, className="sp-nav-link")
+        dcc.Link(text(item.label_key), href=item.path, className="sp-nav-link")
         for item in NAV
         if identity is not None and access.has_role(item.minimum_role, identity)
     ]
@@ -71,7 +98,7 @@ def build_header(identity: access.Identity | None, alert_count: int | None = Non
                     html.A(
                         html.Strong(identity.username),
                         href="/account",
-                        title="Your account: two-factor sign-in",
+                        title=text("account_title"),
                         style={"color": "inherit", "textDecoration": "none"},
                     ),
                     f" ({identity.role})",
@@ -80,7 +107,7 @@ def build_header(identity: access.Identity | None, alert_count: int | None = Non
                 className="sp-user",
             ),
             html.Form(
-                html.Button("Log out", type="submit", id=ids.HEADER_LOGOUT),
+                html.Button(text("logout"), type="submit", id=ids.HEADER_LOGOUT),
                 action="/logout",
                 method="POST",
                 className="sp-logout",
@@ -88,14 +115,16 @@ def build_header(identity: access.Identity | None, alert_count: int | None = Non
         ]
     return html.Header(
         [
-            html.Span("SmartPhase", className="sp-brand"),
-            html.Nav(links, id=ids.HEADER_NAV, className="sp-nav"),
+            html.Span(text("brand"), className="sp-brand"),
+            html.Nav(
+                links, id=ids.HEADER_NAV, className="sp-nav", **{"aria-label": text("nav_label")}
+            ),
             dcc.Link(
                 alert_badge_text(alert_count),
                 href="/alerts",
                 id=ids.HEADER_ALERT_COUNT,
                 className=alert_badge_class(alert_count),
-                title="open alerts no operator has acknowledged yet",
+                title=text("alerts_badge_title"),
             ),
             dcc.Interval(id=ids.HEADER_INTERVAL, interval=ALERT_REFRESH_MS),
             dcc.Store(id=ids.HEADER_ALERTS_CHANGED, data=0),
@@ -127,7 +156,7 @@ def build_denied(title: str, minimum_role: str) -> html.Main:
     """Return the body shown instead of a page the user's role may not see."""
     return build_page(
         title,
-        html.P(f"This page needs the {minimum_role} role.", className="sp-denied"),
+        html.P(text("denied", role=minimum_role), className="sp-denied"),
     )
 
 

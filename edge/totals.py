@@ -1,4 +1,8 @@
-"""Per-phase totals of a feeder at one moment, from the transformer meter or from the houses."""
+"""Per-phase totals of a feeder at one moment, from the transformer meter or from the houses.
+
+The physics (phase currents, the neutral current with a house moved) is grid.dryrun's, the one
+the dashboard's dry run uses; this module only says where the edge's figures come from.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from edge.meter import MeterReading
+from grid.dryrun import PhaseLoads, neutral_a, neutral_before_after_a
 from grid.events import PhaseSnapshot
 from grid.metrics import current_unbalance_pct
-from grid.phasors import NOMINAL_PHASE_V, UNIT_PHASORS, ComplexArray, Phase
+from grid.phasors import NOMINAL_PHASE_V, Phase, house_current_a, voltage_phasor
 
 Triple = tuple[float, float, float]
 
@@ -50,12 +55,9 @@ class PhaseTotals:
             None if pct is None else round(pct, 2),
         )
 
-
-def _phasors(p_w: Triple, q_var: Triple, v_v: Triple) -> ComplexArray:
-    """Return conj(S/V) per phase with the nominal angles [A]."""
-    s = np.asarray(p_w) + 1j * np.asarray(q_var)
-    v = np.asarray(v_v) * UNIT_PHASORS
-    return np.asarray(np.conj(s / v), dtype=np.complex128)
+    def loads(self) -> PhaseLoads:
+        """Return the per-phase loads, as the dry run takes them."""
+        return PhaseLoads(self.p_w, self.q_var, self.v_v)
 
 
 def neutral_with_house_on(
@@ -64,18 +66,10 @@ def neutral_with_house_on(
     """Return the neutral current [A] of `totals` as measured, and had one house drawing
     `p_w` [W] and `q_var` [var] on phase `instead_of` been on phase `on` instead.
 
-    Both come from the same phasor sum, so a move's effect is judged against the same moment's
-    loads: what everyone else switched on or off meanwhile cancels out.
+    Both come from the same moment's loads (grid.dryrun.neutral_before_after_a): what everyone
+    else switched on or off meanwhile cancels out.
     """
-    p, q = list(totals.p_w), list(totals.q_var)
-    p[instead_of.ordinal] -= p_w
-    q[instead_of.ordinal] -= q_var
-    p[on.ordinal] += p_w
-    q[on.ordinal] += q_var
-    v_v = tuple(v if v > 0 else NOMINAL_PHASE_V for v in totals.v_v)
-    measured = _phasors(totals.p_w, totals.q_var, v_v)  # type: ignore[arg-type]
-    other = _phasors((p[0], p[1], p[2]), (q[0], q[1], q[2]), v_v)  # type: ignore[arg-type]
-    return float(abs(measured.sum())), float(abs(other.sum()))
+    return neutral_before_after_a(totals.loads(), p_w, q_var, from_phase=instead_of, to_phase=on)
 
 
 def move_effect_a(totals: PhaseTotals, p_w: float, q_var: float, at: Phase, to: Phase) -> float:
@@ -97,9 +91,10 @@ def unreported_w(totals: PhaseTotals, reported: PhaseTotals) -> Triple:
 
 def from_meter(reading: MeterReading) -> PhaseTotals:
     """Return the totals measured by the transformer meter."""
-    v_v = tuple(v if v > 0 else NOMINAL_PHASE_V for v in reading.v_v)
-    phasors = _phasors(reading.p_w, reading.q_var, v_v)  # type: ignore[arg-type]
-    neutral = reading.i_n_a if reading.i_n_a is not None else float(abs(phasors.sum()))
+    if reading.i_n_a is not None:
+        neutral = reading.i_n_a
+    else:
+        neutral = neutral_a(PhaseLoads(reading.p_w, reading.q_var, reading.v_v))
     return PhaseTotals(
         reading.ts_s, reading.p_w, reading.q_var, reading.v_v, reading.i_a, neutral, "meter"
     )
@@ -119,7 +114,7 @@ def from_houses(ts_s: float, rows: Iterable[tuple[Phase, float, float, float]]) 
         volts = v_v if v_v > 0 else NOMINAL_PHASE_V
         v_sum[k] += volts
         v_n[k] += 1
-        currents[k] += np.conj((p_w + 1j * q_var) / (volts * UNIT_PHASORS[k]))
+        currents[k] += house_current_a(p_w, q_var, voltage_phasor(phase, volts))
     seen = [v_sum[k] / v_n[k] for k in range(3) if v_n[k]]
     fallback = sum(seen) / len(seen) if seen else NOMINAL_PHASE_V
     v = tuple(v_sum[k] / v_n[k] if v_n[k] else fallback for k in range(3))

@@ -3,7 +3,9 @@
 A manual move is previewed on the feeder's latest summary: the house's complex power S = P + jQ
 leaves its phase and joins the target phase, each phase current is conj(S_φ / V_φ) with the
 measured voltage magnitude at the nominal angle, and the neutral current is |I_R + I_Y + I_B|.
-Loads are treated as constant power, as the planner does for one step.
+Loads are treated as constant power, as the planner does for one step. The edge verifies a
+switch it made with the same physics (`neutral_before_after_a`, through edge.totals): what the
+neutral current was at one moment and what it would have been with the house on the other phase.
 
 Whether it may move is the edge's own rule (`grid.interlocks.switch_blocker`) on the house as
 HQ knows it; its dwell and today's count come from its switch outcomes as its node counts them
@@ -23,7 +25,7 @@ from grid.control import local_day
 from grid.events import SwitchResult
 from grid.interlocks import Blocker, HouseState, SwitchLimits, relay_operations
 from grid.metrics import current_unbalance_pct, neutral_current_a
-from grid.phasors import NOMINAL_PHASE_V, UNIT_PHASORS, Phase
+from grid.phasors import NOMINAL_PHASE_V, UNIT_PHASORS, ComplexArray, Phase, house_current_a
 from grid.timezones import IST_OFFSET_S
 
 Triple = tuple[float, float, float]
@@ -84,6 +86,28 @@ class MoveEffect:
         return self.neutral_change_a < 0 and not self.overloads
 
 
+def phase_currents_a(p_w: Triple, q_var: Triple, v_v: Triple) -> ComplexArray:
+    """Return the current phasors of R, Y, B, I_φ = conj(S_φ / V_φ) [A].
+
+    Parameters
+    ----------
+    p_w : net active power of R, Y, B [W].
+    q_var : reactive power of R, Y, B [var].
+    v_v : phase-to-neutral voltage magnitudes of R, Y, B [V], each at its nominal angle;
+        ≤ 0 means nominal.
+    """
+    volts = np.array([v if v > 0 else NOMINAL_PHASE_V for v in v_v]) * UNIT_PHASORS
+    p = np.array(p_w, dtype=np.float64)
+    q = np.array(q_var, dtype=np.float64)
+    return np.asarray(house_current_a(p, q, volts), dtype=np.complex128)
+
+
+def neutral_a(loads: PhaseLoads) -> float:
+    """Return the neutral current of per-phase loads, |I_R + I_Y + I_B| [A]."""
+    currents = phase_currents_a(loads.p_w, loads.q_var, loads.v_v)
+    return float(neutral_current_a(currents[0], currents[1], currents[2]))
+
+
 def phase_figures(p_w: Triple, q_var: Triple, v_v: Triple) -> PhaseFigures:
     """Return the phase currents, neutral current and unbalance of per-phase loads.
 
@@ -93,9 +117,7 @@ def phase_figures(p_w: Triple, q_var: Triple, v_v: Triple) -> PhaseFigures:
     q_var : reactive power of R, Y, B [var].
     v_v : phase-to-neutral voltage magnitudes of R, Y, B [V]; ≤ 0 means nominal.
     """
-    volts = np.array([v if v > 0 else NOMINAL_PHASE_V for v in v_v]) * UNIT_PHASORS
-    s = np.array(p_w, dtype=np.float64) + 1j * np.array(q_var, dtype=np.float64)
-    currents = np.conj(s / volts)
+    currents = phase_currents_a(p_w, q_var, v_v)
     magnitudes = np.abs(currents)
     unbalance = float(current_unbalance_pct(magnitudes[0], magnitudes[1], magnitudes[2]))
     return PhaseFigures(
@@ -103,6 +125,34 @@ def phase_figures(p_w: Triple, q_var: Triple, v_v: Triple) -> PhaseFigures:
         i_n_a=float(neutral_current_a(currents[0], currents[1], currents[2])),
         unbalance_pct=None if math.isnan(unbalance) else unbalance,
     )
+
+
+def moved_loads(
+    loads: PhaseLoads, house_p_w: float, house_q_var: float, from_phase: Phase, to_phase: Phase
+) -> PhaseLoads:
+    """Return `loads` with one house's complex power moved from `from_phase` to `to_phase`
+    (the voltages as they were: constant-power loads, one step)."""
+    p = list(loads.p_w)
+    q = list(loads.q_var)
+    p[from_phase.ordinal] -= house_p_w
+    q[from_phase.ordinal] -= house_q_var
+    p[to_phase.ordinal] += house_p_w
+    q[to_phase.ordinal] += house_q_var
+    return PhaseLoads((p[0], p[1], p[2]), (q[0], q[1], q[2]), loads.v_v)
+
+
+def neutral_before_after_a(
+    loads: PhaseLoads, house_p_w: float, house_q_var: float, from_phase: Phase, to_phase: Phase
+) -> tuple[float, float]:
+    """Return the neutral current [A] of `loads` as they are, and with one house drawing
+    `house_p_w` [W] and `house_q_var` [var] moved from `from_phase` to `to_phase`.
+
+    Both come from the same moment's loads, so a move is judged against that moment: what
+    everyone else switched on or off meanwhile cancels out. The same phase twice gives the
+    same current twice.
+    """
+    after = moved_loads(loads, house_p_w, house_q_var, from_phase, to_phase)
+    return neutral_a(loads), neutral_a(after)
 
 
 def predict_move(
@@ -125,17 +175,12 @@ def predict_move(
     """
     if from_phase == to_phase:
         raise ValueError(f"the house is already on {to_phase}")
-    p = list(loads.p_w)
-    q = list(loads.q_var)
-    p[from_phase.ordinal] -= house_p_w
-    q[from_phase.ordinal] -= house_q_var
-    p[to_phase.ordinal] += house_p_w
-    q[to_phase.ordinal] += house_q_var
+    after = moved_loads(loads, house_p_w, house_q_var, from_phase, to_phase)
     return MoveEffect(
         from_phase=from_phase,
         to_phase=to_phase,
         before=phase_figures(loads.p_w, loads.q_var, loads.v_v),
-        after=phase_figures((p[0], p[1], p[2]), (q[0], q[1], q[2]), loads.v_v),
+        after=phase_figures(after.p_w, after.q_var, after.v_v),
         rating_a=rating_a,
     )
 
@@ -164,11 +209,7 @@ def predict_moves(
     for move in moves:
         effect = predict_move(loads, move.p_w, move.q_var, move.from_phase, move.to_phase, rating_a)
         effects.append(effect)
-        p, q = list(loads.p_w), list(loads.q_var)
-        for phase, sign in ((move.from_phase, -1.0), (move.to_phase, 1.0)):
-            p[phase.ordinal] += sign * move.p_w
-            q[phase.ordinal] += sign * move.q_var
-        loads = PhaseLoads((p[0], p[1], p[2]), (q[0], q[1], q[2]), loads.v_v)
+        loads = moved_loads(loads, move.p_w, move.q_var, move.from_phase, move.to_phase)
     return effects
 
 

@@ -1,0 +1,84 @@
+"""The control room's strings in one place (components/strings) and its `<html lang>`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import dash
+import pytest
+
+from app import create_app
+from components import layout, strings
+from settings import Settings, SettingsError
+from store.db import make_engine
+from store.migrate import upgrade
+from store.users import add_user
+from tests.dashboard.conftest import PASSWORD, make_settings, signed_in
+
+LANG: re.Pattern[str] = re.compile(r'<html lang="([a-z]+)"')
+
+
+@pytest.fixture(params=["en", "ml"])
+def app_in(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[dash.Dash, str]]:
+    """Return an app whose interface language is the parameter, and that language."""
+    url = f"sqlite:///{tmp_path}/store.db"
+    engine = make_engine(url)
+    upgrade(engine)
+    with engine.begin() as conn:
+        add_user(conn, "ada", PASSWORD, "admin")
+    yield create_app(make_settings(url, ui_lang=request.param), engine=engine), request.param
+    engine.dispose()
+
+
+def test_every_page_and_the_sign_in_page_say_their_language(
+    app_in: tuple[dash.Dash, str],
+) -> None:
+    app, lang = app_in
+    anonymous = app.server.test_client()
+    assert LANG.findall(anonymous.get("/login").get_data(as_text=True)) == [lang]
+    client = signed_in(app, "admin")
+    for path in ("/", "/alerts", "/log", "/wall"):
+        body = client.get(path).get_data(as_text=True)
+        assert LANG.findall(body) == [lang], path
+
+
+def test_the_index_string_keeps_every_dash_placeholder() -> None:
+    default = dash.Dash(__name__).index_string
+    placeholders = set(re.findall(r"{%[a-z_]+%}", default))
+    mine = layout.index_string("ml")
+    assert placeholders <= set(re.findall(r"{%[a-z_]+%}", mine))
+    assert LANG.findall(mine) == ["ml"]
+    with pytest.raises(ValueError, match="lang"):
+        layout.index_string("fr")
+
+
+def test_an_unknown_interface_language_is_refused_by_name() -> None:
+    with pytest.raises(SettingsError, match="SP_UI_LANG"):
+        Settings.from_env({"SP_UI_LANG": "fr"})
+
+
+def test_a_translation_has_only_english_keys_and_the_same_fields() -> None:
+    for lang in strings.LANGUAGES:
+        own = strings.strings(lang)
+        assert set(own) == set(strings.EN)
+        for key, template in own.items():
+            assert strings.fields_of(template) == strings.fields_of(strings.EN[key]), key
+
+
+def test_a_missing_translation_reads_in_english() -> None:
+    missing = next((k for k in strings.EN if k not in strings.ML), None)
+    if missing is None:
+        pytest.skip("every string has its Malayalam translation")
+    assert strings.text(missing, "ml") == strings.EN[missing]
+    assert strings.text("denied", "en", role="admin") == "This page needs the admin role."
+    with pytest.raises(ValueError, match="lang"):
+        strings.strings("fr")
+
+
+def test_the_shell_and_sign_in_page_read_their_words_from_the_strings() -> None:
+    source = (Path(layout.__file__).read_text(), Path(strings.__file__).read_text())
+    for label in ("Log out", "Notifications", "open alerts no operator"):
+        assert label not in source[0]
+        assert label in source[1]
