@@ -10,6 +10,7 @@ from typing import Any, Final
 from dash import html
 
 from components import ids
+from components.admin_table import row_button
 from components.tables import build_table, fmt_time
 from notify.model import LEVEL_TITLES, LEVELS, recipient_label
 from notify.outbox import DeliveryView, NoticeView
@@ -120,10 +121,8 @@ def build_deliveries(rows: Sequence[DeliveryView], can_resend: bool) -> html.Div
                 "tries": str(d.attempts),
                 "sent": fmt_time(d.sent_at),
                 "what": d.last_error if d.state != "sent" and d.last_error else d.subject,
-                "action": html.Button(
-                    "Send again",
-                    id={"type": ids.NOTIFY_RESEND_TYPE, "delivery": d.delivery_id},
-                    className="sp-button sp-button-quiet",
+                "action": row_button(
+                    "Send again", ids.NOTIFY_RESEND_TYPE, "delivery", d.delivery_id
                 )
                 if can_resend and d.state == "gave_up"
                 else "",
@@ -150,11 +149,7 @@ def build_routes(rows: Sequence[RouteRow], can_edit: bool) -> html.Div:
                 "delay": f"{r.effective_delay_min} min"
                 if r.level < max(LEVELS)
                 else "top of the chain",
-                "action": html.Button(
-                    "Remove",
-                    id={"type": ids.NOTIFY_ROUTE_REMOVE_TYPE, "route": r.route_id},
-                    className="sp-button sp-button-quiet",
-                )
+                "action": row_button("Remove", ids.NOTIFY_ROUTE_REMOVE_TYPE, "route", r.route_id)
                 if can_edit
                 else "",
             }

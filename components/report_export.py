@@ -15,6 +15,7 @@ from typing import Any, Final
 from dash import dcc, html
 
 from components import ids
+from components.admin_table import field
 from components.tables import fmt_time
 from reports.periods import PERIOD_KINDS
 from reports.runs import LANGUAGE_NAMES, Run
@@ -29,11 +30,6 @@ DEFAULT_PERIOD: Final = "week"
 def scope_data(scope: Scope | None) -> dict[str, str | None] | None:
     """Return a scope as the REPORTS_SCOPE store keeps it."""
     return None if scope is None else {"kind": scope.kind, "name": scope.name}
-
-
-def field(label: str, control: Any, **kwargs: Any) -> html.Label:
-    """Return a labelled form field."""
-    return html.Label([html.Span(label), control], className="sp-field", **kwargs)
 
 
 def build_export_panel(

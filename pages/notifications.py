@@ -15,6 +15,7 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
 from components import access, ids, runtime
+from components.admin_table import AdminTable, clicked_row, field, form
 from components.layout import build_page
 from components.notify_view import build_deliveries, build_routes, severity_text
 from grid.alert_kinds import AlertKind
@@ -51,6 +52,7 @@ REFRESH_MS: Final = 15_000
 """How often the deliveries list checks the store for changes [ms]."""
 SHOWN: Final = 100
 """Deliveries listed, newest first."""
+ROUTES: Final = AdminTable(ids.NOTIFY_MESSAGE, ids.NOTIFY_ROUTES_CHANGED, ids.NOTIFY_ROUTES)
 
 
 def layout(**_query: str) -> html.Main:
@@ -61,79 +63,71 @@ def layout(**_query: str) -> html.Main:
         district_names = districts(conn)
         usernames = [u.username for u in list_users(conn) if not u.disabled] if can_edit else []
     names = channel_names(settings)
-    form = html.Div(
-        [
-            _field(
-                "District",
-                dcc.Dropdown(
-                    [{"label": "every district and HQ (*)", "value": ANY_DISTRICT}]
-                    + [{"label": d, "value": d} for d in district_names],
-                    id=ids.NOTIFY_ROUTE_DISTRICT,
-                    placeholder="choose",
-                ),
+    route_form = form(
+        field(
+            "District",
+            dcc.Dropdown(
+                [{"label": "every district and HQ (*)", "value": ANY_DISTRICT}]
+                + [{"label": d, "value": d} for d in district_names],
+                id=ids.NOTIFY_ROUTE_DISTRICT,
+                placeholder="choose",
             ),
-            _field(
-                "Section office",
-                dcc.Dropdown([], id=ids.NOTIFY_ROUTE_SECTION, placeholder="any"),
+        ),
+        field(
+            "Section office",
+            dcc.Dropdown([], id=ids.NOTIFY_ROUTE_SECTION, placeholder="any"),
+        ),
+        field(
+            "Severity",
+            dcc.Dropdown(
+                [{"label": severity_text(s), "value": s} for s in ALERT_SEVERITIES],
+                id=ids.NOTIFY_ROUTE_SEVERITY,
+                placeholder="any",
             ),
-            _field(
-                "Severity",
-                dcc.Dropdown(
-                    [{"label": severity_text(s), "value": s} for s in ALERT_SEVERITIES],
-                    id=ids.NOTIFY_ROUTE_SEVERITY,
-                    placeholder="any",
-                ),
+        ),
+        field(
+            "Kind",
+            dcc.Dropdown(
+                sorted(str(k) for k in AlertKind), id=ids.NOTIFY_ROUTE_KIND, placeholder="any"
             ),
-            _field(
-                "Kind",
-                dcc.Dropdown(
-                    sorted(str(k) for k in AlertKind), id=ids.NOTIFY_ROUTE_KIND, placeholder="any"
-                ),
+        ),
+        field(
+            "Level",
+            dcc.Dropdown(
+                [{"label": f"{n} {LEVEL_TITLES[n]}", "value": n} for n in LEVELS],
+                1,
+                id=ids.NOTIFY_ROUTE_LEVEL,
+                clearable=False,
             ),
-            _field(
-                "Level",
-                dcc.Dropdown(
-                    [{"label": f"{n} {LEVEL_TITLES[n]}", "value": n} for n in LEVELS],
-                    1,
-                    id=ids.NOTIFY_ROUTE_LEVEL,
-                    clearable=False,
-                ),
+        ),
+        field("User", dcc.Dropdown(usernames, id=ids.NOTIFY_ROUTE_USER, placeholder="a user")),
+        field(
+            "or channel",
+            dcc.Dropdown(
+                list(url_channels(settings.notify_urls)),
+                id=ids.NOTIFY_ROUTE_CHANNEL,
+                placeholder="none",
             ),
-            _field("User", dcc.Dropdown(usernames, id=ids.NOTIFY_ROUTE_USER, placeholder="a user")),
-            _field(
-                "or channel",
-                dcc.Dropdown(
-                    list(url_channels(settings.notify_urls)),
-                    id=ids.NOTIFY_ROUTE_CHANNEL,
-                    placeholder="none",
-                ),
-            ),
-            _field(
-                "Acknowledge within (min)",
-                dcc.Input(id=ids.NOTIFY_ROUTE_DELAY, type="number", min=0, placeholder="default"),
-            ),
-            html.Button("Add route", id=ids.NOTIFY_ROUTE_ADD, className="sp-button"),
-        ],
-        className="sp-filters",
+        ),
+        field(
+            "Acknowledge within (min)",
+            dcc.Input(id=ids.NOTIFY_ROUTE_DELAY, type="number", min=0, placeholder="default"),
+        ),
+        html.Button("Add route", id=ids.NOTIFY_ROUTE_ADD, className="sp-button"),
         hidden=not can_edit,
     )
     return build_page(
         "Notifications",
-        html.P(id=ids.NOTIFY_MESSAGE, className="sp-message", role="status"),
+        ROUTES.message_line(),
         html.Section(
             [
                 html.H2("Deliveries"),
-                html.Div(
-                    [
-                        _field(
-                            "State",
-                            dcc.Dropdown(
-                                list(DELIVERY_STATES), id=ids.NOTIFY_STATE, placeholder="any"
-                            ),
-                        ),
-                        html.Span(id=ids.NOTIFY_SUMMARY, className="sp-notify-summary"),
-                    ],
-                    className="sp-filters",
+                form(
+                    field(
+                        "State",
+                        dcc.Dropdown(list(DELIVERY_STATES), id=ids.NOTIFY_STATE, placeholder="any"),
+                    ),
+                    html.Span(id=ids.NOTIFY_SUMMARY, className="sp-notify-summary"),
                 ),
                 html.Div(id=ids.NOTIFY_DELIVERIES, className="sp-alerts-scroll"),
             ]
@@ -150,18 +144,13 @@ def layout(**_query: str) -> html.Main:
                     ),
                     id=ids.NOTIFY_CHANNELS,
                 ),
-                form,
-                html.Div(id=ids.NOTIFY_ROUTES),
+                route_form,
+                *ROUTES.parts(),
             ]
         ),
-        dcc.Store(id=ids.NOTIFY_ROUTES_CHANGED, data=0),
         dcc.Store(id=ids.NOTIFY_FINGERPRINT),
         dcc.Interval(id=ids.NOTIFY_INTERVAL, interval=REFRESH_MS),
     )
-
-
-def _field(label: str, control: Any) -> html.Label:
-    return html.Label([html.Span(label), control], className="sp-field")
 
 
 @callback(
@@ -170,7 +159,7 @@ def _field(label: str, control: Any) -> html.Label:
     Output(ids.NOTIFY_FINGERPRINT, "data"),
     Input(ids.NOTIFY_STATE, "value"),
     Input(ids.NOTIFY_INTERVAL, "n_intervals"),
-    Input(ids.NOTIFY_ROUTES_CHANGED, "data"),
+    ROUTES.redrawn(),
     State(ids.NOTIFY_FINGERPRINT, "data"),
 )
 @access.read_only
@@ -191,7 +180,7 @@ def show_deliveries(
     return build_deliveries(rows, access.has_role(EDIT_ROLE)), summary, fingerprint
 
 
-@callback(Output(ids.NOTIFY_ROUTES, "children"), Input(ids.NOTIFY_ROUTES_CHANGED, "data"))
+@callback(ROUTES.drawn(), ROUTES.redrawn())
 @access.read_only
 def show_routes(_changed: int | None) -> Any:
     """Return the routes table."""
@@ -215,8 +204,7 @@ def section_options(district: str | None) -> list[str]:
 
 
 @callback(
-    Output(ids.NOTIFY_MESSAGE, "children"),
-    Output(ids.NOTIFY_ROUTES_CHANGED, "data"),
+    *ROUTES.outputs(),
     Input(ids.NOTIFY_ROUTE_ADD, "n_clicks"),
     State(ids.NOTIFY_ROUTE_DISTRICT, "value"),
     State(ids.NOTIFY_ROUTE_SECTION, "value"),
@@ -226,7 +214,7 @@ def section_options(district: str | None) -> list[str]:
     State(ids.NOTIFY_ROUTE_USER, "value"),
     State(ids.NOTIFY_ROUTE_CHANNEL, "value"),
     State(ids.NOTIFY_ROUTE_DELAY, "value"),
-    State(ids.NOTIFY_ROUTES_CHANGED, "data"),
+    ROUTES.counter_state(),
     prevent_initial_call=True,
 )
 @access.state_changing(EDIT_ROLE, ROUTE_ADD)
@@ -243,10 +231,11 @@ def add(
     delay: Any,
     changed: int | None,
 ) -> tuple[str, int]:
-    """Add a route; a bad value is named in the message."""
+    """Add a route; a bad value is named in the message (and audited as a failed attempt)."""
     if not n_clicks:
         raise PreventUpdate
-    try:
+
+    def apply() -> str:
         values = {
             name: _text(name, value)
             for name, value in (
@@ -269,17 +258,20 @@ def add(
                 actor=user.username,
                 address=user.address,
             )
-    except RouteError as err:
+        return f"Route {row.route_id} added."
+
+    def audit_failure(err: Exception) -> None:
         user.audit("", {"reason": str(err)}, outcome="failed")
-        return f"Route not added: {err}.", changed or 0
-    return f"Route {row.route_id} added.", (changed or 0) + 1
+
+    return ROUTES.change(
+        apply, changed, failed="Route not added", errors=RouteError, on_error=audit_failure
+    )
 
 
 @callback(
-    Output(ids.NOTIFY_MESSAGE, "children", allow_duplicate=True),
-    Output(ids.NOTIFY_ROUTES_CHANGED, "data", allow_duplicate=True),
+    *ROUTES.outputs(duplicate=True),
     Input({"type": ids.NOTIFY_ROUTE_REMOVE_TYPE, "route": ALL}, "n_clicks"),
-    State(ids.NOTIFY_ROUTES_CHANGED, "data"),
+    ROUTES.counter_state(),
     prevent_initial_call=True,
 )
 @access.state_changing(EDIT_ROLE, ROUTE_REMOVE)
@@ -287,24 +279,21 @@ def remove(
     user: access.Authorized, _clicks: list[int | None], changed: int | None
 ) -> tuple[str, int]:
     """Remove the route whose button was clicked."""
-    if not ctx.triggered or not ctx.triggered[0].get("value"):
-        raise PreventUpdate
-    trigger = ctx.triggered_id
-    route = trigger.get("route") if isinstance(trigger, dict) else None
-    try:
+    route = clicked_row("route")
+
+    def apply() -> str:
         route_id = _number("route", route)
         with runtime.engine().begin() as conn:
             remove_route(conn, route_id or 0, actor=user.username, address=user.address)
-    except RouteError as err:
-        return f"Route not removed: {err}.", changed or 0
-    return f"Route {route_id} removed.", (changed or 0) + 1
+        return f"Route {route_id} removed."
+
+    return ROUTES.change(apply, changed, failed="Route not removed", errors=RouteError)
 
 
 @callback(
-    Output(ids.NOTIFY_MESSAGE, "children", allow_duplicate=True),
-    Output(ids.NOTIFY_ROUTES_CHANGED, "data", allow_duplicate=True),
+    *ROUTES.outputs(duplicate=True),
     Input({"type": ids.NOTIFY_RESEND_TYPE, "delivery": ALL}, "n_clicks"),
-    State(ids.NOTIFY_ROUTES_CHANGED, "data"),
+    ROUTES.counter_state(),
     prevent_initial_call=True,
 )
 @access.state_changing(EDIT_ROLE, RESEND)
@@ -312,17 +301,15 @@ def send_again(
     user: access.Authorized, _clicks: list[int | None], changed: int | None
 ) -> tuple[str, int]:
     """Queue a given-up delivery again (it may then arrive twice: the admin chose so)."""
-    if not ctx.triggered or not ctx.triggered[0].get("value"):
-        raise PreventUpdate
-    trigger = ctx.triggered_id
-    delivery = trigger.get("delivery") if isinstance(trigger, dict) else None
-    try:
+    delivery = clicked_row("delivery")
+
+    def apply() -> str:
         delivery_id = _number("delivery", delivery)
         with runtime.engine().begin() as conn:
             new_id = resend(conn, delivery_id or 0, actor=user.username, address=user.address)
-    except (RouteError, OutboxError) as err:
-        return f"Not sent again: {err}.", changed or 0
-    return f"Delivery {delivery_id} queued again as {new_id}.", (changed or 0) + 1
+        return f"Delivery {delivery_id} queued again as {new_id}."
+
+    return ROUTES.change(apply, changed, failed="Not sent again", errors=(RouteError, OutboxError))
 
 
 def _text(name: str, value: Any) -> str | None:

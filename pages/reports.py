@@ -15,17 +15,17 @@ from __future__ import annotations
 from typing import Any, Final
 
 import dash
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from components import access, ids, runtime
+from components.admin_table import AdminTable, clicked_row, field, form, row_button
 from components.layout import build_page
 from components.report_export import (
     build_export_panel,
     build_status,
     download_button,
     download_data,
-    field,
     size_text,
     status_text,
 )
@@ -87,6 +87,9 @@ SCHEDULE_COLUMNS: Final = (
     ("since", "Since (IST)"),
     ("remove", ""),
 )
+SCHEDULES: Final = AdminTable(
+    ids.REPORTS_SCHEDULE_MESSAGE, ids.REPORTS_SCHEDULES_CHANGED, ids.REPORTS_SCHEDULES
+)
 HIDDEN: Final = {"display": "none"}
 SHOWN: Final[dict[str, str]] = {}
 
@@ -100,24 +103,21 @@ def layout(
 ) -> html.Main:
     """Return the page: the export panel, the reports made, and the schedules for an admin."""
     kind, name = _preset(feeder, section, district)
-    scope_fields = html.Div(
-        [
-            field(
-                "Report on",
-                dcc.RadioItems(
-                    id=ids.REPORTS_SCOPE_KIND,
-                    options=[{"label": label, "value": k} for k, label in SCOPE_OPTIONS],
-                    value=kind,
-                    inline=True,
-                ),
+    scope_fields = form(
+        field(
+            "Report on",
+            dcc.RadioItems(
+                id=ids.REPORTS_SCOPE_KIND,
+                options=[{"label": label, "value": k} for k, label in SCOPE_OPTIONS],
+                value=kind,
+                inline=True,
             ),
-            field(
-                "Which",
-                dcc.Dropdown(id=ids.REPORTS_SCOPE_NAME, value=name, placeholder="choose"),
-                id=ids.REPORTS_SCOPE_NAME_FIELD,
-            ),
-        ],
-        className="sp-filters",
+        ),
+        field(
+            "Which",
+            dcc.Dropdown(id=ids.REPORTS_SCOPE_NAME, value=name, placeholder="choose"),
+            id=ids.REPORTS_SCOPE_NAME_FIELD,
+        ),
     )
     return build_page(
         "Reports",
@@ -172,60 +172,54 @@ def _schedules_section() -> html.Section:
                 "the PDF goes by e-mail to the users or addresses listed.",
                 className="sp-hint",
             ),
-            html.Div(
-                [
-                    field(
-                        "Every",
-                        dcc.RadioItems(
-                            id=ids.REPORTS_SCHEDULE_CADENCE,
-                            options=[
-                                {"label": c.capitalize(), "value": c} for c in REPORT_CADENCES
-                            ],
-                            value="monthly",
-                            inline=True,
-                        ),
+            form(
+                field(
+                    "Every",
+                    dcc.RadioItems(
+                        id=ids.REPORTS_SCHEDULE_CADENCE,
+                        options=[{"label": c.capitalize(), "value": c} for c in REPORT_CADENCES],
+                        value="monthly",
+                        inline=True,
                     ),
-                    field(
-                        "Per",
-                        dcc.RadioItems(
-                            id=ids.REPORTS_SCHEDULE_SCOPE,
-                            options=[
-                                {"label": "District", "value": "district"},
-                                {"label": "Section office", "value": "section"},
-                            ],
-                            value="district",
-                            inline=True,
-                        ),
+                ),
+                field(
+                    "Per",
+                    dcc.RadioItems(
+                        id=ids.REPORTS_SCHEDULE_SCOPE,
+                        options=[
+                            {"label": "District", "value": "district"},
+                            {"label": "Section office", "value": "section"},
+                        ],
+                        value="district",
+                        inline=True,
                     ),
-                    field(
-                        "Which",
-                        dcc.Dropdown(id=ids.REPORTS_SCHEDULE_NAME, placeholder="every one"),
+                ),
+                field(
+                    "Which",
+                    dcc.Dropdown(id=ids.REPORTS_SCHEDULE_NAME, placeholder="every one"),
+                ),
+                field(
+                    "Language",
+                    dcc.RadioItems(
+                        id=ids.REPORTS_SCHEDULE_LANG,
+                        options=[{"label": LANGUAGE_NAMES[k], "value": k} for k in LANGUAGES],
+                        value="en",
+                        inline=True,
                     ),
-                    field(
-                        "Language",
-                        dcc.RadioItems(
-                            id=ids.REPORTS_SCHEDULE_LANG,
-                            options=[{"label": LANGUAGE_NAMES[k], "value": k} for k in LANGUAGES],
-                            value="en",
-                            inline=True,
-                        ),
+                ),
+                field(
+                    "Send to",
+                    dcc.Input(
+                        id=ids.REPORTS_SCHEDULE_TO,
+                        type="text",
+                        placeholder="users or e-mail addresses, comma-separated",
+                        size="40",
                     ),
-                    field(
-                        "Send to",
-                        dcc.Input(
-                            id=ids.REPORTS_SCHEDULE_TO,
-                            type="text",
-                            placeholder="users or e-mail addresses, comma-separated",
-                            size="40",
-                        ),
-                    ),
-                    html.Button("Add schedule", id=ids.REPORTS_SCHEDULE_ADD, className="sp-button"),
-                ],
-                className="sp-filters",
+                ),
+                html.Button("Add schedule", id=ids.REPORTS_SCHEDULE_ADD, className="sp-button"),
             ),
-            html.P(id=ids.REPORTS_SCHEDULE_MESSAGE, className="sp-message", role="status"),
-            html.Div(id=ids.REPORTS_SCHEDULES),
-            dcc.Store(id=ids.REPORTS_SCHEDULES_CHANGED, data=0),
+            SCHEDULES.message_line(),
+            *SCHEDULES.parts(),
         ],
         className="sp-section",
     )
@@ -436,11 +430,8 @@ def list_runs(_n: int | None, _run: int | None, _followed: bool | None) -> Any:
 @access.read_only
 def download(_clicks: list[int | None]) -> tuple[Any, Any]:
     """Download the PDF of the run whose button was pressed."""
-    if not ctx.triggered or not ctx.triggered[0].get("value"):
-        raise PreventUpdate
+    run_id = clicked_row("run")
     access.authorize(EXPORT_ROLE, "report.download")
-    trigger = ctx.triggered_id
-    run_id = trigger.get("run") if isinstance(trigger, dict) else None
     if not isinstance(run_id, int):
         raise PreventUpdate
     with runtime.engine().connect() as conn:
@@ -475,10 +466,7 @@ def schedule_names(kind: str | None) -> tuple[list[str], None, str]:
     return names, None, EVERY[kind]
 
 
-@callback(
-    Output(ids.REPORTS_SCHEDULES, "children"),
-    Input(ids.REPORTS_SCHEDULES_CHANGED, "data"),
-)
+@callback(SCHEDULES.drawn(), SCHEDULES.redrawn())
 @access.read_only
 def show_schedules(_changed: int | None) -> Any:
     """Return the active schedules, each with its remove button (admins only)."""
@@ -498,24 +486,19 @@ def _schedule_row(s: Schedule) -> dict[str, Any]:
         "to": s.recipients or "nobody (kept for download)",
         "by": s.created_by,
         "since": fmt_time(s.created_at),
-        "remove": html.Button(
-            "Remove",
-            id={"type": ids.REPORTS_SCHEDULE_REMOVE_TYPE, "schedule": s.schedule_id},
-            className="sp-button sp-button-quiet",
-        ),
+        "remove": row_button("Remove", ids.REPORTS_SCHEDULE_REMOVE_TYPE, "schedule", s.schedule_id),
     }
 
 
 @callback(
-    Output(ids.REPORTS_SCHEDULE_MESSAGE, "children"),
-    Output(ids.REPORTS_SCHEDULES_CHANGED, "data"),
+    *SCHEDULES.outputs(),
     Input(ids.REPORTS_SCHEDULE_ADD, "n_clicks"),
     State(ids.REPORTS_SCHEDULE_CADENCE, "value"),
     State(ids.REPORTS_SCHEDULE_SCOPE, "value"),
     State(ids.REPORTS_SCHEDULE_NAME, "value"),
     State(ids.REPORTS_SCHEDULE_LANG, "value"),
     State(ids.REPORTS_SCHEDULE_TO, "value"),
-    State(ids.REPORTS_SCHEDULES_CHANGED, "data"),
+    SCHEDULES.counter_state(),
     prevent_initial_call=True,
 )
 @access.state_changing(SCHEDULE_ROLE, ADD_ACTION)
@@ -532,7 +515,8 @@ def add(
     """Add a schedule (audited); a bad value is named in the message."""
     if not n_clicks:
         raise PreventUpdate
-    try:
+
+    def apply() -> str:
         with runtime.engine().begin() as conn:
             schedule_id = add_schedule(
                 conn,
@@ -544,16 +528,15 @@ def add(
                 actor=user.username,
                 address=user.address,
             )
-    except ReportArgumentError as err:
-        return f"Not added: {err}.", changed or 0
-    return f"Schedule {schedule_id} added.", (changed or 0) + 1
+        return f"Schedule {schedule_id} added."
+
+    return SCHEDULES.change(apply, changed, failed="Not added", errors=ReportArgumentError)
 
 
 @callback(
-    Output(ids.REPORTS_SCHEDULE_MESSAGE, "children", allow_duplicate=True),
-    Output(ids.REPORTS_SCHEDULES_CHANGED, "data", allow_duplicate=True),
+    *SCHEDULES.outputs(duplicate=True),
     Input({"type": ids.REPORTS_SCHEDULE_REMOVE_TYPE, "schedule": ALL}, "n_clicks"),
-    State(ids.REPORTS_SCHEDULES_CHANGED, "data"),
+    SCHEDULES.counter_state(),
     prevent_initial_call=True,
 )
 @access.state_changing(SCHEDULE_ROLE, REMOVE_ACTION)
@@ -561,15 +544,13 @@ def remove(
     user: access.Authorized, _clicks: list[int | None], changed: int | None
 ) -> tuple[str, int]:
     """Remove the schedule whose button was pressed (audited); its reports stay."""
-    if not ctx.triggered or not ctx.triggered[0].get("value"):
-        raise PreventUpdate
-    trigger = ctx.triggered_id
-    schedule_id = trigger.get("schedule") if isinstance(trigger, dict) else None
-    if not isinstance(schedule_id, int):
-        return "Not removed: schedule: no such schedule.", changed or 0
-    try:
+    schedule_id = clicked_row("schedule")
+
+    def apply() -> str:
+        if not isinstance(schedule_id, int):
+            raise ReportArgumentError("schedule", "no such schedule")
         with runtime.engine().begin() as conn:
             remove_schedule(conn, schedule_id, actor=user.username, address=user.address)
-    except ReportArgumentError as err:
-        return f"Not removed: {err}.", changed or 0
-    return f"Schedule {schedule_id} removed.", (changed or 0) + 1
+        return f"Schedule {schedule_id} removed."
+
+    return SCHEDULES.change(apply, changed, failed="Not removed", errors=ReportArgumentError)

@@ -11,6 +11,7 @@ from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
 from components import access, ids, runtime
+from components.admin_table import AdminTable, field, form
 from components.layout import build_denied, build_page
 from components.tables import build_table, fmt_time
 from store.contacts import CONTACT_ACTION, Contact, get_contact, list_contacts, set_contact
@@ -44,85 +45,61 @@ COLUMNS: Final = (
 )
 
 
+USERS: Final = AdminTable(ids.USERS_MESSAGE, ids.USERS_CHANGED, ids.USERS_TABLE)
+
+
 def layout(**_query: str) -> html.Main:
     """Return the page for an admin, or a refusal for anyone else."""
     if not access.has_role(MINIMUM_ROLE):
         return build_denied("Users", MINIMUM_ROLE)
+    password = dcc.Input(id=ids.USERS_NEW_PASSWORD, type="password", autoComplete="new-password")
     return build_page(
         "Users",
-        html.P(id=ids.USERS_MESSAGE, className="sp-message", role="status"),
+        USERS.message_line(),
         html.Section(
             [
                 html.H2("Add a user"),
-                html.Div(
-                    [
-                        _field("Username", dcc.Input(id=ids.USERS_NEW_NAME, autoComplete="off")),
-                        _field(
-                            "Password",
-                            dcc.Input(
-                                id=ids.USERS_NEW_PASSWORD,
-                                type="password",
-                                autoComplete="new-password",
-                            ),
-                        ),
-                        _field(
-                            "Role",
-                            dcc.Dropdown(
-                                list(ROLES), "viewer", id=ids.USERS_NEW_ROLE, clearable=False
-                            ),
-                        ),
-                        _field("E-mail", dcc.Input(id=ids.USERS_NEW_EMAIL, type="email")),
-                        _field("Phone", dcc.Input(id=ids.USERS_NEW_PHONE, type="tel")),
-                        html.Button("Add user", id=ids.USERS_ADD, className="sp-button"),
-                    ],
-                    className="sp-filters",
+                form(
+                    field("Username", dcc.Input(id=ids.USERS_NEW_NAME, autoComplete="off")),
+                    field("Password", password),
+                    field(
+                        "Role",
+                        dcc.Dropdown(list(ROLES), "viewer", id=ids.USERS_NEW_ROLE, clearable=False),
+                    ),
+                    field("E-mail", dcc.Input(id=ids.USERS_NEW_EMAIL, type="email")),
+                    field("Phone", dcc.Input(id=ids.USERS_NEW_PHONE, type="tel")),
+                    html.Button("Add user", id=ids.USERS_ADD, className="sp-button"),
                 ),
             ]
         ),
         html.Section(
             [
                 html.H2("Change a user"),
-                html.Div(
-                    [
-                        _field("User", dcc.Dropdown(id=ids.USERS_TARGET, placeholder="choose")),
-                        _field(
-                            "Role",
-                            dcc.Dropdown(list(ROLES), id=ids.USERS_ROLE, placeholder="choose"),
-                        ),
-                        html.Button("Set role", id=ids.USERS_SET_ROLE, className="sp-button"),
-                        html.Button("Disable", id=ids.USERS_DISABLE, className="sp-button"),
-                        html.Button("Enable", id=ids.USERS_ENABLE, className="sp-button"),
-                    ],
-                    className="sp-filters",
+                form(
+                    field("User", dcc.Dropdown(id=ids.USERS_TARGET, placeholder="choose")),
+                    field(
+                        "Role", dcc.Dropdown(list(ROLES), id=ids.USERS_ROLE, placeholder="choose")
+                    ),
+                    html.Button("Set role", id=ids.USERS_SET_ROLE, className="sp-button"),
+                    html.Button("Disable", id=ids.USERS_DISABLE, className="sp-button"),
+                    html.Button("Enable", id=ids.USERS_ENABLE, className="sp-button"),
                 ),
-                html.Div(
-                    [
-                        _field("E-mail", dcc.Input(id=ids.USERS_CONTACT_EMAIL, type="email")),
-                        _field("Phone", dcc.Input(id=ids.USERS_CONTACT_PHONE, type="tel")),
-                        _field(
-                            "Quiet hours (IST)",
-                            dcc.Input(id=ids.USERS_CONTACT_QUIET, placeholder="22:00-06:00"),
-                        ),
-                        html.Button("Set contact", id=ids.USERS_SET_CONTACT, className="sp-button"),
-                    ],
-                    className="sp-filters",
+                form(
+                    field("E-mail", dcc.Input(id=ids.USERS_CONTACT_EMAIL, type="email")),
+                    field("Phone", dcc.Input(id=ids.USERS_CONTACT_PHONE, type="tel")),
+                    field(
+                        "Quiet hours (IST)",
+                        dcc.Input(id=ids.USERS_CONTACT_QUIET, placeholder="22:00-06:00"),
+                    ),
+                    html.Button("Set contact", id=ids.USERS_SET_CONTACT, className="sp-button"),
                 ),
             ]
         ),
-        html.Div(id=ids.USERS_TABLE),
-        dcc.Store(id=ids.USERS_CHANGED, data=0),
+        *USERS.parts(),
     )
 
 
-def _field(label: str, control: Any) -> html.Label:
-    return html.Label([html.Span(label), control], className="sp-field")
-
-
-@callback(
-    Output(ids.USERS_TABLE, "children"),
-    Output(ids.USERS_TARGET, "options"),
-    Input(ids.USERS_CHANGED, "data"),
-)
+@callback(USERS.drawn(), Output(ids.USERS_TARGET, "options"), USERS.redrawn())
 @access.read_only
 def show_users(_changed: int | None) -> tuple[Any, list[str]]:
     """Return the user table and the names to choose from (admins only)."""
@@ -146,8 +123,7 @@ def show_users(_changed: int | None) -> tuple[Any, list[str]]:
 
 
 @callback(
-    Output(ids.USERS_MESSAGE, "children"),
-    Output(ids.USERS_CHANGED, "data"),
+    *USERS.outputs(),
     Output(ids.USERS_NEW_NAME, "value"),
     Output(ids.USERS_NEW_PASSWORD, "value"),
     Input(ids.USERS_ADD, "n_clicks"),
@@ -156,7 +132,7 @@ def show_users(_changed: int | None) -> tuple[Any, list[str]]:
     State(ids.USERS_NEW_ROLE, "value"),
     State(ids.USERS_NEW_EMAIL, "value"),
     State(ids.USERS_NEW_PHONE, "value"),
-    State(ids.USERS_CHANGED, "data"),
+    USERS.counter_state(),
     prevent_initial_call=True,
 )
 @access.state_changing(MINIMUM_ROLE, ADD_ACTION)
@@ -173,32 +149,33 @@ def add(
     """Add a user; a bad value is named in the message (the form keeps what was typed)."""
     if not n_clicks:
         raise PreventUpdate
-    try:
+    name = (username or "").strip()
+
+    def apply() -> str:
         with runtime.engine().begin() as conn:
-            add_user(
-                conn, (username or "").strip(), password or "", role or "", actor=user.username
-            )
+            add_user(conn, name, password or "", role or "", actor=user.username)
             if email or phone:
                 set_contact(
                     conn,
-                    (username or "").strip(),
+                    name,
                     email=_text("email", email),
                     phone=_text("phone", phone),
                     actor=user.username,
                     address=user.address,
                 )
-    except UserError as err:
-        return f"Not added: {err}.", changed or 0, username or "", password or ""
-    return f"User {username} added as {role}.", (changed or 0) + 1, "", ""
+        return f"User {username} added as {role}."
+
+    said, count = USERS.change(apply, changed, failed="Not added", errors=UserError)
+    typed = (username or "", password or "") if count == (changed or 0) else ("", "")
+    return said, count, *typed
 
 
 @callback(
-    Output(ids.USERS_MESSAGE, "children", allow_duplicate=True),
-    Output(ids.USERS_CHANGED, "data", allow_duplicate=True),
+    *USERS.outputs(duplicate=True),
     Input(ids.USERS_SET_ROLE, "n_clicks"),
     State(ids.USERS_TARGET, "value"),
     State(ids.USERS_ROLE, "value"),
-    State(ids.USERS_CHANGED, "data"),
+    USERS.counter_state(),
     prevent_initial_call=True,
 )
 @access.state_changing(MINIMUM_ROLE, ROLE_ACTION)
@@ -212,20 +189,20 @@ def change_role(
     """Change the role of the chosen user."""
     if not n_clicks:
         raise PreventUpdate
-    try:
+
+    def apply() -> str:
         with runtime.engine().begin() as conn:
             set_role(conn, username or "", role or "", actor=user.username)
-    except UserError as err:
-        return f"Role not changed: {err}.", changed or 0
-    return f"{username} is now {role}.", (changed or 0) + 1
+        return f"{username} is now {role}."
+
+    return USERS.change(apply, changed, failed="Role not changed", errors=UserError)
 
 
 @callback(
-    Output(ids.USERS_MESSAGE, "children", allow_duplicate=True),
-    Output(ids.USERS_CHANGED, "data", allow_duplicate=True),
+    *USERS.outputs(duplicate=True),
     Input(ids.USERS_DISABLE, "n_clicks"),
     State(ids.USERS_TARGET, "value"),
-    State(ids.USERS_CHANGED, "data"),
+    USERS.counter_state(),
     prevent_initial_call=True,
 )
 @access.state_changing(MINIMUM_ROLE, DISABLE_ACTION)
@@ -241,11 +218,10 @@ def disable(
 
 
 @callback(
-    Output(ids.USERS_MESSAGE, "children", allow_duplicate=True),
-    Output(ids.USERS_CHANGED, "data", allow_duplicate=True),
+    *USERS.outputs(duplicate=True),
     Input(ids.USERS_ENABLE, "n_clicks"),
     State(ids.USERS_TARGET, "value"),
-    State(ids.USERS_CHANGED, "data"),
+    USERS.counter_state(),
     prevent_initial_call=True,
 )
 @access.state_changing(MINIMUM_ROLE, ENABLE_ACTION)
@@ -261,12 +237,12 @@ def enable(
 def _set_disabled(
     user: access.Authorized, username: str | None, disable: bool, changed: int | None
 ) -> tuple[str, int]:
-    try:
+    def apply() -> str:
         with runtime.engine().begin() as conn:
             set_disabled(conn, username or "", disable, actor=user.username)
-    except UserError as err:
-        return f"Not changed: {err}.", changed or 0
-    return f"{username} {'disabled' if disable else 'enabled'}.", (changed or 0) + 1
+        return f"{username} {'disabled' if disable else 'enabled'}."
+
+    return USERS.change(apply, changed, failed="Not changed", errors=UserError)
 
 
 @callback(
@@ -288,14 +264,13 @@ def show_contact(username: Any) -> tuple[str, str, str]:
 
 
 @callback(
-    Output(ids.USERS_MESSAGE, "children", allow_duplicate=True),
-    Output(ids.USERS_CHANGED, "data", allow_duplicate=True),
+    *USERS.outputs(duplicate=True),
     Input(ids.USERS_SET_CONTACT, "n_clicks"),
     State(ids.USERS_TARGET, "value"),
     State(ids.USERS_CONTACT_EMAIL, "value"),
     State(ids.USERS_CONTACT_PHONE, "value"),
     State(ids.USERS_CONTACT_QUIET, "value"),
-    State(ids.USERS_CHANGED, "data"),
+    USERS.counter_state(),
     prevent_initial_call=True,
 )
 @access.state_changing(MINIMUM_ROLE, CONTACT_ACTION)
@@ -311,7 +286,8 @@ def change_contact(
     """Set the chosen user's e-mail, phone and quiet hours; a bad one is named."""
     if not n_clicks:
         raise PreventUpdate
-    try:
+
+    def apply() -> str:
         with runtime.engine().begin() as conn:
             set_contact(
                 conn,
@@ -322,9 +298,9 @@ def change_contact(
                 actor=user.username,
                 address=user.address,
             )
-    except UserError as err:
-        return f"Contact not changed: {err}.", changed or 0
-    return f"{username}: contact saved.", (changed or 0) + 1
+        return f"{username}: contact saved."
+
+    return USERS.change(apply, changed, failed="Contact not changed", errors=UserError)
 
 
 def _contact_cells(contact: Contact | None) -> dict[str, str]:
