@@ -3,7 +3,9 @@
 `build_report(engine, scope, period, lang)` is what the command line, the control room and the
 scheduled jobs call; `progress(stage, share)` (optional) hears how far it got, for a progress
 bar. The period is computed twice, once for itself and once for the previous period of the same
-length, whose key figures the report compares with.
+length, whose key figures the report compares with. A period that is not over yet counts up to
+the report's time (`now`): the minutes expected of each node, and the savings' last hour, which
+is read from the raw house readings as long as the hourly house rollup does not hold it.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from reports.figures import (
     SavingsSeries,
     actions,
     alert_stats,
+    expected_minutes,
     hours_since,
     house_uptimes,
     measured,
@@ -47,6 +50,7 @@ from reports.model import (
     Savings,
     Spread,
     VoltageWeek,
+    completeness,
 )
 from reports.scope import Period, ReportArgumentError, Scope
 from reports.version import software_version
@@ -81,7 +85,7 @@ class PeriodFigures:
     @property
     def has_data(self) -> bool:
         """Return whether any summary or house reading arrived in the period."""
-        return any(f.hours_with_data > 0 or f.house_hours > 0 for f in self.feeders)
+        return any(f.hours_with_data > 0 or f.house_minutes > 0 for f in self.feeders)
 
 
 def build_report(
@@ -104,25 +108,29 @@ def build_report(
         raise ReportArgumentError("--lang", f"{lang!r} is not one of {', '.join(LANGUAGES)}")
     settings = settings or Settings.from_env()
     tell = progress or (lambda _stage, _share: None)
+    now = now or datetime.now(UTC)
     with engine.connect() as conn, conn.begin():
         snapshot = data.prepare(conn)
         feeders = data.scope_feeders(conn, scope)
         houses = data.scope_houses(conn, scope)
+        when = Moment(until=now, rolled_up_to=data.rolled_up_to(conn))
         tell("feeders", 0.0)
 
         def previous_period(c: Connection) -> PeriodFigures:
             prior = period.previous()
-            return compute_period(c, scope, prior, feeders, houses, settings, full=False)
+            return compute_period(c, scope, prior, feeders, houses, settings, when, full=False)
 
         with ThreadPoolExecutor(max_workers=1) as pool:
             later = None
             if snapshot is not None:
                 later = pool.submit(_on_snapshot, engine, snapshot, previous_period)
-            current = compute_period(conn, scope, period, feeders, houses, settings, full=True)
+            current = compute_period(
+                conn, scope, period, feeders, houses, settings, when, full=True
+            )
             tell("previous period", 0.8)
             previous = later.result() if later is not None else previous_period(conn)
     tell("figures", 0.95)
-    return _report(scope, period, lang, settings, now or datetime.now(UTC), current, previous)
+    return _report(scope, period, lang, settings, now, current, previous)
 
 
 def _on_snapshot(
@@ -134,6 +142,19 @@ def _on_snapshot(
         return work(conn)
 
 
+@dataclass(frozen=True, slots=True)
+class Moment:
+    """When a report is made: its time, and where the hourly house rollup ends in its
+    snapshot of the store (None: the rollup never ran, so every house hour is read raw)."""
+
+    until: datetime
+    rolled_up_to: datetime | None
+
+    def raw_from(self, period: Period) -> datetime:
+        """Return where a period's house hours are read from the raw readings."""
+        return period.start if self.rolled_up_to is None else self.rolled_up_to
+
+
 def compute_period(
     conn: Connection,
     scope: Scope,
@@ -141,6 +162,7 @@ def compute_period(
     feeders: Sequence[FeederInfo],
     houses: Sequence[HouseInfo],
     settings: Settings,
+    when: Moment,
     *,
     full: bool,
 ) -> PeriodFigures:
@@ -150,6 +172,7 @@ def compute_period(
     voltages, the house nodes' availability and the charts.
     """
     start, end = period.start, period.end
+    until, raw_from = when.until, when.raw_from(period)
     inputs = data.inputs(conn, scope, start, end)
     counts = _event_counts(inputs)
     by_feeder: dict[str, list[HouseInfo]] = defaultdict(list)
@@ -164,14 +187,14 @@ def compute_period(
     for chunk in data.chunks(feeders):
         ids = [f.feeder_id for f in chunk]
         series = data.feeder_series(conn, ids, start, end)
-        hours = data.house_hours(conn, ids, start, end)
+        hours = data.house_hours(conn, ids, start, end, raw_from, until)
         if full:
             volts = data.voltage_slots(conn, ids, start, end)
             minutes = {f: int(v.minutes.sum()) for f, v in volts.items()}
-            samples = data.house_samples(conn, ids, start, end)
+            samples = data.house_samples(conn, ids, start, end, raw_from, until)
             heard.update(s.house_id for s in samples)
             chunk_houses = [h for f in chunk for h in by_feeder[f.feeder_id]]
-            nodes.extend(house_uptimes(chunk_houses, samples, period))
+            nodes.extend(house_uptimes(chunk_houses, samples, period, until))
         else:
             volts = {}
             minutes = data.minutes_reported(conn, ids, start, end)
@@ -181,16 +204,21 @@ def compute_period(
             m = measured(own, rated)
             pool.add(own)
             saved = None
+            span = (max(start, f.created_at).timestamp(), min(end, until).timestamp())
             if (hh := hours.get(f.feeder_id)) is not None:
-                saved = savings_series(hh, rated, settings.lv_phase_ohm, settings.lv_neutral_ohm)
+                saved = savings_series(
+                    hh, rated, settings.lv_phase_ohm, settings.lv_neutral_ohm, span
+                )
                 all_savings.append(saved)
             if totals is not None:
                 if own is not None:
                     totals.add_feeder(own, rated)
                 if saved is not None:
                     totals.add_savings(saved)
-            expected_hh = sum(hours_since(h.created_at, period) for h in by_feeder[f.feeder_id])
-            minutes_expected = round(hours_since(f.created_at, period) * 60)
+            expected_hm = sum(
+                expected_minutes(h.created_at, period, until) for h in by_feeder[f.feeder_id]
+            )
+            minutes_expected = expected_minutes(f.created_at, period, until)
             reported = minutes.get(f.feeder_id, 0)
             offline_h = max(0, minutes_expected - reported) / 60.0
             figures.append(
@@ -213,11 +241,11 @@ def compute_period(
                     voltage_weeks=voltage_weeks(volts.get(f.feeder_id), period) if full else (),
                     minutes_reported=reported,
                     minutes_expected=minutes_expected,
-                    savings=summarize_savings([saved] if saved else [], expected_hh),
-                    house_hours=0 if saved is None else int(saved.houses.sum()),
-                    expected_house_hours=expected_hh,
+                    savings=summarize_savings([saved] if saved else [], expected_hm),
+                    house_minutes=0 if hh is None else int(hh.column("minutes").sum()),
+                    expected_house_minutes=expected_hm,
                     state=period_state(
-                        hours_since(f.created_at, period),
+                        hours_since(f.created_at, period, until),
                         offline_h,
                         m.hours_overloaded,
                         m.hours_unbalanced,
@@ -225,29 +253,25 @@ def compute_period(
                     **counts[f.feeder_id],
                 )
             )
-            uptime = min(1.0, reported / minutes_expected) if minutes_expected else 0.0
+            uptime = completeness(reported, minutes_expected) or 0.0
             nodes.append(NodeUptime("controller", f.feeder_id, f.feeder_id, uptime, offline_h))
-    expected_hh = sum(f.expected_house_hours for f in figures)
+    expected_house_minutes = sum(f.expected_house_minutes for f in figures)
     minutes_expected = sum(f.minutes_expected for f in figures)
     return PeriodFigures(
         feeders=tuple(figures),
-        savings=summarize_savings(all_savings, expected_hh),
+        savings=summarize_savings(all_savings, expected_house_minutes),
         neutral=pool.neutral(),
         unbalance=pool.unbalance(),
         phases=_scope_phases(figures),
         nodes=tuple(sorted(nodes, key=lambda n: (n.uptime, n.kind, n.node_id))),
         charts=totals.charts() if totals is not None else None,
         inputs=inputs,
-        summaries_share=(
-            sum(f.minutes_reported for f in figures) / minutes_expected
-            if minutes_expected
-            else None
-        ),
-        readings_share=(
-            min(1.0, sum(f.house_hours for f in figures) / expected_hh) if expected_hh else None
-        ),
+        summaries_share=completeness(sum(f.minutes_reported for f in figures), minutes_expected),
+        readings_share=completeness(sum(f.house_minutes for f in figures), expected_house_minutes),
         silent_houses=sum(
-            1 for h in houses if h.house_id not in heard and hours_since(h.created_at, period) > 0
+            1
+            for h in houses
+            if h.house_id not in heard and hours_since(h.created_at, period, until) > 0
         )
         if full
         else 0,

@@ -3,10 +3,13 @@
 Feeder figures come from the rollups, never from raw summaries (DESIGN §12): the 15-minute
 rollup for currents, loading and unbalance, the 1-minute rollup for 10-minute voltage means and
 for the minutes in which a controller reported. The savings come from the hourly house rollup
-summed per feeder (`feeder_house_loads_1h`), the house nodes' availability from it summed per
-house and day (`house_days`). Series are read for a few feeders at a time (`CHUNK`), so that a
-district or the state never holds every feeder's series at once. Times come back as epoch
-seconds.
+summed per feeder (`feeder_house_loads_1h`), the house nodes' availability and minutes with
+readings from it summed per house and day (`house_days`). The hours the house rollup does not
+hold yet (those after its mark: the running hour and the one settling) are read from the raw
+house readings with the rollup's own definition of a house hour
+(`store.rollups.house_hours_select`), so that a period that ends now has its last hour.
+Series are read for a few feeders at a time (`CHUNK`), so that a district or the state never
+holds every feeder's series at once. Times come back as epoch seconds.
 """
 
 from __future__ import annotations
@@ -37,7 +40,8 @@ from sqlalchemy import (
 from grid.phasors import FloatArray
 from reports.scope import ReportArgumentError, Scope
 from store import schema as db
-from store.schema import HOUSE_PHASE_MEASURES
+from store.rollups import HOUSE_ROLLUP_OFFSET_S, floor_time, house_hours_select
+from store.schema import HOUSE_PHASE_MEASURES, HOUSE_ROLLUP_WIDTH_S
 
 CHUNK: Final = 20
 """Feeders whose series are read and computed together."""
@@ -59,10 +63,11 @@ FEEDER_COLUMNS: Final = ("t", "i_r", "i_y", "i_b", "i_n", "i_n_max", "v_r", "v_y
 """The columns of a feeder's 15-minute series (`FeederSeries.data`)."""
 
 HOUSE_HOUR_COLUMNS: Final = ("t", "p_r", "p_y", "p_b", "q_r", "q_y", "q_b",
-                             "bp_r", "bp_y", "bp_b", "bq_r", "bq_y", "bq_b", "houses")  # fmt: skip
+                             "bp_r", "bp_y", "bp_b", "bq_r", "bq_y", "bq_b", "houses",
+                             "minutes")  # fmt: skip
 """The columns of a feeder's house hours (`HouseHours.data`): the houses' mean P [W] and Q
-[var] summed by the phase they were on (p_*, q_*) and by their as-built phase (bp_*, bq_*), and
-how many houses reported in the hour."""
+[var] summed by the phase they were on (p_*, q_*) and by their as-built phase (bp_*, bq_*), how
+many houses reported in the hour, and their house-minutes with a reading."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +137,7 @@ class HouseSamples:
     feeder_id: str
     samples: int  # readings
     hours: int  # hours with at least one reading
+    minutes: int = 0  # minutes with at least one reading
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,16 +359,38 @@ def minutes_reported(
     return {str(f): int(n) for f, n in conn.execute(stmt)}
 
 
+def rolled_up_to(conn: Connection) -> datetime | None:
+    """Return where the hourly house rollup's feeder sums end: every house hour before it is
+    in `feeder_house_loads_1h`, none after (None: the rollup has never run)."""
+    mark = db.rollup_marks.c
+    done = conn.execute(
+        select(mark.done_to).where(mark.name == db.feeder_house_loads.name)
+    ).scalar_one_or_none()
+    if done is None:
+        return None
+    return floor_time(done, HOUSE_ROLLUP_WIDTH_S, HOUSE_ROLLUP_OFFSET_S)
+
+
 def house_hours(
-    conn: Connection, feeder_ids: Sequence[str], start: datetime, end: datetime
+    conn: Connection,
+    feeder_ids: Sequence[str],
+    start: datetime,
+    end: datetime,
+    raw_from: datetime | None = None,
+    until: datetime | None = None,
 ) -> dict[str, HouseHours]:
     """Return each feeder's hourly house loads summed by the phase each house was on and by
-    its as-built phase (HOUSE_HOUR_COLUMNS), from the house rollup's feeder sums.
+    its as-built phase (HOUSE_HOUR_COLUMNS): from the house rollup's feeder sums before
+    `raw_from` (a house hour's start; None: throughout), and from the raw house readings,
+    by the same definition, from `raw_from` to `end` or `until` (the report's time), the
+    earlier.
 
     A house's load in an hour is the mean of its readings; when it changed phase in the hour,
     each phase has the share of its readings taken there. Hours in which a house did not
     report leave it out of both sums.
     """
+    ids = list(feeder_ids)
+    rolled_end = end if raw_from is None else min(end, raw_from)
     t = db.feeder_house_loads.c
     stmt = (
         select(
@@ -371,40 +399,89 @@ def house_hours(
             t.built_phase,
             *(t[m] for m in HOUSE_PHASE_MEASURES),
             t.houses,
+            t.minutes,
         )
-        .where(t.feeder_id.in_(list(feeder_ids)), t.bucket >= start, t.bucket < end)
+        .where(t.feeder_id.in_(ids), t.bucket >= start, t.bucket < rolled_end)
         .order_by(t.feeder_id, t.bucket)
     )
+    rows = _fetch(conn, stmt) if start < rolled_end else []
+    raw_end = end if until is None else min(end, until)
+    if raw_from is not None and max(start, raw_from) < raw_end:
+        hh = house_hours_select(conn.dialect.name, max(start, raw_from), raw_end, ids).subquery()
+        h = db.houses.c
+        raw = (
+            select(
+                hh.c.feeder_id,
+                _epoch(conn, hh.c.bucket),
+                h.built_phase,
+                *(func.sum(hh.c[m]) for m in HOUSE_PHASE_MEASURES),
+                func.count(),
+                func.sum(hh.c.minutes),
+            )
+            .select_from(hh.join(db.houses, h.house_id == hh.c.house_id))
+            .group_by(hh.c.feeder_id, hh.c.bucket, h.built_phase)
+        )
+        rows += _fetch(conn, raw)
+        rows.sort(key=lambda row: (row[0], row[1]))
     out = {}
-    for feeder_id, group in itertools.groupby(_fetch(conn, stmt), key=lambda row: row[0]):
-        rows = list(group)
-        times = np.array([row[1] for row in rows], dtype=np.float64)
-        t_hours, hour = np.unique(times, return_inverse=True)
-        built = np.array(["RYB".index(row[2]) for row in rows], dtype=np.intp)
-        sums = np.array([row[3:] for row in rows], dtype=np.float64)  # p_r..q_b, houses
-        data = np.zeros((len(t_hours), len(HOUSE_HOUR_COLUMNS)))
-        data[:, 0] = t_hours
-        np.add.at(data[:, 1:7], hour, sums[:, :6])
-        for k, x in ((0, 7), (3, 10)):  # P, Q summed over the phases, on the as-built one
-            np.add.at(data, (hour, x + built), sums[:, k : k + 3].sum(axis=1))
-        np.add.at(data[:, 13], hour, sums[:, 6])
-        out[str(feeder_id)] = HouseHours(str(feeder_id), data)
+    for feeder_id, group in itertools.groupby(rows, key=lambda row: row[0]):
+        out[str(feeder_id)] = _house_hours(str(feeder_id), list(group))
     return out
 
 
+def _house_hours(feeder_id: str, rows: Sequence[tuple[Any, ...]]) -> HouseHours:
+    """Return a feeder's house hours from its sums per hour and as-built phase: (feeder, hour
+    [epoch s], as-built phase, P and Q by phase on (HOUSE_PHASE_MEASURES), houses, minutes)."""
+    times = np.array([row[1] for row in rows], dtype=np.float64)
+    t_hours, hour = np.unique(times, return_inverse=True)
+    built = np.array(["RYB".index(row[2]) for row in rows], dtype=np.intp)
+    sums = np.array([row[3:] for row in rows], dtype=np.float64)  # p_r..q_b, houses, minutes
+    data = np.zeros((len(t_hours), len(HOUSE_HOUR_COLUMNS)))
+    data[:, 0] = t_hours
+    np.add.at(data[:, 1:7], hour, sums[:, :6])
+    for k, x in ((0, 7), (3, 10)):  # P, Q summed over the phases, on the as-built one
+        np.add.at(data, (hour, x + built), sums[:, k : k + 3].sum(axis=1))
+    np.add.at(data[:, 13], hour, sums[:, 6])
+    np.add.at(data[:, 14], hour, sums[:, 7])
+    return HouseHours(feeder_id, data)
+
+
 def house_samples(
-    conn: Connection, feeder_ids: Sequence[str], start: datetime, end: datetime
+    conn: Connection,
+    feeder_ids: Sequence[str],
+    start: datetime,
+    end: datetime,
+    raw_from: datetime | None = None,
+    until: datetime | None = None,
 ) -> list[HouseSamples]:
-    """Return the readings and reporting hours of each house of some feeders that reported,
-    from the house days (the period is whole IST days)."""
+    """Return the readings, reporting hours and minutes of each house of some feeders that
+    reported: from the house days (the period is whole IST days), which hold the rolled-up
+    hours, and from the raw readings from `raw_from` to `end` or `until` (as `house_hours`)."""
+    ids = list(feeder_ids)
     t = db.house_days.c
     stmt = (
-        select(t.house_id, t.feeder_id, func.sum(t.samples), func.sum(t.hours))
-        .where(t.feeder_id.in_(list(feeder_ids)), t.day >= start, t.day < end)
+        select(t.house_id, t.feeder_id, func.sum(t.samples), func.sum(t.hours), func.sum(t.minutes))
+        .where(t.feeder_id.in_(ids), t.day >= start, t.day < end)
         .group_by(t.house_id, t.feeder_id)
-        .order_by(t.house_id)
     )
-    return [HouseSamples(row[0], row[1], int(row[2]), int(row[3])) for row in _fetch(conn, stmt)]
+    rows = _fetch(conn, stmt)
+    raw_end = end if until is None else min(end, until)
+    if raw_from is not None and max(start, raw_from) < raw_end:
+        hh = house_hours_select(conn.dialect.name, max(start, raw_from), raw_end, ids).subquery()
+        raw = select(
+            hh.c.house_id,
+            hh.c.feeder_id,
+            func.sum(hh.c.samples),
+            func.count(),
+            func.sum(hh.c.minutes),
+        ).group_by(hh.c.house_id, hh.c.feeder_id)
+        rows += _fetch(conn, raw)
+    totals: dict[tuple[str, str], list[int]] = {}
+    for house_id, feeder_id, *counts in rows:
+        got = totals.setdefault((str(house_id), str(feeder_id)), [0, 0, 0])
+        for k, n in enumerate(counts):
+            got[k] += int(n or 0)
+    return [HouseSamples(h, f, *counts) for (h, f), counts in sorted(totals.items())]
 
 
 # --- events ------------------------------------------------------------------------------------

@@ -5,6 +5,11 @@ or the clock. The thresholds are grid's (`grid.feeder_states`): a feeder is unba
 neutral current is at least NEUTRAL_LIMIT_SHARE of the rated phase current and overloaded while
 a phase carries more than the rated phase current. Hours above a threshold count the 15-minute
 rollup buckets (or, for the savings, the hours) whose mean is above it.
+
+Data completeness is counted in minutes, defined once (`expected_minutes` here and
+`reports.model.completeness`): the share of the minutes from a node's provisioning (or the
+period's start) to the period's end, or to the report's time when that is earlier, that have at
+least one summary (a controller) or reading (a house node).
 """
 
 from __future__ import annotations
@@ -46,8 +51,8 @@ from reports.scope import Period
 BUCKET_H: Final = 0.25
 """Length of a 15-minute rollup bucket [h]."""
 
-HOUSE_HOUR_H: Final = 1.0
-"""Length of a house rollup bucket [h]."""
+HOUSE_HOUR_S: Final = 3600.0
+"""Length of a house rollup bucket [s]."""
 
 LOADING_SHARES: Final = (0.8, 1.0)
 """Shares of the rated phase current whose hours above the loading table counts."""
@@ -226,7 +231,9 @@ class SavingsSeries:
     from them; `summarize_savings` turns one or many into a Savings."""
 
     t: FloatArray  # hour start [epoch s]
+    length_h: FloatArray  # the part of the hour counted: inside the span [h]
     houses: FloatArray  # houses that reported in the hour
+    minutes: FloatArray  # their house-minutes with a reading
     phase_with: FloatArray  # (n, 3) phase current magnitudes [A]
     phase_without: FloatArray
     neutral_with: FloatArray  # [A]
@@ -240,14 +247,21 @@ class SavingsSeries:
 
 
 def savings_series(
-    hours: HouseHours, rated_a: float, r_phase_ohm: float, r_neutral_ohm: float
+    hours: HouseHours,
+    rated_a: float,
+    r_phase_ohm: float,
+    r_neutral_ohm: float,
+    span: tuple[float, float] | None = None,
 ) -> SavingsSeries:
     """Return a feeder's hourly counterfactual from its house hours.
 
     Each phase current is the phasor sum conj(S/V) of the houses' mean loads on the nominal
     phase voltages (grid.metrics.phase_currents_a), once with each house on the phase it was on
     and once on its as-built phase; the neutral current is their sum and the loss is I²R in the
-    phase and neutral conductors (grid.metrics.i2r_loss_w).
+    phase and neutral conductors (grid.metrics.i2r_loss_w). Each hour counts for its part
+    inside `span` ([epoch s, epoch s): from the feeder's provisioning or the period's start to
+    the period's end or the report's time), so that the running hour counts only the minutes
+    gone by; None: whole hours.
     """
     phases = [0, 1, 2]
     cols = hours.column
@@ -259,9 +273,17 @@ def savings_series(
     i_without = phase_currents_a(p_built, q_built, phases)
     n_with = neutral_current_a(i_with[:, 0], i_with[:, 1], i_with[:, 2])
     n_without = neutral_current_a(i_without[:, 0], i_without[:, 1], i_without[:, 2])
+    t = cols("t")
+    if span is None:
+        length_h = np.ones_like(t)
+    else:
+        inside = np.minimum(t + HOUSE_HOUR_S, span[1]) - np.maximum(t, span[0])
+        length_h = np.clip(inside, 0.0, HOUSE_HOUR_S) / HOUSE_HOUR_S
     return SavingsSeries(
-        t=cols("t"),
+        t=t,
+        length_h=length_h,
         houses=cols("houses"),
+        minutes=cols("minutes"),
         phase_with=np.abs(i_with),
         phase_without=np.abs(i_without),
         neutral_with=n_with,
@@ -276,9 +298,12 @@ def savings_series(
 
 
 def summarize_savings(
-    series: Sequence[SavingsSeries], expected_house_hours: float
+    series: Sequence[SavingsSeries], expected_house_minutes: float
 ) -> Savings | None:
-    """Return the Savings of one feeder's or many feeders' hourly series (None: no hours)."""
+    """Return the Savings of one feeder's or many feeders' hourly series (None: no hours).
+
+    Energies and hours weigh each hour by its length counted (SavingsSeries.length_h).
+    """
     series = [s for s in series if len(s.t)]
     if not series:
         return None
@@ -286,38 +311,59 @@ def summarize_savings(
     def cat(name: str) -> FloatArray:
         return np.concatenate([getattr(s, name) for s in series])
 
+    length = cat("length_h")
+
+    def hours(name: str) -> float:
+        return float((cat(name) * length).sum())
+
     def phase_max(name: str) -> tuple[float | None, float | None, float | None]:
         values = cat(name).max(axis=0)
         return float(values[0]), float(values[1]), float(values[2])
 
     return Savings(
-        hours=int(sum(len(s.t) for s in series)),
-        house_hours=int(cat("houses").sum()),
-        expected_house_hours=expected_house_hours,
-        neutral_with=spread(cat("neutral_with")),
-        neutral_without=spread(cat("neutral_without")),
+        hours=float(length.sum()),
+        house_minutes=int(cat("minutes").sum()),
+        expected_house_minutes=expected_house_minutes,
+        neutral_with=spread(cat("neutral_with"), length),
+        neutral_without=spread(cat("neutral_without"), length),
         phase_max_with=phase_max("phase_with"),
         phase_max_without=phase_max("phase_without"),
-        loss_with_kwh=float(cat("loss_with_w").sum()) * HOUSE_HOUR_H / 1000.0,
-        loss_without_kwh=float(cat("loss_without_w").sum()) * HOUSE_HOUR_H / 1000.0,
-        overload_hours_with=float(cat("over_with").sum()) * HOUSE_HOUR_H,
-        overload_hours_without=float(cat("over_without").sum()) * HOUSE_HOUR_H,
-        unbalanced_hours_with=float(cat("unbalanced_with").sum()) * HOUSE_HOUR_H,
-        unbalanced_hours_without=float(cat("unbalanced_without").sum()) * HOUSE_HOUR_H,
+        loss_with_kwh=hours("loss_with_w") / 1000.0,
+        loss_without_kwh=hours("loss_without_w") / 1000.0,
+        overload_hours_with=hours("over_with"),
+        overload_hours_without=hours("over_without"),
+        unbalanced_hours_with=hours("unbalanced_with"),
+        unbalanced_hours_without=hours("unbalanced_without"),
     )
 
 
 # --- availability ------------------------------------------------------------------------------
 
 
-def hours_since(created_at: datetime, period: Period) -> float:
-    """Return the hours of the period at or after a provisioning time [h]."""
+def hours_since(created_at: datetime, period: Period, until: datetime | None = None) -> float:
+    """Return the hours of the period at or after a provisioning time and before `until`
+    (the report's time; None: the period's end) [h]."""
     start = max(period.start, created_at)
-    return max(0.0, (period.end - start).total_seconds() / 3600.0)
+    end = period.end if until is None else min(period.end, until)
+    return max(0.0, (end - start).total_seconds() / 3600.0)
+
+
+def expected_minutes(created_at: datetime, period: Period, until: datetime | None = None) -> int:
+    """Return the minutes a node provisioned at `created_at` could have reported in the period
+    up to `until` (None: the period's end): the minutes since the epoch that the time from its
+    provisioning (or the period's start) to the period's end (or `until`) touches."""
+    start = max(period.start, created_at).timestamp()
+    end = (period.end if until is None else min(period.end, until)).timestamp()
+    if end <= start:
+        return 0
+    return int(math.ceil(end / 60.0) - math.floor(start / 60.0))
 
 
 def house_uptimes(
-    houses: Sequence[HouseInfo], samples: Sequence[HouseSamples], period: Period
+    houses: Sequence[HouseInfo],
+    samples: Sequence[HouseSamples],
+    period: Period,
+    until: datetime | None = None,
 ) -> list[NodeUptime]:
     """Return each house node's share of the period it reported.
 
@@ -333,7 +379,7 @@ def house_uptimes(
     nominal = {f: float(np.percentile(v, UPTIME_NOMINAL_QUANTILE)) for f, v in per_hour.items()}
     out = []
     for h in houses:
-        expected_h = hours_since(h.created_at, period)
+        expected_h = hours_since(h.created_at, period, until)
         if expected_h <= 0:
             continue
         got = by_house.get(h.house_id)

@@ -16,6 +16,11 @@ from reports.data import CommandRow, LockoutRow, RunRow, SwitchRow
 from reports.scope import Period, Scope
 
 
+def completeness(minutes: float, expected: float) -> float | None:
+    """Return the share of the expected minutes that have data (None: none were expected)."""
+    return min(1.0, minutes / expected) if expected > 0 else None
+
+
 @dataclass(frozen=True, slots=True)
 class Spread:
     """Mean, 95th percentile and maximum of a quantity (None: no data)."""
@@ -52,9 +57,9 @@ class Savings:
     """The counterfactual of one feeder, or of a scope: the same measured house loads on the
     phases they were on (with SmartPhase) and on their as-built phases (without)."""
 
-    hours: int  # hours with house readings [h]
-    house_hours: int  # house-hours with readings
-    expected_house_hours: float  # house-hours the period held for the houses provisioned
+    hours: float  # hours with house readings, the running hour's minutes gone by only [h]
+    house_minutes: int  # house-minutes with a reading
+    expected_house_minutes: float  # house-minutes the period held, to the report's time
     neutral_with: Spread  # neutral current [A], hourly values
     neutral_without: Spread
     phase_max_with: tuple[float | None, float | None, float | None]  # highest hour R, Y, B [A]
@@ -73,10 +78,10 @@ class Savings:
 
     @property
     def coverage(self) -> float:
-        """Return the share of expected house-hours that had readings."""
-        if self.expected_house_hours <= 0:
+        """Return the share of expected house-minutes that had a reading."""
+        if self.expected_house_minutes <= 0:
             return 0.0
-        return min(1.0, self.house_hours / self.expected_house_hours)
+        return min(1.0, self.house_minutes / self.expected_house_minutes)
 
     @property
     def neutral_cut_pct(self) -> float | None:
@@ -108,10 +113,10 @@ class FeederFigures:
     phases: tuple[PhaseLoading, PhaseLoading, PhaseLoading]
     voltage_weeks: tuple[VoltageWeek, ...]
     minutes_reported: int  # minutes of the period with a summary
-    minutes_expected: int  # minutes of the period since the feeder was provisioned
+    minutes_expected: int  # minutes since the feeder was provisioned, to the report's time
     savings: Savings | None  # None: no house readings in the period
-    house_hours: int  # house-hours with readings
-    expected_house_hours: float
+    house_minutes: int  # house-minutes with a reading
+    expected_house_minutes: int  # ... since each house was provisioned, to the report's time
     state: FeederStatus  # the state it showed over the period (reports.figures.period_state)
     runs: int = 0
     switches: int = 0  # applied
@@ -123,9 +128,12 @@ class FeederFigures:
     @property
     def uptime(self) -> float | None:
         """Return the controller's share of minutes with a summary."""
-        if self.minutes_expected <= 0:
-            return None
-        return min(1.0, self.minutes_reported / self.minutes_expected)
+        return completeness(self.minutes_reported, self.minutes_expected)
+
+    @property
+    def readings_share(self) -> float | None:
+        """Return the houses' share of house-minutes with a reading."""
+        return completeness(self.house_minutes, self.expected_house_minutes)
 
     @property
     def offline_hours(self) -> float:
@@ -254,7 +262,7 @@ class Report:
     houses: int
     silent_houses: int  # houses provisioned in the period that sent no reading at all
     summaries_share: float | None  # data completeness: minutes with a summary
-    readings_share: float | None  # ... house-hours with readings
+    readings_share: float | None  # ... house-minutes with a reading
     key_figures: tuple[KeyFigure, ...]
     savings: Savings | None
     tariff_inr_per_kwh: float

@@ -527,7 +527,11 @@ FEEDER_DETAIL: Final[tuple[tuple[str, int | None, Callable[[FeederFigures], Cell
     ("voltage_pvur_p95_pct", 2, lambda f: f.voltage_p95_pct),
     ("controller_uptime_pct", 1, lambda f: pct(f.uptime)),
     ("offline_hours", 1, lambda f: f.offline_hours),
-    ("house_hours_share_pct", 1, lambda f: pct(_share(f.house_hours, f.expected_house_hours))),
+    ("minutes_reported", 0, lambda f: f.minutes_reported),
+    ("minutes_expected", 0, lambda f: f.minutes_expected),
+    ("house_minutes", 0, lambda f: f.house_minutes),
+    ("house_minutes_expected", 0, lambda f: f.expected_house_minutes),
+    ("house_minutes_share_pct", 1, lambda f: pct(f.readings_share)),
     ("neutral_with_mean_a", 1, lambda f: f.savings.neutral_with.mean if f.savings else None),
     ("neutral_without_mean_a", 1, lambda f: f.savings.neutral_without.mean if f.savings else None),
     ("loss_with_kwh", 2, lambda f: f.savings.loss_with_kwh if f.savings else None),
@@ -541,10 +545,6 @@ FEEDER_DETAIL: Final[tuple[tuple[str, int | None, Callable[[FeederFigures], Cell
     ("alerts", 0, lambda f: f.alerts),
 )
 """The per-transformer detail of the annex: column name, decimals, value."""
-
-
-def _share(part: float, whole: float) -> float | None:
-    return None if whole <= 0 else min(1.0, part / whole)
 
 
 def _feeders(report: Report, t: Mapping[str, str]) -> Table:

@@ -179,7 +179,7 @@ def refresh_houses(
             written += _sum_feeder_loads(conn, start, end)
             first_day = floor_time(start, 86_400, HOUSE_DAY_OFFSET_S)
             last_day = floor_time(end - timedelta(seconds=1), 86_400, HOUSE_DAY_OFFSET_S)
-            written += _sum_house_days(conn, first_day, last_day + timedelta(days=1))
+            written += _sum_house_days(conn, first_day, last_day + timedelta(days=1), end)
         _set_mark(conn, name, max(start, end))
         if deep_due:
             _set_mark(conn, name + DEEP_SUFFIX, now)
@@ -218,8 +218,10 @@ def _sum_feeder_loads(conn: Connection, start: datetime, end: datetime) -> int:
     return max(int(conn.execute(stmt).rowcount), 0)
 
 
-def _sum_house_days(conn: Connection, start: datetime, end: datetime) -> int:
-    """Recompute the house days in [start, end) from the house hours; return the rows changed."""
+def _sum_house_days(conn: Connection, start: datetime, end: datetime, done_to: datetime) -> int:
+    """Recompute the house days in [start, end) from the house hours before `done_to` (on
+    TimescaleDB the aggregate may hold later hours, which the feeder sums do not have yet);
+    return the rows changed."""
     r = house_rollup.c
     day = bucket_expr(conn.dialect.name, r.bucket, 86_400, HOUSE_DAY_OFFSET_S).label("day")
     source = (
@@ -232,7 +234,11 @@ def _sum_house_days(conn: Connection, start: datetime, end: datetime) -> int:
             func.sum(r.minutes).label("minutes"),
         )
         # through the (feeder_id, bucket) index: the house rollup has no index on time alone
-        .where(r.feeder_id.in_(select(feeders.c.feeder_id)), r.bucket >= start, r.bucket < end)
+        .where(
+            r.feeder_id.in_(select(feeders.c.feeder_id)),
+            r.bucket >= start,
+            r.bucket < min(end, done_to),
+        )
         .group_by(r.house_id, day, r.feeder_id)
     )
     table = house_days

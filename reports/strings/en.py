@@ -18,7 +18,12 @@ STRINGS: Final[dict[str, str]] = {
     "completeness": "Data completeness",
     "completeness_value": (
         "controller summaries {summaries} of the minutes; house readings {readings} of the "
-        "house-hours"
+        "house-minutes"
+    ),
+    "completeness_note": (
+        "Data completeness counts the minutes with at least one controller summary or house "
+        "reading, out of the minutes from each node's provisioning to the end of the period, or "
+        "to when this report was made for a period not over yet."
     ),
     "version": "Software version",
     "transformers": "Transformers",
@@ -70,9 +75,10 @@ STRINGS: Final[dict[str, str]] = {
         "{rn} Ω (SP_LV_PHASE_OHM, SP_LV_NEUTRAL_OHM)."
     ),
     "coverage": (
-        "House readings covered {share} of the house-hours of the period ({got} of {expected}); "
-        "a house is left out of both cases in an hour it did not report. {silent} of {houses} "
-        "houses sent no reading at all."
+        "House readings covered {share} of the house-minutes of the period ({got} of "
+        "{expected}); the savings cover {hours} hours. A house is left out of both cases in an "
+        "hour it did not report, and an hour still running counts only its minutes gone by. "
+        "{silent} of {houses} houses sent no reading at all."
     ),
     "method_title": "How this was computed, and what it leaves out",
     "method": (
@@ -88,7 +94,9 @@ STRINGS: Final[dict[str, str]] = {
         "understated and peaks shorter than an hour do not show; loads without a house node "
         "(street lights, unmetered connections) and the transformer's own losses are not "
         "included; voltages are taken as nominal; the resistances are one equivalent per "
-        "feeder, not a network model; hours without a house's readings are never estimated."
+        "feeder, not a network model; hours without a house's readings are never estimated. Hours "
+        "not yet in the hourly rollup, such as the one still running, are computed the same way "
+        "from the raw readings."
     ),
     "savings_none": (
         "No house readings arrived in this period, so the savings cannot be computed; they "

@@ -229,6 +229,17 @@ def measured_neutral_mean(feeder_ids: tuple[str, ...]) -> float:
     return float(np.mean(values))
 
 
+def house_minutes_share(feeder_ids: tuple[str, ...]) -> float:
+    """Return the share of the houses' minutes in the period with at least one reading."""
+    minutes = {
+        (r["house_id"], int(r["ts"].timestamp() // 60))
+        for r in readings()
+        if r["feeder_id"] in feeder_ids and in_period(r["ts"])
+    }
+    houses = sum(1 for h in HOUSES if h.feeder_id in feeder_ids)
+    return len(minutes) / (houses * (DATA_TO - PERIOD_FROM).total_seconds() / 60)
+
+
 def hours_unbalanced(feeder_id: str) -> float:
     """Return the hours of 15-minute means of the neutral at or above 20 % of the rating."""
     rated = FEEDERS[feeder_id][2] * 1000 / 690

@@ -54,14 +54,14 @@ def test_three_houses_built_on_one_phase_and_spread_over_three() -> None:
     """Three 2,300 W houses as-built on R, moved to R, Y and B: with SmartPhase each phase
     carries 10 A and the neutral nothing; without, R carries 30 A and so does the neutral."""
     p = 3 * 2300.0
-    hour = {"p_r": 2300.0, "p_y": 2300.0, "p_b": 2300.0, "bp_r": p, "houses": 3}
+    hour = {"p_r": 2300.0, "p_y": 2300.0, "p_b": 2300.0, "bp_r": p, "houses": 3, "minutes": 180}
     hours = [{"t": 3600.0 * k, **hour} for k in range(10)]
     s = savings_series(house_hours(hours), rated_current_a(100.0), R_PHASE, R_NEUTRAL)
     assert s.phase_with == pytest.approx(np.full((10, 3), 10.0))
     assert s.neutral_with == pytest.approx(np.zeros(10), abs=1e-9)
     assert s.phase_without[:, 0] == pytest.approx(np.full(10, 30.0))
     assert s.neutral_without == pytest.approx(np.full(10, 30.0))
-    summary = summarize_savings([s], expected_house_hours=30.0)
+    summary = summarize_savings([s], expected_house_minutes=1800.0)
     assert summary is not None
     # per hour: with 3 × 10² × 0.05 = 15 W; without 30² × 0.05 + 30² × 0.07 = 108 W
     assert summary.loss_with_kwh == pytest.approx(10 * 15.0 / 1000)
@@ -89,7 +89,8 @@ def test_a_house_moved_onto_an_overloaded_phase_counts_against_smartphase() -> N
     rated = rated_current_a(25.0)  # 36.2 A
     hours = [{"t": 0.0, "p_r": 40.0 * V, "bp_r": 20.0 * V, "bp_y": 20.0 * V, "houses": 2}]
     s = summarize_savings(
-        [savings_series(house_hours(hours), rated, R_PHASE, R_NEUTRAL)], expected_house_hours=2
+        [savings_series(house_hours(hours), rated, R_PHASE, R_NEUTRAL)],
+        expected_house_minutes=120,
     )
     assert s is not None
     assert (s.overload_hours_with, s.overload_hours_without) == (1.0, 0.0)
@@ -97,18 +98,18 @@ def test_a_house_moved_onto_an_overloaded_phase_counts_against_smartphase() -> N
 
 
 def test_no_house_hours_give_no_savings_rather_than_zero() -> None:
-    assert summarize_savings([], expected_house_hours=100.0) is None
+    assert summarize_savings([], expected_house_minutes=100.0) is None
 
 
 def test_savings_pool_feeders_hour_by_hour() -> None:
     rated = rated_current_a(100.0)
-    a = savings_series(house_hours([{"t": 0.0, "p_r": V * 10, "bp_r": V * 10, "houses": 1}]),
-                       rated, R_PHASE, R_NEUTRAL)  # fmt: skip
-    b = savings_series(house_hours([{"t": 0.0, "p_r": V * 30, "bp_r": V * 30, "houses": 2}]),
-                       rated, R_PHASE, R_NEUTRAL)  # fmt: skip
-    s = summarize_savings([a, b], expected_house_hours=4)
+    a = savings_series(house_hours([{"t": 0.0, "p_r": V * 10, "bp_r": V * 10, "houses": 1,
+                                     "minutes": 60}]), rated, R_PHASE, R_NEUTRAL)  # fmt: skip
+    b = savings_series(house_hours([{"t": 0.0, "p_r": V * 30, "bp_r": V * 30, "houses": 2,
+                                     "minutes": 120}]), rated, R_PHASE, R_NEUTRAL)  # fmt: skip
+    s = summarize_savings([a, b], expected_house_minutes=240)
     assert s is not None
-    assert (s.hours, s.house_hours, s.coverage) == (2, 3, 0.75)
+    assert (s.hours, s.house_minutes, s.coverage) == (2, 180, 0.75)
     assert s.neutral_with.mean == pytest.approx(20.0)
     assert s.phase_max_with[0] == pytest.approx(30.0)
 

@@ -20,7 +20,13 @@ from reports import Report, Scope, build_report, parse_period
 from reports.render import write_csv, write_pdf
 from reports.strings import strings
 from settings import Settings
-from tests.reports.fleet import FEEDERS, hours_unbalanced, measured_neutral_mean, saved_kwh
+from tests.reports.fleet import (
+    FEEDERS,
+    hours_unbalanced,
+    house_minutes_share,
+    measured_neutral_mean,
+    saved_kwh,
+)
 
 WAYANAD = ("KL-WYD-0001", "KL-WYD-0002")
 SETTINGS = Settings(lv_phase_ohm=0.04, lv_neutral_ohm=0.06, tariff_inr_per_kwh=7.5)
@@ -115,8 +121,10 @@ def test_a_silent_feeder_shows_in_availability_and_completeness(district: Render
     assert silent.offline_hours == pytest.approx(6.0)
     assert silent.uptime == pytest.approx(1 - 6 / 48)
     assert r.summaries_share == pytest.approx(1 - 6 / 96)
-    # the six houses of the silent feeder sent nothing for six hours
-    assert r.readings_share == pytest.approx(1 - 6 * 6 / (15 * 48))
+    # a reading every five minutes, and the six houses of the silent feeder sent nothing for
+    # six hours
+    assert r.readings_share == pytest.approx(house_minutes_share(WAYANAD))
+    assert r.readings_share == pytest.approx(0.2 * (1 - 6 * 6 / (15 * 48)))
     worst = r.nodes[0]
     assert (worst.kind, worst.node_id) == ("controller", "KL-WYD-0002")
     assert "KL-WYD-0002 KL-WYD-0002 87.5 6.0" in district.text
