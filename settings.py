@@ -34,10 +34,15 @@ class Settings:
 
     database_url: str = DEFAULT_DATABASE_URL
     """`postgresql://user@host:port/db` or `sqlite:///path` (SP_DATABASE_URL)."""
-    mqtt_url: str = DEFAULT_MQTT_URL
-    """`mqtt://[user:password@]host:port` or `mqtts://...` for TLS (SP_MQTT_URL)."""
+    mqtt_url: str = dataclasses.field(default=DEFAULT_MQTT_URL, repr=False)
+    """`mqtt://[user:password@]host:port` or `mqtts://...` for TLS (SP_MQTT_URL). Never
+    logged: transport.Broker.url shows it without the password."""
     mqtt_ca_file: str | None = None
     """CA bundle for a TLS broker; the system store when unset (SP_MQTT_CA_FILE)."""
+    mqtt_cert_file: str | None = None
+    """Client certificate (PEM) for a TLS broker that asks for one (SP_MQTT_CERT_FILE)."""
+    mqtt_key_file: str | None = None
+    """Private key of that certificate, if not in the same file (SP_MQTT_KEY_FILE)."""
     port: int = 8050
     """Dashboard HTTP port (SP_PORT)."""
     secret_key: str | None = None
@@ -159,9 +164,7 @@ class Settings:
             raise SettingsError(
                 f"SP_DATABASE_URL: scheme {db.scheme!r} is not postgresql:// or sqlite:///"
             )
-        broker = urlsplit(self.mqtt_url)
-        if broker.scheme not in ("mqtt", "mqtts") or not broker.hostname:
-            raise SettingsError("SP_MQTT_URL: expected mqtt://host:port or mqtts://host:port")
+        self._validate_broker()
         for name in ("port", "ingest_metrics_port"):
             value = getattr(self, name)
             if not 0 <= value <= 65535:
@@ -190,6 +193,17 @@ class Settings:
             if not 0 <= value < float("inf"):
                 raise SettingsError(f"SP_{name.upper()}: {value!r} is not a number at or above 0")
         self._validate_notify()
+
+    def _validate_broker(self) -> None:
+        """Raise SettingsError for a broker URL that cannot be used (never showing a password)."""
+        from transport.broker import BrokerError, broker_from_settings  # noqa: PLC0415
+
+        try:
+            broker_from_settings(self)
+        except BrokerError as exc:
+            raise SettingsError(str(exc)) from None
+        if self.mqtt_key_file and not self.mqtt_cert_file:
+            raise SettingsError("SP_MQTT_KEY_FILE is set without SP_MQTT_CERT_FILE")
 
     def _validate_notify(self) -> None:
         """Raise SettingsError for a notification setting that cannot work."""

@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from edge.config import HouseConfig, StaticKeys
+from edge.config import HouseConfig
 from edge.controller import EdgeController, house_subscriptions, hq_subscriptions
 from edge.links import Inbound
 from edge.mqtt import MqttConnection
@@ -61,6 +61,7 @@ from grid.metrics import rated_current_a
 from grid.phasors import NOMINAL_PHASE_V, UNIT_PHASORS
 from grid.signing import sign, split_seal
 from grid.timezones import IST_OFFSET_S, ist_minute_of_day
+from keys import StaticKeys
 from sim.broker import BrokerThread
 from sim.fleet import FeederPlan, plan_fleet
 from sim.house_nodes import (

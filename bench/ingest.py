@@ -47,23 +47,25 @@ from urllib.parse import urlsplit
 
 import numpy as np
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
-from edge.config import KeysDir
 from grid.messages import Committed, Readings, TopicKind
 from grid.signing import open_uplink, seal_uplink
+from keys import KeysDir
 from sim.uplink_traffic import FeederTraffic, traffic_key
 from sim.uplink_traffic import provision as provision_feeder
 from store.db import make_engine, sqlalchemy_url
 from store.migrate import upgrade
 from store.schema import uplink_batches
 from store.writer import HOUSE_READING_COLUMNS, utc
+from transport import ClientOptions, make_client, stop_client, unique_client_id
 
 ROOT = Path(__file__).resolve().parents[1]
 BATCH_ROWS = 5000
+PUBLISH_INFLIGHT = 1000
+"""QoS 1 messages the benchmark's publisher has in flight at once (the broker's window)."""
 MOSQUITTO_CONF = """\
 listener {port} 127.0.0.1
 allow_anonymous true
@@ -225,20 +227,16 @@ class Publisher:
     """Publishes pre-encoded messages and times the `committed` marks that come back."""
 
     def __init__(self, mqtt_url: str, fleet: list[FeederTraffic]) -> None:
-        url = urlsplit(mqtt_url)
-        self.client = mqtt.Client(
-            callback_api_version=CallbackAPIVersion.VERSION2,
-            client_id=f"sp-bench-pub-{uuid.uuid4().hex[:6]}",
-            protocol=mqtt.MQTTv311,
+        options = ClientOptions(
+            unique_client_id("sp-bench-pub"), max_inflight=PUBLISH_INFLIGHT, max_queued=0
         )
-        self.client.max_inflight_messages_set(1000)
-        self.client.max_queued_messages_set(0)
+        self.client = make_client(mqtt_url, options)
         self.sent_at: dict[tuple[str, int], float] = {}
         self.latencies: list[float] = []
         self.covered: dict[str, int] = {}
         self.lock = threading.Lock()
         self.client.on_message = self._on_committed
-        self.client.connect(url.hostname or "127.0.0.1", url.port or 1883)
+        self.client.reconnect()  # at once: the benchmark starts only once it is connected
         for t in fleet:
             self.client.subscribe(f"sp/v1/{t.feeder}/committed", qos=1)
         self.client.loop_start()
@@ -264,8 +262,7 @@ class Publisher:
 
     def close(self) -> None:
         """Disconnect."""
-        self.client.disconnect()
-        self.client.loop_stop()
+        stop_client(self.client)
 
 
 def start_worker(db_url: str, mqtt_url: str, index: int, keys_dir: Path) -> subprocess.Popen[bytes]:

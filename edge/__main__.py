@@ -22,13 +22,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from types import FrameType
 
-from edge.config import (
-    ConfigError,
-    KeysDir,
-    load_feeder_ratings,
-    load_fleet_houses,
-    load_houses,
-)
+from edge.config import ConfigError, load_feeder_ratings, load_fleet_houses, load_houses
 from edge.controller import EdgeController, house_subscriptions, hq_subscriptions
 from edge.meter import MeterSource
 from edge.modbus import MeterConfig, MeterPoller, ModbusMeter
@@ -40,7 +34,9 @@ from grid.control import ControlConfig
 from grid.feeder_states import detector_limits
 from grid.messages import TopicKind, WireError, check_feeder_id, topic_for
 from grid.metrics import rated_current_a
+from keys import KeysDir
 from settings import Settings, SettingsError
+from transport import Broker, Will, broker_from_settings
 
 log = logging.getLogger("edge")
 
@@ -101,15 +97,14 @@ def main(argv: list[str] | None = None) -> int:
                 control, target_min_history_s=_non_negative("--history-s", args.history_s)
             )
         clock = _clock(args) if args.simulate else time.time
+        house_bus = _broker(shared, edge.local_mqtt_url, "SP_EDGE_LOCAL_MQTT_URL")
+        hq_broker = _broker(shared, edge.hq_mqtt_url, "SP_EDGE_HQ_MQTT_URL")
     except (WireError, SettingsError, EdgeSettingsError, ConfigError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     wake = threading.Event()
     local = MqttConnection(
-        edge.local_mqtt_url or shared.mqtt_url,
-        client_id=f"sp-edge-{'sim' if args.simulate else args.feeder}-bus",
-        ca_file=shared.mqtt_ca_file,
-        wake=wake,
+        house_bus, client_id=f"sp-edge-{'sim' if args.simulate else args.feeder}-bus", wake=wake
     )
     uplinks: list[MqttConnection] = []
     poller = None
@@ -121,11 +116,12 @@ def main(argv: list[str] | None = None) -> int:
     controllers: list[EdgeController] = []
     for feeder_id, houses in fleet.items():
         hq = MqttConnection(
-            edge.hq_mqtt_url or shared.mqtt_url,
+            hq_broker,
             client_id=f"sp-edge-{feeder_id}",
             clean_session=False,
-            ca_file=shared.mqtt_ca_file,
-            will=(topic_for(TopicKind.STATUS, feeder_id), death(feeder_id, keys.key(feeder_id))),
+            will=Will(
+                topic_for(TopicKind.STATUS, feeder_id), death(feeder_id, keys.key(feeder_id))
+            ),
             wake=wake,
         )
         uplinks.append(hq)
@@ -177,6 +173,13 @@ def main(argv: list[str] | None = None) -> int:
         if part is not None:
             part.stop()
     return 0
+
+
+def _broker(shared: Settings, url: str, setting: str) -> Broker:
+    """Return the broker of an edge URL setting, or SP_MQTT_URL's when it is empty."""
+    if not url:
+        return broker_from_settings(shared)
+    return broker_from_settings(shared, url, setting)
 
 
 def _non_negative(name: str, value: float) -> float:

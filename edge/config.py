@@ -1,32 +1,26 @@
-"""The houses of a feeder and the signing keys, as the controller is provisioned with them.
+"""The houses of a feeder, as the controller is provisioned with them.
 
 Houses come from the provisioning CSV of `python -m store houses import`
 (`house_id,feeder_id,phase,pv_kw,switchable`), checked whole by the rule HQ's import applies
-(grid.provisioning): a file the edge starts with is one HQ accepts. Keys live one per device in
-the keys directory: `{keys_dir}/{device_id}.key` holds the key as hex (at least 16 bytes, not
-all zeros, not world-writable), for the feeder key (HQ → edge `ctl`) and for each house key
-(edge → house `cmd`, house → edge `ack`).
+(grid.provisioning): a file the edge starts with is one HQ accepts. The signing keys are read
+by `keys.KeysDir`.
 """
 
 from __future__ import annotations
 
 import csv
-import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from stat import S_ISREG, S_IWOTH
-from typing import Protocol
 
 from grid import provisioning
-from grid.messages import WireError, check_feeder_id, check_house_id
+from grid.messages import check_feeder_id
 from grid.phasors import Phase
 from grid.provisioning import HouseRow, ProvisionError
-from grid.signing import KEY_MIN_BYTES
 
 
 class ConfigError(ValueError):
-    """A houses file or a key that cannot be used; the message says where."""
+    """A houses or feeders file that cannot be used; the message says where."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,92 +102,3 @@ def load_feeder_ratings(path: str | Path) -> dict[str, float]:
     except OSError as exc:
         raise ConfigError(f"{path}: {exc.strerror}") from None
     return ratings
-
-
-class Keyring(Protocol):
-    """Where the controller gets signing keys."""
-
-    def key(self, device_id: str) -> bytes | None:
-        """Return the key of a feeder or house, or None if it has none."""
-
-
-@dataclass(frozen=True, slots=True)
-class StaticKeys:
-    """Keys held in memory (tests, simulated feeders)."""
-
-    keys: Mapping[str, bytes]
-
-    def key(self, device_id: str) -> bytes | None:
-        """Return the key of a device, or None."""
-        return self.keys.get(device_id)
-
-
-class KeysDir:
-    """Keys read from `{directory}/{device_id}.key` (hex), read again whenever the file changes.
-
-    The device id is checked before it becomes a path (letters, digits and single '-' only),
-    so no id reaches outside the directory or tells whether some other file exists. A missing
-    file is None and is looked for again on the next call, so a newly provisioned key is used
-    without a restart; a replaced file (its mtime, size or inode changed) is read again. A key
-    file that is world-writable, not a regular file, not hex, shorter than KEY_MIN_BYTES or
-    all zeros raises ConfigError naming the file.
-    """
-
-    def __init__(self, directory: str | Path) -> None:
-        self.directory = Path(directory)
-        self._cache: dict[str, tuple[tuple[int, int, int], bytes]] = {}
-
-    def key(self, device_id: str) -> bytes | None:
-        """Return the key of a device, or None when its file is missing; raise ConfigError."""
-        path = self.directory / f"{check_device_id(device_id)}.key"
-        try:
-            stat = path.stat()
-        except FileNotFoundError:
-            self._cache.pop(device_id, None)
-            return None
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
-        cached = self._cache.get(device_id)
-        if cached is not None and cached[0] == _stamp(stat):
-            return cached[1]
-        stamp, key = read_key_file(path)
-        self._cache[device_id] = (stamp, key)
-        return key
-
-
-def check_device_id(device_id: object) -> str:
-    """Return `device_id` if it is a feeder or house id, else raise ConfigError."""
-    try:
-        return check_house_id(device_id)
-    except WireError:
-        shown = repr(device_id)[:40]
-        raise ConfigError(
-            f"device id {shown}: not a feeder or house id (letters and digits joined by '-')"
-        ) from None
-
-
-def read_key_file(path: Path) -> tuple[tuple[int, int, int], bytes]:
-    """Return the (mtime, size, inode) stamp and the key of a key file, or raise ConfigError."""
-    try:
-        with path.open("rb") as handle:
-            stat = os.fstat(handle.fileno())
-            if not S_ISREG(stat.st_mode):
-                raise ConfigError(f"{path}: is not a regular file")
-            if stat.st_mode & S_IWOTH:
-                raise ConfigError(f"{path}: is world-writable; a key file is mode 0600")
-            raw = handle.read(4096)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
-    try:
-        key = bytes.fromhex(raw.decode("ascii").strip())
-    except (UnicodeDecodeError, ValueError):
-        raise ConfigError(f"{path}: is not hex") from None
-    if len(key) < KEY_MIN_BYTES:
-        raise ConfigError(f"{path}: a key has at least {KEY_MIN_BYTES} bytes")
-    if not any(key):
-        raise ConfigError(f"{path}: is all zeros, not a key")
-    return _stamp(stat), key
-
-
-def _stamp(stat: os.stat_result) -> tuple[int, int, int]:
-    return (stat.st_mtime_ns, stat.st_size, stat.st_ino)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from edge.alerts import AlertBook
-from edge.config import HouseConfig, Keyring
+from edge.config import HouseConfig
 from edge.history import FeederSample, SampleHistory
 from edge.houses import HouseTracker
 from edge.ids import IdMaker
@@ -65,6 +65,7 @@ from grid.messages import (
 from grid.phasors import NOMINAL_PHASE_V, Phase
 from grid.planner import Move
 from grid.signing import Rejection, verify_control_command
+from keys import Keyring
 
 log = logging.getLogger("edge")
 

@@ -2,25 +2,35 @@
 
 paho's network thread only enqueues: `on_message` appends the message to the queue of the
 port of its feeder (the third topic level) and sets the shared wake event; the controllers
-drain their ports from their own thread. Subscriptions are renewed on every connection.
+drain their ports from their own thread. Subscriptions are renewed on every connection. The
+paho client itself is built by transport/ (TLS, credentials, reconnect, last will).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import uuid
 from collections import deque
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import SplitResult, unquote, urlsplit
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 
 from edge.links import Inbound
+from transport import (
+    Broker,
+    ClientOptions,
+    Will,
+    as_broker,
+    make_client,
+    stop_client,
+    unique_client_id,
+)
 
 log = logging.getLogger("edge.mqtt")
+
+INFLIGHT = 100
+"""QoS 1 messages a controller's connection has in flight at once (an outbox replay)."""
 
 
 class MqttPort:
@@ -59,64 +69,32 @@ class MqttPort:
         return out
 
 
-def broker_client(
-    url: str, client_id: str, *, clean_session: bool = True, ca_file: str | None = None
-) -> tuple[mqtt.Client, SplitResult]:
-    """Return a paho 3.1.1 client for `mqtt://` or `mqtts://[user:password@]host:port`.
-
-    Credentials come from the URL, TLS (with `ca_file`, else the system store) from `mqtts`;
-    reconnects back off from 1 to 30 s. The parsed URL is returned for `connect_to`.
-    """
-    parts = urlsplit(url)
-    if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
-        raise ValueError(f"{url!r} is not mqtt://host:port or mqtts://host:port")
-    client = mqtt.Client(
-        callback_api_version=CallbackAPIVersion.VERSION2,
-        client_id=client_id,
-        clean_session=clean_session,
-        protocol=mqtt.MQTTv311,
-    )
-    if parts.username:
-        client.username_pw_set(unquote(parts.username), unquote(parts.password or ""))
-    if parts.scheme == "mqtts":
-        client.tls_set(ca_certs=ca_file)
-    client.reconnect_delay_set(min_delay=1, max_delay=30)
-    return client, parts
-
-
-def connect_to(client: mqtt.Client, url: SplitResult) -> None:
-    """Connect in the background (retrying) and start paho's network thread."""
-    port = url.port or (8883 if url.scheme == "mqtts" else 1883)
-    client.connect_async(url.hostname or "127.0.0.1", port, keepalive=30)
-    client.loop_start()
-
-
 class MqttConnection:
     """A paho MQTT 3.1.1 client whose messages go to the port of their feeder."""
 
     def __init__(
         self,
-        url: str,
+        broker: Broker | str,
         *,
         client_id: str | None = None,
         clean_session: bool = True,
-        ca_file: str | None = None,
-        will: tuple[str, bytes] | None = None,
+        will: Will | None = None,
         wake: threading.Event | None = None,
     ) -> None:
-        self.client, self.url = broker_client(
-            url,
-            client_id or f"sp-edge-{uuid.uuid4().hex[:12]}",
+        """`broker` with its TLS files and credentials (transport.broker_from_settings), or a
+        URL; `will` is the retained death the broker publishes if the controller vanishes."""
+        self.broker = as_broker(broker)
+        options = ClientOptions(
+            client_id or unique_client_id("sp-edge"),
             clean_session=clean_session,
-            ca_file=ca_file,
+            will=will,
+            max_inflight=INFLIGHT,
         )
+        self.client = make_client(self.broker, options)
         self.wake = wake or threading.Event()
         self.ports: dict[str, MqttPort] = {}
         self._connected = False
         self._epoch = 0
-        if will is not None:
-            self.client.will_set(will[0], will[1], qos=1, retain=True)
-        self.client.max_inflight_messages_set(100)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
@@ -146,19 +124,18 @@ class MqttConnection:
 
     def start(self) -> None:
         """Connect in the background (retrying) and start paho's network thread."""
-        connect_to(self.client, self.url)
+        self.client.loop_start()
 
     def stop(self) -> None:
         """Disconnect cleanly (no last will) and stop the network thread."""
-        self.client.disconnect()
-        self.client.loop_stop()
+        stop_client(self.client)
         self._connected = False
 
     def _on_connect(
         self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any
     ) -> None:
         if reason.is_failure:
-            log.warning("broker %s refused the connection: %s", self.url.netloc, reason)
+            log.warning("broker %s refused the connection: %s", self.broker, reason)
             return
         topics = [sub for port in self.ports.values() for sub in port.subscriptions]
         if topics:
@@ -171,7 +148,7 @@ class MqttConnection:
         self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any
     ) -> None:
         self._connected = False
-        log.warning("disconnected from %s (%s)", self.url.netloc, reason)
+        log.warning("disconnected from %s (%s)", self.broker, reason)
         self.wake.set()
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:

@@ -38,10 +38,10 @@ class EdgeSettings:
     """Provisioning CSV `house_id,feeder_id,phase,pv_kw,switchable` (SP_EDGE_HOUSES_FILE)."""
     store_dir: str = "var/edge"
     """Directory of the per-feeder outbox and state databases (SP_EDGE_STORE_DIR)."""
-    local_mqtt_url: str = ""
-    """The Pi's house broker; empty means SP_MQTT_URL (SP_EDGE_LOCAL_MQTT_URL)."""
-    hq_mqtt_url: str = ""
-    """HQ's broker; empty means SP_MQTT_URL (SP_EDGE_HQ_MQTT_URL)."""
+    local_mqtt_url: str = dataclasses.field(default="", repr=False)
+    """The Pi's house broker; empty means SP_MQTT_URL (SP_EDGE_LOCAL_MQTT_URL). Never logged."""
+    hq_mqtt_url: str = dataclasses.field(default="", repr=False)
+    """HQ's broker; empty means SP_MQTT_URL (SP_EDGE_HQ_MQTT_URL). Never logged."""
     meter_url: str = ""
     """Modbus meter, e.g. `tcp://10.0.0.5:502?kind=sdm630&unit=1` or
     `rtu:///dev/ttyUSB0?kind=pzem3&units=1,2,3`; empty for none (SP_EDGE_METER_URL)."""

@@ -39,7 +39,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from edge.config import Keyring
 from edge.history import SampleHistory
 from edge.houses import HouseTracker
 from edge.ids import IdMaker
@@ -59,6 +58,7 @@ from grid.messages import (
 )
 from grid.phasors import Phase
 from grid.signing import Rejection, sign, verify_ack
+from keys import Keyring
 
 log = logging.getLogger("edge.switching")
 

@@ -20,7 +20,6 @@ from collections.abc import Callable, Sequence
 from typing import Final
 
 from edge.alerts import AlertChange
-from edge.config import Keyring
 from edge.links import Link
 from edge.outbox import Entry, Outbox
 from edge.totals import PhaseTotals
@@ -42,6 +41,7 @@ from grid.messages import (
     topic_for,
 )
 from grid.signing import Rejection, seal_uplink, verify_committed
+from keys import Keyring
 
 log = logging.getLogger("edge.uplink")
 

@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from grid.messages import ControlAction, Mode, TopicKind, topic_for
 from grid.phasors import Phase
 from hq.publisher import PublishOutcome
+from keys import KeyFileError, Keyring
 from store.audit import audit
 from store.commands import (
     DEFAULT_TTL_S,
@@ -33,13 +34,6 @@ log = logging.getLogger("hq.commands")
 
 SERVICE_NAME = "commands"
 """The name the command service is registered under (components.runtime.service)."""
-
-
-class Keyring(Protocol):
-    """Where the feeder signing keys come from (edge.config.KeysDir reads SP_KEYS_DIR)."""
-
-    def key(self, device_id: str) -> bytes | None:
-        """Return the key of a feeder, or None if it has none."""
 
 
 class Publisher(Protocol):
@@ -89,7 +83,7 @@ class CommandService:
         reason, problem = "no_feeder_key", f"{feeder_id} has no signing key in the keys directory"
         try:
             key = self.keys.key(feeder_id)
-        except ValueError as exc:  # edge.config.ConfigError: not a feeder id, or a bad key file
+        except KeyFileError as exc:  # not a feeder id, or a bad key file
             key, reason, problem = None, "bad_feeder_key", str(exc)
         if key is None:
             with self.engine.begin() as conn:

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import logging
 import threading
-import uuid
 from enum import StrEnum
 from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from edge.mqtt import broker_client, connect_to
+from transport import Broker, ClientOptions, as_broker, make_client, stop_client, unique_client_id
 
 log = logging.getLogger("hq.publisher")
 
@@ -41,14 +40,16 @@ class CommandPublisher:
 
     def __init__(
         self,
-        url: str,
+        broker: Broker | str,
         *,
-        ca_file: str | None = None,
         client_id: str | None = None,
         puback_timeout_s: float = DEFAULT_PUBACK_TIMEOUT_S,
     ) -> None:
-        self.client, self.url = broker_client(
-            url, client_id or f"sp-hq-{uuid.uuid4().hex[:12]}", ca_file=ca_file
+        """`broker` with its TLS files and credentials (transport.broker_from_settings), or a
+        URL; a clean session, under a client id of its own unless one is given."""
+        self.broker = as_broker(broker)
+        self.client = make_client(
+            self.broker, ClientOptions(client_id or unique_client_id("sp-hq"))
         )
         self.puback_timeout_s = puback_timeout_s
         self._connected = threading.Event()
@@ -62,7 +63,7 @@ class CommandPublisher:
 
     def start(self) -> None:
         """Connect in the background (retrying) and start paho's network thread."""
-        connect_to(self.client, self.url)
+        self.client.loop_start()
 
     def wait_connected(self, timeout_s: float) -> bool:
         """Return whether the client is connected, waiting up to `timeout_s` [s]."""
@@ -70,8 +71,7 @@ class CommandPublisher:
 
     def stop(self) -> None:
         """Disconnect and stop the network thread."""
-        self.client.disconnect()
-        self.client.loop_stop()
+        stop_client(self.client)
         self._connected.clear()
 
     def publish(self, topic: str, payload: bytes) -> PublishOutcome:
@@ -95,7 +95,7 @@ class CommandPublisher:
         self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any
     ) -> None:
         if reason.is_failure:
-            log.warning("broker %s refused the connection: %s", self.url.netloc, reason)
+            log.warning("broker %s refused the connection: %s", self.broker, reason)
             return
         self._connected.set()
 
@@ -103,4 +103,4 @@ class CommandPublisher:
         self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any
     ) -> None:
         self._connected.clear()
-        log.warning("disconnected from %s (%s)", self.url.netloc, reason)
+        log.warning("disconnected from %s (%s)", self.broker, reason)

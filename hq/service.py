@@ -8,10 +8,11 @@ import dash
 import flask
 
 from components import runtime
-from edge.config import KeysDir
 from hq.commands import SERVICE_NAME, CommandService
 from hq.publisher import CommandPublisher
+from keys import KeysDir
 from settings import Settings
+from transport import broker_from_settings
 
 
 def register_command_publisher(app: dash.Dash | flask.Flask, settings: Settings) -> CommandService:
@@ -21,7 +22,7 @@ def register_command_publisher(app: dash.Dash | flask.Flask, settings: Settings)
     service with `components.runtime.service(hq.commands.SERVICE_NAME)`.
     """
     server = app.server if isinstance(app, dash.Dash) else app
-    publisher = CommandPublisher(settings.mqtt_url, ca_file=settings.mqtt_ca_file)
+    publisher = CommandPublisher(broker_from_settings(settings))
     publisher.start()
     atexit.register(publisher.stop)
     service = CommandService(runtime.current(server).engine, KeysDir(settings.keys_dir), publisher)

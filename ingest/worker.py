@@ -22,25 +22,24 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Final, Protocol
-from urllib.parse import unquote, urlsplit
+from typing import Any, Final
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from edge.config import ConfigError, KeysDir
 from grid.messages import Committed, Readings, Summary, TopicKind, topic_for
 from grid.signing import sign
 from grid.uplink import DeadLetter, Uplink
 from ingest.decode import UPLINK_KINDS, Fleet, decode_uplink
 from ingest.marks import CommitMarks
 from ingest.metrics import IngestMetrics
+from keys import KeyFileError, Keyring, KeysDir
 from settings import Settings
 from store.schema import feeders, houses, uplink_batches
 from store.watchdog import clear_session_lost, raise_session_lost
 from store.writer import WriteBatch, WriteOutcome, clear_quiet_forgeries, write_batch
+from transport import ClientOptions, broker_from_settings, make_client
 
 log = logging.getLogger("ingest")
 
@@ -99,30 +98,14 @@ def subscriptions(shared: bool) -> list[tuple[str, int]]:
     return [(f"{prefix}sp/v1/+/{kind}", 1) for kind in UPLINK_KINDS]
 
 
-def make_client(settings: Settings) -> mqtt.Client:
-    """Return a paho client with the persistent session of this worker (not yet connected)."""
-    client = mqtt.Client(
-        callback_api_version=CallbackAPIVersion.VERSION2,
-        client_id=settings.ingest_client_id,
-        clean_session=False,
-        protocol=mqtt.MQTTv311,
-        manual_ack=True,
+def ingest_client(settings: Settings) -> mqtt.Client:
+    """Return a paho client with the persistent session of this worker (not yet connected):
+    its fixed client id, manual acks after commit, an unbounded queue for `committed` marks.
+    It connects on `loop_start()` (transport.make_client)."""
+    options = ClientOptions(
+        settings.ingest_client_id, clean_session=False, manual_ack=True, max_queued=0
     )
-    url = urlsplit(settings.mqtt_url)
-    if url.username:
-        client.username_pw_set(unquote(url.username), unquote(url.password or ""))
-    if url.scheme == "mqtts":
-        client.tls_set(ca_certs=settings.mqtt_ca_file)
-    client.reconnect_delay_set(min_delay=1, max_delay=30)
-    client.max_queued_messages_set(0)
-    return client
-
-
-class Keyring(Protocol):
-    """Where the feeder signing keys come from (edge.config.KeysDir reads SP_KEYS_DIR)."""
-
-    def key(self, device_id: str) -> bytes | None:
-        """Return the key of a feeder, or None if it has none."""
+    return make_client(broker_from_settings(settings), options)
 
 
 class SqlLedger:
@@ -170,7 +153,7 @@ class IngestWorker:
         settings: Settings,
         engine: Engine,
         *,
-        client_factory: Callable[[Settings], mqtt.Client] = make_client,
+        client_factory: Callable[[Settings], mqtt.Client] = ingest_client,
         clock: Callable[[], float] = time.time,
         metrics: IngestMetrics | None = None,
         keys: Keyring | None = None,
@@ -191,6 +174,7 @@ class IngestWorker:
         """Whether a session-lost alert of this worker may be open (one from an earlier run
         too): the next committed batch clears it."""
         self._stopped = threading.Event()
+        self.broker = broker_from_settings(settings)
         self.client = client_factory(settings)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
@@ -211,9 +195,7 @@ class IngestWorker:
             self.queue.put(SessionLost(self.clock()))
         self._connected_before = True
         client.subscribe(subscriptions(self.settings.ingest_shared))
-        log.info(
-            "connected to %s (session present: %s)", self.settings.mqtt_url, flags.session_present
-        )
+        log.info("connected to %s (session present: %s)", self.broker, flags.session_present)
 
     def _on_disconnect(
         self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any
@@ -229,9 +211,6 @@ class IngestWorker:
 
     def start(self) -> None:
         """Connect (retrying in the background) and start the writer."""
-        url = urlsplit(self.settings.mqtt_url)
-        port = url.port or (8883 if url.scheme == "mqtts" else 1883)
-        self.client.connect_async(url.hostname or "127.0.0.1", port, keepalive=30)
         self.client.loop_start()
         self._writer.start()
 
@@ -325,7 +304,7 @@ class IngestWorker:
         """Return a feeder's signing key, or None (a key file that cannot be used is logged)."""
         try:
             return self.keys.key(feeder)
-        except ConfigError as exc:
+        except KeyFileError as exc:
             log.error("feeder %s: %s", feeder, exc)
             return None
 

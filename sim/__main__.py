@@ -6,7 +6,8 @@
 The fleet is planned at real Kerala towns; `--provision` writes feeders.csv and houses.csv under
 var/fleet/, imports them into the store at SP_DATABASE_URL, as `python -m store ... import`
 would, and writes every feeder's and house's key into SP_KEYS_DIR for the controllers and HQ.
-Nodes connect to SP_MQTT_URL (the feeders' brokers) and run until Ctrl-C or SIGTERM.
+Nodes connect to SP_MQTT_URL (the feeders' brokers), with its credentials and SP_MQTT_CA_FILE
+(SP_MQTT_CERT_FILE, SP_MQTT_KEY_FILE) for `mqtts`, and run until Ctrl-C or SIGTERM.
 Keys derive from SP_SIM_SECRET. With `--speed`, simulated time runs faster from the real
 instant `--epoch` (default SP_SIM_EPOCH, else now); give the controllers the same two values.
 With `--story` the first of the feeders is the demo's story feeder (sim/story.py), whose day
@@ -30,6 +31,7 @@ from sim.fleet import house_range_arg, plan_fleet
 from sim.house_nodes import FeederNodes, SimClock, derive_key, ist_minute, sim_epoch
 from sim.provisioning import fleet_secret, provision
 from sim.story import STORY_FEEDER_ID, demo_fleet, story_minute, story_profile
+from transport import broker_from_settings
 
 FAULTS = ("stuck_relay", "lose_acks", "offline")
 
@@ -62,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         settings = Settings.from_env()
+        broker = broker_from_settings(settings)
         fleet_of = demo_fleet if args.story else plan_fleet
         plans = fleet_of(args.feeders, args.houses, args.seed)
     except (SettingsError, MissingDataError, ValueError) as exc:
@@ -85,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         fleet.append(
             FeederNodes(
                 plan,
-                settings.mqtt_url,
+                broker,
                 lambda house: derive_key(secret, house),
                 clock,
                 seed=args.seed * 1000 + k,
@@ -107,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         "%d feeders, %d house nodes on %s at %.0f× speed",
         len(plans),
         houses,
-        settings.mqtt_url,
+        broker,
         args.speed,
     )
     stopping = threading.Event()

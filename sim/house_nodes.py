@@ -4,9 +4,9 @@
 (device, MAC, counter, expiry, from-phase), applies the firmware's interlocks (minimum dwell,
 daily cap, lockout after failed feedback) and answers with a signed ack carrying the measured
 phase. `FeederNodes` runs the houses of one feeder on one MQTT connection to the feeder's
-broker: telemetry on `.../h/{house}/tele`, retained `.../state`, commands on `.../cmd`, acks on
-`.../ack`, with a simulated clock, a relay delay and injectable faults (stuck relay, lost ack,
-node offline).
+broker, with its credentials and TLS (transport/): telemetry on `.../h/{house}/tele`, retained
+`.../state`, commands on `.../cmd`, acks on `.../ack`, with a simulated clock, a relay delay
+and injectable faults (stuck relay, lost ack, node offline).
 """
 
 from __future__ import annotations
@@ -20,11 +20,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from urllib.parse import urlsplit
 
 import numpy as np
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.reasoncodes import ReasonCode
 
 from grid.messages import (
     HouseAck,
@@ -42,6 +41,7 @@ from grid.signing import sign_ack, verify_house_command
 from grid.timezones import IST_OFFSET_S, ist_minute_of_day
 from sim import profiles as pr
 from sim.fleet import FeederPlan
+from transport import Broker, ClientOptions, as_broker, make_client, stop_client
 
 log = logging.getLogger("sim.houses")
 
@@ -240,7 +240,7 @@ class FeederNodes:
     def __init__(
         self,
         plan: FeederPlan,
-        broker_url: str,
+        broker: Broker | str,
         keys: Callable[[str], bytes],
         clock: SimClock,
         *,
@@ -250,7 +250,8 @@ class FeederNodes:
         profile: DayProfile | None = None,
         minute_of_day: Callable[[float], float] = ist_minute,
     ) -> None:
-        """`profile` is the houses' day (default `day_profile(plan, seed)`), played at the
+        """`broker` with its TLS files and credentials (transport.broker_from_settings), or a
+        URL. `profile` is the houses' day (default `day_profile(plan, seed)`), played at the
         minute `minute_of_day` gives for the simulated time (default the IST minute)."""
         self.plan = plan
         self.clock = clock
@@ -267,19 +268,13 @@ class FeederNodes:
         self._thread = threading.Thread(
             target=self._run, name=f"nodes-{plan.feeder_id}", daemon=True
         )
-        url = urlsplit(broker_url)
-        self.client = mqtt.Client(
-            callback_api_version=CallbackAPIVersion.VERSION2,
-            client_id=f"sim-nodes-{plan.feeder_id}",
-            protocol=mqtt.MQTTv311,
-        )
+        self.broker = as_broker(broker)
+        self.client = make_client(self.broker, ClientOptions(f"sim-nodes-{plan.feeder_id}"))
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
-        self._host, self._port = url.hostname or "127.0.0.1", url.port or 1883
 
     def start(self) -> None:
-        """Connect and start sending telemetry."""
-        self.client.connect_async(self._host, self._port, keepalive=30)
+        """Connect (retrying in the background) and start sending telemetry."""
         self.client.loop_start()
         self._thread.start()
 
@@ -289,8 +284,7 @@ class FeederNodes:
         self._thread.join(5)
         for house in self.order:
             self._publish_state(house, online=False)
-        self.client.disconnect()
-        self.client.loop_stop()
+        stop_client(self.client)
 
     def set_faults(self, house_id: str, **faults: bool) -> None:
         """Inject faults into one node (stuck_relay, lose_acks, offline)."""
@@ -301,8 +295,13 @@ class FeederNodes:
             self._publish_state(house_id, online=not faults["offline"])
 
     def _on_connect(
-        self, client: mqtt.Client, _u: object, _f: object, reason: object, _p: object
+        self, client: mqtt.Client, _u: object, _f: object, reason: ReasonCode, _p: object
     ) -> None:
+        if reason.is_failure:
+            log.warning(
+                "broker %s refused the nodes of %s: %s", self.broker, self.plan.feeder_id, reason
+            )
+            return
         client.subscribe(f"sp/v1/{self.plan.feeder_id}/h/+/cmd", qos=1)
         for house in self.order:
             self._publish_state(house, online=not self.houses[house].faults.offline)

@@ -51,6 +51,7 @@ from store.contacts import QUIET_OFF, ContactError, get_contact, set_contact
 from store.db import make_engine
 from store.migrate import upgrade
 from store.users import add_user, list_users
+from transport import broker_from_settings
 
 log = logging.getLogger("sim.demo")
 
@@ -193,12 +194,13 @@ class LiveDemo:
     def start(self) -> Engine:
         """Start the broker, prepare the store and the fleet, and start the child processes."""
         if self.embedded_broker:
-            self.broker = BrokerThread(*_host_port(self.settings.mqtt_url))
+            where = broker_from_settings(self.settings)
+            self.broker = BrokerThread(where.host, where.port)
             try:
                 self.broker.start()
             except OSError as exc:
                 raise LiveDemoError(
-                    f"the embedded MQTT broker cannot listen on {self.settings.mqtt_url}: "
+                    f"the embedded MQTT broker cannot listen on {where}: "
                     f"{exc.strerror or exc} (set SP_MQTT_URL to use a running broker)"
                 ) from None
         if self.embedded_sink:
@@ -223,7 +225,7 @@ class LiveDemo:
         print(
             f"SmartPhase demo: {len(self.plans)} feeders, {houses} houses at Kerala towns\n"
             f"  store   {_redacted(self.settings.database_url)} ({backend.value})\n"
-            f"  broker  {self.settings.mqtt_url}"
+            f"  broker  {broker_from_settings(self.settings)}"
             f"{' (in-process)' if self.embedded_broker else ''}\n"
             f"  fleet   {FLEET_DIR}/feeders.csv, {FLEET_DIR}/houses.csv; keys in "
             f"{self.settings.keys_dir}\n"
@@ -504,11 +506,6 @@ def _check_port_free(port: int, what: str, hint: str) -> None:
             probe.bind(("127.0.0.1", port))
         except OSError as exc:
             raise LiveDemoError(f"{what}: {exc.strerror or exc} ({hint})") from None
-
-
-def _host_port(url: str) -> tuple[str, int]:
-    parts = urlsplit(url)
-    return parts.hostname or "127.0.0.1", parts.port or 1883
 
 
 def _redacted(url: str) -> str:

@@ -34,7 +34,7 @@ def test_values_are_converted_by_type() -> None:
         ({"SP_PORT": "70000"}, "SP_PORT: 70000 is not a TCP port"),
         ({"SP_INGEST_SHARED": "maybe"}, "SP_INGEST_SHARED: 'maybe' is not true or false"),
         ({"SP_DATABASE_URL": "mysql://x/y"}, "SP_DATABASE_URL: scheme 'mysql'"),
-        ({"SP_MQTT_URL": "http://broker"}, "SP_MQTT_URL: expected mqtt://"),
+        ({"SP_MQTT_URL": "http://broker"}, "SP_MQTT_URL: scheme 'http' is not mqtt://"),
         ({"SP_INGEST_BATCH_ROWS": "0"}, "SP_INGEST_BATCH_ROWS: must be positive"),
     ],
 )

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from edge.config import HouseConfig, StaticKeys
+from edge.config import HouseConfig
 from edge.controller import EdgeController
 from edge.links import Inbound
 from edge.meter import MeterReading
@@ -38,6 +38,7 @@ from grid.messages import (
 )
 from grid.phasors import NOMINAL_PHASE_V, UNIT_PHASORS, Phase
 from grid.signing import sign, split_seal, verify_house_command
+from keys import StaticKeys
 from sim.feeder_day import IST
 
 NOON = datetime(2026, 3, 16, 12, 0, tzinfo=IST).timestamp()

@@ -10,7 +10,6 @@ import pytest
 from edge.config import (
     ConfigError,
     HouseConfig,
-    KeysDir,
     load_feeder_ratings,
     load_fleet_houses,
     load_houses,
@@ -20,6 +19,7 @@ from edge.settings import EdgeSettings, EdgeSettingsError
 from edge.tuning import TuningError, apply_config, without_retired
 from grid.control import ControlConfig
 from grid.phasors import Phase
+from keys import KeyFileError, KeysDir
 
 CSV = """house_id,feeder_id,phase,pv_kw,switchable
 KL-TVM-0042-H001,KL-TVM-0042,R,3.0,1
@@ -103,9 +103,9 @@ def test_keys_dir_reads_hex_keys(tmp_path: Path) -> None:
     keys = KeysDir(tmp_path)
     assert keys.key("KL-TVM-0042") == b"\x5a" * 32
     assert keys.key("KL-TVM-0042-H009") is None
-    with pytest.raises(ConfigError, match="at least 16 bytes"):
+    with pytest.raises(KeyFileError, match="at least 16 bytes"):
         keys.key("KL-TVM-0042-H001")
-    with pytest.raises(ConfigError, match="not hex"):
+    with pytest.raises(KeyFileError, match="not hex"):
         keys.key("KL-TVM-0042-H002")
 
 

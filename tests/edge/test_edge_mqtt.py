@@ -17,7 +17,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from edge.config import HouseConfig, StaticKeys
+from edge.config import HouseConfig
 from edge.controller import EdgeController, house_subscriptions, hq_subscriptions
 from edge.mqtt import MqttConnection
 from edge.runner import Runner
@@ -36,7 +36,9 @@ from grid.messages import (
 )
 from grid.phasors import Phase
 from grid.signing import open_uplink, sign
+from keys import StaticKeys
 from tests.edge.fakes import FakeHouse, fast_settings, feeder_key, house_key
+from transport import Will
 
 pytestmark = pytest.mark.mqtt
 
@@ -189,7 +191,7 @@ def test_controller_balances_real_house_nodes_and_drains_its_outbox(
         mqtt_url,
         client_id=f"sp-edge-{feeder_id}",
         clean_session=False,
-        will=(topic_for(TopicKind.STATUS, feeder_id), death(feeder_id, feeder_key(feeder_id))),
+        will=Will(topic_for(TopicKind.STATUS, feeder_id), death(feeder_id, feeder_key(feeder_id))),
         wake=wake,
     )
     controller = EdgeController(

@@ -20,7 +20,6 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import Engine, select
 
-from edge.config import KeysDir
 from grid.messages import ControlAction, ControlCommand, Mode, decode
 from grid.phasors import Phase
 from grid.signing import verify_control_command
@@ -28,6 +27,7 @@ from grid.uplink import Uplink
 from hq.commands import CommandService
 from hq.publisher import CommandPublisher, PublishOutcome
 from ingest.decode import Fleet, decode_uplink
+from keys import KeysDir
 from store import queries as q
 from store.commands import CommandError
 from store.schema import houses

@@ -16,7 +16,7 @@ from typing import Any
 import dash
 import pytest
 
-from edge.config import ConfigError, KeysDir
+from keys import KeyFileError, KeysDir
 from store.audit import audit
 from store.csv_export import csv_text, defuse_cell
 from tests.dashboard.conftest import callback_key, post_callback, signed_in
@@ -136,7 +136,7 @@ def test_unusable_key_files_are_refused(tmp_path: Path, content: str, mode: int,
     path = tmp_path / "KL-TVM-0001.key"
     path.write_text(content)
     path.chmod(mode)
-    with pytest.raises(ConfigError, match=why):
+    with pytest.raises(KeyFileError, match=why):
         KeysDir(tmp_path).key("KL-TVM-0001")
 
 
@@ -155,5 +155,5 @@ def test_a_replaced_key_is_read_again(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("device", ["../x", "KL/../../etc/passwd", "", "a" * 200, "KL-TVM-0001\n"])
 def test_a_device_id_never_becomes_a_path_outside_the_keys(tmp_path: Path, device: str) -> None:
-    with pytest.raises(ConfigError, match="not a feeder or house id"):
+    with pytest.raises(KeyFileError, match="not a feeder or house id"):
         KeysDir(tmp_path / "keys").key(device)

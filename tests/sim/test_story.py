@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine, insert
 
-from edge.config import HouseConfig, StaticKeys
+from edge.config import HouseConfig
 from edge.controller import EdgeController
 from edge.links import Inbound
 from edge.settings import EdgeSettings
@@ -40,6 +40,7 @@ from grid.messages import (
 from grid.metrics import rated_current_a
 from grid.phasors import Phase
 from grid.signing import split_seal
+from keys import StaticKeys
 from sim.feeder_day import IST
 from sim.fleet import FeederPlan, plan_fleet
 from sim.house_nodes import FeederNodes, SimClock, VirtualHouse, derive_key
