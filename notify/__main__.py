@@ -8,9 +8,10 @@
     python -m notify channels                 # the configured channels, by name
     python -m notify deliveries [--state S] | deliveries resend ID
 
-The store is SP_DATABASE_URL, migrated first by `python -m store upgrade`. Bad input exits with
-status 2 and "error: field: reason" on stderr; an unreachable database with status 1; success
-prints a one-line summary (or the list) on stdout.
+The store is SP_DATABASE_URL, migrated first by `python -m store upgrade`. A bad argument or bad
+input exits with status 2 and one line "error: field: reason" on stderr (a sections file's
+errors name its line); an unreachable database with status 1, also in one line; success prints
+a one-line summary (or the list) on stdout.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ from pathlib import Path
 from types import FrameType
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
+from cli import UNAVAILABLE, ArgumentParser, fail
 from notify.config import channel_names, url_channels
 from notify.model import LEVEL_TITLES, recipient_label
 from notify.outbox import OutboxError, recent_deliveries, resend
@@ -51,7 +53,7 @@ Command = Callable[[argparse.Namespace, Settings], str]
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of every notify command."""
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="python -m notify",
         description="SmartPhase alert notifications (store: SP_DATABASE_URL).",
     )
@@ -123,11 +125,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.from_env()
         summary = run(args, settings)
     except (RouteError, OutboxError, SettingsError, StoreError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return fail(exc)
     except OperationalError as exc:
-        print(f"error: database unavailable: {type(exc.orig or exc).__name__}", file=sys.stderr)
-        return 1
+        return fail(f"database unavailable: {type(exc.orig or exc).__name__}", UNAVAILABLE)
+    except DBAPIError as exc:
+        return fail(f"the store refused the change: {type(exc.orig or exc).__name__}")
     if summary:
         print(summary)
     return 0
@@ -195,17 +197,41 @@ def _routes_remove(args: argparse.Namespace, settings: Settings) -> str:
 
 
 def _sections_import(args: argparse.Namespace, settings: Settings) -> str:
-    try:
-        with args.file.open(newline="", encoding="utf-8") as f:
-            reader = csv.DictReader(f)
-            if reader.fieldnames is None or not {"feeder_id", "section"} <= set(reader.fieldnames):
-                raise RouteError("file", f"{args.file}: the header must be feeder_id,section")
-            pairs = [(row["feeder_id"] or "", row["section"] or "") for row in reader]
-    except OSError as err:
-        raise RouteError("file", f"{args.file}: {err.strerror}") from None
+    pairs, lines = read_sections(args.file)
     with _engine(settings) as engine, engine.begin() as conn:
-        n = import_sections(conn, pairs)
+        n = import_sections(conn, pairs, lines=lines, source=str(args.file))
     return f"{args.file}: {n} feeders given their section office"
+
+
+def read_sections(path: Path) -> tuple[list[tuple[str, str]], list[int]]:
+    """Return the (feeder_id, section) rows of a sections CSV and the line of each (blank lines
+    skipped), or raise RouteError("file", ...) naming the file, and the line, when it cannot be
+    read as one."""
+    pairs: list[tuple[str, str]] = []
+    lines: list[int] = []
+    start = 1
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f, strict=True)
+            header = [name.strip() for name in next(reader, [])]
+            if not {"feeder_id", "section"} <= set(header):
+                raise RouteError("file", f"{path}: the header must be feeder_id,section")
+            feeder_at, section_at = header.index("feeder_id"), header.index("section")
+            start = reader.line_num + 1
+            for record in reader:
+                line, start = start, reader.line_num + 1
+                if not any(cell.strip() for cell in record):
+                    continue
+                cells = record + [""] * (len(header) - len(record))
+                pairs.append((cells[feeder_at], cells[section_at]))
+                lines.append(line)
+    except OSError as err:
+        raise RouteError("file", f"{path}: {err.strerror}") from None
+    except UnicodeDecodeError as err:
+        raise RouteError("file", f"{path}: not UTF-8 text: {err.reason}") from None
+    except csv.Error as err:
+        raise RouteError("file", f"{path} line {start}: not valid CSV: {err}") from None
+    return pairs, lines
 
 
 def _channels(_args: argparse.Namespace, settings: Settings) -> str:

@@ -10,7 +10,7 @@ acknowledge before the next one is told (`delay_min`, default DEFAULT_DELAY_MIN)
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Final
@@ -212,25 +212,41 @@ def import_sections(
     conn: Connection,
     rows: Iterable[tuple[str, str]],
     *,
+    lines: Sequence[int] | None = None,
+    source: str = "row",
     actor: str | None = None,
     now: datetime | None = None,
 ) -> int:
     """Set the section office of feeders from (feeder_id, section) pairs; return how many.
 
-    RouteError names the first unknown feeder or bad section, and nothing is stored then.
+    RouteError names the first unknown or repeated feeder or bad section, with where it is
+    ("sections.csv line 3" given `source` and the `lines` of the rows, else "row 2"), and
+    nothing is stored then.
     """
     pairs = [(f.strip(), s.strip()) for f, s in rows]
+
+    def at(k: int) -> str:
+        return f"{source} line {lines[k]}" if lines is not None else f"{source} {k + 1}"
+
     known = {
         str(f)
         for (f,) in conn.execute(
             select(feeders.c.feeder_id).where(feeders.c.feeder_id.in_([f for f, _ in pairs]))
         )
     }
-    for feeder_id, section in pairs:
+    first: dict[str, int] = {}
+    for k, (feeder_id, section) in enumerate(pairs):
         if feeder_id not in known:
-            raise RouteError("feeder_id", f"no feeder {feeder_id!r}")
+            raise RouteError("feeder_id", f"no feeder {feeder_id!r} ({at(k)})")
+        if feeder_id in first:
+            raise RouteError(
+                "feeder_id", f"{feeder_id!r} is repeated ({at(k)}, first at {at(first[feeder_id])})"
+            )
+        first[feeder_id] = k
         if not section or len(section) > SECTION_MAX:
-            raise RouteError("section", f"{section!r} must be 1 to {SECTION_MAX} characters")
+            raise RouteError(
+                "section", f"{section!r} must be 1 to {SECTION_MAX} characters ({at(k)})"
+            )
     ids = [f for f, _ in pairs]
     if ids:
         conn.execute(delete(feeder_sections).where(feeder_sections.c.feeder_id.in_(ids)))

@@ -1,7 +1,9 @@
 """Store administration: `python -m store upgrade | feeders import F | houses import F | users ...`.
 
-The database is SP_DATABASE_URL. Bad input (a CSV, a user change, a setting) exits with status 2
-and "error: ..." on stderr; success prints a one-line summary on stdout. A new user's password
+The database is SP_DATABASE_URL. A bad argument or bad input (a CSV, a user change, a setting, a
+change the store refuses) exits with status 2 and one line "error: ..." on stderr naming the
+argument or field; a database that cannot be reached exits with status 1, also in one line;
+success prints a one-line summary on stdout. A new user's password
 is read from stdin: typed twice on a terminal, else the first line. `users reset-mfa NAME`
 removes a user's second factor and recovery codes (a lost phone; they enrol again at their next
 sign-in), and `users sign-out NAME` ends every session of a user (a stolen cookie).
@@ -21,10 +23,11 @@ from typing import TextIO
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
+from cli import UNAVAILABLE, ArgumentParser, fail
 from settings import Settings, SettingsError
-from store.contacts import Contact, list_contacts, set_contact
+from store.contacts import Contact, check_email, check_phone, list_contacts, set_contact
 from store.db import StoreError, make_engine
 from store.mfa import reset as reset_mfa
 from store.migrate import current_revision, head_revision, upgrade
@@ -47,7 +50,7 @@ Command = Callable[[argparse.Namespace, Settings, TextIO], str]
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of every store command."""
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="python -m store", description="SmartPhase store administration (SP_DATABASE_URL)."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -112,11 +115,11 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None) -> i
         settings = Settings.from_env()
         summary = run(args, settings, sys.stdin if stdin is None else stdin)
     except (ProvisionError, UserError, SettingsError, StoreError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return fail(exc)
     except OperationalError as exc:
-        print(f"error: database unavailable: {exc.orig or exc}", file=sys.stderr)
-        return 1
+        return fail(f"database unavailable: {exc.orig or exc}", UNAVAILABLE)
+    except DBAPIError as exc:
+        return fail(f"the store refused the change: {exc.orig or exc}")
     print(summary)
     return 0
 
@@ -158,6 +161,8 @@ def _import(
 
 
 def _users_add(args: argparse.Namespace, settings: Settings, stdin: TextIO) -> str:
+    check_email(args.email)
+    check_phone(args.phone)
     password = read_password(stdin)
     engine = _engine_at_head(settings)
     try:
