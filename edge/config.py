@@ -8,7 +8,6 @@ by `keys.KeysDir`.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,14 +57,7 @@ def load_fleet_houses(
     path: str | Path, feeder_ids: Iterable[str] | None = None
 ) -> dict[str, list[HouseConfig]]:
     """Return the houses of each feeder (default: every feeder of the file), in file order."""
-    try:
-        with Path(path).open(newline="", encoding="utf-8-sig") as handle:
-            lines = handle.readlines()
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text: {exc.reason}") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: {exc.strerror}") from None
-    rows = _parse(lines, str(path))
+    rows = _parse(_read_lines(path), str(path))
     if feeder_ids is None:
         feeder_ids = dict.fromkeys(row.feeder_id for row in rows)
     return {feeder: _houses_of(rows, feeder) for feeder in feeder_ids}
@@ -87,18 +79,21 @@ def _houses_of(rows: Iterable[HouseRow], feeder_id: str) -> list[HouseConfig]:
 
 
 def load_feeder_ratings(path: str | Path) -> dict[str, float]:
-    """Return each feeder's transformer rating [kVA] from a provisioning feeders CSV."""
-    ratings: dict[str, float] = {}
+    """Return each feeder's transformer rating [kVA] from a provisioning feeders CSV, checked
+    whole by HQ's rule (grid.provisioning)."""
     try:
-        with Path(path).open(newline="", encoding="utf-8") as handle:
-            for line, row in enumerate(csv.DictReader(handle), start=2):
-                try:
-                    kva = float((row.get("kva") or "").strip())
-                except ValueError:
-                    raise ConfigError(f"{path}: line {line}: kva is not a number") from None
-                if not kva > 0:
-                    raise ConfigError(f"{path}: line {line}: kva must be positive")
-                ratings[(row.get("feeder_id") or "").strip()] = kva
+        rows = provisioning.parse_feeders(_read_lines(path), str(path))
+    except ProvisionError as exc:
+        raise ConfigError(str(exc)) from None
+    return {row.feeder_id: row.kva for row in rows}
+
+
+def _read_lines(path: str | Path) -> list[str]:
+    """Return the lines of a UTF-8 CSV file (a byte-order mark dropped), or raise ConfigError."""
+    try:
+        with Path(path).open(newline="", encoding="utf-8-sig") as handle:
+            return handle.readlines()
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text: {exc.reason}") from None
     except OSError as exc:
         raise ConfigError(f"{path}: {exc.strerror}") from None
-    return ratings

@@ -148,7 +148,7 @@ def test_feeder_ratings_from_the_feeders_csv_name_the_bad_line(tmp_path: Path) -
     path.write_text(head + "KL-TVM-0042,Kowdiar,Thiruvananthapuram,8.5,76.9,250\n")
     assert load_feeder_ratings(path) == {"KL-TVM-0042": 250.0}
     path.write_text(head + "KL-TVM-0042,K,T,8.5,76.9,250\nKL-EKM-0007,E,E,10,76.3,big\n")
-    with pytest.raises(ConfigError, match="line 3: kva"):
+    with pytest.raises(ConfigError, match="line 3, field kva: 'big' is not a number"):
         load_feeder_ratings(path)
     with pytest.raises(ConfigError, match=r"missing\.csv"):
         load_feeder_ratings(tmp_path / "missing.csv")
