@@ -5,7 +5,8 @@
 Creates a scratch database and fills it as the store would be after two months (the period and
 the previous one, which a report compares with) by binary COPY: the feeders and houses of one
 district, the rollups a report reads (15-minute and 1-minute feeder rollups, the hourly house
-rollup; raw 10-second summaries and house readings are never read by a report, DESIGN §12), and
+rollup with its mark, which says every hour of both periods is in it; raw 10-second summaries
+and house readings are never read by a report of a period the rollups hold, DESIGN §12), and
 balancing runs, switches, commands, lockouts and alerts. A quarter of each feeder's houses move
 off their as-built phase early in the period, some feeders go silent for hours.
 
@@ -217,6 +218,7 @@ def _seed(engine: Engine, n_feeders: int, n_houses: int, period: Period) -> dict
             "ts:bucket": hours[tt],
             "feeder_id": np.full(len(hh), fid.encode()),
             "samples": np.full(len(hh), 60, dtype=np.int32),
+            "minutes": np.full(len(hh), 60, dtype=np.int32),
             "v": 230.0 + rng.normal(0, 2, len(hh)),
             "i": np.hypot(p[hh, tt], q[hh, tt]) / 230.0,
             "pv": np.zeros(len(hh)),
@@ -232,6 +234,11 @@ def _seed(engine: Engine, n_feeders: int, n_houses: int, period: Period) -> dict
         counts["rollup_1m"] += n1
     with engine.begin() as conn:
         conn.execute(insert(db.houses), houses)
+        # every house hour of both periods is rolled up, as the refresh would have left it
+        conn.execute(
+            insert(db.rollup_marks),
+            [{"name": db.feeder_house_loads.name, "done_to": period.end}],
+        )
     counts["events"] = _events(engine, [f["feeder_id"] for f in feeders], period, rng)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         for table in (
@@ -272,6 +279,7 @@ def _feeder_loads(
             "built_phase": np.full(keep.sum(), b"RYB"[b : b + 1]),
             "houses": houses[keep].astype(np.int32),
             "samples": (60 * houses[keep]).astype(np.int32),
+            "minutes": (60 * houses[keep]).astype(np.int32),
         }
         for x, values in (("p", p), ("q", q)):
             for k, ph in enumerate("ryb"):
@@ -295,6 +303,7 @@ def _house_days(
         "feeder_id": np.full(len(hh), fid.encode()),
         "samples": (60 * per_day[hh, dd]).astype(np.int32),
         "hours": per_day[hh, dd].astype(np.int32),
+        "minutes": (60 * per_day[hh, dd]).astype(np.int32),
     }
     return copy_rows(engine, db.house_days.name, columns, len(hh))
 

@@ -253,8 +253,9 @@ def compute_period(
                     **counts[f.feeder_id],
                 )
             )
-            uptime = completeness(reported, minutes_expected) or 0.0
-            nodes.append(NodeUptime("controller", f.feeder_id, f.feeder_id, uptime, offline_h))
+            uptime = completeness(reported, minutes_expected)
+            if uptime is not None:  # not provisioned yet: no availability to count
+                nodes.append(NodeUptime("controller", f.feeder_id, f.feeder_id, uptime, offline_h))
     expected_house_minutes = sum(f.expected_house_minutes for f in figures)
     minutes_expected = sum(f.minutes_expected for f in figures)
     return PeriodFigures(

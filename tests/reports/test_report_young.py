@@ -191,6 +191,8 @@ def test_completeness_counts_the_minutes_since_provisioning(young: Engine, tmp_p
     assert report.summaries_share == pytest.approx(15 / 20)
     assert report.readings_share == pytest.approx(got / expected_house_minutes)
     (feeder,) = report.feeders
+    uptime = next(k for k in report.key_figures if k.key == "kf_uptime")
+    assert (uptime.value, uptime.previous) == (75.0, None)  # not provisioned the day before
     assert (feeder.minutes_reported, feeder.minutes_expected) == (15, 20)
     assert (feeder.house_minutes, feeder.expected_house_minutes) == (got, expected_house_minutes)
     pdf = tmp_path / "young.pdf"
@@ -215,7 +217,8 @@ def test_the_rolled_up_hours_give_what_the_raw_readings_gave(young: Engine) -> N
     raw = build(young)
     refresh(young, now=NOW + timedelta(hours=2))  # both hours settle into the rollup
     with young.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(db.feeder_house_loads)).scalar() > 0
+        rows = conn.execute(select(func.count()).select_from(db.feeder_house_loads)).scalar_one()
+    assert rows > 0
     rolled = build(young)
     assert raw.savings is not None
     assert rolled.savings is not None
