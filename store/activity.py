@@ -41,8 +41,8 @@ from sqlalchemy import (
 )
 
 from grid.events import RunResult, SwitchResult
+from grid.timezones import IST
 from store.audit import OUTCOMES
-from store.queries import IST
 from store.schema import (
     AUDIT_OWN,
     COMMAND_STATES,

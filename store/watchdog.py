@@ -19,8 +19,9 @@ from typing import Final
 from sqlalchemy import Connection, select, update
 
 from grid.alert_kinds import AlertKind, fleet_is_silent
+from grid.timezones import format_ist
 from store.alert_rollup import regroup
-from store.queries import IST, STALE_S, feeder_map
+from store.queries import STALE_S, feeder_map
 from store.schema import alerts
 
 KIND: Final = str(AlertKind.FEEDER_OFFLINE)
@@ -123,7 +124,7 @@ def clear_session_lost(conn: Connection, client_id: str, now: datetime) -> int:
 
 def ist_text(t: datetime) -> str:
     """Return an instant for an alert's message, in India Standard Time."""
-    return f"{t.astimezone(IST):%Y-%m-%d %H:%M:%S} IST"
+    return format_ist(t, "%Y-%m-%d %H:%M:%S IST")
 
 
 def _uncleared(conn: Connection, kind: str) -> list[str]:
