@@ -1,7 +1,9 @@
 """The scheduler of HQ's periodic jobs (APScheduler), and each job as a plain function.
 
-- `refresh_rollups` every minute: the 1 min, 15 min and 1 h feeder rollups on plain PostgreSQL
-  and SQLite (TimescaleDB's continuous aggregates refresh themselves; the call is then a no-op);
+- `refresh_rollups` every minute: the 1 min, 15 min and 1 h feeder rollups and the house hours on
+  plain PostgreSQL and SQLite, and on every backend the house hours' sums per feeder and per
+  house and day (store.rollups); on TimescaleDB the feeder rollups and the house hours are
+  continuous aggregates that their own policies refresh;
 - `watch_feeders` every 30 s: HQ's `feeder_offline` alert on feeders that went silent, and
   `fleet_silent` when none is heard at all (store.watchdog);
 - `queue_scheduled_reports` every minute: the runs that the admins' report schedules owe
