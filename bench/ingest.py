@@ -53,6 +53,7 @@ from sqlalchemy.pool import NullPool
 
 from grid.messages import Committed, Readings, TopicKind
 from grid.signing import open_uplink, seal_uplink
+from grid.topics import topic_filter
 from keys import KeysDir
 from sim.uplink_traffic import FeederTraffic, traffic_key
 from sim.uplink_traffic import provision as provision_feeder
@@ -238,7 +239,7 @@ class Publisher:
         self.client.on_message = self._on_committed
         self.client.reconnect()  # at once: the benchmark starts only once it is connected
         for t in fleet:
-            self.client.subscribe(f"sp/v1/{t.feeder}/committed", qos=1)
+            self.client.subscribe(*topic_filter(TopicKind.COMMITTED, t.feeder))
         self.client.loop_start()
 
     def _on_committed(self, _c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:

@@ -65,6 +65,7 @@ from grid.messages import (
 from grid.phasors import NOMINAL_PHASE_V, Phase
 from grid.planner import Move
 from grid.signing import Rejection, verify_control_command
+from grid.topics import topic_filter
 from keys import Keyring
 
 log = logging.getLogger("edge")
@@ -81,16 +82,13 @@ _AUTHENTIC = (None, Rejection.EXPIRED, Rejection.WRONG_FROM_PHASE)
 
 def house_subscriptions(feeder_id: str) -> list[tuple[str, int]]:
     """Return the topic filters (and QoS) the controller reads on the house bus."""
-    return [
-        (f"sp/v1/{feeder_id}/h/+/tele", 0),
-        (f"sp/v1/{feeder_id}/h/+/ack", 1),
-        (f"sp/v1/{feeder_id}/h/+/state", 1),
-    ]
+    kinds = (TopicKind.TELE, TopicKind.ACK, TopicKind.STATE)
+    return [topic_filter(kind, feeder_id) for kind in kinds]
 
 
 def hq_subscriptions(feeder_id: str) -> list[tuple[str, int]]:
     """Return the topic filters (and QoS) the controller reads on the HQ link."""
-    return [(f"sp/v1/{feeder_id}/ctl", 1), (f"sp/v1/{feeder_id}/committed", 1)]
+    return [topic_filter(TopicKind.CTL, feeder_id), topic_filter(TopicKind.COMMITTED, feeder_id)]
 
 
 @dataclass(slots=True)

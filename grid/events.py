@@ -1,7 +1,10 @@
-"""The `data` of each edge `event` kind (DESIGN §3), typed and validated (pure).
+"""The `data` of each edge `event` kind (DESIGN §3), typed and validated on msgspec (pure).
 
-The edge builds these and sends `to_data()`; HQ parses them with `parse_event_data(kind, data)`,
-which raises WireError naming the field (e.g. ``data.before.i_a[1]: 'x' is not a number``).
+Each kind's data is a frozen `msgspec.Struct` (EVENT_DATA_TYPES): the edge builds one and sends
+`to_data()`; HQ reads it back with `parse_event_data(kind, data, feeder)`, which raises WireError
+naming the field (e.g. ``data.before.i_a[1]: 'x' is not a number``). The kind is the event's own
+`kind` field, beside `data` and not in it, so each kind maps to its type rather than to a tag
+inside the object.
 
 - balancing_run: ``{"run_id","trigger","result","before":{"i_a":[R,Y,B],"i_n_a","unbalance_pct"},
   "after":{...}|null,"moves":[{"house","from","to","result"}],"decided"?}``; `before` is
@@ -17,14 +20,17 @@ which raises WireError naming the field (e.g. ``data.before.i_a[1]: 'x' is not a
 
 from __future__ import annotations
 
-import math
+import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, TypeAlias
+from types import MappingProxyType
+from typing import Annotated, Any, Final, TypeAlias
 
-from grid.messages import EventKind, JsonValue, Mode, WireError, check_house_id
+import msgspec
+
+from grid.messages import EventKind, JsonValue, Mode, WireError, field_error, to_builtin
 from grid.phasors import Phase
+from grid.topics import HouseId, house_of_other_feeder
 
 
 class RunTrigger(StrEnum):
@@ -94,154 +100,123 @@ _RANK = {
     CommandState.ROLLED_BACK: 4,
 }
 
+Finite = Annotated[float, msgspec.Meta(ge=-sys.float_info.max, le=sys.float_info.max)]
+"""A finite number (a bound every NaN and infinity fails)."""
+Id = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+"""A run id, command id or operator name: 1 to 64 characters."""
+Why = Annotated[str, msgspec.Meta(max_length=200)]
+"""A reason: at most 200 characters."""
 
-@dataclass(frozen=True, slots=True)
-class PhaseSnapshot:
+
+class _Data(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
+    """Base of each kind's data: optional fields at their default are left out on the wire."""
+
+    def to_data(self) -> dict[str, JsonValue]:
+        """Return the JSON object."""
+        data: dict[str, JsonValue] = msgspec.to_builtins(self, enc_hook=to_builtin)
+        return data
+
+    def _check(self, feeder: str | None) -> None:
+        """Raise WireError (path under the data) for a house of another feeder."""
+        house = getattr(self, "house", None)
+        problem = None if house is None else house_of_other_feeder(house, feeder)
+        if problem is not None:
+            raise WireError("house", problem)
+
+
+class PhaseSnapshot(_Data, frozen=True, omit_defaults=False):
     """Phase currents [A], neutral current [A] and current unbalance [%] at one moment."""
 
-    i_a: tuple[float, float, float]
-    i_n_a: float
-    unbalance_pct: float | None
-
-    def to_data(self) -> dict[str, JsonValue]:
-        """Return the JSON object."""
-        return {"i_a": list(self.i_a), "i_n_a": self.i_n_a, "unbalance_pct": self.unbalance_pct}
+    i_a: tuple[Finite, Finite, Finite]
+    i_n_a: Finite
+    unbalance_pct: Finite | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class RunMove:
+class RunMove(_Data, frozen=True):
     """One move of a balancing run and how it ended."""
 
-    house: str
-    from_phase: Phase
-    to_phase: Phase
+    house: HouseId
+    from_phase: Phase = msgspec.field(name="from")
+    to_phase: Phase = msgspec.field(name="to")
     result: SwitchResult
 
-    def to_data(self) -> dict[str, JsonValue]:
-        """Return the JSON object."""
-        return {
-            "house": self.house,
-            "from": str(self.from_phase),
-            "to": str(self.to_phase),
-            "result": str(self.result),
-        }
 
+class BalancingRunData(_Data, frozen=True, omit_defaults=False):
+    """A balancing run with its before/after snapshot (`after` is written even when null)."""
 
-@dataclass(frozen=True, slots=True)
-class BalancingRunData:
-    """A balancing run with its before/after snapshot."""
-
-    run_id: str
+    run_id: Id
     trigger: RunTrigger
     result: RunResult
     before: PhaseSnapshot
     after: PhaseSnapshot | None
     moves: tuple[RunMove, ...]
-    decided_s: float | None = None
+    decided_s: Finite | None = msgspec.field(default=None, name="decided")
     """When the run was decided and `before` measured [epoch s]; None when not recorded."""
 
     def to_data(self) -> dict[str, JsonValue]:
-        """Return the event's data object."""
-        data: dict[str, JsonValue] = {
-            "run_id": self.run_id,
-            "trigger": str(self.trigger),
-            "result": str(self.result),
-            "before": self.before.to_data(),
-            "after": None if self.after is None else self.after.to_data(),
-            "moves": [m.to_data() for m in self.moves],
-        }
-        if self.decided_s is not None:
-            data["decided"] = self.decided_s
+        """Return the event's data object; `decided` only when recorded."""
+        data = super().to_data()
+        if self.decided_s is None:
+            del data["decided"]
         return data
 
+    def _check(self, feeder: str | None) -> None:
+        """Raise WireError for a move of a house of another feeder."""
+        for k, move in enumerate(self.moves):
+            try:
+                move._check(feeder)
+            except WireError as exc:
+                raise exc.under(f"moves[{k}]") from None
 
-@dataclass(frozen=True, slots=True)
-class SwitchResultData:
+
+class SwitchResultData(_Data, frozen=True):
     """The outcome of one switch of a house."""
 
-    house: str
-    from_phase: Phase
-    to_phase: Phase
+    house: HouseId
+    from_phase: Phase = msgspec.field(name="from")
+    to_phase: Phase = msgspec.field(name="to")
     result: SwitchResult
     origin: SwitchOrigin
-    cmd_id: str | None = None
-    run_id: str | None = None
-    reason: str = ""
-
-    def to_data(self) -> dict[str, JsonValue]:
-        """Return the event's data object."""
-        data: dict[str, JsonValue] = {
-            "house": self.house,
-            "from": str(self.from_phase),
-            "to": str(self.to_phase),
-            "result": str(self.result),
-            "origin": str(self.origin),
-        }
-        return _with_optional(data, cmd_id=self.cmd_id, run_id=self.run_id, reason=self.reason)
+    cmd_id: Id | None = None
+    run_id: Id | None = None
+    reason: Why = ""
 
 
-@dataclass(frozen=True, slots=True)
-class CommandResultData:
+class CommandResultData(_Data, frozen=True):
     """A step of an operator command's lifecycle at the edge."""
 
-    cmd_id: str
+    cmd_id: Id
     state: CommandState
-    reason: str = ""
-
-    def to_data(self) -> dict[str, JsonValue]:
-        """Return the event's data object."""
-        return _with_optional({"cmd_id": self.cmd_id, "state": str(self.state)}, reason=self.reason)
+    reason: Why = ""
 
 
-@dataclass(frozen=True, slots=True)
-class ModeChangeData:
+class ModeChangeData(_Data, frozen=True):
     """The feeder's control mode changed."""
 
     mode: Mode
-    by: str | None = None
-    cmd_id: str | None = None
-
-    def to_data(self) -> dict[str, JsonValue]:
-        """Return the event's data object."""
-        return _with_optional({"mode": str(self.mode)}, by=self.by, cmd_id=self.cmd_id)
+    by: Id | None = None
+    cmd_id: Id | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class SecurityRejectionData:
+class SecurityRejectionData(_Data, frozen=True):
     """A command refused by a signature, counter, expiry or phase check."""
 
-    reason: str
-    house: str | None = None
-    cmd_id: str | None = None
-
-    def to_data(self) -> dict[str, JsonValue]:
-        """Return the event's data object."""
-        return _with_optional({"reason": self.reason}, house=self.house, cmd_id=self.cmd_id)
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    house: HouseId | None = None
+    cmd_id: Id | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class LockoutData:
+class LockoutData(_Data, frozen=True):
     """A house locked out of balancing, or back in."""
 
-    house: str
+    house: HouseId
     locked: bool
-    reason: str = ""
+    reason: Why = ""
     """Why, e.g. the failed or rolled-back switch's reason ("ack_timeout", "did_not_help")."""
-    since_s: float | None = None
+    since_s: Finite | None = msgspec.field(default=None, name="since")
     """When the lockout began [epoch s]."""
-    until_s: float | None = None
+    until_s: Finite | None = msgspec.field(default=None, name="until")
     """When it ends by itself [epoch s]; None: when an operator unlocks the house."""
-
-    def to_data(self) -> dict[str, JsonValue]:
-        """Return the event's data object."""
-        data: dict[str, JsonValue] = {"house": self.house, "locked": self.locked}
-        if self.reason:
-            data["reason"] = self.reason
-        if self.since_s is not None:
-            data["since"] = self.since_s
-        if self.until_s is not None:
-            data["until"] = self.until_s
-        return data
 
 
 EventData: TypeAlias = (
@@ -253,154 +228,30 @@ EventData: TypeAlias = (
     | LockoutData
 )
 
-
-def _with_optional(data: dict[str, JsonValue], **optional: str | None) -> dict[str, JsonValue]:
-    data.update({k: v for k, v in optional.items() if v})
-    return data
-
-
-class _Reader:
-    """Read typed fields from one JSON object, naming the path of a bad one."""
-
-    def __init__(self, data: Mapping[str, Any], path: str, allowed: set[str]) -> None:
-        if not isinstance(data, Mapping):
-            raise WireError(path, "is not an object")
-        unknown = sorted(set(data) - allowed)
-        if unknown:
-            raise WireError(f"{path}.{unknown[0]}", "is not a known field")
-        self.data, self.path = data, path
-
-    def raw(self, key: str, *, optional: bool = False) -> Any:
-        if key not in self.data or self.data[key] is None:
-            if optional:
-                return None
-            raise WireError(f"{self.path}.{key}", "is missing")
-        return self.data[key]
-
-    def text(self, key: str, *, optional: bool = False, max_len: int = 64) -> str | None:
-        value = self.raw(key, optional=optional)
-        if value is None:
-            return None
-        if not isinstance(value, str) or not 0 < len(value) <= max_len:
-            if optional and value == "":
-                return None
-            raise WireError(f"{self.path}.{key}", f"is not a string of 1 to {max_len} characters")
-        return value
-
-    def choice(self, key: str, enum: type[StrEnum]) -> Any:
-        value = self.raw(key)
-        try:
-            return enum(value)
-        except ValueError:
-            names = ", ".join(m.value for m in enum)
-            raise WireError(f"{self.path}.{key}", f"{value!r} is not one of {names}") from None
-
-    def number(self, key: str, *, optional: bool = False) -> float | None:
-        value = self.raw(key, optional=optional)
-        if value is None:
-            return None
-        return _finite(value, f"{self.path}.{key}")
-
-    def house(self, key: str, feeder: str | None, *, optional: bool = False) -> str | None:
-        value = self.raw(key, optional=optional)
-        if value is None:
-            return None
-        try:
-            return check_house_id(value, feeder)
-        except WireError as exc:
-            raise exc.under(f"{self.path}.{key}") from None
-
-
-def _finite(value: object, path: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise WireError(path, f"{value!r} is not a number")
-    if not math.isfinite(value):
-        raise WireError(path, f"{value!r} is not finite")
-    return float(value)
-
-
-def _snapshot(value: object, path: str) -> PhaseSnapshot:
-    r = _Reader(value, path, {"i_a", "i_n_a", "unbalance_pct"})  # type: ignore[arg-type]
-    currents = r.raw("i_a")
-    if not isinstance(currents, list) or len(currents) != 3:
-        raise WireError(f"{path}.i_a", "is not a list of three currents")
-    i_a = tuple(_finite(v, f"{path}.i_a[{k}]") for k, v in enumerate(currents))
-    i_n = r.number("i_n_a")
-    assert i_n is not None
-    return PhaseSnapshot((i_a[0], i_a[1], i_a[2]), i_n, r.number("unbalance_pct", optional=True))
-
-
-def _move(value: object, path: str, feeder: str | None) -> RunMove:
-    r = _Reader(value, path, {"house", "from", "to", "result"})  # type: ignore[arg-type]
-    house = r.house("house", feeder)
-    assert house is not None
-    return RunMove(
-        house, r.choice("from", Phase), r.choice("to", Phase), r.choice("result", SwitchResult)
-    )
+EVENT_DATA_TYPES: Final[Mapping[EventKind, type[_Data]]] = MappingProxyType(
+    {
+        EventKind.BALANCING_RUN: BalancingRunData,
+        EventKind.SWITCH_RESULT: SwitchResultData,
+        EventKind.COMMAND_RESULT: CommandResultData,
+        EventKind.MODE_CHANGE: ModeChangeData,
+        EventKind.SECURITY_REJECTION: SecurityRejectionData,
+        EventKind.LOCKOUT: LockoutData,
+    }
+)
+"""The type of the `data` of each event kind."""
 
 
 def parse_event_data(
     kind: EventKind, data: Mapping[str, Any], feeder: str | None = None
 ) -> EventData:
     """Return the typed data of an event of `kind`, or raise WireError naming the field."""
-    if kind is EventKind.BALANCING_RUN:
-        keys = {"run_id", "trigger", "result", "before", "after", "moves", "decided"}
-        r = _Reader(data, "data", keys)
-        moves = r.raw("moves")
-        if not isinstance(moves, list):
-            raise WireError("data.moves", "is not a list")
-        after = r.raw("after", optional=True)
-        return BalancingRunData(
-            run_id=r.text("run_id") or "",
-            trigger=r.choice("trigger", RunTrigger),
-            result=r.choice("result", RunResult),
-            before=_snapshot(r.raw("before"), "data.before"),
-            after=None if after is None else _snapshot(after, "data.after"),
-            moves=tuple(_move(m, f"data.moves[{k}]", feeder) for k, m in enumerate(moves)),
-            decided_s=r.number("decided", optional=True),
-        )
-    if kind is EventKind.SWITCH_RESULT:
-        keys = {"house", "from", "to", "result", "origin", "cmd_id", "run_id", "reason"}
-        r = _Reader(data, "data", keys)
-        return SwitchResultData(
-            house=r.house("house", feeder) or "",
-            from_phase=r.choice("from", Phase),
-            to_phase=r.choice("to", Phase),
-            result=r.choice("result", SwitchResult),
-            origin=r.choice("origin", SwitchOrigin),
-            cmd_id=r.text("cmd_id", optional=True),
-            run_id=r.text("run_id", optional=True),
-            reason=r.text("reason", optional=True, max_len=200) or "",
-        )
-    if kind is EventKind.COMMAND_RESULT:
-        r = _Reader(data, "data", {"cmd_id", "state", "reason"})
-        return CommandResultData(
-            cmd_id=r.text("cmd_id") or "",
-            state=r.choice("state", CommandState),
-            reason=r.text("reason", optional=True, max_len=200) or "",
-        )
-    if kind is EventKind.MODE_CHANGE:
-        r = _Reader(data, "data", {"mode", "by", "cmd_id"})
-        return ModeChangeData(
-            mode=r.choice("mode", Mode),
-            by=r.text("by", optional=True),
-            cmd_id=r.text("cmd_id", optional=True),
-        )
-    if kind is EventKind.LOCKOUT:
-        r = _Reader(data, "data", {"house", "locked", "reason", "since", "until"})
-        locked = r.raw("locked")
-        if not isinstance(locked, bool):
-            raise WireError("data.locked", f"{locked!r} is not a boolean")
-        return LockoutData(
-            house=r.house("house", feeder) or "",
-            locked=locked,
-            reason=r.text("reason", optional=True, max_len=200) or "",
-            since_s=r.number("since", optional=True),
-            until_s=r.number("until", optional=True),
-        )
-    r = _Reader(data, "data", {"reason", "house", "cmd_id"})
-    return SecurityRejectionData(
-        reason=r.text("reason", max_len=200) or "",
-        house=r.house("house", feeder, optional=True),
-        cmd_id=r.text("cmd_id", optional=True),
-    )
+    target = EVENT_DATA_TYPES[kind]
+    try:
+        parsed = msgspec.convert(data, target)
+    except msgspec.ValidationError as exc:
+        raise field_error(target, data, str(exc)).under("data") from None
+    try:
+        parsed._check(feeder)
+    except WireError as exc:
+        raise exc.under("data") from None
+    return parsed  # type: ignore[return-value]

@@ -1,31 +1,105 @@
-"""Typed, validated wire messages of the MQTT protocol and their topics (DESIGN §3).
+"""Typed, validated wire messages of the MQTT protocol (DESIGN §3), declared on msgspec.
 
-Every payload is compact UTF-8 JSON. `decode(topic, payload)` parses the topic once, dispatches
-on its kind and returns a frozen, validated message; `to_json()` validates a message and
-serializes it back. Every failure is one exception type, `WireError`, whose `field` is the path
-of the culprit, e.g. ``rows[3][3] (v): 812.0 is above 480 V``.
+Every payload is compact UTF-8 JSON. Each message type is a frozen `msgspec.Struct` whose
+fields carry their wire key (`msgspec.field(name=...)`) and their bounds (`msgspec.Meta`, with
+the unit in `extra`); unknown fields are refused. `decode(topic, payload)` parses the topic
+once (grid.topics), dispatches on its kind to that type's own `msgspec.json.Decoder` and returns
+the message; `to_json()` serializes a message and refuses anything `decode` would refuse.
 
-Each message type declares its fields once: a dataclass field carries its wire key and its
-validator (`_w(key, spec)`). A field whose default is None is optional on the wire (absent ⇔
-None); every other field is required. Unknown fields are refused.
+Every failure is one exception type, `WireError`, whose `field` is the path of the culprit and
+whose `reason` says why in words, read back from the field's declared bounds, e.g.
+``rows[3][3] (v): 812.0 is above 480 V`` (a readings row is a positional array: its cells are
+named by column) or ``i_a[1] (Y): 5001.0 is above 5000 A`` (R, Y, B triples by phase).
+
+What a type cannot say alone is checked after decoding, in the message's `_check`: houses of
+the topic's feeder, a switch from a phase to another, the fields each control action takes,
+three decimals in a config, the bounds of an event's free-form `data`, and keys that appear
+twice in one object (msgspec keeps the last one; the contract refuses them).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import numbers
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from enum import StrEnum
+from operator import itemgetter
 from types import MappingProxyType
-from typing import Any, ClassVar, Final, NamedTuple, Self, TypeAlias, cast
+from typing import Annotated, Any, ClassVar, Final, NamedTuple, Self, TypeAlias
+
+import msgspec
+import msgspec.inspect as mi
 
 from grid.phasors import PHASES, Phase
+from grid.topics import (
+    FEEDER_ID_MAX,
+    HOUSE_ID_MAX,
+    HOUSE_KINDS,
+    ROOT,
+    FeederId,
+    HouseId,
+    Topic,
+    TopicKind,
+    WireError,
+    check_feeder_id,
+    check_house_id,
+    house_of_other_feeder,
+    parse_topic,
+    short_repr,
+    topic_for,
+)
 
-ROOT: Final = "sp/v1"
-"""Root of every SmartPhase topic."""
+__all__ = [
+    "CONFIG_MAX_KEYS",
+    "CONFIG_SCALE",
+    "CONTROL_ACTION_FIELDS",
+    "FEEDER_ID_MAX",
+    "HOUSE_ID_MAX",
+    "HOUSE_KINDS",
+    "LOCKOUT_ALERT_KINDS",
+    "MESSAGE_TYPES",
+    "READINGS_MAX_ROWS",
+    "READING_COLUMNS",
+    "ROOT",
+    "SEQ_MAX",
+    "TS_MAX_S",
+    "TS_MIN_S",
+    "Alert",
+    "AlertState",
+    "Committed",
+    "ControlAction",
+    "ControlCommand",
+    "Event",
+    "EventKind",
+    "HouseAck",
+    "HouseCommand",
+    "HouseState",
+    "JsonValue",
+    "Message",
+    "Mode",
+    "ReadingRow",
+    "Readings",
+    "RelayState",
+    "Severity",
+    "Status",
+    "Summary",
+    "Telemetry",
+    "Topic",
+    "TopicKind",
+    "WireError",
+    "WireMessage",
+    "check_feeder_id",
+    "check_house_id",
+    "config_thousandths",
+    "decode",
+    "explain",
+    "field_error",
+    "parse_topic",
+    "to_builtin",
+    "topic_for",
+]
 
 TS_MIN_S: Final = 978_307_200
 """Earliest accepted timestamp, 2001-01-01T00:00:00Z [epoch s]."""
@@ -35,12 +109,6 @@ TS_MAX_S: Final = 4_102_444_800
 
 SEQ_MAX: Final = 2**53
 """Largest sequence number, counter or boot id (exact in a double)."""
-
-FEEDER_ID_MAX: Final = 32
-"""Longest feeder id [characters]."""
-
-HOUSE_ID_MAX: Final = 40
-"""Longest house id [characters]."""
 
 READINGS_MAX_ROWS: Final = 5000
 """Most rows in one `readings` message."""
@@ -55,49 +123,6 @@ CONFIG_SCALE: Final = 1000
 """Config values carry at most three decimals; signing uses value × CONFIG_SCALE."""
 
 JsonValue: TypeAlias = "bool | int | float | str | list[JsonValue] | dict[str, JsonValue] | None"
-
-
-class WireError(ValueError):
-    """A topic or payload that breaks the wire contract; `field` is the path of the culprit."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(field, reason)
-        self.field = field
-        self.reason = reason
-
-    def __str__(self) -> str:
-        """Return "field: reason"."""
-        return f"{self.field}: {self.reason}" if self.field else self.reason
-
-    def under(self, prefix: str) -> WireError:
-        """Return this error with its field path placed under `prefix`."""
-        if not self.field:
-            path = prefix
-        elif self.field.startswith("["):
-            path = prefix + self.field
-        else:
-            path = f"{prefix}.{self.field}"
-        return WireError(path, self.reason)
-
-
-class TopicKind(StrEnum):
-    """The last level of a topic: what the message is."""
-
-    TELE = "tele"
-    CMD = "cmd"
-    ACK = "ack"
-    STATE = "state"
-    SUMMARY = "summary"
-    READINGS = "readings"
-    EVENT = "event"
-    ALERT = "alert"
-    STATUS = "status"
-    CTL = "ctl"
-    COMMITTED = "committed"
-
-
-HOUSE_KINDS: Final = frozenset({TopicKind.TELE, TopicKind.CMD, TopicKind.ACK, TopicKind.STATE})
-"""Kinds published under `sp/v1/{feeder}/h/{house}/`; the others sit under `sp/v1/{feeder}/`."""
 
 
 class RelayState(StrEnum):
@@ -170,530 +195,73 @@ CONTROL_ACTION_FIELDS: Final[Mapping[ControlAction, tuple[str, ...]]] = MappingP
 """The action fields (wire keys) each control action requires; the others must be absent."""
 
 
-# --- validators ----------------------------------------------------------------------------
-
-
-def _short(value: object, limit: int = 40) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-_PLAIN_KEY: Final = re.compile(r"[A-Za-z0-9_.-]{1,40}")
-
-
-def _key_label(key: object) -> str:
-    """Return a JSON object key fit for a field path: as is when plain, else its short repr."""
-    return key if isinstance(key, str) and _PLAIN_KEY.fullmatch(key) else _short(key)
-
-
-def _bound_text(bound: float, unit: str) -> str:
-    number = str(int(bound)) if float(bound).is_integer() else repr(bound)
-    return f"{number} {unit}".rstrip()
-
-
-class _Spec:
-    """Validate one JSON value and convert it to its typed form; errors have a relative path."""
-
-    __slots__ = ()
-
-    def parse(self, value: object, feeder: str | None) -> Any:
-        """Return the typed value of a JSON value, or raise WireError."""
-        raise NotImplementedError
-
-    def dump(self, value: Any) -> object:
-        """Return the JSON value of a typed value."""
-        return value
-
-    def parse_column(self, values: Sequence[object], feeder: str | None) -> Sequence[Any]:
-        """Return the typed values of a column of JSON values, or raise WireError."""
-        return [self.parse(value, feeder) for value in values]
-
-
-class _Number(_Spec):
-    """A finite number in [lo, hi]; with `integer`, an integer; never a boolean."""
-
-    __slots__ = ("hi", "hi_text", "integer", "lo", "lo_text")
-
-    def __init__(
-        self,
-        lo: float,
-        hi: float,
-        unit: str = "",
-        *,
-        integer: bool = False,
-        lo_text: str | None = None,
-        hi_text: str | None = None,
-    ) -> None:
-        self.lo = lo
-        self.hi = hi
-        self.integer = integer
-        self.lo_text = lo_text or _bound_text(lo, unit)
-        self.hi_text = hi_text or _bound_text(hi, unit)
-
-    def parse(self, value: object, feeder: str | None) -> Any:
-        """Return the number (float unless `integer`), or raise WireError."""
-        kind = type(value)
-        if kind is int:
-            number = cast(int, value)
-            if self.lo <= number <= self.hi:
-                return number if self.integer else float(number)
-            raise self._out_of_range(number)
-        if kind is float:
-            real = cast(float, value)
-            if self.integer:
-                raise WireError("", f"{_short(real)} is not an integer")
-            if self.lo <= real <= self.hi:
-                return real
-            raise self._out_of_range(real)
-        return self._parse_other(value, feeder)
-
-    def parse_column(self, values: Sequence[object], feeder: str | None) -> Sequence[Any]:
-        """Return the numbers of a column; one pass in C when all are plain and in range."""
-        kinds = set(map(type, values))
-        plain = kinds == {int} or (kinds <= {int, float} and not self.integer)
-        reals = cast(Sequence[float], values)
-        if plain and reals and self.lo <= min(reals) and max(reals) <= self.hi:
-            if self.integer:
-                return reals
-            if math.isfinite(sum(reals)):  # a NaN can hide from min() and max()
-                return reals if kinds == {float} else list(map(float, reals))
-        return [self.parse(value, feeder) for value in values]
-
-    def _parse_other(self, value: object, feeder: str | None) -> Any:
-        if isinstance(value, bool):
-            raise WireError("", f"{value!r} is a boolean, not a number")
-        if isinstance(value, numbers.Integral):
-            return self.parse(int(value), feeder)
-        if isinstance(value, numbers.Real):
-            return self.parse(float(value), feeder)
-        raise WireError("", f"{_short(value)} is not a number")
-
-    def _out_of_range(self, value: float) -> WireError:
-        if isinstance(value, float) and not math.isfinite(value):
-            return WireError("", f"{value!r} is not a finite number")
-        if value < self.lo:
-            return WireError("", f"{value!r} is below {self.lo_text}")
-        return WireError("", f"{value!r} is above {self.hi_text}")
-
-
-class _Nullable(_Spec):
-    """A value of `inner`, or null."""
-
-    __slots__ = ("inner",)
-
-    def __init__(self, inner: _Spec) -> None:
-        self.inner = inner
-
-    def parse(self, value: object, feeder: str | None) -> Any:
-        """Return None for null, else the value of `inner`."""
-        return None if value is None else self.inner.parse(value, feeder)
-
-    def dump(self, value: Any) -> object:
-        """Return None for None, else the JSON value of `inner`."""
-        return None if value is None else self.inner.dump(value)
-
-
-class _Bool(_Spec):
-    """A JSON true or false."""
-
-    __slots__ = ()
-
-    def parse(self, value: object, feeder: str | None) -> Any:
-        """Return the boolean, or raise WireError."""
-        if type(value) is bool:
-            return value
-        raise WireError("", f"{_short(value)} is not a boolean")
-
-
-class _Choice(_Spec):
-    """One value of a string enumeration."""
-
-    __slots__ = ("members", "names")
-
-    def __init__(self, enum: type[StrEnum]) -> None:
-        self.members: dict[str, StrEnum] = {m.value: m for m in enum}
-        self.names = ", ".join(self.members)
-
-    def parse(self, value: object, feeder: str | None) -> Any:
-        """Return the enumeration member, or raise WireError."""
-        try:
-            return self.members[value]  # type: ignore[index]
-        except (KeyError, TypeError):
-            raise WireError("", f"{_short(value)} is not one of {self.names}") from None
-
-    def parse_column(self, values: Sequence[object], feeder: str | None) -> Sequence[Any]:
-        """Return the members of a column of values."""
-        try:
-            return list(map(self.members.__getitem__, cast(Sequence[str], values)))
-        except (KeyError, TypeError):
-            return [self.parse(value, feeder) for value in values]
-
-    def dump(self, value: Any) -> object:
-        """Return the member's string value."""
-        return str(value)
-
-
-class _Pattern(_Spec):
-    """A string of at most `max_len` characters matching `pattern` in full."""
-
-    __slots__ = ("max_len", "pattern", "what")
-
-    def __init__(self, pattern: str, max_len: int, what: str) -> None:
-        self.pattern = re.compile(pattern)
-        self.max_len = max_len
-        self.what = what
-
-    def parse(self, value: object, feeder: str | None) -> Any:
-        """Return the string, or raise WireError."""
-        if not isinstance(value, str):
-            raise WireError("", f"{_short(value)} is not a string")
-        if len(value) > self.max_len:
-            raise WireError("", f"{_short(value)} is longer than {self.max_len} characters")
-        if self.pattern.fullmatch(value) is None:
-            raise WireError("", f"{_short(value)} is not {self.what}")
-        return value
-
-    def parse_column(self, values: Sequence[object], feeder: str | None) -> Sequence[Any]:
-        """Return a column of strings, checking each distinct value once."""
-        if set(map(type, values)) == {str}:
-            for value in set(values):
-                self.parse(value, feeder)
-            return values
-        return [self.parse(value, feeder) for value in values]
-
-
-_ID_PATTERN: Final = r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*"
-_ID_WHAT: Final = "segments of letters and digits joined by single '-'"
-
-
-class _HouseId(_Pattern):
-    """A house id; when the feeder is known, one of its houses (prefix `{feeder}-`)."""
-
-    __slots__ = ()
-
-    def __init__(self) -> None:
-        super().__init__(_ID_PATTERN, HOUSE_ID_MAX, f"a house id ({_ID_WHAT})")
-
-    def parse(self, value: object, feeder: str | None) -> Any:
-        """Return the house id, or raise WireError."""
-        house = super().parse(value, feeder)
-        if feeder is not None and not house.startswith(feeder + "-"):
-            raise WireError("", f"{house!r} is not a house of feeder {feeder!r}")
-        return house
-
-    def parse_column(self, values: Sequence[object], feeder: str | None) -> Sequence[Any]:
-        """Return a column of house ids, checking each distinct id once per process."""
-        if set(map(type, values)) != {str}:
-            return [self.parse(value, feeder) for value in values]
-        for value in set(values).difference(_VALID_HOUSES.get(feeder, ())):
-            self.parse(value, feeder)
-            if len(_VALID_HOUSES) >= _VALID_HOUSES_MAX:
-                _VALID_HOUSES.clear()
-            known = _VALID_HOUSES.setdefault(feeder, set())
-            if len(known) < _VALID_HOUSES_MAX:
-                known.add(cast(str, value))
-        return values
-
-
-_VALID_HOUSES: dict[str | None, set[str]] = {}
-"""House ids already found valid, by the feeder they were checked against (a pure cache)."""
-_VALID_HOUSES_MAX: Final = 10_000
-"""Most feeders, and most houses per feeder, the cache holds."""
-
-
-_UNSAFE_TEXT: Final = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-"""Control characters, bidirectional overrides and unpaired surrogates; ZWJ/ZWNJ stay allowed."""
-
-
-class _Text(_Spec):
-    """Free text of `min_len`..`max_len` characters without control characters."""
-
-    __slots__ = ("max_len", "min_len")
-
-    def __init__(self, max_len: int, min_len: int = 0) -> None:
-        self.max_len = max_len
-        self.min_len = min_len
-
-    def parse(self, value: object, feeder: str | None) -> Any:
-        """Return the text, or raise WireError."""
-        if not isinstance(value, str):
-            raise WireError("", f"{_short(value)} is not a string")
-        if not self.min_len <= len(value) <= self.max_len:
-            raise WireError(
-                "", f"has {len(value)} characters, not {self.min_len} to {self.max_len}"
-            )
-        if _UNSAFE_TEXT.search(value) is not None:
-            raise WireError("", f"{_short(value)} holds control, bidi or surrogate characters")
-        return value
-
-
-class _Triple(_Spec):
-    """Three values of `inner` in R, Y, B order."""
-
-    __slots__ = ("inner",)
-
-    def __init__(self, inner: _Spec) -> None:
-        self.inner = inner
-
-    def parse(self, value: object, feeder: str | None) -> Any:
-        """Return a 3-tuple, or raise WireError."""
-        if not isinstance(value, list | tuple) or len(value) != 3:
-            raise WireError("", f"{_short(value)} is not a list of 3 values (R, Y, B)")
-        out = []
-        for index, item in enumerate(value):
-            try:
-                out.append(self.inner.parse(item, feeder))
-            except WireError as exc:
-                raise exc.under(f"[{index}] ({PHASES[index]})") from None
-        return tuple(out)
-
-    def dump(self, value: Any) -> object:
-        """Return a JSON list."""
-        return [self.inner.dump(v) for v in value]
-
-
-class _Exactly(_Spec):
-    """A list equal to `expected`."""
-
-    __slots__ = ("expected",)
-
-    def __init__(self, expected: tuple[str, ...]) -> None:
-        self.expected = list(expected)
-
-    def parse(self, value: object, feeder: str | None) -> Any:
-        """Return the expected tuple, or raise WireError."""
-        if value != self.expected:
-            raise WireError("", f"{_short(value, 80)} is not exactly {self.expected}")
-        return tuple(self.expected)
-
-    def dump(self, value: Any) -> object:
-        """Return a JSON list."""
-        return list(value)
-
-
-class _Rows(_Spec):
-    """A list of 1..`max_rows` fixed-width rows, one validator per column."""
-
-    __slots__ = ("make", "max_rows", "names", "specs")
-
-    def __init__(
-        self,
-        columns: Sequence[tuple[str, _Spec]],
-        make: Callable[[Sequence[Any]], tuple[Any, ...]],
-        max_rows: int,
-    ) -> None:
-        self.names = tuple(name for name, _ in columns)
-        self.specs = tuple(spec for _, spec in columns)
-        self.make = make
-        self.max_rows = max_rows
-
-    def parse(self, value: object, feeder: str | None) -> Any:
-        """Return a tuple of typed rows, or raise WireError."""
-        if not isinstance(value, list | tuple):
-            raise WireError("", f"{_short(value)} is not a list")
-        if not 1 <= len(value) <= self.max_rows:
-            raise WireError("", f"has {len(value)} rows, not 1 to {self.max_rows}")
-        width = len(self.specs)
-        if set(map(type, value)) == {list} and set(map(len, value)) == {width}:
-            try:
-                columns = [
-                    spec.parse_column(column, feeder)
-                    for spec, column in zip(self.specs, zip(*value, strict=True), strict=True)
-                ]
-            except WireError:
-                pass  # the row-by-row pass below names the first bad cell
-            else:
-                return tuple(map(self.make, zip(*columns, strict=True)))
-        return self._parse_rows(value, feeder)
-
-    def _parse_rows(self, value: Sequence[object], feeder: str | None) -> tuple[Any, ...]:
-        width = len(self.specs)
-        rows = []
-        for r, row in enumerate(value):
-            if not isinstance(row, list | tuple) or len(row) != width:
-                raise WireError(f"[{r}]", f"{_short(row)} is not a list of {width} values")
-            cells = []
-            for c, spec in enumerate(self.specs):
-                try:
-                    cells.append(spec.parse(row[c], feeder))
-                except WireError as exc:
-                    raise exc.under(f"[{r}][{c}] ({self.names[c]})") from None
-            rows.append(self.make(cells))
-        return tuple(rows)
-
-    def dump(self, value: Any) -> object:
-        """Return a JSON list of lists."""
-        return [
-            [spec.dump(cell) for spec, cell in zip(self.specs, row, strict=True)] for row in value
-        ]
-
-
-class _JsonObject(_Spec):
-    """A JSON object of bounded depth, item count and string length, numbers finite."""
-
-    __slots__ = ("max_depth", "max_items", "max_key", "max_str")
-
-    def __init__(self, max_depth: int, max_items: int, max_str: int, max_key: int) -> None:
-        self.max_depth = max_depth
-        self.max_items = max_items
-        self.max_str = max_str
-        self.max_key = max_key
-
-    def parse(self, value: object, feeder: str | None) -> Any:
-        """Return the object, or raise WireError."""
-        if type(value) is not dict:
-            raise WireError("", f"{_short(value)} is not an object")
-        self._check(value, 1, [self.max_items])
-        return value
-
-    def _check(self, value: object, depth: int, budget: list[int]) -> None:
-        budget[0] -= 1
-        if budget[0] < 0:
-            raise WireError("", f"holds more than {self.max_items} values")
-        if value is None or type(value) is bool:
-            return
-        if type(value) is int:
-            if abs(value) > SEQ_MAX:
-                raise WireError("", f"{_short(value)} is beyond ±2^53")
-            return
-        if type(value) is float:
-            if not math.isfinite(value):
-                raise WireError("", f"{value!r} is not a finite number")
-            return
-        if type(value) is str:
-            _DATA_TEXT.parse(value, None)
-            return
-        if depth > self.max_depth:
-            raise WireError("", f"nests deeper than {self.max_depth} levels")
-        if type(value) is list:
-            for index, item in enumerate(value):
-                try:
-                    self._check(item, depth + 1, budget)
-                except WireError as exc:
-                    raise exc.under(f"[{index}]") from None
-            return
-        if type(value) is dict:
-            for key, item in value.items():
-                label = _key_label(key)
-                if not isinstance(key, str) or not 1 <= len(key) <= self.max_key:
-                    raise WireError(label, f"is not a key of 1 to {self.max_key} characters")
-                if _UNSAFE_TEXT.search(key) is not None:
-                    raise WireError(label, "holds control, bidi or surrogate characters")
-                try:
-                    self._check(item, depth + 1, budget)
-                except WireError as exc:
-                    raise exc.under(label) from None
-            return
-        raise WireError("", f"{_short(value)} is not a JSON value")
-
-
-_CONFIG_VALUE: Final = _Number(-1e9, 1e9)
-_CONFIG_KEY: Final = re.compile(r"[a-z][a-z0-9_]{0,31}")
-
-
-def config_thousandths(value: float) -> int:
-    """Return a config value as an integer count of thousandths (value × CONFIG_SCALE)."""
-    return round(value * CONFIG_SCALE)
-
-
-class _Config(_Spec):
-    """A flat object of 1..32 snake_case keys to finite numbers with at most 3 decimals."""
-
-    __slots__ = ()
-
-    def parse(self, value: object, feeder: str | None) -> Any:
-        """Return a read-only mapping sorted by key, or raise WireError."""
-        if type(value) is not dict:
-            raise WireError("", f"{_short(value)} is not an object")
-        if not 1 <= len(value) <= CONFIG_MAX_KEYS:
-            raise WireError("", f"has {len(value)} keys, not 1 to {CONFIG_MAX_KEYS}")
-        for key in value:
-            if not isinstance(key, str) or _CONFIG_KEY.fullmatch(key) is None:
-                raise WireError(_key_label(key), "is not a snake_case key of at most 32 characters")
-        out: dict[str, float] = {}
-        for key in sorted(value):
-            try:
-                number = _CONFIG_VALUE.parse(value[key], feeder)
-            except WireError as exc:
-                raise exc.under(key) from None
-            scaled = number * CONFIG_SCALE
-            thousandths = round(scaled)
-            if abs(scaled - thousandths) > 1e-6:
-                raise WireError(key, f"{number!r} has more than 3 decimals")
-            whole, rest = divmod(thousandths, CONFIG_SCALE)
-            out[key] = whole if rest == 0 else thousandths / CONFIG_SCALE
-        return MappingProxyType(out)
-
-    def dump(self, value: Any) -> object:
-        """Return a plain JSON object, keys sorted."""
-        return dict(sorted(value.items()))
-
-
-# --- shared field validators: declared once, used by every message ----------------------------
-
-TS_S: Final = _Number(
-    TS_MIN_S, TS_MAX_S, lo_text="2001-01-01 (978307200 s)", hi_text="2100-01-01 (4102444800 s)"
-)
-TS_INT_S: Final = _Number(
-    TS_MIN_S,
-    TS_MAX_S,
-    integer=True,
-    lo_text="2001-01-01 (978307200 s)",
-    hi_text="2100-01-01 (4102444800 s)",
-)
-SEQ: Final = _Number(0, SEQ_MAX, integer=True, hi_text="2^53")
-BOOT: Final = _Number(0, SEQ_MAX, integer=True, hi_text="2^53")
-CTR: Final = _Number(1, SEQ_MAX, integer=True, hi_text="2^53")
-V_V: Final = _Number(0, 480, "V")
-I_A: Final = _Number(0, 200, "A")
-P_W: Final = _Number(-50_000, 50_000, "W")
-Q_VAR: Final = _Number(-50_000, 50_000, "var")
-PV_W: Final = _Number(0, 50_000, "W")
-PHASE_P_W: Final = _Number(-1e6, 1e6, "W")
-PHASE_Q_VAR: Final = _Number(-1e6, 1e6, "var")
-PHASE_I_A: Final = _Number(0, 5000, "A")
-UNBALANCE_PCT: Final = _Number(0, 201, "%")  # max|I−avg|/avg ≤ 200 %; 1 % for rounding
-HOUSE_COUNT: Final = _Number(0, 10_000, integer=True)
-PHASE: Final = _Choice(Phase)
-FEEDER: Final = _Pattern(_ID_PATTERN, FEEDER_ID_MAX, f"a feeder id ({_ID_WHAT})")
-HOUSE: Final = _HouseId()
-TOKEN: Final = _Pattern(r"[A-Za-z0-9_-]+", 32, "a token of letters, digits, '_' and '-'")
-REASON: Final = _Pattern(r"[a-z0-9_]*", 32, "a snake_case reason")
-NAME: Final = _Pattern(r"[a-z][a-z0-9_]*", 32, "a snake_case name")
-VERSION: Final = _Pattern(r"[A-Za-z0-9][A-Za-z0-9._+-]*", 32, "a version string")
-MAC: Final = _Pattern(r"[0-9a-f]{64}", 64, "64 lowercase hex digits (HMAC-SHA256)")
-BOOL: Final = _Bool()
-_DATA_TEXT: Final = _Text(500)
-
-
-def _w(key: str, spec: _Spec) -> dict[str, tuple[str, _Spec]]:
-    """Return dataclass field metadata: the wire key and validator of a message field."""
-    return {"wire": (key, spec)}
-
-
-def check_feeder_id(value: object) -> str:
-    """Return `value` if it is a valid feeder id, else raise WireError("feeder_id", ...)."""
-    try:
-        return cast(str, FEEDER.parse(value, None))
-    except WireError as exc:
-        raise exc.under("feeder_id") from None
-
-
-def check_house_id(value: object, feeder_id: str | None = None) -> str:
-    """Return `value` if it is a valid house id (of `feeder_id` if given), else raise WireError."""
-    try:
-        return cast(str, HOUSE.parse(value, feeder_id))
-    except WireError as exc:
-        raise exc.under("house_id") from None
+# --- field types: each bound declared once, used by every message ------------------------------
+
+_TS_LO: Final = "2001-01-01 (978307200 s)"
+_TS_HI: Final = "2100-01-01 (4102444800 s)"
+
+
+def _bounds(lo: float, hi: float, unit: str = "", *, lo_text: str = "", hi_text: str = "") -> Any:
+    """Return the Meta of a number in [lo, hi] whose errors say the bound in `unit`."""
+    extra = {"unit": unit, "lo": lo_text, "hi": hi_text}
+    return msgspec.Meta(ge=lo, le=hi, extra={k: v for k, v in extra.items() if v})
+
+
+def _text(pattern: str, max_len: int, what: str, min_len: int = 0) -> Any:
+    """Return the Meta of a string of `min_len`..`max_len` characters matching `pattern`."""
+    return msgspec.Meta(pattern=pattern, min_length=min_len, max_length=max_len, description=what)
+
+
+TimeS = Annotated[float, _bounds(TS_MIN_S, TS_MAX_S, lo_text=_TS_LO, hi_text=_TS_HI)]
+"""A time [epoch s] in 2001..2100."""
+TimeIntS = Annotated[int, _bounds(TS_MIN_S, TS_MAX_S, lo_text=_TS_LO, hi_text=_TS_HI)]
+"""A whole-second time [epoch s] in 2001..2100 (signed messages: no float in a MAC)."""
+Seq = Annotated[int, _bounds(0, SEQ_MAX, hi_text="2^53")]
+"""A sequence number or boot id, 0..2^53."""
+Counter = Annotated[int, _bounds(1, SEQ_MAX, hi_text="2^53")]
+"""A command counter, 1..2^53, strictly increasing per receiver."""
+Volts = Annotated[float, _bounds(0, 480, "V")]
+Amps = Annotated[float, _bounds(0, 200, "A")]
+Watts = Annotated[float, _bounds(-50_000, 50_000, "W")]
+"""A house's net active power [W], + import, − export."""
+Vars = Annotated[float, _bounds(-50_000, 50_000, "var")]
+PvWatts = Annotated[float, _bounds(0, 50_000, "W")]
+PhaseWatts = Annotated[float, _bounds(-1e6, 1e6, "W")]
+PhaseVars = Annotated[float, _bounds(-1e6, 1e6, "var")]
+PhaseAmps = Annotated[float, _bounds(0, 5000, "A")]
+UnbalancePct = Annotated[float, _bounds(0, 201, "%")]
+"""Current unbalance [%]: max|I−avg|/avg ≤ 200 %, and 1 % for rounding."""
+HouseCount = Annotated[int, _bounds(0, 10_000)]
+Token = Annotated[
+    str, _text(r"^[A-Za-z0-9_-]+\Z", 32, "a token of letters, digits, '_' and '-'", 1)
+]
+Reason = Annotated[str, _text(r"^[a-z0-9_]*\Z", 32, "a snake_case reason")]
+Name = Annotated[str, _text(r"^[a-z][a-z0-9_]*\Z", 32, "a snake_case name", 1)]
+Version = Annotated[str, _text(r"^[A-Za-z0-9][A-Za-z0-9._+-]*\Z", 32, "a version string", 1)]
+Mac = Annotated[str, _text(r"^[0-9a-f]{64}\Z", 64, "64 lowercase hex digits (HMAC-SHA256)")]
+SAFE_TEXT: Final = r"^[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]*\Z"
+"""Text without control characters, bidirectional overrides or unpaired surrogates."""
+AlertText = Annotated[
+    str, _text(SAFE_TEXT, 500, "text without control, bidi or surrogate characters", 1)
+]
+ConfigKey = Annotated[
+    str, _text(r"^[a-z][a-z0-9_]{0,31}\Z", 32, "a snake_case key of at most 32 characters", 1)
+]
+ConfigValue = Annotated[float, _bounds(-1e9, 1e9)]
+Triple: TypeAlias = tuple[float, float, float]
+"""Three values in R, Y, B order."""
 
 
 # --- messages --------------------------------------------------------------------------------
 
 
-class WireMessage:
-    """Base of every wire message: decode from and encode to compact JSON bytes."""
+class WireMessage(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
+    """Base of every wire message: decode from and encode to compact JSON bytes.
 
-    __slots__ = ()
+    A field with a default is optional on the wire: absent ⇔ its default, which is left out
+    when encoding; a signed message's `mac` defaults to "" (unsigned) but is required on the
+    wire.
+    """
 
     KIND: ClassVar[TopicKind]
     MAX_BYTES: ClassVar[int]
@@ -706,135 +274,153 @@ class WireMessage:
                 "payload",
                 f"{len(payload)} bytes is above the {cls.MAX_BYTES}-byte limit of {cls.KIND}",
             )
-        return cast(Self, _SCHEMAS[cls].parse(_loads(payload), feeder))
+        try:
+            message: Self = _DECODERS[cls].decode(payload)
+        except msgspec.ValidationError as exc:
+            raise explain(cls, payload, str(exc)) from None
+        except msgspec.DecodeError as exc:
+            raise _malformed(cls, payload, str(exc)) from None
+        message._check(feeder)
+        _refuse_duplicate_keys(payload, message)
+        return message
 
     def to_json(self) -> bytes:
-        """Return the message as compact UTF-8 JSON, refusing anything `from_json` would refuse."""
-        schema = _SCHEMAS[type(self)]
-        obj = schema.dump(self)
-        schema.parse(obj, None)
-        data = json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-        payload = data.encode("utf-8")
-        if len(payload) > self.MAX_BYTES:
-            raise WireError(
-                "payload",
-                f"{len(payload)} bytes is above the {self.MAX_BYTES}-byte limit of {self.KIND}",
-            )
+        """Return the message as compact UTF-8 JSON, refusing anything `from_json` would refuse.
+
+        The text is written by the standard json module, as the contract's first encoder
+        wrote it (msgspec spells some floats differently, e.g. 1e16 and 0.000025).
+        """
+        obj = msgspec.to_builtins(self, enc_hook=to_builtin)
+        payload = json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        type(self).from_json(payload)
         return payload
 
-    def _check(self) -> None:
-        """Raise WireError if fields contradict each other."""
+    def _check(self, feeder: str | None) -> None:
+        """Raise WireError if fields contradict each other or a house is not of `feeder`."""
+
+
+def to_builtin(value: object) -> object:
+    """Return a JSON-ready value of what msgspec cannot encode (numpy numbers, mappings)."""
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, Mapping):
+        return dict(sorted(value.items()))
+    raise TypeError(f"{type(value).__name__} cannot be sent on the wire")
+
+
+def _house_check(field: str, house: str | None, feeder: str | None) -> None:
+    problem = None if house is None else house_of_other_feeder(house, feeder)
+    if problem is not None:
+        raise WireError(field, problem)
 
 
 class ReadingRow(NamedTuple):
     """One house reading in a `readings` batch, in the order of READING_COLUMNS."""
 
-    ts_s: float  # [epoch s]
-    house: str
+    ts_s: TimeS  # [epoch s]
+    house: HouseId
     ph: Phase  # phase measured
-    v_v: float  # [V]
-    i_a: float  # [A]
-    p_w: float  # net active power [W], + import, − export
-    q_var: float  # [var]
-    pv_w: float  # PV output [W]
+    v_v: Volts  # [V]
+    i_a: Amps  # [A]
+    p_w: Watts  # net active power [W], + import, − export
+    q_var: Vars  # [var]
+    pv_w: PvWatts  # PV output [W]
 
 
-READING_SPECS: Final = (TS_S, HOUSE, PHASE, V_V, I_A, P_W, Q_VAR, PV_W)
-"""Validator of each column of READING_COLUMNS, shared with Telemetry."""
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Telemetry(WireMessage):
+class Telemetry(WireMessage, frozen=True):
     """A house node's measurement (`tele`, house → edge)."""
 
     KIND: ClassVar[TopicKind] = TopicKind.TELE
     MAX_BYTES: ClassVar[int] = 1024
 
-    ts_s: float = dataclasses.field(metadata=_w("ts", TS_S))  # [epoch s]
-    seq: int = dataclasses.field(metadata=_w("seq", SEQ))
-    v_v: float = dataclasses.field(metadata=_w("v", V_V))  # [V]
-    i_a: float = dataclasses.field(metadata=_w("i", I_A))  # [A]
-    p_w: float = dataclasses.field(metadata=_w("p", P_W))  # net [W], + import, − export
-    q_var: float = dataclasses.field(metadata=_w("q", Q_VAR))  # [var]
-    pv_w: float = dataclasses.field(metadata=_w("pv", PV_W))  # PV output [W]
-    ph: Phase = dataclasses.field(metadata=_w("ph", PHASE))  # phase measured
-    relay: RelayState = dataclasses.field(metadata=_w("relay", _Choice(RelayState)))
+    ts_s: TimeS = msgspec.field(name="ts")  # [epoch s]
+    seq: Seq
+    v_v: Volts = msgspec.field(name="v")  # [V]
+    i_a: Amps = msgspec.field(name="i")  # [A]
+    p_w: Watts = msgspec.field(name="p")  # net [W], + import, − export
+    q_var: Vars = msgspec.field(name="q")  # [var]
+    pv_w: PvWatts = msgspec.field(name="pv")  # PV output [W]
+    ph: Phase  # phase measured
+    relay: RelayState
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class HouseCommand(WireMessage):
+class HouseCommand(WireMessage, frozen=True):
     """A signed phase switch for one house (`cmd`, edge → house)."""
 
     KIND: ClassVar[TopicKind] = TopicKind.CMD
     MAX_BYTES: ClassVar[int] = 1024
 
-    cmd_id: str = dataclasses.field(metadata=_w("id", TOKEN))
-    house: str = dataclasses.field(metadata=_w("house", HOUSE))
-    ctr: int = dataclasses.field(metadata=_w("ctr", CTR))  # strictly increasing per house
-    exp_s: int = dataclasses.field(metadata=_w("exp", TS_INT_S))  # last valid second [epoch s]
-    from_phase: Phase = dataclasses.field(metadata=_w("from", PHASE))
-    to_phase: Phase = dataclasses.field(metadata=_w("to", PHASE))
-    mac: str = dataclasses.field(default="", metadata=_w("mac", MAC))  # lowercase hex
+    cmd_id: Token = msgspec.field(name="id")
+    house: HouseId
+    ctr: Counter  # strictly increasing per house
+    exp_s: TimeIntS = msgspec.field(name="exp")  # last valid second [epoch s]
+    from_phase: Phase = msgspec.field(name="from")
+    to_phase: Phase = msgspec.field(name="to")
+    mac: Mac = ""  # lowercase hex
 
-    def _check(self) -> None:
-        """Refuse a switch to the phase the house is on."""
+    def _check(self, feeder: str | None) -> None:
+        """Refuse an unsigned command, a house of another feeder and a switch in place."""
+        _house_check("house", self.house, feeder)
         if self.from_phase == self.to_phase:
             raise WireError("to", f"{self.to_phase!s} equals from")
+        if not self.mac:
+            raise WireError("mac", "is missing")
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class HouseAck(WireMessage):
+class HouseAck(WireMessage, frozen=True):
     """A house's signed answer to a command, with the phase it measures (`ack`)."""
 
     KIND: ClassVar[TopicKind] = TopicKind.ACK
     MAX_BYTES: ClassVar[int] = 1024
 
-    cmd_id: str = dataclasses.field(metadata=_w("id", TOKEN))
-    house: str = dataclasses.field(metadata=_w("house", HOUSE))
-    ctr: int = dataclasses.field(metadata=_w("ctr", CTR))  # the command's counter
-    ok: bool = dataclasses.field(metadata=_w("ok", BOOL))
-    ph: Phase = dataclasses.field(metadata=_w("ph", PHASE))  # phase measured after the command
-    reason: str = dataclasses.field(metadata=_w("reason", REASON))  # e.g. "bad_mac", "" if ok
-    ts_s: int = dataclasses.field(metadata=_w("ts", TS_INT_S))  # [epoch s]
-    mac: str = dataclasses.field(default="", metadata=_w("mac", MAC))  # lowercase hex
+    cmd_id: Token = msgspec.field(name="id")
+    house: HouseId
+    ctr: Counter  # the command's counter
+    ok: bool
+    ph: Phase  # phase measured after the command
+    reason: Reason  # e.g. "bad_mac", "" if ok
+    ts_s: TimeIntS = msgspec.field(name="ts")  # [epoch s]
+    mac: Mac = ""  # lowercase hex
+
+    def _check(self, feeder: str | None) -> None:
+        """Refuse an unsigned ack and a house of another feeder."""
+        _house_check("house", self.house, feeder)
+        if not self.mac:
+            raise WireError("mac", "is missing")
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class HouseState(WireMessage):
+class HouseState(WireMessage, frozen=True):
     """A house node's retained birth / last-will state (`state`)."""
 
     KIND: ClassVar[TopicKind] = TopicKind.STATE
     MAX_BYTES: ClassVar[int] = 256
 
-    online: bool = dataclasses.field(metadata=_w("online", BOOL))
-    fw: str = dataclasses.field(metadata=_w("fw", VERSION))
+    online: bool
+    fw: Version
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Summary(WireMessage):
+class Summary(WireMessage, frozen=True):
     """The edge's 10-second feeder summary (`summary`, edge → HQ); lists are R, Y, B."""
 
     KIND: ClassVar[TopicKind] = TopicKind.SUMMARY
     MAX_BYTES: ClassVar[int] = 2048
 
-    boot: int = dataclasses.field(metadata=_w("boot", BOOT))
-    seq: int = dataclasses.field(metadata=_w("seq", SEQ))
-    ts_s: float = dataclasses.field(metadata=_w("ts", TS_S))  # [epoch s]
-    p_w: tuple[float, float, float] = dataclasses.field(metadata=_w("p_w", _Triple(PHASE_P_W)))
-    q_var: tuple[float, float, float] = dataclasses.field(
-        metadata=_w("q_var", _Triple(PHASE_Q_VAR))
-    )
-    i_a: tuple[float, float, float] = dataclasses.field(metadata=_w("i_a", _Triple(PHASE_I_A)))
-    v_v: tuple[float, float, float] = dataclasses.field(metadata=_w("v_v", _Triple(V_V)))
-    i_n_a: float = dataclasses.field(metadata=_w("i_n_a", PHASE_I_A))  # neutral current [A]
-    unbalance_pct: float | None = dataclasses.field(
-        metadata=_w("unbalance_pct", _Nullable(UNBALANCE_PCT))
-    )  # current unbalance [%], null when I_avg < 5 A
-    mode: Mode = dataclasses.field(metadata=_w("mode", _Choice(Mode)))
-    houses_online: int = dataclasses.field(metadata=_w("houses_online", HOUSE_COUNT))
-    houses_total: int = dataclasses.field(metadata=_w("houses_total", HOUSE_COUNT))
+    boot: Seq
+    seq: Seq
+    ts_s: TimeS = msgspec.field(name="ts")  # [epoch s]
+    p_w: tuple[PhaseWatts, PhaseWatts, PhaseWatts]
+    q_var: tuple[PhaseVars, PhaseVars, PhaseVars]
+    i_a: tuple[PhaseAmps, PhaseAmps, PhaseAmps]
+    v_v: tuple[Volts, Volts, Volts]
+    i_n_a: PhaseAmps  # neutral current [A]
+    unbalance_pct: UnbalancePct | None  # current unbalance [%], null when I_avg < 5 A
+    mode: Mode
+    houses_online: HouseCount
+    houses_total: HouseCount
 
-    def _check(self) -> None:
+    def _check(self, feeder: str | None) -> None:
         """Refuse more houses online than provisioned."""
         if self.houses_online > self.houses_total:
             raise WireError(
@@ -842,130 +428,240 @@ class Summary(WireMessage):
             )
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Readings(WireMessage):
-    """A batch of house readings (`readings`, edge → HQ)."""
+class Readings(WireMessage, frozen=True, omit_defaults=False):
+    """A batch of house readings (`readings`, edge → HQ); `cols` is always written."""
 
     KIND: ClassVar[TopicKind] = TopicKind.READINGS
     MAX_BYTES: ClassVar[int] = 512 * 1024
 
-    boot: int = dataclasses.field(metadata=_w("boot", BOOT))
-    seq: int = dataclasses.field(metadata=_w("seq", SEQ))
-    rows: tuple[ReadingRow, ...] = dataclasses.field(
-        metadata=_w(
-            "rows",
-            _Rows(
-                tuple(zip(READING_COLUMNS, READING_SPECS, strict=True)),
-                ReadingRow._make,
-                READINGS_MAX_ROWS,
-            ),
+    boot: Seq
+    seq: Seq
+    rows: Annotated[
+        tuple[ReadingRow, ...], msgspec.Meta(min_length=1, max_length=READINGS_MAX_ROWS)
+    ]
+    cols: tuple[str, ...] = READING_COLUMNS
+
+    def _check(self, feeder: str | None) -> None:
+        """Refuse other columns, and a row of a house of another feeder (first in row order)."""
+        if self.cols != READING_COLUMNS:
+            raise WireError(
+                "cols", f"{short_repr(list(self.cols), 80)} is not exactly {list(READING_COLUMNS)}"
+            )
+        if feeder is None:
+            return
+        prefix = feeder + "-"
+        houses = set(map(itemgetter(1), self.rows))
+        if all(house.startswith(prefix) for house in houses):
+            return
+        k, house = next(
+            (k, r.house) for k, r in enumerate(self.rows) if not r.house.startswith(prefix)
         )
-    )
-    cols: tuple[str, ...] = dataclasses.field(
-        default=READING_COLUMNS, metadata=_w("cols", _Exactly(READING_COLUMNS))
-    )
+        _house_check(f"rows[{k}][1] (house)", house, feeder)
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Event(WireMessage):
-    """Something the edge did (`event`, edge → HQ), with kind-specific `data`."""
+EVENT_DATA_MAX_DEPTH: Final = 4
+"""Deepest nesting of an event's `data` below the object itself."""
+EVENT_DATA_MAX_ITEMS: Final = 512
+"""Most values (at every depth) in an event's `data`."""
+EVENT_DATA_MAX_STR: Final = 500
+"""Longest string in an event's `data` [characters]."""
+EVENT_DATA_MAX_KEY: Final = 64
+"""Longest key in an event's `data` [characters]."""
+_SAFE_TEXT_RE: Final = re.compile(SAFE_TEXT)
+
+
+class Event(WireMessage, frozen=True):
+    """Something the edge did (`event`, edge → HQ), with kind-specific `data` (grid.events)."""
 
     KIND: ClassVar[TopicKind] = TopicKind.EVENT
     MAX_BYTES: ClassVar[int] = 16 * 1024
 
-    boot: int = dataclasses.field(metadata=_w("boot", BOOT))
-    seq: int = dataclasses.field(metadata=_w("seq", SEQ))
-    ts_s: float = dataclasses.field(metadata=_w("ts", TS_S))  # [epoch s]
-    kind: EventKind = dataclasses.field(metadata=_w("kind", _Choice(EventKind)))
-    data: Mapping[str, JsonValue] = dataclasses.field(
-        metadata=_w("data", _JsonObject(max_depth=4, max_items=512, max_str=500, max_key=64))
-    )
+    boot: Seq
+    seq: Seq
+    ts_s: TimeS = msgspec.field(name="ts")  # [epoch s]
+    kind: EventKind
+    data: Mapping[str, Any]
+
+    def _check(self, feeder: str | None) -> None:
+        """Refuse `data` beyond its bounds: depth, values, strings, keys, numbers."""
+        _check_json(self.data, "data", 1, [EVENT_DATA_MAX_ITEMS])
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Alert(WireMessage):
+def _check_json(value: object, path: str, depth: int, budget: list[int]) -> None:
+    """Raise WireError at the first value of `value` beyond the event data bounds."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise WireError(path, f"holds more than {EVENT_DATA_MAX_ITEMS} values")
+    if value is None or isinstance(value, bool):
+        return
+    if isinstance(value, int):
+        if abs(value) > SEQ_MAX:
+            raise WireError(path, f"{short_repr(value)} is beyond ±2^53")
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise WireError(path, f"{value!r} is not a finite number")
+        return
+    if isinstance(value, str):
+        _check_text(value, path, EVENT_DATA_MAX_STR)
+        return
+    if depth > EVENT_DATA_MAX_DEPTH:
+        raise WireError(path, f"nests deeper than {EVENT_DATA_MAX_DEPTH} levels")
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_json(item, f"{path}[{index}]", depth + 1, budget)
+        return
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            label = f"{path}.{_key_label(key)}"
+            if not 1 <= len(key) <= EVENT_DATA_MAX_KEY:
+                raise WireError(label, f"is not a key of 1 to {EVENT_DATA_MAX_KEY} characters")
+            if _SAFE_TEXT_RE.match(key) is None:
+                raise WireError(label, "holds control, bidi or surrogate characters")
+            _check_json(item, label, depth + 1, budget)
+        return
+    raise WireError(path, f"{short_repr(value)} is not a JSON value")
+
+
+def _check_text(value: str, path: str, max_len: int) -> None:
+    if len(value) > max_len:
+        raise WireError(path, f"has {len(value)} characters, not 0 to {max_len}")
+    if _SAFE_TEXT_RE.match(value) is None:
+        raise WireError(path, f"{short_repr(value)} holds control, bidi or surrogate characters")
+
+
+class Alert(WireMessage, frozen=True):
     """An alert raised or cleared at the edge (`alert`, edge → HQ)."""
 
     KIND: ClassVar[TopicKind] = TopicKind.ALERT
     MAX_BYTES: ClassVar[int] = 4096
 
-    boot: int = dataclasses.field(metadata=_w("boot", BOOT))
-    seq: int = dataclasses.field(metadata=_w("seq", SEQ))
-    ts_s: float = dataclasses.field(metadata=_w("ts", TS_S))  # [epoch s]
-    alert_id: str = dataclasses.field(metadata=_w("alert_id", TOKEN))
-    kind: str = dataclasses.field(metadata=_w("kind", NAME))  # e.g. "phase_overload"
-    severity: Severity = dataclasses.field(metadata=_w("severity", _Choice(Severity)))
-    state: AlertState = dataclasses.field(metadata=_w("state", _Choice(AlertState)))
-    message: str = dataclasses.field(metadata=_w("message", _Text(500, min_len=1)))
-    house: str | None = dataclasses.field(default=None, metadata=_w("house", HOUSE))
+    boot: Seq
+    seq: Seq
+    ts_s: TimeS = msgspec.field(name="ts")  # [epoch s]
+    alert_id: Token
+    kind: Name  # e.g. "phase_overload"
+    severity: Severity
+    state: AlertState
+    message: AlertText
+    house: HouseId | None = None
+
+    def _check(self, feeder: str | None) -> None:
+        """Refuse a house of another feeder."""
+        _house_check("house", self.house, feeder)
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Status(WireMessage):
+class Status(WireMessage, frozen=True):
     """The edge controller's retained birth / last-will status (`status`)."""
 
     KIND: ClassVar[TopicKind] = TopicKind.STATUS
     MAX_BYTES: ClassVar[int] = 256
 
-    online: bool = dataclasses.field(metadata=_w("online", BOOL))
-    boot: int | None = dataclasses.field(default=None, metadata=_w("boot", BOOT))
-    version: str | None = dataclasses.field(default=None, metadata=_w("version", VERSION))
+    online: bool
+    boot: Seq | None = None
+    version: Version | None = None
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Committed(WireMessage):
+class Committed(WireMessage, frozen=True):
     """HQ's high-water mark of one boot's messages committed to the database (`committed`),
     signed with the feeder key like `ctl` (grid.signing.verify_committed)."""
 
     KIND: ClassVar[TopicKind] = TopicKind.COMMITTED
     MAX_BYTES: ClassVar[int] = 256
 
-    boot: int = dataclasses.field(metadata=_w("boot", BOOT))
-    seq: int = dataclasses.field(metadata=_w("seq", SEQ))
-    feeder: str = dataclasses.field(metadata=_w("feeder", FEEDER))
-    ctr: int = dataclasses.field(metadata=_w("ctr", CTR))  # strictly increasing per feeder
-    mac: str = dataclasses.field(default="", metadata=_w("mac", MAC))  # lowercase hex
+    boot: Seq
+    seq: Seq
+    feeder: FeederId
+    ctr: Counter  # strictly increasing per feeder
+    mac: Mac = ""  # lowercase hex
+
+    def _check(self, feeder: str | None) -> None:
+        """Refuse an unsigned mark."""
+        if not self.mac:
+            raise WireError("mac", "is missing")
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class ControlCommand(WireMessage):
+def config_thousandths(value: float) -> int:
+    """Return a config value as an integer count of thousandths (value × CONFIG_SCALE)."""
+    return round(value * CONFIG_SCALE)
+
+
+class ControlCommand(WireMessage, frozen=True):
     """A signed operator command to a feeder's edge controller (`ctl`, HQ → edge).
 
-    The action fields present are exactly those of CONTROL_ACTION_FIELDS[action].
+    The action fields present are exactly those of CONTROL_ACTION_FIELDS[action]; a decoded
+    `config` is read-only, sorted by key, whole numbers as int.
     """
 
     KIND: ClassVar[TopicKind] = TopicKind.CTL
     MAX_BYTES: ClassVar[int] = 4096
 
-    cmd_id: str = dataclasses.field(metadata=_w("id", TOKEN))
-    feeder: str = dataclasses.field(metadata=_w("feeder", FEEDER))
-    ctr: int = dataclasses.field(metadata=_w("ctr", CTR))  # strictly increasing per feeder
-    exp_s: int = dataclasses.field(metadata=_w("exp", TS_INT_S))  # last valid second [epoch s]
-    action: ControlAction = dataclasses.field(metadata=_w("action", _Choice(ControlAction)))
-    mode: Mode | None = dataclasses.field(default=None, metadata=_w("mode", _Choice(Mode)))
-    house: str | None = dataclasses.field(default=None, metadata=_w("house", HOUSE))
-    from_phase: Phase | None = dataclasses.field(default=None, metadata=_w("from", PHASE))
-    to_phase: Phase | None = dataclasses.field(default=None, metadata=_w("to", PHASE))
-    config: Mapping[str, float] | None = dataclasses.field(
-        default=None, metadata=_w("config", _Config())
-    )
-    mac: str = dataclasses.field(default="", metadata=_w("mac", MAC))  # lowercase hex
+    cmd_id: Token = msgspec.field(name="id")
+    feeder: FeederId
+    ctr: Counter  # strictly increasing per feeder
+    exp_s: TimeIntS = msgspec.field(name="exp")  # last valid second [epoch s]
+    action: ControlAction
+    mode: Mode | None = None
+    house: HouseId | None = None
+    from_phase: Phase | None = msgspec.field(default=None, name="from")
+    to_phase: Phase | None = msgspec.field(default=None, name="to")
+    config: (
+        Annotated[
+            Mapping[ConfigKey, ConfigValue],
+            msgspec.Meta(min_length=1, max_length=CONFIG_MAX_KEYS),
+        ]
+        | None
+    ) = None
+    mac: Mac = ""  # lowercase hex
 
-    def _check(self) -> None:
-        """Refuse action fields the action does not take, or lacks, and a switch in place."""
+    def __post_init__(self) -> None:
+        """Keep the config read-only and sorted by key, as it is signed and sent."""
+        if self.config is not None and not isinstance(self.config, MappingProxyType):
+            config = MappingProxyType(dict(sorted(self.config.items())))
+            msgspec.structs.force_setattr(self, "config", config)
+
+    def _check(self, feeder: str | None) -> None:
+        """Refuse action fields the action does not take, or lacks, a switch in place, a house
+        of another feeder, a config value with more than three decimals and an unsigned
+        command; keep the config read-only and sorted."""
         needed = CONTROL_ACTION_FIELDS[self.action]
-        for f in _SCHEMAS[ControlCommand].fields:
-            if not f.optional:
-                continue
-            present = getattr(self, f.attr) is not None
-            if present and f.key not in needed:
-                raise WireError(f.key, f"is not a field of action {self.action}")
-            if not present and f.key in needed:
-                raise WireError(f.key, f"is missing (required by action {self.action})")
+        for key, value in _OPTIONAL_ACTION_FIELDS(self):
+            if value is not None and key not in needed:
+                raise WireError(key, f"is not a field of action {self.action}")
+            if value is None and key in needed:
+                raise WireError(key, f"is missing (required by action {self.action})")
         if self.action is ControlAction.SWITCH and self.from_phase == self.to_phase:
             raise WireError("to", f"{self.to_phase!s} equals from")
-        if self.house is not None and not self.house.startswith(self.feeder + "-"):
-            raise WireError("house", f"{self.house!r} is not a house of feeder {self.feeder!r}")
+        _house_check("house", self.house, self.feeder)
+        if self.config is not None:
+            msgspec.structs.force_setattr(self, "config", _exact_config(self.config))
+        if not self.mac:
+            raise WireError("mac", "is missing")
+
+
+def _OPTIONAL_ACTION_FIELDS(ctl: ControlCommand) -> tuple[tuple[str, object], ...]:  # noqa: N802
+    """Return (wire key, value) of each action field of a control command, in wire order."""
+    return (
+        ("mode", ctl.mode),
+        ("house", ctl.house),
+        ("from", ctl.from_phase),
+        ("to", ctl.to_phase),
+        ("config", ctl.config),
+    )
+
+
+def _exact_config(config: Mapping[str, float]) -> Mapping[str, float]:
+    """Return a read-only config sorted by key, whole values as int; refuse a 4th decimal."""
+    out: dict[str, float] = {}
+    for key in sorted(config):
+        number = config[key]
+        scaled = number * CONFIG_SCALE
+        thousandths = round(scaled)
+        if abs(scaled - thousandths) > 1e-6:
+            raise WireError(f"config.{key}", f"{number!r} has more than 3 decimals")
+        whole, rest = divmod(thousandths, CONFIG_SCALE)
+        out[key] = whole if rest == 0 else thousandths / CONFIG_SCALE
+    return MappingProxyType(out)
 
 
 Message: TypeAlias = (
@@ -1003,66 +699,39 @@ MESSAGE_TYPES: Final[Mapping[TopicKind, type[WireMessage]]] = MappingProxyType(
 )
 """The message type of each topic kind."""
 
-
-# --- schema: the field table of each message type, built from its dataclass fields -----------
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class _WireField:
-    key: str
-    attr: str
-    spec: _Spec
-    optional: bool
-
-
-class _Schema:
-    """Parse and dump one message type from the wire keys and validators of its fields."""
-
-    __slots__ = ("fields", "keys", "kind", "make")
-
-    def __init__(self, cls: type[WireMessage]) -> None:
-        self.kind = cls.KIND
-        self.make: Callable[..., WireMessage] = cls
-        self.fields = tuple(
-            _WireField(f.metadata["wire"][0], f.name, f.metadata["wire"][1], f.default is None)
-            for f in dataclasses.fields(cast(Any, cls))
-        )
-        self.keys = frozenset(f.key for f in self.fields)
-
-    def parse(self, obj: object, feeder: str | None) -> WireMessage:
-        """Return the message built from a decoded JSON object, or raise WireError."""
-        if type(obj) is not dict:
-            raise WireError("payload", f"is not a JSON object but {type(obj).__name__}")
-        if not self.keys.issuperset(obj):
-            unknown = sorted(k for k in obj if k not in self.keys)
-            raise WireError(_key_label(unknown[0]), f"is not a field of {self.kind}")
-        values: dict[str, Any] = {}
-        for f in self.fields:
-            if f.key in obj:
-                try:
-                    values[f.attr] = f.spec.parse(obj[f.key], feeder)
-                except WireError as exc:
-                    raise exc.under(f.key) from None
-            elif not f.optional:
-                raise WireError(f.key, "is missing")
-        message = self.make(**values)
-        message._check()
-        return message
-
-    def dump(self, message: WireMessage) -> dict[str, object]:
-        """Return the JSON object of a message; optional fields that are None are left out."""
-        out: dict[str, object] = {}
-        for f in self.fields:
-            value = getattr(message, f.attr)
-            if value is None and f.optional:
-                continue
-            out[f.key] = f.spec.dump(value)
-        return out
-
-
-_SCHEMAS: Final[Mapping[type[WireMessage], _Schema]] = MappingProxyType(
-    {cls: _Schema(cls) for cls in MESSAGE_TYPES.values()}
+_DECODERS: Final[Mapping[type[WireMessage], msgspec.json.Decoder[Any]]] = MappingProxyType(
+    {cls: msgspec.json.Decoder(cls) for cls in MESSAGE_TYPES.values()}
 )
+"""One msgspec decoder per message type."""
+
+
+def decode(topic: str | Topic, payload: bytes) -> Message:
+    """Return the typed message of a topic and payload, or raise WireError."""
+    parsed = topic if isinstance(topic, Topic) else parse_topic(topic)
+    return MESSAGE_TYPES[parsed.kind].from_json(payload, feeder=parsed.feeder)  # type: ignore[return-value]
+
+
+# --- duplicate keys --------------------------------------------------------------------------
+
+
+def _refuse_duplicate_keys(payload: bytes, message: WireMessage) -> None:
+    """Raise WireError naming a key that appears twice in one object of the payload.
+
+    A readings batch without a backslash is checked by counting its strings: each '"' then
+    delimits a string, and a batch of n rows holds exactly 3 keys + 2n cells (+ "cols" and its
+    8 names), so any extra key shows as more quotes. Every other payload is read once more by
+    the json module, which sees each key.
+    """
+    if isinstance(message, Readings) and b"\\" not in payload:
+        expected = 3 + 2 * len(message.rows) + (9 if b'"cols"' in payload else 0)
+        if payload.count(b'"') == 2 * expected:
+            return
+    try:
+        json.loads(payload, object_pairs_hook=_unique_keys)
+    except WireError:
+        raise
+    except (ValueError, RecursionError):  # msgspec read it: json will too
+        return
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -1076,82 +745,266 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
-def _loads(payload: bytes) -> object:
-    """Return the JSON value of UTF-8 bytes, or raise WireError("payload", ...)."""
+_PLAIN_KEY: Final = re.compile(r"[A-Za-z0-9_.-]{1,40}")
+
+
+def _key_label(key: object) -> str:
+    """Return a JSON object key fit for a field path: as is when plain, else its short repr."""
+    return key if isinstance(key, str) and _PLAIN_KEY.fullmatch(key) else short_repr(key)
+
+
+# --- errors: msgspec's path and the field's declared bounds, in words -------------------------
+
+_AT: Final = re.compile(r"^(?P<what>.*?)(?: - at (?P<key>`key` in )?`\$(?P<path>[^`]*)`)?$", re.S)
+_STEP: Final = re.compile(r"\.([^.\[]+)|\[(\d+|\.\.\.)\]")
+_FIELD_NAMED: Final = re.compile(r"^Object (contains unknown|missing required) field `(.*)`$", re.S)
+
+
+def _malformed(cls: type[WireMessage], payload: bytes, why: str) -> WireError:
+    """Return the error of a payload msgspec cannot read as JSON."""
     try:
         text = payload.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise WireError("payload", f"is not valid UTF-8 (byte {exc.start})") from None
+        return WireError("payload", f"is not valid UTF-8 (byte {exc.start})")
     try:
-        return json.loads(text, object_pairs_hook=_unique_keys)
-    except WireError:
-        raise
-    except json.JSONDecodeError as exc:
-        raise WireError("payload", f"is not valid JSON ({exc.msg} at {exc.pos})") from None
-    except (ValueError, RecursionError) as exc:
-        raise WireError("payload", f"is not valid JSON ({_short(str(exc), 80)})") from None
-
-
-# --- topics ----------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Topic:
-    """A parsed SmartPhase topic: feeder, kind and, for house topics, the house."""
-
-    feeder: str
-    kind: TopicKind
-    house: str | None = None
-
-    def __str__(self) -> str:
-        """Return the topic string."""
-        return topic_for(self.kind, self.feeder, self.house)
-
-
-_TOPIC_MAX: Final = 128
-_KINDS: Final[Mapping[str, TopicKind]] = MappingProxyType({k.value: k for k in TopicKind})
-
-
-def parse_topic(topic: str) -> Topic:
-    """Return the parsed topic, or raise WireError for anything not a SmartPhase topic."""
-    if len(topic) > _TOPIC_MAX:
-        raise WireError("topic", f"is longer than {_TOPIC_MAX} characters")
-    parts = topic.split("/")
-    if len(parts) not in (4, 6) or f"{parts[0]}/{parts[1]}" != ROOT:
-        raise WireError("topic", f"{_short(topic, 80)} is not under {ROOT}/{{feeder}}/")
-    kind = _KINDS.get(parts[-1])
-    house_level = len(parts) == 6
-    if house_level and parts[3] != "h":
-        raise WireError("topic", f"{_short(topic, 80)} is not a house topic (…/h/{{house}}/…)")
-    if kind is None or (kind in HOUSE_KINDS) != house_level:
-        raise WireError("topic", f"{_short(topic, 80)} has no known kind at its level")
-    try:
-        feeder = FEEDER.parse(parts[2], None)
+        obj = json.loads(text, object_pairs_hook=_unique_keys)
     except WireError as exc:
-        raise exc.under("topic.feeder") from None
-    house = None
-    if house_level:
-        try:
-            house = HOUSE.parse(parts[4], feeder)
-        except WireError as exc:
-            raise exc.under("topic.house") from None
-    return Topic(feeder, kind, house)
+        return exc
+    except json.JSONDecodeError as exc:
+        return WireError("payload", f"is not valid JSON ({exc.msg} at {exc.pos})")
+    except (ValueError, RecursionError) as exc:
+        return WireError("payload", f"is not valid JSON ({short_repr(str(exc), 80)})")
+    found = _non_finite(obj, ())
+    if found is None:  # e.g. an unpaired surrogate, which json reads and msgspec does not
+        return WireError("payload", f"is not valid JSON ({short_repr(why, 80)})")
+    path, value = found
+    return WireError(_label(cls, path), f"{value!r} is not a finite number")
 
 
-def topic_for(kind: TopicKind, feeder: str, house: str | None = None) -> str:
-    """Return the topic of `kind` for a feeder, or for one of its houses for house kinds."""
-    check_feeder_id(feeder)
-    if kind in HOUSE_KINDS:
-        if house is None:
-            raise WireError("house_id", f"is required for a {kind} topic")
-        check_house_id(house, feeder)
-        return f"{ROOT}/{feeder}/h/{house}/{kind}"
-    if house is not None:
-        raise WireError("house_id", f"is not part of a {kind} topic")
-    return f"{ROOT}/{feeder}/{kind}"
+def _non_finite(
+    value: object, path: tuple[str | int, ...]
+) -> tuple[tuple[str | int, ...], float] | None:
+    """Return the path and value of the first NaN or ±Infinity in a JSON value, or None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return path, value
+    items: Any = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
+    for key, item in items:
+        found = _non_finite(item, (*path, key))
+        if found is not None:
+            return found
+    return None
 
 
-def decode(topic: str | Topic, payload: bytes) -> Message:
-    """Return the typed message of a topic and payload, or raise WireError."""
-    parsed = topic if isinstance(topic, Topic) else parse_topic(topic)
-    return cast(Message, MESSAGE_TYPES[parsed.kind].from_json(payload, feeder=parsed.feeder))
+def explain(cls: type[WireMessage], payload: bytes, why: str) -> WireError:
+    """Return the WireError of msgspec's validation error `why` on a payload of `cls`.
+
+    msgspec names the path (``$.rows[3][3]``); the reason comes from the value there and the
+    bounds declared on the field's type, e.g. ``rows[3][3] (v): 812.0 is above 480 V``.
+    """
+    try:
+        obj = json.loads(payload)
+    except (ValueError, RecursionError):
+        return WireError("payload", _lower(why))
+    if not isinstance(obj, dict):
+        return WireError("payload", f"is not a JSON object but {_json_type(obj)}")
+    return field_error(cls, obj, why, lambda path: _label(cls, path))
+
+
+def field_error(
+    target: type,
+    obj: object,
+    why: str,
+    label: Callable[[tuple[str | int, ...]], str] = lambda path: _label(None, path),
+) -> WireError:
+    """Return the WireError of msgspec's error `why` on `obj`, read as a `target`.
+
+    `label` writes the field path of a sequence of keys and indexes.
+    """
+    match = _AT.match(why)
+    what, at = (match["what"], match["path"] or "") if match else (why, "")
+    steps: list[str | int] = []
+    for key, index in _STEP.findall(at):
+        steps.append(key if key else ("..." if index == "..." else int(index)))
+    if match and match["key"]:  # a dict key msgspec refused: found below like a bad value
+        steps.append("...")
+    named = _FIELD_NAMED.match(what)
+    if named is not None:
+        missing = named[1].startswith("missing")
+        kind_name = getattr(target, "KIND", "this object")
+        reason = "is missing" if missing else f"is not a field of {kind_name}"
+        return WireError(label((*steps, _key_label(named[2]))), reason)
+    kind: Any = mi.type_info(target)
+    value: Any = obj
+    path: list[str | int] = []
+    for step in steps:
+        kind = _unwrap(kind, value)
+        if step == "...":  # a dict's key or value: find the first pair its types refuse
+            key, value, kind = _bad_pair(kind, value)
+            path.append(_key_label(key))
+            if kind is None:
+                return WireError(label(tuple(path)), "is not a valid key")
+            continue
+        kind = _child(kind, step)
+        value = value[step] if isinstance(value, (dict, list)) else None  # type: ignore[index]
+        path.append(step)
+    return WireError(label(tuple(path)), _reason(_unwrap(kind, value), value, what))
+
+
+def _lower(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def _json_type(value: object) -> str:
+    names = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
+    return names.get(type(value), "number")
+
+
+def _unwrap(kind: Any, value: object) -> Any:
+    """Return the type inside Metadata and, of a union, the member `value` may be of."""
+    extra: dict[str, str] = {}
+    while True:
+        if isinstance(kind, mi.Metadata):
+            extra.update(kind.extra or {})
+            if kind.extra_json_schema:
+                extra["what"] = kind.extra_json_schema.get("description", "")
+            kind = kind.type
+        elif isinstance(kind, mi.UnionType):
+            members = [t for t in kind.types if not isinstance(t, mi.NoneType)]
+            kind = _member_for(members, value)
+        else:
+            return (kind, extra) if extra else kind
+
+
+def _member_for(members: list[Any], value: object) -> Any:
+    """Return the union member a JSON value was meant as (a dict for a mapping, else the first)."""
+    for member in members:
+        inner = member.type if isinstance(member, mi.Metadata) else member
+        if isinstance(value, dict) and isinstance(inner, (mi.DictType, mi.StructType)):
+            return member
+    return members[0]
+
+
+def _child(kind: Any, step: str | int) -> Any:
+    """Return the type of a struct field (by wire key) or of an array item."""
+    kind = kind[0] if isinstance(kind, tuple) else kind
+    if isinstance(kind, (mi.StructType, mi.NamedTupleType)):
+        if isinstance(step, int):
+            return kind.fields[step].type
+        return next(f.type for f in kind.fields if f.encode_name == step)
+    if isinstance(kind, (mi.VarTupleType, mi.ListType)):
+        return kind.item_type
+    if isinstance(kind, mi.TupleType):
+        return kind.item_types[int(step)]
+    if isinstance(kind, mi.DictType):
+        return kind.value_type
+    return mi.AnyType()
+
+
+def _bad_pair(kind: Any, value: object) -> tuple[object, object, Any]:
+    """Return the first (key, value, value type) of a dict that its types refuse."""
+    kind = kind[0] if isinstance(kind, tuple) else kind
+    assert isinstance(kind, mi.DictType)
+    assert isinstance(value, dict)
+    for key, item in value.items():
+        if _reason(_unwrap(kind.key_type, key), key, "") is not None:
+            return key, item, None
+        if _reason(_unwrap(kind.value_type, item), item, "") is not None:
+            return key, item, kind.value_type
+    return "...", None, kind.value_type
+
+
+def _reason(kind: Any, value: object, fallback: str) -> Any:
+    """Return why `value` breaks `kind` (with its declared bounds), else `fallback`."""
+    kind, extra = kind if isinstance(kind, tuple) else (kind, {})
+    if isinstance(kind, (mi.FloatType, mi.IntType)):
+        return _number_reason(kind, extra, value) or fallback or None
+    if isinstance(kind, mi.BoolType):
+        return None if type(value) is bool else f"{short_repr(value)} is not a boolean"
+    if isinstance(kind, mi.EnumType):
+        names = ", ".join(str(m.value) for m in kind.cls)
+        ok = isinstance(value, str) and value in kind.cls._value2member_map_
+        return None if ok else f"{short_repr(value)} is not one of {names}"
+    if isinstance(kind, mi.StrType):
+        return _text_reason(kind, extra, value) or fallback or None
+    if isinstance(kind, (mi.TupleType, mi.VarTupleType, mi.ListType)):
+        if not isinstance(value, list):
+            return f"{short_repr(value)} is not a list"
+        if isinstance(kind, mi.TupleType) and len(value) != len(kind.item_types):
+            n = len(kind.item_types)
+            phases = " (R, Y, B)" if n == 3 else ""
+            return f"{short_repr(value)} is not a list of {n} values{phases}"
+        if isinstance(kind, mi.VarTupleType):
+            lo, hi = kind.min_length or 0, kind.max_length
+            if len(value) < lo or (hi is not None and len(value) > hi):
+                return f"has {len(value)} rows, not {lo} to {hi}"
+    if isinstance(kind, mi.NamedTupleType):
+        n = len(kind.fields)
+        if not isinstance(value, list) or len(value) != n:
+            return f"{short_repr(value)} is not a list of {n} values"
+    if isinstance(kind, (mi.StructType, mi.DictType)):
+        if not isinstance(value, dict):
+            return f"{short_repr(value)} is not an object"
+        if isinstance(kind, mi.DictType):
+            lo, hi = kind.min_length or 0, kind.max_length
+            if len(value) < lo or (hi is not None and len(value) > hi):
+                return f"has {len(value)} keys, not {lo} to {hi}"
+    return _lower(fallback) if fallback else None
+
+
+def _bound_text(bound: float, unit: str) -> str:
+    number = str(int(bound)) if float(bound).is_integer() else repr(bound)
+    return f"{number} {unit}".rstrip()
+
+
+def _number_reason(kind: Any, extra: dict[str, str], value: object) -> str | None:
+    if isinstance(value, bool):
+        return f"{value!r} is a boolean, not a number"
+    if not isinstance(value, (int, float)):
+        return f"{short_repr(value)} is not a number"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{value!r} is not a finite number"
+    if isinstance(kind, mi.IntType) and not isinstance(value, int):
+        return f"{short_repr(value)} is not an integer"
+    unit = extra.get("unit", "")
+    if kind.ge is not None and value < kind.ge:
+        return f"{short_repr(value)} is below {extra.get('lo') or _bound_text(kind.ge, unit)}"
+    if kind.le is not None and value > kind.le:
+        return f"{short_repr(value)} is above {extra.get('hi') or _bound_text(kind.le, unit)}"
+    return None
+
+
+def _text_reason(kind: Any, extra: dict[str, str], value: object) -> str | None:
+    if not isinstance(value, str):
+        return f"{short_repr(value)} is not a string"
+    lo, hi = kind.min_length or 0, kind.max_length
+    if hi is not None and len(value) > hi:
+        if lo:
+            return f"has {len(value)} characters, not {lo} to {hi}"
+        return f"{short_repr(value)} is longer than {hi} characters"
+    if len(value) < lo:
+        return f"has {len(value)} characters, not {lo} to {hi}"
+    if kind.pattern is not None and re.search(kind.pattern, value) is None:
+        return f"{short_repr(value)} is not {extra.get('what') or 'valid'}"
+    return None
+
+
+def _label(cls: type[WireMessage] | None, path: tuple[str | int, ...]) -> str:
+    """Return the field path of `path` in a payload of `cls`, naming a readings cell's column
+    (``rows[3][3] (v)``) and the phase of a triple's item (``i_a[1] (Y)``)."""
+    out = ""
+    for k, step in enumerate(path):
+        if isinstance(step, int):
+            out += f"[{step}]"
+            if cls is Readings and k == 2 and path[0] == "rows":
+                out += f" ({READING_COLUMNS[step]})"
+            elif cls is Summary and k == 1 and step < len(PHASES):
+                out += f" ({PHASES[step]})"
+        else:
+            out += f".{step}" if out else str(step)
+    return out

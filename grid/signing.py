@@ -25,6 +25,8 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final, TypeVar
 
+import msgspec
+
 from grid.messages import (
     Committed,
     ControlAction,
@@ -205,7 +207,7 @@ def mac_hex(key: bytes, canonical: bytes) -> str:
 
 def sign(msg: SignedMessage, key: bytes) -> SignedMessage:
     """Return the message with its `mac` set for `key`."""
-    return dataclasses.replace(msg, mac=mac_hex(key, canonical_bytes(msg)))
+    return msgspec.structs.replace(msg, mac=mac_hex(key, canonical_bytes(msg)))
 
 
 def sign_ack(ack: HouseAck, key: bytes) -> HouseAck:

@@ -30,6 +30,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from grid.messages import Committed, Readings, Summary, TopicKind, topic_for
 from grid.signing import sign
+from grid.topics import topic_filter
 from grid.uplink import DeadLetter, Uplink
 from ingest.decode import UPLINK_KINDS, Fleet, decode_uplink
 from ingest.marks import CommitMarks
@@ -95,7 +96,7 @@ class _Backoff:
 def subscriptions(shared: bool) -> list[tuple[str, int]]:
     """Return the topic filters of the edge→HQ messages, shared among workers if asked."""
     prefix = f"$share/{SHARE_GROUP}/" if shared else ""
-    return [(f"{prefix}sp/v1/+/{kind}", 1) for kind in UPLINK_KINDS]
+    return [(prefix + topic, qos) for topic, qos in map(topic_filter, UPLINK_KINDS)]
 
 
 def ingest_client(settings: Settings) -> mqtt.Client:

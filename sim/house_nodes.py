@@ -39,6 +39,7 @@ from grid.messages import (
 from grid.phasors import Phase
 from grid.signing import sign_ack, verify_house_command
 from grid.timezones import IST_OFFSET_S, ist_minute_of_day
+from grid.topics import topic_filter
 from sim import profiles as pr
 from sim.fleet import FeederPlan
 from transport import Broker, ClientOptions, as_broker, make_client, stop_client
@@ -302,7 +303,7 @@ class FeederNodes:
                 "broker %s refused the nodes of %s: %s", self.broker, self.plan.feeder_id, reason
             )
             return
-        client.subscribe(f"sp/v1/{self.plan.feeder_id}/h/+/cmd", qos=1)
+        client.subscribe(*topic_filter(TopicKind.CMD, self.plan.feeder_id))
         for house in self.order:
             self._publish_state(house, online=not self.houses[house].faults.offline)
 

@@ -9,9 +9,10 @@ mark replayed. Only HQ's own mark, over what the edge sent, deletes anything.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
+
+import msgspec
 
 from grid.messages import Committed, TopicKind, topic_for
 from grid.signing import sign
@@ -75,7 +76,7 @@ def test_only_a_fresh_signed_mark_over_what_was_sent_deletes_and_a_replay_does_n
     pending = outbox.pending
     deliver(s, old)  # an older counter, however much it covers: not taken
     replay = Committed.from_json(old)
-    deliver(s, sign(dataclasses.replace(replay, seq=200), feeder_key(s.feeder)).to_json())
+    deliver(s, sign(msgspec.structs.replace(replay, seq=200), feeder_key(s.feeder)).to_json())
     assert outbox.pending >= pending
     assert min(e.seq for e in outbox.entries() if e.boot == boot) == 51
     assert rejections(s) == []  # an old mark is harmless: not a security event

@@ -13,7 +13,6 @@ Without the `micropython` or `mpy-cross` binaries these tests skip, and fail und
 from __future__ import annotations
 
 import ast
-import dataclasses
 import functools
 import json
 import os
@@ -28,6 +27,7 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import msgspec
 import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
@@ -301,7 +301,7 @@ def test_node_process_on_a_real_broker(micropython: str, mqtt_url: str) -> None:
         assert (ack.ok, ack.ph, ack.reason) == (True, Phase.Y, "")
         assert _telemetry(listener).ph == Phase.Y
 
-        forged = dataclasses.replace(
+        forged = msgspec.structs.replace(
             sign(HouseCommand("c2", house, 2, exp, Phase.Y, Phase.B), HOUSE_KEY), mac="0" * 64
         )
         refusals = [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import hmac
 import importlib.util
@@ -12,6 +11,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -155,32 +155,32 @@ def test_vector_matches(vector: dict[str, str]) -> None:
 def test_canonical_formats() -> None:
     assert canonical_bytes(CMD) == b"cmd|c0042|KL-TVM-0042-H017|8|1767225600|R|Y"
     assert canonical_bytes(ACK) == b"ack|c0042|KL-TVM-0042-H017|8|1|Y||1767225570"
-    nack = dataclasses.replace(ACK, ok=False, ph=Phase.R, reason="bad_mac")
+    nack = msgspec.structs.replace(ACK, ok=False, ph=Phase.R, reason="bad_mac")
     assert canonical_bytes(nack) == b"ack|c0042|KL-TVM-0042-H017|8|0|R|bad_mac|1767225570"
     assert canonical_bytes(CTL_SWITCH) == (
         b"ctl|h0007|KL-TVM-0042|12|1767225600|switch|KL-TVM-0042-H017|B|R"
     )
     base = ControlCommand("h1", FEEDER, 1, EXP_S, ControlAction.BALANCE_NOW)
     assert canonical_bytes(base) == b"ctl|h1|KL-TVM-0042|1|1767225600|balance_now"
-    set_mode = dataclasses.replace(base, action=ControlAction.SET_MODE, mode=Mode.MANUAL)
+    set_mode = msgspec.structs.replace(base, action=ControlAction.SET_MODE, mode=Mode.MANUAL)
     assert canonical_bytes(set_mode) == b"ctl|h1|KL-TVM-0042|1|1767225600|set_mode|manual"
-    config = dataclasses.replace(
+    config = msgspec.structs.replace(
         base, action=ControlAction.CONFIG, config={"z_gain": -0.5, "a_dwell_s": 1800, "m": 2.675}
     )
     assert canonical_bytes(config) == (
         b"ctl|h1|KL-TVM-0042|1|1767225600|config|a_dwell_s=1800000|m=2675|z_gain=-500"
     )
-    unlock = dataclasses.replace(base, action=ControlAction.UNLOCK, house=HOUSE)
+    unlock = msgspec.structs.replace(base, action=ControlAction.UNLOCK, house=HOUSE)
     assert canonical_bytes(unlock) == b"ctl|h1|KL-TVM-0042|1|1767225600|unlock|" + HOUSE.encode()
 
 
 def test_canonical_refuses_what_cannot_be_signed_unambiguously() -> None:
     with pytest.raises(WireError, match="id"):
-        canonical_bytes(dataclasses.replace(CMD, cmd_id="a|b"))
+        canonical_bytes(msgspec.structs.replace(CMD, cmd_id="a|b"))
     with pytest.raises(WireError, match="ctr"):
-        canonical_bytes(dataclasses.replace(CMD, ctr=8.0))  # type: ignore[arg-type]
+        canonical_bytes(msgspec.structs.replace(CMD, ctr=8.0))  # type: ignore[arg-type]
     with pytest.raises(WireError, match="ts"):
-        canonical_bytes(dataclasses.replace(ACK, ts_s=True))
+        canonical_bytes(msgspec.structs.replace(ACK, ts_s=True))
     with pytest.raises(WireError, match="config"):
         canonical_bytes(
             ControlCommand("h1", FEEDER, 1, EXP_S, ControlAction.CONFIG, config={"a=1|b": 2})
@@ -188,10 +188,10 @@ def test_canonical_refuses_what_cannot_be_signed_unambiguously() -> None:
 
 
 def test_sign_sets_a_lowercase_hex_mac_and_keeps_the_rest() -> None:
-    unsigned = dataclasses.replace(CMD, mac="")
+    unsigned = msgspec.structs.replace(CMD, mac="")
     signed = sign(unsigned, HOUSE_KEY)
     assert signed == CMD
-    assert dataclasses.replace(signed, mac="") == unsigned
+    assert msgspec.structs.replace(signed, mac="") == unsigned
     assert len(signed.mac) == 64
     assert signed.mac == signed.mac.lower()
     assert signed.mac == mac_hex(HOUSE_KEY, canonical_bytes(unsigned))
@@ -246,7 +246,7 @@ def test_tampering_any_field_breaks_the_mac(
     message: HouseCommand | HouseAck | ControlCommand, key: bytes, changes: dict[str, Any]
 ) -> None:
     assert mac_matches(message, key)
-    assert not mac_matches(dataclasses.replace(message, **changes), key)
+    assert not mac_matches(msgspec.structs.replace(message, **changes), key)
 
 
 def test_config_values_are_covered_by_the_mac() -> None:
@@ -255,7 +255,7 @@ def test_config_values_are_covered_by_the_mac() -> None:
         FEEDER_KEY,
     )
     for config in ({"gain": 1.501}, {"gain": 15}, {"gaim": 1.5}, {"gain": 1.5, "x": 0}):
-        assert not mac_matches(dataclasses.replace(ctl, config=config), FEEDER_KEY)
+        assert not mac_matches(msgspec.structs.replace(ctl, config=config), FEEDER_KEY)
 
 
 def test_a_message_signed_with_another_key_or_type_is_refused() -> None:
@@ -279,10 +279,10 @@ def test_house_command_accepted() -> None:
     ("cmd", "overrides", "reason"),
     [
         (CMD, {"device_id": "KL-TVM-0042-H018"}, Rejection.WRONG_DEVICE),
-        (dataclasses.replace(CMD, to_phase=Phase.B), {}, Rejection.BAD_MAC),
+        (msgspec.structs.replace(CMD, to_phase=Phase.B), {}, Rejection.BAD_MAC),
         (CMD, {"key": FEEDER_KEY}, Rejection.BAD_MAC),
-        (dataclasses.replace(CMD, mac=""), {}, Rejection.BAD_MAC),
-        (dataclasses.replace(CMD, mac="Ω" * 64), {}, Rejection.BAD_MAC),
+        (msgspec.structs.replace(CMD, mac=""), {}, Rejection.BAD_MAC),
+        (msgspec.structs.replace(CMD, mac="Ω" * 64), {}, Rejection.BAD_MAC),
         (CMD, {"last_counter": 8}, Rejection.REPLAYED),
         (CMD, {"last_counter": 100}, Rejection.REPLAYED),
         (CMD, {"now_s": EXP_S + 1}, Rejection.EXPIRED),
@@ -310,7 +310,7 @@ def test_house_command_rejections(
 
 
 def test_house_command_checks_run_in_order() -> None:
-    everything_wrong = dataclasses.replace(CMD, mac="0" * 64)
+    everything_wrong = msgspec.structs.replace(CMD, mac="0" * 64)
     wrong = {"last_counter": 99, "now_s": EXP_S + 99, "current_phase": Phase.B}
     assert _verify_cmd(everything_wrong, device_id="X-1", **wrong).reason is Rejection.WRONG_DEVICE
     assert _verify_cmd(everything_wrong, **wrong).reason is Rejection.BAD_MAC
@@ -347,7 +347,7 @@ def test_expiry_boundary(now_s: float, accepted: bool) -> None:
 def test_every_from_phase() -> None:
     for from_phase in Phase:
         to_phase = Phase.from_index((from_phase.ordinal + 1) % 3)
-        cmd = sign(dataclasses.replace(CMD, from_phase=from_phase, to_phase=to_phase), HOUSE_KEY)
+        cmd = sign(msgspec.structs.replace(CMD, from_phase=from_phase, to_phase=to_phase), HOUSE_KEY)
         for current in Phase:
             verdict = _verify_cmd(cmd, current_phase=current)
             assert verdict.accepted is (current == from_phase)
@@ -392,7 +392,7 @@ def test_control_actions_without_a_from_phase(unsigned: ControlCommand) -> None:
     never: Callable[[str], Phase | None] = lambda house: None  # noqa: E731
     assert _verify_ctl(ctl, current_phase_of=never) == ACCEPTED
     assert _verify_ctl(ctl, last_counter=ctl.ctr).reason is Rejection.REPLAYED
-    assert not mac_matches(dataclasses.replace(ctl, cmd_id="other"), FEEDER_KEY)
+    assert not mac_matches(msgspec.structs.replace(ctl, cmd_id="other"), FEEDER_KEY)
 
 
 # --- ack verification ------------------------------------------------------------------------
@@ -403,9 +403,9 @@ def test_ack_verification() -> None:
     assert verify_ack(ACK, key=HOUSE_KEY, house_id=HOUSE, command=CMD) == ACCEPTED
     verdict = verify_ack(ACK, key=HOUSE_KEY, house_id="KL-TVM-0042-H018")
     assert verdict.reason is Rejection.WRONG_DEVICE
-    forged = dataclasses.replace(ACK, ph=Phase.B)
+    forged = msgspec.structs.replace(ACK, ph=Phase.B)
     assert verify_ack(forged, key=HOUSE_KEY, house_id=HOUSE).reason is Rejection.BAD_MAC
-    later = sign(dataclasses.replace(CMD, cmd_id="c0043", ctr=9), HOUSE_KEY)
+    later = sign(msgspec.structs.replace(CMD, cmd_id="c0043", ctr=9), HOUSE_KEY)
     old_ack = verify_ack(ACK, key=HOUSE_KEY, house_id=HOUSE, command=later)
     assert old_ack.reason is Rejection.REPLAYED
 
@@ -492,10 +492,10 @@ def test_committed_canonical_string_and_verdicts() -> None:
 
     assert verdict(mark) is None
     assert verdict(mark, feeder="KL-TVM-0043") is Rejection.WRONG_DEVICE
-    assert verdict(dataclasses.replace(mark, seq=13), highest=99) is Rejection.BAD_MAC
+    assert verdict(msgspec.structs.replace(mark, seq=13), highest=99) is Rejection.BAD_MAC
     assert verdict(mark, last=5) is Rejection.REPLAYED
     assert verdict(mark, highest=11) is Rejection.BEYOND_SENT  # HQ cannot have stored seq 12
-    forged = dataclasses.replace(_mark(seq=2**53), mac="0" * 64)
+    forged = msgspec.structs.replace(_mark(seq=2**53), mac="0" * 64)
     assert verdict(forged, highest=2**53) is Rejection.BAD_MAC
 
 

@@ -10,8 +10,7 @@ duplicate.
 
 from __future__ import annotations
 
-import dataclasses
-
+import msgspec
 import pytest
 from sqlalchemy import Engine, func, select
 
@@ -45,7 +44,7 @@ def test_unsealed_forgeries_are_dead_letters_and_the_real_messages_are_stored(
 ) -> None:
     first, summary, second = traffic.readings(30), traffic.summary(), traffic.readings(30)
     real = [first, summary, second]
-    fakes = [dataclasses.replace(first, rows=first.rows[:1]), summary, second]
+    fakes = [msgspec.structs.replace(first, rows=first.rows[:1]), summary, second]
     for fake in fakes:  # the attacker is first, with the same boot and seqs, unsealed
         publisher.send(traffic.topic(fake), fake.to_json())
     for message in real:
@@ -64,7 +63,7 @@ def test_a_conflicting_copy_under_a_stored_key_is_kept_and_raises_an_alert(
     engine: Engine, worker: IngestWorker, publisher: Publisher, traffic: FeederTraffic
 ) -> None:
     real = traffic.readings(30)
-    forged = dataclasses.replace(real, rows=tuple(r._replace(p_w=-9999.0) for r in real.rows))
+    forged = msgspec.structs.replace(real, rows=tuple(r._replace(p_w=-9999.0) for r in real.rows))
     publisher.message(traffic, forged)  # sealed with the feeder's key: a stolen key, or a bug
     f = traffic.feeder
     wait_until(lambda: count(engine, uplink_batches.c.feeder_id == f) == 1, 10, "the forgery")

@@ -9,10 +9,10 @@ with the size and digest of the whole.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 import pytest
 from sqlalchemy import Engine, select
 
@@ -34,7 +34,7 @@ FUTURE_S = 4e9
 def test_a_far_future_summary_is_a_dead_letter_and_shows_nothing(
     engine: Engine, worker: IngestWorker, publisher: Publisher, traffic: FeederTraffic
 ) -> None:
-    future = dataclasses.replace(traffic.summary(), ts_s=FUTURE_S)
+    future = msgspec.structs.replace(traffic.summary(), ts_s=FUTURE_S)
     publisher.message(traffic, future)
     f = traffic.feeder
     with engine.connect() as conn:
@@ -58,7 +58,7 @@ def test_a_feeder_is_silent_by_when_its_summaries_arrived(engine: Engine) -> Non
     traffic = FeederTraffic.make("KL-TVM-0777", 3, boot=5)
     provision(engine, traffic)
     arrived = datetime(2026, 3, 16, 6, 30, tzinfo=UTC)
-    summary = dataclasses.replace(
+    summary = msgspec.structs.replace(
         traffic.summary(), ts_s=(arrived + timedelta(seconds=MAX_AHEAD_S - 5)).timestamp()
     )  # ahead, but within the skew HQ accepts
     payload = traffic.payload(summary)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import replace
 
 import paho.mqtt.client as mqtt
 import pytest
+from msgspec.structs import replace
 from paho.mqtt.enums import CallbackAPIVersion
 
 from grid.messages import HouseAck, HouseCommand, Telemetry
