@@ -47,7 +47,11 @@ def test_upgrade_builds_hypertables_policies_and_aggregates(timescale_engine: En
                 text("SELECT view_name FROM timescaledb_information.continuous_aggregates")
             ).scalars()
         )
-        assert views == {"feeder_readings_1m", "feeder_readings_15m", "feeder_readings_1h"}
+        aggregates = {"feeder_readings_1m", "feeder_readings_15m", "feeder_readings_1h"}
+        aggregates.add("house_readings_1h")  # migration 0007
+        assert views == aggregates
+        for view in aggregates:
+            assert ("policy_refresh_continuous_aggregate", view) in kinds
     assert upgrade(timescale_engine) is Backend.TIMESCALE  # idempotent
 
 
