@@ -18,6 +18,8 @@ import flask
 from werkzeug.wrappers import Response
 
 from components import access, runtime
+from components.strings import text
+from grid.timezones import IST
 from store import csv_export
 from store.activity import (
     LOG_COLUMNS,
@@ -29,7 +31,6 @@ from store.activity import (
     LogOrder,
     log_rows,
 )
-from store.queries import IST
 
 EXPORT_PATH: Final = "/log.csv"
 EXPORT_LIMIT: Final = 10_000
@@ -121,7 +122,7 @@ def export() -> Response:
     """Answer the CSV of the log under the request's filters, in the request's order."""
     identity = access.current_user()
     if identity is None:  # the request guard answers anonymous callers before this
-        return Response("sign in first", status=401, mimetype="text/plain")
+        return Response(text("log_sign_in_first"), status=401, mimetype="text/plain")
     try:
         log_filter = parse_filter(flask.request.args)
         order = parse_order(flask.request.args)

@@ -13,6 +13,7 @@ from sqlalchemy import Connection
 
 from components import ids
 from components.notify_view import build_notices
+from components.strings import text
 from components.tables import fmt_time
 from notify.outbox import NoticeView, outbox_fingerprint
 from store.alerting import (
@@ -28,18 +29,10 @@ ROLLED_UP: Final = "rolled_up"
 """The value of the "include rolled-up alerts" checkbox."""
 
 COLUMNS: Final = (
-    ("select", ""),
-    ("severity", "Severity"),
-    ("raised", "Raised (IST)"),
-    ("state", "State"),
-    ("feeder", "Feeder"),
-    ("house", "House"),
-    ("kind", "Kind"),
-    ("message", "Message"),
-    ("acked", "Acknowledged"),
-    ("cleared", "Cleared (IST)"),
-    ("action", ""),
-)
+    "select", "severity", "raised", "state", "feeder", "house", "kind", "message", "acked",
+    "cleared", "action",
+)  # fmt: skip
+"""The table's columns; each heading is the string `alerts_col_<column>` (components/strings)."""
 
 
 LABELLED: Final = frozenset({"state", "house", "acked", "cleared"})
@@ -103,49 +96,59 @@ def filter_from_data(data: Mapping[str, Any]) -> AlertFilter:
     )
 
 
+def heading(column: str) -> str:
+    """Return the heading of a table column."""
+    return text(f"alerts_col_{column}")
+
+
 def describe_filter(flt: AlertFilter) -> str:
     """Return "active alerts of district Ernakulam, severity warning" for a confirmation."""
     parts = [
-        f"{label} {value}"
-        for label, value in (
-            ("feeder", flt.feeder_id),
-            ("district", flt.district),
-            ("severity", flt.severity),
+        text(key, value=value)
+        for key, value in (
+            ("alerts_of_feeder", flt.feeder_id),
+            ("alerts_of_district", flt.district),
+            ("alerts_of_severity", flt.severity),
         )
         if value
     ]
-    scope = f"{flt.state} alerts" if flt.state else "alerts in any state"
-    return scope + (" of " + ", ".join(parts) if parts else "")
+    scope = text("alerts_in_state", state=flt.state) if flt.state else text("alerts_in_any_state")
+    return scope + (text("alerts_of") + ", ".join(parts) if parts else "")
 
 
 def confirm_text(flt: AlertFilter, count: int, as_of: datetime) -> str:
     """Return the question the operator confirms before acknowledging by filter."""
-    return (
-        f"Acknowledge {count:,} open alert{'' if count == 1 else 's'} "
-        f"({describe_filter(flt)}; the alerts rolled up under them too)? "
-        f"Alerts raised or changed after {fmt_time(as_of)} IST are left as they are."
+    return text(
+        "alerts_confirm_one" if count == 1 else "alerts_confirm_many",
+        count=f"{count:,}",
+        scope=describe_filter(flt),
+        as_of=fmt_time(as_of),
     )
 
 
 def pager_text(page: AlertPage) -> str:
     """Return "Alerts 51–100 of 1,234 · page 2 of 25"."""
     if not page.rows:
-        return "No alerts match."
-    return (
-        f"Alerts {page.first:,}–{page.last:,} of {page.total:,} · "
-        f"page {page.page + 1:,} of {page.pages:,}"
+        return text("alerts_none")
+    return text(
+        "alerts_pager",
+        first=f"{page.first:,}",
+        last=f"{page.last:,}",
+        total=f"{page.total:,}",
+        page=f"{page.page + 1:,}",
+        pages=f"{page.pages:,}",
     )
 
 
 def acknowledged_text(done: Acknowledged, user: str) -> str:
     """Return what a bulk acknowledgement did, for the page's message line."""
     n = len(done.ids)
-    text = f"{n:,} alert{'' if n == 1 else 's'} acknowledged by {user}"
+    said = text("alerts_acked_one" if n == 1 else "alerts_acked_many", count=f"{n:,}", user=user)
     if done.rolled_up:
-        text += f", with {done.rolled_up:,} rolled up under them"
+        said += text("alerts_acked_rolled_up", count=f"{done.rolled_up:,}")
     if done.skipped:
-        text += f"; {len(done.skipped):,} no longer open"
-    return text + "."
+        said += text("alerts_acked_skipped", count=f"{len(done.skipped):,}")
+    return said + "."
 
 
 def build_alert_table(
@@ -157,17 +160,17 @@ def build_alert_table(
     """Return one page of alerts as a table; open alerts get a checkbox and an Acknowledge
     button when `can_ack`; an alert someone was told of shows who, when and how (`notices`)."""
     if not page.rows:
-        return html.Div(html.P("No alerts match.", className="sp-empty"))
+        return html.Div(html.P(text("alerts_none"), className="sp-empty"))
     head_select: Any = ""
     if can_ack and any(r.alert.state == "open" for r in page.rows):
         head_select = dcc.Checklist(
-            [{"label": _hidden("select every open alert on this page"), "value": "page"}],
+            [{"label": _hidden(text("alerts_select_page")), "value": "page"}],
             value=[],
             id=ids.ALERTS_SELECT_PAGE,
             className="sp-alert-select",
         )
     head = html.Thead(
-        html.Tr([html.Th(head_select if key == "select" else heading) for key, heading in COLUMNS])
+        html.Tr([html.Th(head_select if key == "select" else heading(key)) for key in COLUMNS])
     )
     told = notices or {}
     body = html.Tbody(
@@ -184,10 +187,10 @@ def _row(
 ) -> html.Tr:
     a = listed.alert
     selectable = can_ack and a.state == "open"
-    labelled = {key: heading for key, heading in COLUMNS if key in LABELLED}
+    labelled = {key: heading(key) for key in COLUMNS if key in LABELLED}
     cells: dict[str, Any] = {
         "select": dcc.Checklist(
-            [{"label": _hidden(f"select alert {a.alert_id}"), "value": a.alert_id}],
+            [{"label": _hidden(text("alerts_select_one", alert=a.alert_id)), "value": a.alert_id}],
             value=[a.alert_id] if selected else [],
             id={"type": ids.ALERT_SELECT_TYPE, "alert": a.alert_id},
             className="sp-alert-select",
@@ -199,25 +202,27 @@ def _row(
         "state": a.state,
         "feeder": dcc.Link(a.feeder_id, href=f"/feeder/{a.feeder_id}") if a.feeder_id else "",
         "house": a.house_id or "",
-        "kind": [a.kind, html.Div("rolled up", className="sp-rolled-up")]
+        "kind": [a.kind, html.Div(text("alerts_rolled_up"), className="sp-rolled-up")]
         if a.parent_id
         else a.kind,
         "message": [_message(listed), build_notices(notices)] if notices else _message(listed),
-        "acked": f"{a.acked_by} at {fmt_time(a.acked_at)}" if a.acked_by else "",
+        "acked": text("alerts_acked_by", user=a.acked_by, at=fmt_time(a.acked_at))
+        if a.acked_by
+        else "",
         "cleared": fmt_time(a.cleared_at),
         "action": html.Button(
-            "Acknowledge",
+            text("alerts_ack"),
             id={"type": ids.ALERT_ACK_TYPE, "alert": a.alert_id},
             className="sp-button",
         )
         if selectable
         else "",
     }
-    for key, heading in labelled.items():
+    for key, label in labelled.items():
         if cells[key]:
-            cells[key] = [html.Span(f"{heading}: ", className="sp-cell-label"), cells[key]]
+            cells[key] = [html.Span(f"{label}: ", className="sp-cell-label"), cells[key]]
     return html.Tr(
-        [html.Td(cells[key], className=f"sp-col-{key}") for key, _ in COLUMNS],
+        [html.Td(cells[key], className=f"sp-col-{key}") for key in COLUMNS],
         className=f"sp-alert-{a.state} sp-alert-sev-{a.severity}",
     )
 
@@ -226,7 +231,7 @@ def _message(listed: ListedAlert) -> Any:
     a = listed.alert
     if not listed.rolled_up:
         return a.message
-    held = "with " if a.state != "cleared" else "held "
+    held = text("alerts_with" if a.state != "cleared" else "alerts_held")
     link: Any = listed.rolled_up_text
     if a.feeder_id:
         link = dcc.Link(listed.rolled_up_text, href=f"/alerts?feeder={a.feeder_id}&rolled_up=1")

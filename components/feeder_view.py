@@ -21,13 +21,14 @@ from components.feeder_charts import (
     effect_figure,
     ist_text,
 )
+from components.strings import text
 from grid.dryrun import HouseMove, PhaseLoads, predict_moves
 from grid.feeder_states import is_unbalanced
 from grid.interlocks import Blocker
 from grid.phasors import Phase
+from grid.timezones import IST
 from store.moves import READING_MAX_AGE_S, DryRun
 from store.queries import (
-    IST,
     BalancingRun,
     FeederHouse,
     FeederMapRow,
@@ -68,12 +69,8 @@ FIT: Final = "fit"
 """The range that fits the data there is (the default)."""
 CUSTOM: Final = "custom"
 """The range between two dates and times in IST."""
-RANGE_OPTIONS: Final = (
-    (FIT, "All data"),
-    *((key, key) for key in RANGES),
-    (CUSTOM, "Custom"),
-)
-"""(value, label) of every range choice, in order."""
+RANGE_OPTIONS: Final = (FIT, *RANGES, CUSTOM)
+"""Every range choice, in order; `range_label` says it."""
 LONGEST_RANGE: Final = timedelta(days=366)
 """The longest range a chart shows."""
 SHORTEST_FIT: Final = timedelta(minutes=10)
@@ -81,12 +78,20 @@ SHORTEST_FIT: Final = timedelta(minutes=10)
 LIVE_EDGE: Final = timedelta(hours=1)
 """Data this recent counts as still arriving: "All data" then runs to now."""
 
-RESOLUTION_TEXT: Final = {
-    "raw": "10-second readings",
-    "1m": "1-minute means",
-    "15m": "15-minute means",
-    "1h": "1-hour means",
-}
+
+def range_label(choice: str) -> str:
+    """Return what a range choice is called: "All data", "24h", "Custom"."""
+    if choice == FIT:
+        return text("feeder_range_fit")
+    if choice == CUSTOM:
+        return text("feeder_range_custom")
+    return choice
+
+
+def resolution_text(resolution: str) -> str:
+    """Return what a series resolution ("raw", "1m", "15m", "1h") holds: "1-minute means"."""
+    return text(f"feeder_resolution_{resolution}")
+
 
 HOUSE_ONLINE_S: Final = READING_MAX_AGE_S
 """A house with a reading this recent counts as online [s] (as for a move)."""
@@ -109,7 +114,7 @@ def _card(label: str, value: str, *, class_name: str = "") -> html.Div:
 def build_live(state: FeederState | None, row: FeederMapRow) -> html.Div:
     """Return the live cards: per-phase I, P, V; neutral current; unbalance; voltage spread."""
     if state is None:
-        return html.Div("No summary received from this feeder yet.", className="sp-empty")
+        return html.Div(text("feeder_no_summary"), className="sp-empty")
     rows = []
     for m in PHASE_MEASURES:
         cells: list[Any] = [html.Th(f"{m.label} [{m.unit}]")]
@@ -137,20 +142,24 @@ def build_live(state: FeederState | None, row: FeederMapRow) -> html.Div:
             table,
             html.Div(
                 [
-                    _card("Neutral current", fmt(state.i_n, 1, "A"), class_name=neutral_class),
                     _card(
-                        "Current unbalance",
+                        text("feeder_card_neutral"),
+                        fmt(state.i_n, 1, "A"),
+                        class_name=neutral_class,
+                    ),
+                    _card(
+                        text("feeder_card_unbalance"),
                         fmt(state.unbalance_pct, 1, "%"),
                         class_name=unbalance_class,
                     ),
                     _card(
-                        "Voltage spread",
+                        text("feeder_card_spread"),
                         fmt(spread, 1, "V"),
                         class_name="sp-bad" if low_v else "",
                     ),
-                    _card("Rated phase current", fmt(row.rated_a, 0, "A")),
+                    _card(text("feeder_card_rated"), fmt(row.rated_a, 0, "A")),
                     _card(
-                        "Houses online",
+                        text("feeder_card_houses_online"),
                         f"{state.houses_online} / {state.houses_total}",
                     ),
                 ],
@@ -173,8 +182,6 @@ class RangeError(ValueError):
         self.message = message
 
 
-RANGE_FIELDS: Final = {"from": "From", "to": "To"}
-"""The custom range's inputs, as their labels say."""
 IST_INPUT_FORMATS: Final = (
     "%Y-%m-%d %H:%M",
     "%Y-%m-%d %H:%M:%S",
@@ -314,8 +321,13 @@ def build_locks(houses: Sequence[FeederHouse], *, can_unlock: bool, button_type:
     """
     locked = [h for h in houses if h.locked]
     if not locked:
-        return html.Div("No house is locked out.", className="sp-empty sp-locks-none")
-    header = html.Tr([html.Th(t) for t in ("House", "Phase", "Why", "Since", "Until", "")])
+        return html.Div(text("feeder_locks_none"), className="sp-empty sp-locks-none")
+    header = html.Tr(
+        [
+            html.Th(text(f"feeder_locks_col_{key}"))
+            for key in ("house", "phase", "why", "since", "until", "action")
+        ]
+    )
     rows = [
         html.Tr(
             [
@@ -326,17 +338,17 @@ def build_locks(houses: Sequence[FeederHouse], *, can_unlock: bool, button_type:
                 html.Td(
                     ist_text(h.locked_until, seconds=False) + " IST"
                     if h.locked_until is not None
-                    else "until unlocked"
+                    else text("feeder_locks_until_unlocked")
                 ),
                 html.Td(
                     html.Button(
-                        "Unlock",
+                        text("feeder_unlock"),
                         id={"type": button_type, "house": h.house_id},
                         className="sp-button sp-unlock",
-                        title="Bring this house back into balancing now",
+                        title=text("feeder_unlock_title"),
                     )
                     if can_unlock
-                    else html.Span("an operator unlocks it", className="sp-hint")
+                    else html.Span(text("feeder_locks_operator"), className="sp-hint")
                 ),
             ],
             className="sp-lock-row",
@@ -454,17 +466,8 @@ def build_run_detail(run: BalancingRun, reasons: Sequence[MoveReason]) -> html.D
         )
     header = html.Tr(
         [
-            html.Th(t)
-            for t in (
-                "House",
-                "Move",
-                "Outcome",
-                "Load [kW]",
-                "PV [kW]",
-                "Net [kW]",
-                "Neutral, house stays [A]",
-                "Neutral, house moved [A]",
-            )
+            html.Th(text(f"feeder_moves_col_{key}"))
+            for key in ("house", "move", "outcome", "load", "pv", "net", "stays", "moved")
         ]
     )
     rows = [

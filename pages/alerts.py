@@ -31,6 +31,7 @@ from components.alert_list import (
     parse_filter,
 )
 from components.layout import build_page
+from components.strings import page_title, text
 from notify.outbox import notices_of
 from store.alerting import (
     ACK_ACTION,
@@ -47,7 +48,7 @@ from store.alerting import (
 from store.queries import districts
 from store.schema import ALERT_STATES
 
-dash.register_page(__name__, path="/alerts", title="SmartPhase · Alerts", name="Alerts")
+dash.register_page(__name__, path="/alerts", title=page_title("alerts_title"), name="Alerts")
 
 REFRESH_MS: Final = 15_000
 """How often the list checks the store for changes [ms]."""
@@ -75,11 +76,11 @@ def layout(
         district_names = districts(conn)
     can_ack = access.has_role("operator")
     return build_page(
-        "Alerts",
+        text("alerts_title"),
         html.Div(
             [
                 _field(
-                    "Feeder",
+                    text("field_feeder"),
                     dcc.Input(
                         id=ids.ALERTS_FEEDER,
                         value=feeder,
@@ -88,35 +89,35 @@ def layout(
                     ),
                 ),
                 _field(
-                    "District",
+                    text("field_district"),
                     dcc.Dropdown(
                         district_names,
                         value=district or None,
                         id=ids.ALERTS_DISTRICT,
-                        placeholder="any",
+                        placeholder=text("any"),
                     ),
                 ),
                 _field(
-                    "Severity",
+                    text("field_severity"),
                     dcc.Dropdown(
                         list(SEVERITIES),
                         value=severity or None,
                         id=ids.ALERTS_SEVERITY,
-                        placeholder="any",
+                        placeholder=text("any"),
                     ),
                 ),
                 _field(
-                    "State",
+                    text("field_state"),
                     dcc.Dropdown(
-                        [{"label": "active (open or acknowledged)", "value": ACTIVE}]
+                        [{"label": text("alerts_state_active"), "value": ACTIVE}]
                         + [{"label": s, "value": s} for s in ALERT_STATES],
                         value=state or None,
                         id=ids.ALERTS_STATE,
-                        placeholder="any",
+                        placeholder=text("any"),
                     ),
                 ),
                 dcc.Checklist(
-                    [{"label": " include rolled-up alerts", "value": ROLLED_UP}],
+                    [{"label": text("alerts_include_rolled_up"), "value": ROLLED_UP}],
                     value=[ROLLED_UP] if rolled_up else [],
                     id=ids.ALERTS_ROLLED_UP,
                     className="sp-field sp-alerts-rolled-up",
@@ -129,13 +130,14 @@ def layout(
                 html.Div(
                     [
                         html.Button(
-                            "Acknowledge selected",
+                            text("alerts_ack_selected"),
                             id=ids.ALERTS_ACK_SELECTED,
                             className="sp-button",
                             disabled=True,
+                            **{"data-label": text("alerts_ack_selected")},
                         ),
                         html.Button(
-                            "Acknowledge all that match…",
+                            text("alerts_ack_all"),
                             id=ids.ALERTS_ACK_ALL,
                             className="sp-button sp-button-quiet",
                         ),
@@ -145,9 +147,13 @@ def layout(
                 ),
                 html.Div(
                     [
-                        html.Button("‹ Newer", id=ids.ALERTS_PREV, className="sp-button"),
+                        html.Button(
+                            text("alerts_newer"), id=ids.ALERTS_PREV, className="sp-button"
+                        ),
                         html.Span(id=ids.ALERTS_PAGER, className="sp-alerts-pager"),
-                        html.Button("Older ›", id=ids.ALERTS_NEXT, className="sp-button"),
+                        html.Button(
+                            text("alerts_older"), id=ids.ALERTS_NEXT, className="sp-button"
+                        ),
                     ],
                     className="sp-alerts-paging",
                 ),
@@ -210,7 +216,8 @@ def show_alerts(
     try:
         flt = parse_filter(feeder, district, severity, state, rolled_up)
     except AlertError as err:
-        return html.P(f"Not a valid filter: {err}.", className="sp-denied"), "", 0, True, True, None
+        refused = html.P(text("alerts_bad_filter", error=err), className="sp-denied")
+        return refused, "", 0, True, True, None
     if trigger in (ids.ALERTS_PREV, ids.ALERTS_NEXT):
         wanted = (page or 0) + (1 if trigger == ids.ALERTS_NEXT else -1)
     elif trigger in (ids.ALERTS_INTERVAL, ids.HEADER_ALERTS_CHANGED):
@@ -258,12 +265,12 @@ def ask_to_acknowledge_matching(
     try:
         flt = parse_filter(feeder, district, severity, state, rolled_up)
     except AlertError as err:
-        return "", False, None, f"Not a valid filter: {err}."
+        return "", False, None, text("alerts_bad_filter", error=err)
     as_of = datetime.now(UTC)
     with runtime.engine().connect() as conn:
         count = count_matching(conn, flt, as_of)
     if count == 0:
-        return "", False, None, "No open alerts match the filter: nothing to acknowledge."
+        return "", False, None, text("alerts_nothing_to_ack")
     pending = {"filter": filter_data(flt), "as_of": as_of.isoformat(), "count": count}
     return confirm_text(flt, count, as_of), True, pending, ""
 
@@ -300,7 +307,7 @@ def acknowledge_alerts(
             if isinstance(trigger, dict):
                 alert_id = str(trigger.get("alert", ""))
                 acknowledge(conn, alert_id, actor=actor, address=address)
-                return f"Alert {alert_id} acknowledged by {actor}.", bumped
+                return text("alerts_acked_alert", alert=alert_id, user=actor), bumped
             if trigger == ids.ALERTS_ACK_SELECTED:
                 done = acknowledge_selected(
                     conn, _selected(selection), actor=actor, address=address
@@ -319,7 +326,7 @@ def acknowledge_alerts(
     except AlertError as err:
         target = str(trigger.get("alert", "")) if isinstance(trigger, dict) else ""
         user.audit(target, {"reason": str(err)}, outcome="failed")
-        return f"Not acknowledged: {err}.", bumped
+        return text("alerts_not_acked", error=err), bumped
 
 
 def _instant(value: Any) -> datetime:
@@ -337,7 +344,9 @@ clientside_callback(
     """
     function (values) {
         var n = (values || []).filter(function (v) { return v && v.length; }).length;
-        return [n ? "Acknowledge selected (" + n + ")" : "Acknowledge selected", n === 0];
+        var button = document.getElementById("sp-alerts-ack-selected");
+        var label = (button && button.dataset.label) || "Acknowledge selected";
+        return [n ? label + " (" + n + ")" : label, n === 0];
     }
     """,
     Output(ids.ALERTS_ACK_SELECTED, "children"),

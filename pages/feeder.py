@@ -25,10 +25,8 @@ from components.feeder_charts import currents_figure, message_figure, power_figu
 from components.feeder_view import (
     CUSTOM,
     FIT,
-    RANGE_FIELDS,
     RANGE_OPTIONS,
     RANGES,
-    RESOLUTION_TEXT,
     RangeError,
     blocker_text,
     build_live,
@@ -39,12 +37,15 @@ from components.feeder_view import (
     explain_run,
     house_rows,
     ist_input,
+    range_label,
     range_text,
+    resolution_text,
     run_decided_at,
     run_rows,
     search_rows,
 )
 from components.report_export import build_export_panel
+from components.strings import page_title, text
 from grid.messages import ControlAction, Mode
 from hq.commands import SERVICE_NAME, CommandService
 from reports.periods import today_ist
@@ -54,7 +55,10 @@ from store.commands import CommandError
 from store.moves import MoveError, dry_run_move, parse_phase
 
 dash.register_page(
-    __name__, path_template="/feeder/<feeder_id>", title="SmartPhase · Feeder", name="Feeder"
+    __name__,
+    path_template="/feeder/<feeder_id>",
+    title=page_title("feeder_title"),
+    name="Feeder",
 )
 
 ColumnType = Literal["text", "numeric"]
@@ -66,35 +70,39 @@ COMMAND_POLL_MS: Final = 1_000
 MARKS_LIMIT: Final = 500
 """Most runs and switches read for the chart marks."""
 FIELD_LABELS: Final = {
-    "house": "House",
-    "to_phase": "To phase",
-    "why": "Reason",
-    "feeder": "Feeder",
-    "mode": "Mode",
-    **RANGE_FIELDS,
+    "house": "feeder_move_house",
+    "to_phase": "feeder_move_to_phase",
+    "why": "feeder_move_reason",
+    "feeder": "feeder_field_feeder",
+    "mode": "feeder_field_mode",
+    "from": "feeder_field_from",
+    "to": "feeder_field_to",
 }
+"""The string (components/strings) that names each field an error may be about."""
 HOUSE_COLUMNS: Final[tuple[tuple[str, str, ColumnType], ...]] = (
-    ("house", "House", "text"),
-    ("phase", "Phase", "text"),
-    ("p_kw", "P [kW]", "numeric"),
-    ("pv_kw", "PV [kW]", "numeric"),
-    ("online", "Online", "text"),
-    ("switches_today", "Switches today", "numeric"),
-    ("lock", "Lock", "text"),
+    ("house", "feeder_col_house", "text"),
+    ("phase", "feeder_col_phase", "text"),
+    ("p_kw", "feeder_col_p_kw", "numeric"),
+    ("pv_kw", "feeder_col_pv_kw", "numeric"),
+    ("online", "feeder_col_online", "text"),
+    ("switches_today", "feeder_col_switches_today", "numeric"),
+    ("lock", "feeder_col_lock", "text"),
 )
+"""The houses table's columns: id, heading's string, type."""
 RUN_COLUMNS: Final[tuple[tuple[str, str, ColumnType], ...]] = (
-    ("ts", "Time", "text"),
-    ("trigger", "Started by", "text"),
-    ("result", "Result", "text"),
-    ("moves", "Moves", "text"),
-    ("neutral", "Neutral before → after", "text"),
+    ("ts", "feeder_runs_col_ts", "text"),
+    ("trigger", "feeder_runs_col_trigger", "text"),
+    ("result", "feeder_runs_col_result", "text"),
+    ("moves", "feeder_runs_col_moves", "text"),
+    ("neutral", "feeder_runs_col_neutral", "text"),
 )
+"""The balancing history's columns: id, heading's string, type."""
 
 
 def _table(table_id: str, columns: tuple[tuple[str, str, ColumnType], ...], **extra: Any) -> Any:
     return DataTable(
         id=table_id,
-        columns=[{"id": c, "name": n, "type": t} for c, n, t in columns],
+        columns=[{"id": c, "name": text(n), "type": t} for c, n, t in columns],
         data=[],
         style_as_list_view=True,
         style_cell={"padding": "5px 8px", "fontFamily": "inherit", "textAlign": "left"},
@@ -109,8 +117,8 @@ def layout(feeder_id: str | None = None, **_query: Any) -> html.Main:
         row = q.feeder(conn, feeder_id or "")
     if row is None:
         return shell.build_page(
-            "Feeder not found",
-            html.P(f"No provisioned feeder has the id {feeder_id!r}.", className="sp-empty"),
+            text("feeder_not_found"),
+            html.P(text("feeder_not_found_text", feeder=feeder_id), className="sp-empty"),
         )
     # Only a convenience: the callbacks authorize on the server whatever the page shows.
     locked = not access.has_role("operator")
@@ -128,7 +136,7 @@ def layout(feeder_id: str | None = None, **_query: Any) -> html.Main:
         dcc.Interval(id=ids.FEEDER_COMMAND_INTERVAL, interval=COMMAND_POLL_MS, disabled=True),
         dcc.ConfirmDialog(id=ids.FEEDER_MODE_CONFIRM),
         html.Div(
-            f"{row.district} · {row.kva:.0f} kVA",
+            text("feeder_subtitle", district=row.district, kva=f"{row.kva:.0f}"),
             id=ids.FEEDER_TITLE,
             className="sp-subtitle",
         ),
@@ -136,10 +144,10 @@ def layout(feeder_id: str | None = None, **_query: Any) -> html.Main:
             [
                 html.Div(
                     [
-                        html.Span("Mode: "),
+                        html.Span(text("feeder_mode")),
                         html.Strong(row.mode, id=ids.FEEDER_MODE, className="sp-mode"),
                         html.Button(
-                            "Switch mode",
+                            text("feeder_switch_mode"),
                             id=ids.FEEDER_MODE_TOGGLE,
                             className="sp-button",
                             disabled=locked,
@@ -148,7 +156,7 @@ def layout(feeder_id: str | None = None, **_query: Any) -> html.Main:
                     className="sp-mode-row",
                 ),
                 html.Span(
-                    "Read only: an operator changes the mode, moves and unlocks houses.",
+                    text("feeder_read_only"),
                     className="sp-hint sp-read-only",
                 )
                 if locked
@@ -164,18 +172,18 @@ def layout(feeder_id: str | None = None, **_query: Any) -> html.Main:
                     [
                         dcc.RadioItems(
                             id=ids.FEEDER_RANGE,
-                            options=[{"label": label, "value": v} for v, label in RANGE_OPTIONS],
+                            options=[{"label": range_label(v), "value": v} for v in RANGE_OPTIONS],
                             value=FIT,
                             inline=True,
                             className="sp-range",
                         ),
                         html.Label(
                             [
-                                "From (IST)",
+                                text("feeder_range_from"),
                                 dcc.Input(
                                     id=ids.FEEDER_RANGE_FROM,
                                     type="text",
-                                    placeholder="YYYY-MM-DD HH:MM",
+                                    placeholder=text("feeder_range_format"),
                                     size="16",
                                     value=ist_input(now - RANGES["24h"]),
                                     debounce=True,
@@ -185,11 +193,11 @@ def layout(feeder_id: str | None = None, **_query: Any) -> html.Main:
                         ),
                         html.Label(
                             [
-                                "To (IST)",
+                                text("feeder_range_to"),
                                 dcc.Input(
                                     id=ids.FEEDER_RANGE_TO,
                                     type="text",
-                                    placeholder="YYYY-MM-DD HH:MM",
+                                    placeholder=text("feeder_range_format"),
                                     size="16",
                                     value=ist_input(now),
                                     debounce=True,
@@ -208,12 +216,8 @@ def layout(feeder_id: str | None = None, **_query: Any) -> html.Main:
         ),
         html.Section(
             [
-                html.H2("Locked out"),
-                html.P(
-                    "A house whose switch failed or was rolled back stays out of balancing "
-                    "until its cool-down ends or an operator unlocks it.",
-                    className="sp-hint",
-                ),
+                html.H2(text("feeder_locked_out")),
+                html.P(text("feeder_locked_out_hint"), className="sp-hint"),
                 html.Div(id=ids.FEEDER_LOCKS),
                 html.Div(id=ids.FEEDER_UNLOCK_STATUS, className="sp-status"),
             ],
@@ -221,15 +225,18 @@ def layout(feeder_id: str | None = None, **_query: Any) -> html.Main:
         ),
         html.Section(
             [
-                html.H2("Manual move"),
+                html.H2(text("feeder_manual_move")),
                 html.Div(
                     [
                         html.Label(
-                            ["House", dcc.Dropdown(id=ids.FEEDER_MOVE_HOUSE, disabled=locked)]
+                            [
+                                text("feeder_move_house"),
+                                dcc.Dropdown(id=ids.FEEDER_MOVE_HOUSE, disabled=locked),
+                            ]
                         ),
                         html.Label(
                             [
-                                "To phase",
+                                text("feeder_move_to_phase"),
                                 dcc.RadioItems(
                                     id=ids.FEEDER_MOVE_PHASE,
                                     options=[
@@ -242,7 +249,7 @@ def layout(feeder_id: str | None = None, **_query: Any) -> html.Main:
                         ),
                         html.Label(
                             [
-                                "Reason",
+                                text("feeder_move_reason"),
                                 dcc.Input(
                                     id=ids.FEEDER_MOVE_WHY,
                                     type="text",
@@ -253,13 +260,13 @@ def layout(feeder_id: str | None = None, **_query: Any) -> html.Main:
                             ]
                         ),
                         html.Button(
-                            "Dry run",
+                            text("feeder_dry_run"),
                             id=ids.FEEDER_MOVE_DRY_RUN,
                             className="sp-button",
                             disabled=locked,
                         ),
                         html.Button(
-                            "Confirm move",
+                            text("feeder_confirm_move"),
                             id=ids.FEEDER_MOVE_CONFIRM,
                             className="sp-button sp-button-primary",
                             disabled=True,
@@ -276,11 +283,11 @@ def layout(feeder_id: str | None = None, **_query: Any) -> html.Main:
             [
                 html.Div(
                     [
-                        html.H2("Houses"),
+                        html.H2(text("feeder_houses")),
                         dcc.Input(
                             id=ids.FEEDER_HOUSE_SEARCH,
                             type="search",
-                            placeholder="Search houses: id, phase, locked, …",
+                            placeholder=text("feeder_houses_search"),
                             className="sp-search",
                             debounce=False,
                         ),
@@ -304,14 +311,16 @@ def layout(feeder_id: str | None = None, **_query: Any) -> html.Main:
         ),
         html.Section(
             [
-                html.H2("Balancing history"),
+                html.H2(text("feeder_history")),
                 _table(ids.FEEDER_RUNS, RUN_COLUMNS, row_selectable="single", page_size=10),
                 dcc.Graph(id=ids.FEEDER_RUN_CHART, config={"displaylogo": False}),
                 html.Div(id=ids.FEEDER_RUN_DETAIL),
             ],
             className="sp-section",
         ),
-        build_export_panel(Scope("feeder", row.feeder_id), today_ist(now), title="Export PDF"),
+        build_export_panel(
+            Scope("feeder", row.feeder_id), today_ist(now), title=text("feeder_export_pdf")
+        ),
         class_name="sp-feeder-page",
     )
 
@@ -321,7 +330,7 @@ def _now() -> datetime:
 
 
 def _field_error(field: str, message: str) -> html.Div:
-    label = FIELD_LABELS.get(field, field)
+    label = text(FIELD_LABELS[field]) if field in FIELD_LABELS else field
     return html.Div(f"{label}: {message}", className=f"sp-error sp-error-{field}")
 
 
@@ -350,7 +359,7 @@ def refresh_live(_n: int | None, feeder_id: str) -> tuple[Any, ...]:
 def _mode_outputs(mode: str) -> tuple[str, str, str]:
     """Return the mode label, the toggle's text and the mode it would switch to."""
     target = "auto" if mode == "manual" else "manual"
-    return mode, f"Switch to {target}", target
+    return mode, text("feeder_switch_to", mode=target), target
 
 
 @callback(
@@ -418,18 +427,20 @@ def refresh_charts(
         try:
             start, end = chart_window(span, now, extent, start_text, end_text)
         except RangeError as exc:
-            empty = message_figure("Choose a range")
+            empty = message_figure(text("feeder_range_choose"))
             return empty, empty, _field_error(exc.field, exc.message)
         rating_a = q.feeder_rated_a(conn, feeder_id)
         series = q.feeder_series(conn, feeder_id, start, end)
         runs = q.balancing_runs(conn, feeder_id, start, end, limit=MARKS_LIMIT)
         switches = q.switch_events(conn, feeder_id, start=start, end=end, limit=MARKS_LIMIT)
-    text = (
-        f"{range_text(start, end)} · {RESOLUTION_TEXT[series.resolution]}, "
-        f"{len(series.points):,} points"
+    shown = text(
+        "feeder_range_shown",
+        range=range_text(start, end),
+        resolution=resolution_text(series.resolution),
+        points=f"{len(series.points):,}",
     )
     currents = currents_figure(series, rating_a=rating_a, runs=runs, switches=switches)
-    return currents, power_figure(series), text
+    return currents, power_figure(series), shown
 
 
 @callback(
@@ -455,7 +466,7 @@ def show_run(selected: list[int] | None, rows: list[dict[str, Any]] | None) -> t
     """Draw the before/after chart of the selected run (the newest when none is selected) and
     say why each of its houses was moved."""
     if not rows:
-        return message_figure("No balancing runs yet", height=200), None
+        return message_figure(text("feeder_no_runs"), height=200), None
     index = selected[0] if selected and selected[0] < len(rows) else 0
     with runtime.engine().connect() as conn:
         run = q.balancing_run(conn, rows[index]["run_id"])
@@ -482,12 +493,8 @@ def show_run(selected: list[int] | None, rows: list[dict[str, Any]] | None) -> t
 def ask_mode(_clicks: int | None, feeder_id: str, target: str | None) -> tuple[bool, str]:
     """Ask for confirmation before switching the feeder's mode."""
     target = target or "manual"
-    effect = (
-        "The controller will only execute operator moves."
-        if target == "manual"
-        else "The controller will balance the feeder by itself."
-    )
-    return True, f"Switch {feeder_id} to {target} mode? {effect}"
+    effect = text("feeder_effect_manual" if target == "manual" else "feeder_effect_auto")
+    return True, text("feeder_confirm_mode", feeder=feeder_id, mode=target, effect=effect)
 
 
 @callback(

@@ -27,29 +27,22 @@ from components.activity_log import (
     parse_order,
 )
 from components.layout import build_page
+from components.strings import page_title, text
 from components.tables import fmt_time
 from store.activity import LOG_KINDS, LOG_RESULTS, LogPage, log_page
 from store.queries import districts
 
-dash.register_page(__name__, path="/log", title="SmartPhase · Log", name="Log")
+dash.register_page(__name__, path="/log", title=page_title("log_title"), name="Log")
 
 COLUMNS: Final = (
-    ("ts", "Time (IST)"),
-    ("kind", "Kind"),
-    ("who", "Who"),
-    ("action", "Action"),
-    ("target", "Target"),
-    ("feeder", "Feeder"),
-    ("district", "District"),
-    ("why", "Why"),
-    ("result", "Result"),
-    ("reason", "Reason"),
-)
+    "ts", "kind", "who", "action", "target", "feeder", "district", "why", "result", "reason",
+)  # fmt: skip
+"""The table's columns; each heading is the string `log_col_<column>` (components/strings)."""
 UNSORTABLE_CSS: Final = [
     DataTable.Css(
         selector=f'th[data-dash-column="{key}"] .column-header--sort', rule="display: none"
     )
-    for key, _ in COLUMNS
+    for key in COLUMNS
     if key not in SORT_COLUMNS
 ]
 """No sort arrows on the columns the log does not sort by."""
@@ -69,37 +62,47 @@ def layout(**_query: str) -> html.Main:
     """Return the page: filters, the count and export link, and one page of the log."""
     with runtime.engine().connect() as conn:
         district_names = districts(conn)
+    day = text("log_date_format")
     return build_page(
-        "Log",
+        text("log_title"),
         html.Div(
             [
-                _field("Kind", dcc.Dropdown(list(LOG_KINDS), id=ids.LOG_KIND, placeholder="all")),
-                _field("Feeder", dcc.Input(id=ids.LOG_FEEDER, debounce=True)),
                 _field(
-                    "District",
-                    dcc.Dropdown(district_names, id=ids.LOG_DISTRICT, placeholder="any"),
+                    text("log_kind"),
+                    dcc.Dropdown(list(LOG_KINDS), id=ids.LOG_KIND, placeholder=text("all")),
+                ),
+                _field(text("field_feeder"), dcc.Input(id=ids.LOG_FEEDER, debounce=True)),
+                _field(
+                    text("field_district"),
+                    dcc.Dropdown(district_names, id=ids.LOG_DISTRICT, placeholder=text("any")),
                 ),
                 _field(
-                    "Who", dcc.Input(id=ids.LOG_USER, debounce=True, placeholder="user or auto")
+                    text("log_who"),
+                    dcc.Input(id=ids.LOG_USER, debounce=True, placeholder=text("log_who_hint")),
                 ),
                 _field(
-                    "Result", dcc.Dropdown(list(LOG_RESULTS), id=ids.LOG_OUTCOME, placeholder="any")
+                    text("log_result"),
+                    dcc.Dropdown(list(LOG_RESULTS), id=ids.LOG_OUTCOME, placeholder=text("any")),
                 ),
-                _field("From", dcc.Input(id=ids.LOG_FROM, placeholder="YYYY-MM-DD", debounce=True)),
-                _field("To", dcc.Input(id=ids.LOG_TO, placeholder="YYYY-MM-DD", debounce=True)),
+                _field(
+                    text("log_from"), dcc.Input(id=ids.LOG_FROM, placeholder=day, debounce=True)
+                ),
+                _field(text("log_to"), dcc.Input(id=ids.LOG_TO, placeholder=day, debounce=True)),
             ],
             className="sp-filters",
         ),
         html.Div(
             [
                 html.Span(id=ids.LOG_COUNT, className="sp-message", role="status"),
-                html.A("Export CSV", id=ids.LOG_EXPORT, href="/log.csv", className="sp-button"),
+                html.A(
+                    text("log_export"), id=ids.LOG_EXPORT, href="/log.csv", className="sp-button"
+                ),
             ],
             className="sp-toolbar",
         ),
         DataTable(
             id=ids.LOG_TABLE,
-            columns=[{"id": key, "name": name} for key, name in COLUMNS],
+            columns=[{"id": key, "name": text(f"log_col_{key}")} for key in COLUMNS],
             data=[],
             page_action="custom",
             page_current=0,
@@ -140,11 +143,16 @@ def page_rows(page: LogPage) -> list[dict[str, str]]:
 def count_text(page: LogPage) -> str:
     """Return the line above the table: which rows of how many are shown."""
     if page.total == 0:
-        return "No entries match."
+        return text("log_none")
     first = page.page * page.size + 1
     last = first + len(page.entries) - 1
-    return (
-        f"Entries {first:,}–{last:,} of {page.total:,} (page {page.page + 1:,} of {page.pages:,})"
+    return text(
+        "log_count",
+        first=f"{first:,}",
+        last=f"{last:,}",
+        total=f"{page.total:,}",
+        page=f"{page.page + 1:,}",
+        pages=f"{page.pages:,}",
     )
 
 
@@ -172,7 +180,7 @@ def show_log(*args: Any) -> tuple[list[dict[str, str]], int, int, str, str]:
     try:
         log_filter, order = parse_filter(values), parse_order(values)
     except FilterError as err:
-        return [], 1, 0, f"Filter not applied: {err}", export_href({})
+        return [], 1, 0, text("log_bad_filter", error=err), export_href({})
     with runtime.engine().connect() as conn:
         found = log_page(conn, log_filter, order, page=page, size=PAGE_SIZE)
     return page_rows(found), found.pages, found.page, count_text(found), export_href(values)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import dash
 import pytest
@@ -16,7 +17,9 @@ from store.db import make_engine
 from store.migrate import upgrade
 from store.users import add_user
 from tests.dashboard.conftest import PASSWORD, make_settings, signed_in
+from tests.store.seed import add_feeder
 
+FEEDER = "KL-TVM-0001"
 LANG: re.Pattern[str] = re.compile(r'<html lang="([a-z]+)"')
 
 
@@ -28,6 +31,7 @@ def app_in(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[das
     upgrade(engine)
     with engine.begin() as conn:
         add_user(conn, "ada", PASSWORD, "admin")
+        add_feeder(conn, FEEDER)
     yield create_app(make_settings(url, ui_lang=request.param), engine=engine), request.param
     engine.dispose()
 
@@ -82,3 +86,58 @@ def test_the_shell_and_sign_in_page_read_their_words_from_the_strings() -> None:
     for label in ("Log out", "Notifications", "open alerts no operator"):
         assert label not in source[0]
         assert label in source[1]
+
+
+def _words(component: Any) -> list[str]:
+    """Return every text a Dash component tree shows: children, labels, placeholders, titles,
+    table headings and the options' labels (not the report export panel's)."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, str):
+            found.append(node)
+        elif isinstance(node, list | tuple):
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict):
+            for key in ("label", "name"):
+                if isinstance(node.get(key), str):
+                    found.append(node[key])
+        elif hasattr(node, "to_plotly_json"):
+            props = node.to_plotly_json()["props"]
+            if "sp-report-export" in str(props.get("className", "")):
+                return  # the reports' export panel keeps its own words (components/report_export)
+            for key in ("children", "placeholder", "title", "columns"):
+                walk(props.get(key))
+            walk([o for o in props.get("options") or () if isinstance(o, dict)])
+
+    walk(component)
+    return [w for w in found if w.strip()]
+
+
+@pytest.fixture
+def translated(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Give every string a stand-in Malayalam translation: "ML:" and the English."""
+    stand_in = {key: "ML:" + value if value else value for key, value in strings.EN.items()}
+    monkeypatch.setitem(strings._ALL, "ml", stand_in)
+
+
+@pytest.mark.usefixtures("translated")
+@pytest.mark.parametrize("app_in", ["ml"], indirect=True)
+def test_the_pages_show_the_translation_of_every_label(app_in: tuple[dash.Dash, str]) -> None:
+    from pages import alerts, feeder, log  # noqa: PLC0415 (registered by create_app first)
+
+    app, _ = app_in
+    with app.server.test_request_context("/"):
+        shown = {
+            "shell": _words(layout.build_header(None, 3)),
+            "alerts": _words(alerts.layout()),
+            "log": _words(log.layout()),
+            "feeder": _words(feeder.layout(FEEDER)),
+            "no feeder": _words(feeder.layout("KL-NONE-0001")),
+        }
+        assert strings.page_title("log_title")() == "ML:SmartPhase · ML:Log"
+    english = {value for value in strings.EN.values() if value.strip()}
+    left_in_english = {page: sorted(set(words) & english) for page, words in shown.items()}
+    assert left_in_english == {page: [] for page in shown}
+    assert all(any(w.startswith("ML:") for w in words) for words in shown.values())
