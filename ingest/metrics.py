@@ -1,4 +1,8 @@
-"""Prometheus metrics of one ingest worker, on its own registry."""
+"""Prometheus metrics of one ingest worker, on its own registry.
+
+The message counters count each message once, when the batch that holds it commits: a batch
+that is retried, or delivered again after a reconnect, is not counted per attempt.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +16,15 @@ class IngestMetrics:
         self.registry = CollectorRegistry()
         r = self.registry
         self.received = Counter(
-            "sp_ingest_received", "Messages received from the broker", ["kind"], registry=r
+            "sp_ingest_received",
+            "Messages received from the broker, counted once their batch commits",
+            ["kind"],
+            registry=r,
         )
         self.committed = Counter(
-            "sp_ingest_committed_messages", "Messages committed to the store", registry=r
+            "sp_ingest_committed_messages",
+            "Messages committed to the store (a replay of a stored one is a duplicate instead)",
+            registry=r,
         )
         self.committed_rows = Counter(
             "sp_ingest_committed_rows", "House reading rows committed", registry=r

@@ -278,8 +278,6 @@ class IngestWorker:
         batch = WriteBatch(received_at=datetime.fromtimestamp(self.clock(), UTC))
         for item in items:
             result = self._decode(item)
-            kind = "dead" if isinstance(result, DeadLetter) else str(result.kind)
-            self.metrics.received.labels(kind=kind).inc()
             if isinstance(result, DeadLetter):
                 batch.dead.append(result)
             else:
@@ -291,10 +289,10 @@ class IngestWorker:
             if item.qos > 0:
                 self.client.ack(item.mid, item.qos)
         now = self.clock()
+        self._count(batch, outcome, now)
         for item in items:
             self.metrics.commit_latency.observe(max(0.0, now - item.received_s))
         self._publish_marks(batch, now)
-        self._count(batch, outcome, now)
         if self._session_alert_open:
             self._clear_session_alert()
         if now - self._forgeries_swept_s >= FORGERY_SWEEP_S:
@@ -414,8 +412,14 @@ class IngestWorker:
             log.info("%d uplink_forged alerts cleared after a quiet hour", cleared)
 
     def _count(self, batch: WriteBatch, outcome: WriteOutcome, now: float) -> None:
+        """Count a committed batch's messages, each once: a batch that failed and came back is
+        counted when it commits, and a replay only as a duplicate."""
         m = self.metrics
-        m.committed.inc(len(batch.uplinks) + len(batch.dead))
+        for u in batch.uplinks:
+            m.received.labels(kind=str(u.kind)).inc()
+        if batch.dead:
+            m.received.labels(kind="dead").inc(len(batch.dead))
+        m.committed.inc(len(batch.uplinks) + len(batch.dead) - outcome.duplicates)
         m.committed_rows.inc(outcome.reading_rows)
         m.duplicates.inc(outcome.duplicates)
         m.dead_letters.inc(outcome.dead_letters)
