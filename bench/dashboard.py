@@ -7,10 +7,13 @@ alerts and log pages on a long history, and the control room under load as produ
 
 Prints one JSON line:
 
-- ``map_data_ms``: the map page's data callback (`refresh_map`: one query for every feeder,
-  GeoJSON, district summary, legend) by direct POST to /_dash-update-component as a signed-in
-  viewer, Dash's JSON encoding included, p50 / p95 over 20 calls; ``map_load_ms``: the same
-  data read by `components.grid_data.load_map` alone;
+- ``map_data_ms``: the map page's data callback (`refresh_map`: the GeoJSON, district
+  summary, legend) by direct POST to /_dash-update-component as a signed-in viewer, Dash's JSON
+  encoding included, p50 / p95 over 20 calls: it serves the worker's shared fleet snapshot
+  (components.fleet_snapshot), which a call reads again once it is 10 s old;
+  ``map_snapshot_ms``: what that read costs the call that makes it (one query for every feeder,
+  the GeoJSON serialised, the district summary and legends); ``map_load_ms``: the same data
+  read by `components.grid_data.load_map` alone;
 - ``feeder_callback_ms``: the feeder page's reading callbacks (`refresh_live`, `refresh_charts`
   at 1 h … 30 days, `refresh_runs`, `show_run`) by direct POST, on 30 days of 10-second
   summaries of 100 feeders (loaded by binary COPY, rolled up by store.rollups), for 20 of the
@@ -23,8 +26,10 @@ Prints one JSON line:
   first rows drawn in headless Chromium, median of 3, on gunicorn (deploy/gunicorn.conf.py)
   serving the same store, signed in first;
 - ``load``: `--walls` wall displays and `--operators` operators at once for `--load-s` seconds
-  against the same gunicorn over loopback (bench.load): a wall redraws at its data and rotation
-  intervals and reads the header's alert count at its interval; an operator opens the map, a
+  against the same gunicorn over loopback (bench.load), each signed in before the timed window:
+  a wall redraws at its data and rotation intervals (at any turn of the rotation, sending back
+  the snapshot version it holds, as its browser does) and reads the header's alert count at its
+  interval; an operator opens the map, a
   feeder, the alerts (first, a district's, a later page) and the log (the same), one page every
   `--think-s` seconds (uniform); every callback's p50 / p95 / max and calls, errors, and the
   worst p95;
@@ -69,6 +74,7 @@ from bench.served import Gunicorn
 from components import ids
 from components.activity_log import PAGE_SIZE
 from components.feeder_view import RANGES
+from components.fleet_snapshot import build_snapshot
 from components.grid_data import load_map
 from settings import Settings
 from sim.fleet import FeederPlan
@@ -357,6 +363,10 @@ def time_log_queries(engine: Any, district: str, repeat: int = 5) -> dict[str, d
     return out
 
 
+WALL_TURNS: Final = 16
+"""Turns of the wall's rotation the load test shows (all Kerala, then each district)."""
+
+
 def load_plan(
     app: dash.Dash,
     keys: dict[str, str],
@@ -378,10 +388,24 @@ def load_plan(
         return [payload(app, keys[name], values or {})] if name in keys else []
 
     header = call("refresh_alert_count", one("refresh_alert_count"))
-    refresh_wall = call(
-        "refresh_wall",
-        one("refresh_wall", {f"{ids.WALL_ROTATE}.n_intervals": 1, f"{ids.WALL_PIN}.data": None}),
-    )
+    rotate, pin = f"{ids.WALL_ROTATE}.n_intervals", f"{ids.WALL_PIN}.data"
+
+    def wall_turns(trigger: str) -> Call:
+        """The wall's callback fired by `trigger`, at any turn of its rotation, sending back
+        the snapshot version its browser holds."""
+        if "refresh_wall" not in keys:
+            return Call("refresh_wall", ())
+        changed = f"{trigger}.n_intervals"
+        bodies_ = [
+            payload(app, keys["refresh_wall"], {rotate: turn, pin: None}, changed)
+            for turn in range(WALL_TURNS)
+        ]
+        return Call(
+            "refresh_wall",
+            tuple(payload_json(b) for b in bodies_),
+            carry=(f"{ids.WALL_LAST_DATA}.data",),
+        )
+
     feeder_page: tuple[Call, ...] = (
         call("refresh_live", [payload(app, keys["refresh_live"], {fid: f}) for f in feeders]),
         call("refresh_houses", [payload(app, keys["refresh_houses"], {fid: f}) for f in feeders])
@@ -413,8 +437,8 @@ def load_plan(
         wall_calls=tuple(
             (c, period_ms / 1000)
             for c, period_ms in (
-                (refresh_wall, wall.REFRESH_MS),  # its data interval
-                (refresh_wall, wall.ROTATE_MS),  # and the district rotation: both redraw it
+                (wall_turns(ids.WALL_INTERVAL), wall.REFRESH_MS),  # its data interval
+                (wall_turns(ids.WALL_ROTATE), wall.ROTATE_MS),  # and the district rotation
                 (header, layout.ALERT_REFRESH_MS),
             )
             if c.payloads
@@ -477,6 +501,13 @@ def run(args: argparse.Namespace, url: str, out: dict[str, Any]) -> None:
             load_ms.append((time.perf_counter() - t) * 1000)
     out["map_feeders"] = len(data.rows)
     out["map_load_ms"] = percentiles(load_ms)
+    snapshot_ms = []
+    for _ in range(20):
+        with engine.connect() as conn:
+            t = time.perf_counter()
+            build_snapshot(conn, now, time.monotonic())
+            snapshot_ms.append((time.perf_counter() - t) * 1000)
+    out["map_snapshot_ms"] = percentiles(snapshot_ms)
     progress("timing the map and feeder callbacks")
     app = create_app(Settings(database_url=url, secret_key=SECRET), engine=engine)
     client = app.server.test_client()

@@ -51,8 +51,14 @@ HIDEOUT: Final = {
 """What the browser-side drawing functions read from the layer's `hideout`."""
 
 
+COORD_DECIMALS: Final = 5
+"""Decimals of a feeder's position sent to the browser: 1e-5° is about 1 m."""
+
+
 def feeder_geojson(rows: Sequence[FeederMapRow]) -> dict[str, Any]:
     """Return the feeders as a GeoJSON FeatureCollection of points with compact properties.
+
+    Positions are rounded to COORD_DECIMALS.
 
     Properties: `id`, `name`, `d` (district), `st` (state), `n` (neutral current [A], whole or
     null), `nr` (neutral current against the rated phase current [%], whole or null), `ub`
@@ -63,7 +69,10 @@ def feeder_geojson(rows: Sequence[FeederMapRow]) -> dict[str, Any]:
         "features": [
             {
                 "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
+                "geometry": {
+                    "type": "Point",
+                    "coordinates": [round(r.lon, COORD_DECIMALS), round(r.lat, COORD_DECIMALS)],
+                },
                 "properties": {
                     "id": r.feeder_id,
                     "name": r.name,

@@ -18,15 +18,7 @@ from components.feeder_map import (
     state_counts,
 )
 from grid.feeder_states import FeederStatus
-from store.alerting import SEVERITIES
-from store.queries import (
-    Alert,
-    FeederMapRow,
-    active_alert_count,
-    alerts,
-    feeder_map,
-    summarize_districts,
-)
+from store.queries import FeederMapRow, feeder_map, summarize_districts
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,13 +44,3 @@ def load_map(conn: Connection, now: datetime | None = None) -> MapData:
         rows=rows,
     )
 
-
-def wall_alerts(conn: Connection, limit: int) -> tuple[list[Alert], int]:
-    """Return up to `limit` active alerts, the most severe first (newest first within a
-    severity), and how many alerts are active in all."""
-    chosen: list[Alert] = []
-    for severity in SEVERITIES:
-        if len(chosen) >= limit:
-            break
-        chosen += alerts(conn, "active", severity=severity, limit=limit - len(chosen))
-    return chosen, active_alert_count(conn)

@@ -152,11 +152,17 @@ def alert_age(raised_at: datetime, now: datetime) -> str:
     return f"{minutes // 1440} days"
 
 
-def build_alerts(alerts: Sequence[Alert], total: int, now: datetime) -> list[Any]:
-    """Return the "Active alerts" section: the alerts given, most severe first, of `total`."""
-    heading = html.H2(["Active alerts", html.Span(f" {total}", className="sp-count")])
+def build_alerts(
+    alerts: Sequence[Alert], total: int, now: datetime, region: str = "Kerala"
+) -> list[Any]:
+    """Return the "Active alerts" section of a region: the alerts given, most severe first, of
+    `total` active in the region."""
+    heading = html.H2(
+        ["Active alerts", html.Span(f" {total}", className="sp-count")],
+        **{"data-region": region},
+    )
     if not alerts:
-        return [heading, html.P("No active alerts.", className="sp-wall-quiet")]
+        return [heading, html.P(f"No active alerts in {region}.", className="sp-wall-quiet")]
     items = [
         html.Li(
             [

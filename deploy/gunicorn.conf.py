@@ -24,6 +24,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from components.auth import session_secret  # noqa: E402
+from components.fleet_snapshot import warm  # noqa: E402
 from settings import Settings  # noqa: E402
 from store.db import make_engine  # noqa: E402
 from store.migrate import upgrade  # noqa: E402
@@ -42,6 +43,12 @@ keepalive = 30  # a wall's browser polls every 15-20 s on one kept-alive connect
 preload_app = False  # each worker starts its own publisher thread and database pool
 errorlog = "-"
 loglevel = "info"
+
+
+def post_worker_init(worker: Any) -> None:
+    """Start reading the fleet snapshot the maps and walls share, so that no screen waits for
+    a worker's first read (components.fleet_snapshot)."""
+    warm(worker.wsgi)
 
 
 def on_starting(_server: Any) -> None:

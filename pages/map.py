@@ -2,7 +2,8 @@
 
 A search box (feeder id or name), a district and the states narrow the feeders shown; they
 filter in the browser (assets/grid_map.js) over the fleet the page last read, and the map fits
-what they let through (a district: its polygon).
+what they let through (a district: its polygon). The fleet comes from the snapshot its worker
+shares with every other screen (components.fleet_snapshot), and only when it has changed.
 """
 
 from __future__ import annotations
@@ -20,9 +21,8 @@ from components.feeder_map import (
     build_legend,
     build_map,
     district_bounds,
-    plain,
 )
-from components.grid_data import load_map
+from components.fleet_snapshot import fleet
 
 dash.register_page(__name__, path="/", title="SmartPhase · Map", name="Map")
 
@@ -52,6 +52,7 @@ def layout(**_query: Any) -> html.Main:
         dcc.Location(id=ids.MAP_LOCATION, refresh="callback-nav"),
         dcc.Interval(id=ids.MAP_INTERVAL, interval=REFRESH_MS),
         dcc.Store(id=ids.MAP_ALL),
+        dcc.Store(id=ids.MAP_VERSION),
         dcc.Store(id=ids.MAP_DISTRICT_BOUNDS, data=district_bounds()),
         build_filters(ids.MAP_SEARCH, ids.MAP_DISTRICT_FILTER, ids.MAP_STATE_FILTER),
         html.Div(id=ids.MAP_MATCHES, className="sp-map-matches", **LIVE_REGION),
@@ -99,16 +100,24 @@ def layout(**_query: Any) -> html.Main:
     Output(ids.MAP_SUMMARY, "data"),
     Output(ids.MAP_LEGEND, "children"),
     Output(ids.MAP_DISTRICT_FILTER, "options"),
+    Output(ids.MAP_VERSION, "data"),
     Input(ids.MAP_INTERVAL, "n_intervals"),
+    State(ids.MAP_VERSION, "data"),
 )
 @access.read_only
-def refresh_map(_n: int | None) -> tuple[dict[str, Any], list[dict[str, Any]], Any, list[str]]:
-    """Read every feeder's state: the GeoJSON, the district table, the legend counts and the
-    districts to filter by."""
-    with runtime.engine().connect() as conn:
-        data = load_map(conn)
-    districts = [row["district"] for row in data.districts]
-    return data.geojson, data.districts, plain(build_legend(data.counts)), districts
+def refresh_map(_n: int | None, held: str | None) -> tuple[Any, ...]:
+    """Return the shared fleet snapshot: the GeoJSON, the district table, the legend counts and
+    the districts to filter by; nothing when the page holds this snapshot already."""
+    snapshot = fleet().get()
+    if held == snapshot.version:
+        return (dash.no_update,) * 5
+    return (
+        snapshot.geojson,
+        snapshot.districts,
+        snapshot.legend,
+        snapshot.district_names,
+        snapshot.version,
+    )
 
 
 clientside_callback(

@@ -1,12 +1,14 @@
 """The wall display (`/wall`): an unattended, dark, large-type view that looks after itself.
 
-It reads the fleet every 15 s, rotates the map through Kerala and each district every 20 s
+It refreshes every 15 s from the fleet snapshot its worker shares with every other screen
+(components.fleet_snapshot), rotates the map through Kerala and each district every 20 s
 (fitting the district's polygon), lists the feeders of the region shown whose state needs
-attention and the active alerts, most severe first, as many as fit the screen and "+N more"
-(assets/wall.js), and shows a banner above them when no new summary has arrived for two
-minutes, or when the browser has not heard the server for one. The banner check runs in the
-browser, so it appears even when the server is down. No text is smaller than 28 px at 1080p:
-the type scales with the screen's height (assets/grid_pages.css).
+attention and the region's active alerts (a district's own, with their count), most severe
+then newest first, as many as fit the screen and "+N more" (assets/wall.js), and shows a
+banner above them when no new summary has arrived for two minutes, or when the browser has not
+heard the server for one. The banner check runs in the browser, so it appears even when the
+server is down. No text is smaller than 28 px at 1080p: the type scales with the screen's height
+(assets/grid_pages.css).
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ import dash
 from dash import Input, Output, State, callback, clientside_callback, dcc, html
 
 from components import access, ids, runtime
-from components.feeder_map import build_legend, build_map, district_bounds, plain
-from components.grid_data import load_map, wall_alerts
-from components.wall_view import build_alerts, build_attention, district_cycle, region_bounds
+from components.feeder_map import build_legend, build_map, district_bounds
+from components.fleet_snapshot import fleet
+from components.wall_view import region_bounds
 from grid.timezones import IST_IANA_NAME
 
 dash.register_page(__name__, path="/wall", title="SmartPhase · Wall", name="Wall")
@@ -33,9 +35,6 @@ STALE_DATA_S: Final = 120
 """No summary newer than this: the data is stale [s]."""
 SERVER_LOST_S: Final = 60
 """The browser has not heard the server for this long [s]."""
-ATTENTION_MAX: Final = 20
-ALERT_MAX: Final = 20
-"""Most rows of each list sent to the wall; it shows as many as fit."""
 
 
 def layout(district: str | None = None, **_query: Any) -> html.Div:
@@ -104,34 +103,40 @@ def layout(district: str | None = None, **_query: Any) -> html.Div:
     Input(ids.WALL_INTERVAL, "n_intervals"),
     Input(ids.WALL_ROTATE, "n_intervals"),
     State(ids.WALL_PIN, "data"),
+    State(ids.WALL_LAST_DATA, "data"),
 )
 @access.read_only
-def refresh_wall(_n: int | None, turn: int | None, pinned: str | None) -> tuple[Any, ...]:
-    """Read the fleet; pick this turn's district; list what needs attention and the alerts."""
+def refresh_wall(
+    _n: int | None, turn: int | None, pinned: str | None, last: dict[str, Any] | None
+) -> tuple[Any, ...]:
+    """Show this turn's region from the shared fleet snapshot: its feeders that need attention
+    and its alerts; the feeders and the legend only when the wall does not hold them yet, and
+    the map moves only when the region may have changed (a turn, or the first call)."""
+    snapshot = fleet().get()
+    district = pinned if pinned else snapshot.cycle[(turn or 0) % len(snapshot.cycle)]
+    region = snapshot.wall_region(district)
+    held = (last or {}).get("version") == snapshot.version
+    moved = dash.ctx.triggered_id != ids.WALL_INTERVAL or not held
+    newest = snapshot.data.newest
     now = datetime.now(UTC)
-    with runtime.engine().connect() as conn:
-        data = load_map(conn, now)
-        alerts, total = wall_alerts(conn, ALERT_MAX)
-    cycle = district_cycle(data.rows)
-    district = pinned if pinned else cycle[(turn or 0) % len(cycle)]
-    shown = [r for r in data.rows if district is None or r.district == district]
-    region = district or "Kerala"
-    newest = data.newest
     return (
-        data.geojson,
+        dash.no_update if held else snapshot.geojson,
         # The size is read again first (the flex layout settles after the map is created),
         # then the turn's region is fitted to it.
         {
-            "bounds": region_bounds(district, data.rows, district_bounds()),
+            "bounds": region_bounds(district, snapshot.data.rows, district_bounds()),
             "transition": "fitBounds",
             "options": {"padding": [16, 16]},
-        },
-        now.timestamp(),
+        }
+        if moved
+        else dash.no_update,
+        now.timestamp() if moved else dash.no_update,
         district or "All Kerala",
-        plain(build_legend(data.counts, wall=True)),  # plain JSON: one orjson pass
-        plain(build_attention(shown, ATTENTION_MAX, region)),
-        plain(build_alerts(alerts, total, now)),
+        dash.no_update if held else snapshot.wall_legend,
+        region.attention,
+        region.alerts,
         {
+            "version": snapshot.version,
             "newest_ms": None if newest is None else newest.timestamp() * 1000,
             "heard_ms": now.timestamp() * 1000,
         },

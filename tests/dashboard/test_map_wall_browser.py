@@ -25,7 +25,9 @@ from sqlalchemy import select, update
 
 from bench.grid_fleet import plans, seed_fleet
 from components.feeder_map import district_bounds
+from components.fleet_snapshot import MAX_AGE_S
 from grid.feeder_states import NEEDS_ATTENTION
+from store.alerting import AlertFilter, AlertPage, alert_page
 from store.db import make_engine
 from store.migrate import upgrade
 from store.schema import feeder_state, feeders
@@ -467,13 +469,75 @@ def test_a_district_wall_fits_the_district_not_its_one_feeder(fleet: Fleet, driv
     screenshot(driver, "wall-district-wayanad")
 
 
+WALL_ALERT_ROWS = """
+return Array.from(document.querySelectorAll('#sp-wall-alerts .sp-fit-item'), function (e) {
+  return [e.className.split('sp-alert-')[1].split(' ')[0],
+          e.querySelector('strong').textContent.trim()];
+});
+"""
+
+
+def region_alerts(fleet: Fleet, district: str | None, size: int = 20) -> AlertPage:
+    """Return the first page of a region's active alerts as the store lists them."""
+    engine = fleet.server.engine()
+    try:
+        with engine.connect() as conn:
+            return alert_page(conn, AlertFilter(district=district), page_size=size)
+    finally:
+        engine.dispose()
+
+
+def busiest_district(fleet: Fleet) -> str:
+    """Return the district with the most active alerts of more than one severity."""
+    district_of = {i: d for i, _, d in all_feeders(fleet)}
+    by_district: dict[str, list[str]] = {}
+    for listed in region_alerts(fleet, None, 500).rows:
+        district = district_of.get(listed.alert.feeder_id or "")
+        if district is not None:
+            by_district.setdefault(district, []).append(listed.alert.severity)
+    mixed = {d: s for d, s in by_district.items() if len(set(s)) > 1 and d != "Wayanad"}
+    return max(sorted(mixed), key=lambda d: len(mixed[d]))
+
+
+def test_a_district_wall_lists_that_district_s_alerts_only(fleet: Fleet, driver: Any) -> None:
+    district = busiest_district(fleet)
+    every = all_feeders(fleet)
+    members = {i for i, _, d in every if d == district}
+    kerala = region_alerts(fleet, None)
+    for pinned in ("Wayanad", district):
+        expected = region_alerts(fleet, pinned)
+        assert 0 < expected.total < kerala.total
+        driver.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False},
+        )
+        driver.get(f"{fleet.server.base}/wall?district={pinned}")
+        wait_for(driver, "#sp-wall-district", pinned)
+        wanted = [[x.alert.severity, x.alert.feeder_id] for x in expected.rows]
+        WebDriverWait(driver, 20).until(lambda d, w=wanted: d.execute_script(WALL_ALERT_ROWS) == w)
+        assert int(wait_for(driver, "#sp-wall-alerts h2 .sp-count").text) == expected.total
+        shown = driver.execute_script(WALL_ALERT_ROWS)
+        assert {f for _, f in shown} <= (members if pinned == district else {WAYANAD})
+        rank = {"critical": 0, "warning": 1, "info": 2}
+        assert [rank[s] for s, _ in shown] == sorted(rank[s] for s, _ in shown)
+        raised = [x.alert.raised_at for x in expected.rows]
+        for k in range(1, len(raised)):  # newest first within a severity
+            if shown[k][0] == shown[k - 1][0]:
+                assert raised[k] <= raised[k - 1]
+        visible = driver.execute_script(ROWS, "sp-wall-alerts")
+        assert visible
+        assert all(bottom <= limit + 0.5 for _, _, bottom, limit, _ in visible)
+        screenshot(driver, f"wall-alerts-{pinned.lower()}")
+
+
 def test_the_stale_banner_pushes_the_lists_down(fleet: Fleet, driver: Any) -> None:
     """Last of the module: it ages every feeder's latest summary by 10 minutes."""
     open_wall(driver, fleet, (1920, 1080))
     assert not driver.find_element(By.ID, "sp-wall-stale").is_displayed()
     date_summaries(fleet, timedelta(minutes=10))
     driver.refresh()
-    banner = wait_for(driver, "#sp-wall-stale", "STALE DATA", timeout=15)
+    # The wall's next refresh, and the worker's snapshot read before the summaries aged.
+    banner = wait_for(driver, "#sp-wall-stale", "STALE DATA", timeout=15 + MAX_AGE_S + 5)
     wait_for(driver, "#sp-wall-stale", "nothing received for 10 min")
     time.sleep(0.5)
     bottom = banner.rect["y"] + banner.rect["height"]
