@@ -32,6 +32,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import Engine, func, insert, select, update
 
 from bench.grid_fleet import plans, seed_fleet, seed_runs
+from components.fleet_snapshot import MAX_AGE_S
 from grid.events import (
     CommandResultData,
     CommandState,
@@ -718,6 +719,7 @@ def test_the_wall_warns_when_data_stops(grid_server: GridServer, operator: Any) 
     assert not operator.find_element(By.ID, "sp-wall-stale").is_displayed()
     date_summaries(grid_server, timedelta(minutes=10))
     operator.refresh()
-    wait_for(operator, "#sp-wall-stale", "STALE DATA", timeout=15)
+    # The wall's next refresh, and the worker's fleet snapshot read before the summaries aged.
+    wait_for(operator, "#sp-wall-stale", "STALE DATA", timeout=15 + MAX_AGE_S + 5)
     wait_for(operator, "#sp-wall-stale", "nothing received for 10 min")
     screenshot(operator, "wall-stale")
