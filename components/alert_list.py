@@ -198,7 +198,7 @@ def _row(
         if selectable
         else "",
         "severity": html.Span(a.severity, className=f"sp-sev sp-sev-{a.severity}"),
-        "raised": fmt_time(a.raised_at),
+        "raised": _instant(a.raised_at),
         "state": a.state,
         "feeder": dcc.Link(a.feeder_id, href=f"/feeder/{a.feeder_id}") if a.feeder_id else "",
         "house": a.house_id or "",
@@ -209,7 +209,7 @@ def _row(
         "acked": text("alerts_acked_by", user=a.acked_by, at=fmt_time(a.acked_at))
         if a.acked_by
         else "",
-        "cleared": fmt_time(a.cleared_at),
+        "cleared": _instant(a.cleared_at),
         "action": html.Button(
             text("alerts_ack"),
             id={"type": ids.ALERT_ACK_TYPE, "alert": a.alert_id},
@@ -220,11 +220,21 @@ def _row(
     }
     for key, label in labelled.items():
         if cells[key]:
-            cells[key] = [html.Span(f"{label}: ", className="sp-cell-label"), cells[key]]
+            value = cells[key] if isinstance(cells[key], list) else [cells[key]]
+            cells[key] = [html.Span(f"{label}: ", className="sp-cell-label"), *value]
     return html.Tr(
         [html.Td(cells[key], className=f"sp-col-{key}") for key in COLUMNS],
         className=f"sp-alert-{a.state} sp-alert-sev-{a.severity}",
     )
+
+
+def _instant(at: datetime | None) -> Any:
+    """Return an instant in IST as its date and its time, each kept on one line ("" for none)."""
+    shown = fmt_time(at)
+    if not shown:
+        return ""
+    day, _, clock = shown.partition(" ")
+    return [html.Span(day, className="sp-nowrap"), " ", html.Span(clock, className="sp-nowrap")]
 
 
 def _message(listed: ListedAlert) -> Any:

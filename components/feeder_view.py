@@ -592,19 +592,21 @@ def build_preview(dry: DryRun) -> html.Div:
             html.Ul(
                 [
                     html.Li(
-                        "Phase currents: "
+                        text("feeder_dry_phase_currents")
                         + " / ".join(fmt(i) for i in e.before.i_a)
                         + " → "
                         + " / ".join(fmt(i) for i in e.after.i_a)
                         + " A"
                     ),
                     html.Li(
-                        f"Neutral current: {fmt(e.before.i_n_a)} → {fmt(e.after.i_n_a)} A "
+                        text("feeder_dry_neutral")
+                        + f"{fmt(e.before.i_n_a)} → {fmt(e.after.i_n_a)} A "
                         f"({e.neutral_change_a:+.1f} A)",
                         className="sp-neutral-change",
                     ),
                     html.Li(
-                        f"Unbalance: {fmt(e.before.unbalance_pct)} → {fmt(e.after.unbalance_pct)} %"
+                        text("feeder_dry_unbalance")
+                        + f"{fmt(e.before.unbalance_pct)} → {fmt(e.after.unbalance_pct)} %"
                     ),
                 ]
             )
