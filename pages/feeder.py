@@ -536,7 +536,7 @@ def dry_run(
     """Preview a move on the feeder's current state; enable Confirm only when no interlock
     blocks it."""
     if not house:
-        return _field_error("house", "choose a house"), None, True
+        return _field_error("house", text("feeder_choose_house")), None, True
     try:
         to_phase = parse_phase(phase)
         with runtime.engine().connect() as conn:
@@ -567,7 +567,7 @@ def confirm_move(
     """Check the previewed move's interlocks again and send it as a signed switch command;
     return its id or the error (a blocked move is refused and audited)."""
     if not planned or not planned.get("house"):
-        return {"error": ["house", "run a dry run first"]}
+        return {"error": ["house", text("feeder_dry_run_first")]}
     try:
         to_phase = parse_phase(planned.get("to"))
         with runtime.engine().connect() as conn:
@@ -666,9 +666,13 @@ def poll_commands(
     mode: tuple[Any, ...] = (no_update,) * 3
     with runtime.engine().connect() as conn:
         for name, data, title in (
-            ("mode", mode_cmd, "Mode change"),
-            ("move", move_cmd, "Manual move"),
-            ("unlock", unlock_cmd, f"Unlock {(unlock_cmd or {}).get('house', '')}".strip()),
+            ("mode", mode_cmd, text("feeder_command_mode")),
+            ("move", move_cmd, text("feeder_manual_move")),
+            (
+                "unlock",
+                unlock_cmd,
+                text("feeder_command_unlock", house=(unlock_cmd or {}).get("house", "")).strip(),
+            ),
         ):
             if not data:
                 out.append(None)
