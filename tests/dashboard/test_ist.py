@@ -1,17 +1,25 @@
-"""Times a user reads are India Standard Time: CSV cells and the log's CSV export."""
+"""Times a user reads are India Standard Time: CSV cells, the log's CSV export and the alert
+messages HQ writes."""
 
 from __future__ import annotations
 
 import csv
 import io
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from grid.timezones import IST
 from store.csv_export import cell_text, csv_text
+from store.db import make_engine
+from store.migrate import upgrade
+from store.schema import alerts
+from store.watchdog import sweep_offline_feeders
 from tests.dashboard.conftest import NOW
+from tests.store.seed import add_feeder
 
 
 def test_an_instant_in_a_csv_reads_in_ist_to_the_second() -> None:
@@ -40,3 +48,15 @@ def test_the_log_export_gives_each_row_its_ist_second(clients: dict[str, FlaskCl
     seeded = (NOW - timedelta(hours=1)).astimezone(IST).isoformat(timespec="seconds")
     assert seeded in [r["ts"] for r in rows]
     assert all(r["ts"].endswith("+05:30") for r in rows)
+
+
+def test_a_silent_feeder_alert_says_when_it_was_last_heard_in_ist(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path}/store.db")
+    upgrade(engine)
+    heard = datetime(2024, 6, 1, 20, 10, 5, tzinfo=UTC)
+    with engine.begin() as conn:
+        add_feeder(conn, "KL-TVM-0042", last_seen=heard)
+        sweep_offline_feeders(conn, heard + timedelta(minutes=10))
+        said = conn.execute(select(alerts.c.message)).scalars().all()
+    engine.dispose()
+    assert said == ["No data from KL-TVM-0042 since 2024-06-02 01:40:05 IST."]
