@@ -10,10 +10,11 @@ Prints one JSON line:
 - ``map_data_ms``: the map page's data callback (`refresh_map`: the GeoJSON, district
   summary, legend) by direct POST to /_dash-update-component as a signed-in viewer, Dash's JSON
   encoding included, p50 / p95 over 20 calls: it serves the worker's shared fleet snapshot
-  (components.fleet_snapshot), which a call reads again once it is 10 s old;
-  ``map_snapshot_ms``: what that read costs the call that makes it (one query for every feeder,
-  the GeoJSON serialised, the district summary and legends); ``map_load_ms``: the same data
-  read by `components.grid_data.load_map` alone;
+  (components.fleet_snapshot), read again in the background while screens look, or by a call
+  that finds it older than MAX_AGE_S; ``map_snapshot_ms``: what that read costs (one query for
+  every feeder, one for every region's active alerts, the GeoJSON serialised, the district
+  summary and legends); ``map_load_ms``: the feeders' read by `components.grid_data.load_map`
+  alone;
 - ``feeder_callback_ms``: the feeder page's reading callbacks (`refresh_live`, `refresh_charts`
   at 1 h … 30 days, `refresh_runs`, `show_run`) by direct POST, on 30 days of 10-second
   summaries of 100 feeders (loaded by binary COPY, rolled up by store.rollups), for 20 of the

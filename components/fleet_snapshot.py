@@ -43,9 +43,9 @@ log = logging.getLogger(__name__)
 
 SERVICE: Final = "fleet"
 """The name the snapshot cache is registered under in the app's runtime."""
-MAX_AGE_S: Final = 10.0
+MAX_AGE_S: Final = 12.0
 """Oldest snapshot a screen is given [s]: below the wall's (15 s) and map's (30 s) intervals."""
-REFRESH_AFTER_S: Final = 5.0
+REFRESH_AFTER_S: Final = 7.0
 """Age at which the next snapshot is read in the background [s]: until it is ready, screens are
 given the current one, so that no screen waits for a read that takes less than
 MAX_AGE_S - REFRESH_AFTER_S."""
@@ -198,9 +198,13 @@ class FleetCache:
         self._keep_fresh()
 
     def _read(self) -> FleetSnapshot:
-        """Read the store and keep the snapshot (the caller holds the lock)."""
+        """Read the store and keep the snapshot (the caller holds the lock), with the wall
+        lists of every region the previous one was asked for already built."""
         with self._engine.connect() as conn:
             snapshot = build_snapshot(conn, datetime.now(UTC), time.monotonic())
+        previous = self._snapshot
+        for district in list(previous.regions) if previous is not None else []:
+            snapshot.wall_region(district)
         self._snapshot = snapshot
         return snapshot
 

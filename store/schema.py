@@ -293,6 +293,21 @@ Index(
 """Every alert list's order (most severe, then newest) over the alerts not rolled up: a page is
 read in index order, however many alerts there are."""
 
+ACTIVE_ALERT: Final = "state IN ('open', 'acknowledged') AND parent_id IS NULL"
+"""The alerts that count as active and stand for themselves (not rolled up under another)."""
+
+Index(
+    "alerts_active",
+    alerts.c.feeder_id,
+    alerts.c.severity,
+    alerts.c.raised_at,
+    alerts.c.alert_id,
+    postgresql_where=text(ACTIVE_ALERT),
+    sqlite_where=text(ACTIVE_ALERT),
+)
+"""The active alerts, by feeder: the map counts each feeder's and the wall ranks each
+district's from this index alone (store.fleet_read), never from the whole history."""
+
 events = Table(
     "events",
     metadata,

@@ -97,11 +97,13 @@ def test_a_watched_snapshot_is_read_again_in_the_background(
     cache = FleetCache(engine, max_age_s=3600, refresh_after_s=0.2, watched_s=5.0)
     first = cache.get()
     assert cache.get() is first  # young enough: served as it is
+    first.wall_region("Ernakulam")  # a wall showed Ernakulam
     deadline = time.monotonic() + 30
     while (latest := cache.get()) is first and time.monotonic() < deadline:
         time.sleep(0.05)
     assert latest is not first
     assert latest.read_at >= first.read_at
+    assert set(latest.regions) == {"Ernakulam"}  # built before any wall asks again
     assert cache.failures == 0
     with pytest.raises(ValueError, match="refresh_after_s"):
         FleetCache(engine, max_age_s=1.0, refresh_after_s=2.0)
