@@ -203,8 +203,11 @@ class FleetCache:
         with self._engine.connect() as conn:
             snapshot = build_snapshot(conn, datetime.now(UTC), time.monotonic())
         previous = self._snapshot
-        for district in list(previous.regions) if previous is not None else []:
-            snapshot.wall_region(district)
+        if previous is not None:
+            with previous.region_lock:
+                shown = list(previous.regions)
+            for district in shown:
+                snapshot.wall_region(district)
         self._snapshot = snapshot
         return snapshot
 
