@@ -53,7 +53,9 @@ class Page:
     name: str
     path: str
     control: str
-    """CSS of the control that must be on screen and reachable."""
+    """CSS of the control that must be on screen and reachable (the page is ready with it)."""
+    more: tuple[str, ...] = ()
+    """CSS of the page's other main controls, each on screen and reachable in its turn."""
     box: str | None = None
     """CSS of a box (a map) that must keep a usable size, if any."""
 
@@ -97,10 +99,15 @@ def driver(server: tuple[LiveServer, str]) -> Iterator[Any]:
 def pages(feeder_id: str) -> tuple[Page, ...]:
     """Return every signed-in page with its main control."""
     return (
-        Page("map", "/", "#sp-map-search", box="#sp-map-map"),
-        Page("feeder", f"/feeder/{feeder_id}", "#sp-feeder-mode-toggle"),
-        Page("alerts", "/alerts", ALERTS_ACK),
-        Page("log", "/log", "#sp-log-export"),
+        Page("map", "/", "#sp-map-search", ("#sp-map-district-filter",), box="#sp-map-map"),
+        Page(
+            "feeder",
+            f"/feeder/{feeder_id}",
+            "#sp-feeder-mode-toggle",
+            ("#sp-feeder-move-dry-run", "#sp-feeder-house-search"),
+        ),
+        Page("alerts", "/alerts", ALERTS_ACK, ("#sp-alerts-ack-all", "#sp-alerts-next")),
+        Page("log", "/log", "#sp-log-export", ("#sp-log-kind",)),
         Page("users", "/users", "#sp-users-add"),
         Page("notifications", "/notifications", "#sp-notify-route-add"),
         Page("reports", "/reports", "#sp-reports-export"),
@@ -232,7 +239,8 @@ def test_every_page_fits_the_screen(
             wrong += reach(driver, "#sp-header-nav a:last-child", where)
         if page.box is not None:
             wrong += reach(driver, page.box, where, min_px=200)
-        wrong += reach(driver, page.control, where)
+        for css in (page.control, *page.more):
+            wrong += reach(driver, css, where)
         wrong += sideways(driver, width, where)
         driver.execute_script("window.scrollTo(0, 0)")
         screenshot(driver, f"reach-{page.name}-{width}x{height}")
