@@ -283,7 +283,13 @@ def untick_state(driver: Any, state: str, shown: str) -> None:
             return
         except TimeoutException:
             continue
-    wait_for(driver, "#sp-map-matches", shown)
+    box = driver.find_element(By.CSS_SELECTOR, STATE_BOX.format(state))
+    matches = driver.find_element(By.ID, "sp-map-matches").text
+    drawn = sorted(layer_ids(driver, "sp-map-feeders"))
+    raise AssertionError(
+        f"expected {shown!r}; the map says {matches!r} and draws {drawn}, "
+        f"the {state} box {'ticked' if box.is_selected() else 'unticked'}"
+    )
 
 
 def _shows(map_props: dict[str, Any], south: float, north: float) -> bool:
