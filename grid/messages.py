@@ -40,12 +40,15 @@ from grid.topics import (
     ROOT,
     FeederId,
     HouseId,
+    HouseIdLength,
     Topic,
     TopicKind,
     WireError,
+    all_house_ids,
     check_feeder_id,
     check_house_id,
     house_of_other_feeder,
+    id_problem,
     parse_topic,
     short_repr,
     topic_for,
@@ -320,7 +323,7 @@ class ReadingRow(NamedTuple):
     """One house reading in a `readings` batch, in the order of READING_COLUMNS."""
 
     ts_s: TimeS  # [epoch s]
-    house: HouseId
+    house: HouseIdLength  # a house id: Readings._check reads the batch's distinct ones at once
     ph: Phase  # phase measured
     v_v: Volts  # [V]
     i_a: Amps  # [A]
@@ -442,21 +445,20 @@ class Readings(WireMessage, frozen=True, omit_defaults=False):
     cols: tuple[str, ...] = READING_COLUMNS
 
     def _check(self, feeder: str | None) -> None:
-        """Refuse other columns, and a row of a house of another feeder (first in row order)."""
+        """Refuse other columns, and the first row whose house is no house id or one of another
+        feeder."""
         if self.cols != READING_COLUMNS:
             raise WireError(
                 "cols", f"{short_repr(list(self.cols), 80)} is not exactly {list(READING_COLUMNS)}"
             )
-        if feeder is None:
+        if all_house_ids(set(map(itemgetter(1), self.rows)), feeder):
             return
-        prefix = feeder + "-"
-        houses = set(map(itemgetter(1), self.rows))
-        if all(house.startswith(prefix) for house in houses):
-            return
-        k, house = next(
-            (k, r.house) for k, r in enumerate(self.rows) if not r.house.startswith(prefix)
-        )
-        _house_check(f"rows[{k}][1] (house)", house, feeder)
+        for k, row in enumerate(self.rows):
+            problem = id_problem(row.house, "a house id", HOUSE_ID_MAX) or house_of_other_feeder(
+                row.house, feeder
+            )
+            if problem is not None:
+                raise WireError(f"rows[{k}][1] (house)", problem)
 
 
 EVENT_DATA_MAX_DEPTH: Final = 4
@@ -717,21 +719,35 @@ def decode(topic: str | Topic, payload: bytes) -> Message:
 def _refuse_duplicate_keys(payload: bytes, message: WireMessage) -> None:
     """Raise WireError naming a key that appears twice in one object of the payload.
 
-    A readings batch without a backslash is checked by counting its strings: each '"' then
-    delimits a string, and a batch of n rows holds exactly 3 keys + 2n cells (+ "cols" and its
-    8 names), so any extra key shows as more quotes. Every other payload is read once more by
-    the json module, which sees each key.
+    Without a backslash in the payload every '"' delimits a string, so the payload holds
+    count('"') / 2 strings: never fewer than the message holds (`_strings`: each key kept, each
+    string value), and more when a key came twice (msgspec keeps the last). When the two counts
+    are equal no key came twice; otherwise (also for a key sent with its default value) the
+    json module reads the payload once more and names the key.
     """
-    if isinstance(message, Readings) and b"\\" not in payload:
-        expected = 3 + 2 * len(message.rows) + (9 if b'"cols"' in payload else 0)
-        if payload.count(b'"') == 2 * expected:
-            return
+    if b"\\" not in payload and payload.count(b'"') == 2 * _strings(message, payload):
+        return
     try:
         json.loads(payload, object_pairs_hook=_unique_keys)
     except WireError:
         raise
     except (ValueError, RecursionError):  # msgspec read it: json will too
         return
+
+
+_ENCODER: Final = msgspec.json.Encoder(enc_hook=to_builtin)
+"""Encodes a decoded message again, for the count of its strings."""
+
+
+def _strings(message: WireMessage, payload: bytes) -> int:
+    """Return how many strings the JSON of `message` holds when no key came twice.
+
+    A readings batch is counted without encoding it again: 3 keys and 2 strings a row, and
+    "cols" with its 8 names when the payload has them.
+    """
+    if isinstance(message, Readings):
+        return 3 + 2 * len(message.rows) + (9 if b'"cols"' in payload else 0)
+    return _ENCODER.encode(message).count(b'"') // 2
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

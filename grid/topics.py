@@ -15,9 +15,10 @@ defined here because the ids and topics are its first users; grid.messages re-ex
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+import string
+from collections.abc import Collection, Mapping
 from enum import StrEnum
+from itertools import repeat
 from types import MappingProxyType
 from typing import Annotated, Final
 
@@ -83,7 +84,8 @@ RETAINED: Final = frozenset({TopicKind.STATE, TopicKind.STATUS})
 
 # --- ids -------------------------------------------------------------------------------------
 
-ID_PATTERN: Final = r"^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*\Z"
+_ID: Final = r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*"
+ID_PATTERN: Final = rf"^{_ID}\Z"
 """A feeder or house id: segments of ASCII letters and digits joined by single '-'."""
 _ID_WHAT: Final = "segments of letters and digits joined by single '-'"
 _ID_RE: Final = re.compile(ID_PATTERN)
@@ -98,6 +100,9 @@ FeederId = Annotated[
     ),
 ]
 """A feeder id on the wire, e.g. ``KL-TVM-0042``."""
+
+HouseIdLength = Annotated[str, msgspec.Meta(min_length=1, max_length=HOUSE_ID_MAX)]
+"""A house id's length alone, for a column of them checked together by `all_house_ids`."""
 
 HouseId = Annotated[
     str,
@@ -135,6 +140,33 @@ def house_of_other_feeder(house: str, feeder: str | None) -> str | None:
     return None
 
 
+_NOT_ID_CHARS: Final = str.maketrans("", "", string.ascii_letters + string.digits + "-\n")
+"""Deletes every character an id may hold (and the newline joining ids): what remains is not."""
+
+
+def all_house_ids(houses: Collection[str], feeder: str | None = None) -> bool:
+    """Return True when every string of `houses` is a house id (of `feeder` when given).
+
+    The ids are checked together by string methods on their newline-joined text: a readings
+    batch checks its distinct houses so, and looks for the culprit row by row only when this
+    says no.
+    """
+    if feeder is not None and not all(map(str.startswith, houses, repeat(feeder + "-"))):
+        return False
+    text = "\n".join(houses)
+    return (
+        all(houses)
+        and max(map(len, houses), default=0) <= HOUSE_ID_MAX
+        and not text.translate(_NOT_ID_CHARS)
+        and text.count("\n") == max(len(houses) - 1, 0)
+        and "--" not in text
+        and "\n-" not in text
+        and "-\n" not in text
+        and not text.startswith("-")
+        and not text.endswith("-")
+    )
+
+
 def check_feeder_id(value: object) -> str:
     """Return `value` if it is a valid feeder id, else raise WireError("feeder_id", ...)."""
     problem = id_problem(value, "a feeder id", FEEDER_ID_MAX)
@@ -157,8 +189,7 @@ def check_house_id(value: object, feeder_id: str | None = None) -> str:
 # --- topics ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Topic:
+class Topic(msgspec.Struct, frozen=True):
     """A parsed SmartPhase topic: feeder, kind and, for house topics, the house."""
 
     feeder: str
@@ -171,10 +202,28 @@ class Topic:
 
 
 _KINDS: Final[Mapping[str, TopicKind]] = MappingProxyType({k.value: k for k in TopicKind})
+_TOPIC_RE: Final = re.compile(rf"{ROOT}/({_ID})/(?:h/({_ID})/)?([a-z]+)\Z")
+"""A well-formed topic in one match: feeder, house (or None) and kind."""
 
 
 def parse_topic(topic: str) -> Topic:
     """Return the parsed topic, or raise WireError for anything not a SmartPhase topic."""
+    match = _TOPIC_RE.match(topic)
+    if match is not None and len(topic) <= TOPIC_MAX:
+        feeder, house, name = match.groups()
+        kind = _KINDS.get(name)
+        if (
+            kind is not None
+            and (kind in HOUSE_KINDS) == (house is not None)
+            and len(feeder) <= FEEDER_ID_MAX
+            and (house is None or (len(house) <= HOUSE_ID_MAX and house.startswith(feeder + "-")))
+        ):
+            return Topic(feeder, kind, house)
+    return _refuse_topic(topic)
+
+
+def _refuse_topic(topic: str) -> Topic:
+    """Raise the WireError saying why `topic` is not a SmartPhase topic (or return it parsed)."""
     if len(topic) > TOPIC_MAX:
         raise WireError("topic", f"is longer than {TOPIC_MAX} characters")
     parts = topic.split("/")

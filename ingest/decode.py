@@ -16,6 +16,7 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Final
 
 from grid.events import EventData, parse_event_data
@@ -138,7 +139,7 @@ def decode_uplink(
 def _ahead_s(message: UplinkMessage, now_s: float, max_ahead_s: float) -> float | None:
     """Return how far the message's newest time is ahead of `now_s` when beyond `max_ahead_s`."""
     if isinstance(message, Readings):
-        newest = max((row.ts_s for row in message.rows), default=None)
+        newest: float | None = max(map(itemgetter(0), message.rows), default=None)
     elif isinstance(message, Status):
         newest = None
     else:
@@ -158,7 +159,7 @@ def _unknown_house(
     message: UplinkMessage, event_data: EventData | None, houses: frozenset[str]
 ) -> str | None:
     if isinstance(message, Readings):
-        seen = {row.house for row in message.rows}
+        seen = set(map(itemgetter(1), message.rows))
         missing = seen - houses
         return min(missing) if missing else None
     if isinstance(message, Alert) and message.house is not None and message.house not in houses:

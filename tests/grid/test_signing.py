@@ -347,7 +347,9 @@ def test_expiry_boundary(now_s: float, accepted: bool) -> None:
 def test_every_from_phase() -> None:
     for from_phase in Phase:
         to_phase = Phase.from_index((from_phase.ordinal + 1) % 3)
-        cmd = sign(msgspec.structs.replace(CMD, from_phase=from_phase, to_phase=to_phase), HOUSE_KEY)
+        cmd = sign(
+            msgspec.structs.replace(CMD, from_phase=from_phase, to_phase=to_phase), HOUSE_KEY
+        )
         for current in Phase:
             verdict = _verify_cmd(cmd, current_phase=current)
             assert verdict.accepted is (current == from_phase)

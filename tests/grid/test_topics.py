@@ -6,12 +6,16 @@ import ast
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from grid.topics import (
     QOS,
     RETAINED,
     TopicKind,
     WireError,
+    all_house_ids,
+    check_house_id,
     parse_topic,
     topic_filter,
     topic_for,
@@ -105,3 +109,24 @@ def test_no_code_outside_grid_topics_spells_a_topic() -> None:
         if lines:
             found[str(rel)] = lines
     assert found == {}
+
+
+_ID_TEXT = st.text(alphabet="KLTVM0123-\nൽ ", max_size=14)
+
+
+@settings(max_examples=400, deadline=None)
+@given(houses=st.sets(_ID_TEXT, max_size=6), feeder=st.sampled_from([None, "KL", "KL-TVM"]))
+def test_all_house_ids_agrees_with_checking_each(houses: set[str], feeder: str | None) -> None:
+    def valid(house: str) -> bool:
+        try:
+            check_house_id(house, feeder)
+        except WireError:
+            return False
+        return True
+
+    assert all_house_ids(houses, feeder) == all(map(valid, houses))
+
+
+def test_all_house_ids_refuses_a_long_one() -> None:
+    assert all_house_ids({FEEDER + "-H" + "1" * 27}, FEEDER)
+    assert not all_house_ids({FEEDER + "-H" + "1" * 28}, FEEDER)
