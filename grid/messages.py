@@ -627,7 +627,7 @@ class ControlCommand(WireMessage, frozen=True):
         of another feeder, a config value with more than three decimals and an unsigned
         command; keep the config read-only and sorted."""
         needed = CONTROL_ACTION_FIELDS[self.action]
-        for key, value in _OPTIONAL_ACTION_FIELDS(self):
+        for key, value in _action_fields(self):
             if value is not None and key not in needed:
                 raise WireError(key, f"is not a field of action {self.action}")
             if value is None and key in needed:
@@ -641,7 +641,7 @@ class ControlCommand(WireMessage, frozen=True):
             raise WireError("mac", "is missing")
 
 
-def _OPTIONAL_ACTION_FIELDS(ctl: ControlCommand) -> tuple[tuple[str, object], ...]:  # noqa: N802
+def _action_fields(ctl: ControlCommand) -> tuple[tuple[str, object], ...]:
     """Return (wire key, value) of each action field of a control command, in wire order."""
     return (
         ("mode", ctl.mode),
