@@ -97,9 +97,13 @@ def neutral_chart(charts: Charts, t: Mapping[str, str]) -> str | None:
     fig, ax = _figure(6.5)
     x = np.arange(len(charts.neutral_with_a))
     n = PHASE_COLORS["N"]
-    ax.plot(x, charts.neutral_without_a, color="#c62828", lw=1.4, label=t["legend_without"])
-    ax.plot(x, charts.neutral_with_a, color="#2e7d32", lw=1.6, label=t["legend_with"])
-    ax.plot(x, charts.neutral_measured_a, color=n, lw=1.0, ls=":", label=t["legend_measured"])
+    # An hour between two missing ones has no line to draw: a marker shows it.
+    ax.plot(x, charts.neutral_without_a, color="#c62828", lw=1.4, marker=".",
+            label=t["legend_without"])  # fmt: skip
+    ax.plot(x, charts.neutral_with_a, color="#2e7d32", lw=1.6, marker=".",
+            label=t["legend_with"])  # fmt: skip
+    ax.plot(x, charts.neutral_measured_a, color=n, lw=1.0, ls=":", marker=".",
+            label=t["legend_measured"])  # fmt: skip
     ax.set_ylabel(t["axis_current"])
     _time_axis(ax, charts, t)
     ax.set_ylim(bottom=0)
