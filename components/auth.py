@@ -106,6 +106,8 @@ a{color:#9fd0ff}.error{background:#7a2630;padding:.5rem .7rem;border-radius:4px}
 .note{color:#b8c7d3;font-size:.9rem}.qr{background:#fff;padding:.6rem;border-radius:4px;
 display:block;margin:.6rem auto;width:220px;height:220px}
 code{font-size:1.05rem;letter-spacing:.05em}ul.codes{columns:2;padding-left:1.2rem}
+@media (min-width:2400px){html{font-size:150%}}@media (min-width:3400px){html{font-size:200%}}
+body>form,body>section{max-width:calc(100vw - 2rem);box-sizing:border-box}
 </style></head><body>
 """
 
