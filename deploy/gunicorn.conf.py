@@ -46,9 +46,18 @@ loglevel = "info"
 
 
 def post_worker_init(worker: Any) -> None:
-    """Start reading the fleet snapshot the maps and walls share, so that no screen waits for
-    a worker's first read (components.fleet_snapshot)."""
-    warm(worker.wsgi)
+    """Ready a worker that has just built its app before it answers anyone.
+
+    Dash sets itself up on a worker's first request (the scripts it serves among it) and lets
+    the requests that arrive meanwhile through unprepared: a browser's burst of script requests
+    to a new worker got 500s. The worker answers one request to itself first, alone. It also
+    starts reading the fleet snapshot the maps and walls share, so that no screen waits for the
+    worker's first read (components.fleet_snapshot).
+    """
+    server = worker.wsgi
+    with server.test_client() as client:
+        client.get("/login")
+    warm(server)
 
 
 def on_starting(_server: Any) -> None:

@@ -3,7 +3,9 @@ several workers, a sign-in that every worker honours, pages and callbacks answer
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -75,3 +77,29 @@ def test_anonymous_is_sent_to_sign_in(served: tuple[Gunicorn, str]) -> None:
     answer = requests.get(server.base + "/log", allow_redirects=False, timeout=30)
     assert answer.status_code == 302
     assert answer.headers["Location"].startswith("/login?next=")
+
+
+def test_a_new_worker_serves_a_burst_of_page_scripts(
+    served: tuple[Gunicorn, str], tmp_path: Path
+) -> None:
+    """A browser fetches a page's scripts at once over several connections, which may be a
+    worker's first requests: every one is answered, none while the worker sets itself up."""
+    _, url = served
+    app = create_app(make_settings(url))
+    with app.server.test_request_context("/"):
+        shell = app.index()
+    scripts = re.findall(r'src="(/_dash-component-suites/[^"]+)"', shell)
+    assert scripts
+    with Gunicorn(url, SECRET, tmp_path / "fresh.log", workers=3, threads=8) as fresh:
+        cookies = signed_in_session(fresh.base, USERS["viewer"], PASSWORD).cookies
+
+        def fetch(path: str) -> int:
+            answer = requests.get(
+                fresh.base + path, cookies=cookies, headers={"Connection": "close"}, timeout=30
+            )
+            return answer.status_code
+
+        with ThreadPoolExecutor(max_workers=24) as pool:
+            codes = list(pool.map(fetch, scripts * 3))
+    failed = [(p, c) for p, c in zip(scripts * 3, codes, strict=True) if c != 200]
+    assert failed == []
