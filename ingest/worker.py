@@ -2,19 +2,24 @@
 
 Threads and hand-offs:
 
-- paho's network thread calls `on_message`, which only puts an `Inbound` on a bounded queue;
-  when the queue is full it blocks, so a slow database stops the reading instead of growing
-  the memory (the broker keeps the rest in the persistent session);
+- paho's network thread calls `on_message`, which opens the message's seal with its feeder's
+  key, decodes it (pure, no database) and encodes a readings message's binary COPY rows, then
+  puts an `Inbound` on a bounded queue; when the queue is full it blocks, so a slow database
+  stops the reading instead of growing the memory (the broker keeps the rest in the persistent
+  session). Decoding there overlaps the writer's waits on the database;
 - the writer thread drains the queue in batches (by size, and at least every flush interval),
-  opens each message's seal with its feeder's key, decodes, writes one transaction, commits,
-  then acks every message in arrival order and publishes `committed` marks signed with the
-  feeder key and a counter (grid.signing). A failed transaction is retried with backoff and
-  nothing is acked until it commits; a batch the database refuses for its content is split so
-  that only the culprit goes to `dead_letters`.
+  decodes again only a message from an origin it did not know (after reading the fleet again),
+  writes one transaction on the connection it keeps, commits, then acks every message in
+  arrival order and publishes `committed` marks signed with the feeder key and a counter
+  (grid.signing). A failed transaction is retried with backoff and nothing is acked until it
+  commits; a batch the database refuses for its content is split so that only the culprit goes
+  to `dead_letters`. A gap in a feeder's seqs that outlives `GAP_WARN_S` (messages the broker
+  dropped, which the edge must resend) is logged once as a warning.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -25,7 +30,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 import paho.mqtt.client as mqtt
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from grid.messages import Committed, Readings, Summary, TopicKind, topic_for
@@ -33,24 +38,33 @@ from grid.signing import sign
 from grid.topics import topic_filter
 from grid.uplink import DeadLetter, Uplink
 from ingest.decode import UPLINK_KINDS, Fleet, decode_uplink
-from ingest.marks import CommitMarks
+from ingest.marks import CommitMarks, SeqGap
 from ingest.metrics import IngestMetrics
 from keys import KeyFileError, Keyring, KeysDir
 from settings import Settings
 from store.schema import feeders, houses, uplink_batches
 from store.watchdog import clear_session_lost, raise_session_lost
-from store.writer import WriteBatch, WriteOutcome, clear_quiet_forgeries, write_batch
+from store.writer import (
+    WriteBatch,
+    WriteOutcome,
+    clear_quiet_forgeries,
+    encode_readings,
+    write_batch,
+)
 from transport import ClientOptions, broker_from_settings, make_client
 
 log = logging.getLogger("ingest")
 
 SHARE_GROUP: Final = "ingest"
-IDLE_GAP_S: Final = 0.005
+IDLE_GAP_S: Final = 0.002
 """A batch is written when no message arrives for this long, even before it is full [s]."""
 FLEET_REFRESH_S: Final = 1.0
 """An unknown feeder or house re-reads the fleet at most this often [s]."""
 FORGERY_SWEEP_S: Final = 60.0
 """How often the worker clears `uplink_forged` alerts that have gone quiet [s]."""
+GAP_WARN_S: Final = 5.0
+"""A gap in a feeder's committed seqs still open after this long, the ledger read again, is
+logged as messages lost on the way (the broker dropped them; the edge must resend) [s]."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +76,10 @@ class Inbound:
     mid: int
     qos: int
     received_s: float
+    decoded: Uplink | DeadLetter | None = None
+    """The message decoded on arrival (None: the writer decodes it)."""
+    copy_rows: bytes | None = None
+    """A readings message's binary COPY rows, encoded on arrival."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +185,9 @@ class IngestWorker:
         self._forgeries_swept_s = 0.0
         self.metrics = metrics or IngestMetrics()
         self.queue: queue.Queue[Task] = queue.Queue(maxsize=settings.ingest_queue_max)
-        self.marks = CommitMarks(SqlLedger(engine))
+        self.marks = CommitMarks(SqlLedger(engine), gap_warn_s=GAP_WARN_S)
+        self._conn: Connection | None = None
+        """The writer's connection, kept between batches (opened again after a failure)."""
         self.fleet = load_fleet(engine)
         self._fleet_loaded_s = clock()
         self._connected_before = False
@@ -206,7 +226,20 @@ class IngestWorker:
             log.warning("disconnected from the broker (%s); reconnecting", reason)
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
-        self.queue.put(Inbound(msg.topic, bytes(msg.payload), msg.mid, msg.qos, self.clock()))
+        received_s = self.clock()
+        payload = bytes(msg.payload)
+        decoded: Uplink | DeadLetter | None = None
+        copy_rows = None
+        try:
+            decoded = self._decode_pure(msg.topic, payload, received_s)
+            if isinstance(decoded, Uplink) and isinstance(decoded.message, Readings):
+                copy_rows = encode_readings(decoded)
+        except Exception:  # the writer decodes it again and deals with what this raised
+            log.exception("decoding a message on arrival failed; the writer decodes it")
+            decoded, copy_rows = None, None
+        self.queue.put(
+            Inbound(msg.topic, payload, msg.mid, msg.qos, received_s, decoded, copy_rows)
+        )
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -272,16 +305,24 @@ class IngestWorker:
                 self._process(items)
             except Exception:  # the writer must outlive any single batch; unacked ones return
                 log.exception("batch of %d messages failed; they stay unacked", len(items))
+        self._drop_connection()
         log.info("writer stopped")
 
     def _process(self, items: list[Inbound]) -> None:
         batch = WriteBatch(received_at=datetime.fromtimestamp(self.clock(), UTC))
+        seen: set[tuple[str, int, int]] = set()
         for item in items:
             result = self._decode(item)
             if isinstance(result, DeadLetter):
                 batch.dead.append(result)
-            else:
-                batch.uplinks.append(result)
+                continue
+            batch.uplinks.append(result)
+            key = result.key
+            if key is None or key in seen:
+                continue  # a second copy in the batch is compared, never written
+            seen.add(key)
+            if item.copy_rows is not None and result is item.decoded:
+                batch.copy_rows[key] = item.copy_rows
         started = time.perf_counter()
         outcome = self._commit(batch)
         self.metrics.batch_seconds.observe(time.perf_counter() - started)
@@ -307,23 +348,28 @@ class IngestWorker:
             log.error("feeder %s: %s", feeder, exc)
             return None
 
-    def _decode(self, item: Inbound) -> Uplink | DeadLetter:
-        def decode() -> Uplink | DeadLetter:
-            return decode_uplink(
-                item.topic,
-                item.payload,
-                self.fleet,
-                key_of=self._key_of,
-                now_s=item.received_s,
-                max_ahead_s=self.settings.ingest_max_ahead_s,
-            )
+    def _decode_pure(self, topic: str, payload: bytes, received_s: float) -> Uplink | DeadLetter:
+        """Decode against the fleet as last read (no database)."""
+        return decode_uplink(
+            topic,
+            payload,
+            self.fleet,
+            key_of=self._key_of,
+            now_s=received_s,
+            max_ahead_s=self.settings.ingest_max_ahead_s,
+        )
 
-        result = decode()
+    def _decode(self, item: Inbound) -> Uplink | DeadLetter:
+        """Return the message decoded on arrival, or decode it now; a message of an unknown
+        origin is decoded again once the fleet has been read again."""
+        result = item.decoded
+        if result is None:
+            result = self._decode_pure(item.topic, item.payload, item.received_s)
         stale = self.clock() - self._fleet_loaded_s >= FLEET_REFRESH_S
         if isinstance(result, DeadLetter) and result.unknown_origin and stale:
             self.fleet = self._retry_db(lambda: load_fleet(self.engine))
             self._fleet_loaded_s = self.clock()
-            result = decode()
+            result = self._decode_pure(item.topic, item.payload, item.received_s)
         return result
 
     def _commit(self, batch: WriteBatch) -> WriteOutcome:
@@ -335,8 +381,24 @@ class IngestWorker:
         return self._write_one_by_one(batch)
 
     def _write(self, batch: WriteBatch) -> WriteOutcome:
-        with self.engine.begin() as conn:
-            return write_batch(conn, batch)
+        """Write and commit one batch on the writer's connection; a connection that failed is
+        dropped, and the next batch opens another."""
+        if self._conn is None:
+            self._conn = self.engine.connect()
+        conn = self._conn
+        try:
+            with conn.begin():
+                return write_batch(conn, batch)
+        except BaseException:
+            if conn.invalidated or conn.closed or not _usable(conn):
+                self._drop_connection()
+            raise
+
+    def _drop_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(DBAPIError):
+                conn.close()
 
     def _write_one_by_one(self, batch: WriteBatch) -> WriteOutcome:
         new: set[tuple[str, int, int]] = set()
@@ -386,6 +448,8 @@ class IngestWorker:
         except OperationalError as exc:
             log.warning("could not read the ledger for committed marks: %s", exc.orig)
             return
+        for gap in self.marks.take_gaps():
+            self._warn_gap(gap)
         for (feeder, boot), seq in moved.items():
             key = self._key_of(feeder)
             if key is None:  # an edge takes only signed marks; it resends until one comes
@@ -393,6 +457,18 @@ class IngestWorker:
                 continue
             mark = sign(Committed(boot, seq, feeder, self._next_mark_counter(now)), key)
             self.client.publish(topic_for(TopicKind.COMMITTED, feeder), mark.to_json(), qos=1)
+
+    def _warn_gap(self, gap: SeqGap) -> None:
+        log.warning(
+            "feeder %s boot %d: seqs %d to %d missing for %.0f s while later ones are "
+            "committed; the broker dropped them (its queue or inflight limits, see "
+            "deploy/mosquitto) and the edge must resend them from its outbox",
+            gap.feeder,
+            gap.boot,
+            gap.first,
+            gap.last,
+            gap.open_s,
+        )
 
     def _next_mark_counter(self, now: float) -> int:
         """Return the counter of the next `committed` mark: HQ's clock in ms, and above every
@@ -460,6 +536,12 @@ class IngestWorker:
         self._session_alert_open = False
         if cleared:
             log.info("messages are committed again: session-lost alert cleared")
+
+
+def _usable(conn: Connection) -> bool:
+    """Return whether a connection whose transaction failed can take the next one."""
+    raw = conn.connection.dbapi_connection
+    return raw is not None and not getattr(raw, "closed", False)
 
 
 def _has_rows(u: Uplink) -> bool:

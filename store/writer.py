@@ -81,6 +81,9 @@ class WriteBatch:
     uplinks: list[Uplink] = field(default_factory=list)
     dead: list[DeadLetter] = field(default_factory=list)
     received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    copy_rows: dict[LedgerKey, bytes] = field(default_factory=dict)
+    """Binary COPY rows of readings messages encoded ahead (`ReadingEncoder.rows`), by key;
+    a readings message without them is encoded when written."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +127,9 @@ def claim_keys(
         part = [r for r in rows if (r["kind"] == "dead") == dead]
         if not part:
             continue
+        if conn.dialect.name == "postgresql":
+            claimed |= _claim_pg(conn, part, at, dead)
+            continue
         stmt = _upsert(conn, uplink_batches)
         if dead:
             stmt = stmt.on_conflict_do_nothing(index_elements=["feeder_id", "boot", "seq"])
@@ -142,6 +148,36 @@ def claim_keys(
         )
         claimed |= {(str(f), int(b), int(s)) for f, b, s in conn.execute(stmt, part).all()}
     return claimed
+
+
+_CLAIM_PG = (
+    "INSERT INTO uplink_batches (feeder_id, boot, seq, kind, committed_at, digest)"
+    " SELECT f, b, s, k, %s, d FROM unnest(%s::text[], %s::bigint[], %s::bigint[], %s::text[],"
+    " %s::text[]) AS t(f, b, s, k, d) ON CONFLICT (feeder_id, boot, seq) DO {action}"
+    " RETURNING feeder_id, boot, seq"
+)
+_CLAIM_PG_DEAD = _CLAIM_PG.format(action="NOTHING")
+_CLAIM_PG_VALID = _CLAIM_PG.format(
+    action="UPDATE SET kind = excluded.kind, committed_at = excluded.committed_at,"
+    " digest = excluded.digest WHERE uplink_batches.kind = 'dead'"
+)
+
+
+def _claim_pg(
+    conn: Connection, rows: list[dict[str, Any]], at: datetime, dead: bool
+) -> set[LedgerKey]:
+    """Claim keys on PostgreSQL in one statement of fixed text (arrays, not one VALUES row per
+    key), so that the server can keep it prepared."""
+    params = (
+        at,
+        [r["feeder_id"] for r in rows],
+        [r["boot"] for r in rows],
+        [r["seq"] for r in rows],
+        [r["kind"] for r in rows],
+        [r["digest"] for r in rows],
+    )
+    result = conn.exec_driver_sql(_CLAIM_PG_DEAD if dead else _CLAIM_PG_VALID, params)
+    return {(str(f), int(b), int(s)) for f, b, s in result.all()}
 
 
 def copy_rows(
@@ -185,7 +221,8 @@ def write_batch(conn: Connection, batch: WriteBatch) -> WriteOutcome:
             repeats.append(u)
     conflicts = _conflicts(conn, repeats)
     dead = [*batch.dead, *conflicts]
-    rows = _write_readings(conn, [u for u in fresh if isinstance(u.message, Readings)])
+    readings = [u for u in fresh if isinstance(u.message, Readings)]
+    rows = _write_readings(conn, readings, batch.copy_rows)
     _write_summaries(conn, [u for u in fresh if isinstance(u.message, Summary)], at)
     alerted: set[str] = set()
     for u in fresh:
@@ -336,25 +373,46 @@ class ReadingEncoder:
             self._ids[key] = encoded
         return encoded
 
+    def rows(self, u: Uplink) -> bytes:
+        """Return the binary COPY rows of one readings message (no header or trailer)."""
+        assert isinstance(u.message, Readings)
+        start, measures, ids = _ROW_START.pack, _ROW_MEASURES.pack, self._id_fields
+        feeder = u.feeder
+        return b"".join(
+            [
+                start(9, 8, round((r.ts_s - _PG_EPOCH_S) * 1e6))
+                + ids(feeder, r.house, r.ph)
+                + measures(8, r.v_v, 8, r.i_a, 8, r.p_w, 8, r.q_var, 8, r.pv_w)
+                for r in u.message.rows
+            ]
+        )
+
     def encode(self, uplinks: Sequence[Uplink]) -> bytes:
         """Return the whole COPY stream (header, rows, trailer) of the readings messages."""
-        start, measures, ids = _ROW_START.pack, _ROW_MEASURES.pack, self._id_fields
-        chunks = [_COPY_HEADER]
-        for u in uplinks:
-            assert isinstance(u.message, Readings)
-            feeder = u.feeder
-            for r in u.message.rows:
-                chunks.append(start(9, 8, round((r.ts_s - _PG_EPOCH_S) * 1e6)))
-                chunks.append(ids(feeder, r.house, r.ph))
-                chunks.append(measures(8, r.v_v, 8, r.i_a, 8, r.p_w, 8, r.q_var, 8, r.pv_w))
-        chunks.append(_COPY_TRAILER)
-        return b"".join(chunks)
+        return b"".join([_COPY_HEADER, *map(self.rows, uplinks), _COPY_TRAILER])
 
 
 _ENCODER = ReadingEncoder()
 
 
-def _write_readings(conn: Connection, uplinks: list[Uplink]) -> int:
+def encode_readings(u: Uplink) -> bytes:
+    """Return the binary COPY rows of one readings message, for `WriteBatch.copy_rows`."""
+    return _ENCODER.rows(u)
+
+
+def _copy_stream(uplinks: list[Uplink], prepared: dict[LedgerKey, bytes]) -> bytes:
+    chunks = [_COPY_HEADER]
+    for u in uplinks:
+        key = u.key
+        encoded = prepared.get(key) if key is not None else None
+        chunks.append(_ENCODER.rows(u) if encoded is None else encoded)
+    chunks.append(_COPY_TRAILER)
+    return b"".join(chunks)
+
+
+def _write_readings(
+    conn: Connection, uplinks: list[Uplink], prepared: dict[LedgerKey, bytes]
+) -> int:
     if not uplinks:
         return 0
     if conn.dialect.name == "postgresql":
@@ -365,7 +423,7 @@ def _write_readings(conn: Connection, uplinks: list[Uplink]) -> int:
             raw.cursor() as cur,
             cur.copy(f"COPY house_readings ({names}) FROM STDIN (FORMAT BINARY)") as copy,
         ):
-            copy.write(_ENCODER.encode(uplinks))
+            copy.write(_copy_stream(uplinks, prepared))
     else:
         rows = (
             (utc(r.ts_s), u.feeder, r.house, str(r.ph), r.v_v, r.i_a, r.p_w, r.q_var, r.pv_w)
