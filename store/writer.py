@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -351,41 +351,44 @@ _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
 _COPY_TRAILER = b"\xff\xff"
 _PG_EPOCH_S = 946_684_800.0
 """2000-01-01T00:00:00Z, the origin of PostgreSQL's binary timestamps [epoch s]."""
-_ROW_START = struct.Struct(">hiq")
-_ROW_MEASURES = struct.Struct(">ididididid")
 _TEXT_CACHE_MAX = 100_000
 
 
 class ReadingEncoder:
-    """Encode house readings as PostgreSQL binary COPY rows (ts, ids, then five float8)."""
+    """Encode house readings as PostgreSQL binary COPY rows (ts, ids, then five float8).
+
+    Each (feeder, house, phase) keeps its encoded ids and a struct that packs a whole row of
+    them in one call."""
 
     def __init__(self) -> None:
-        self._ids: dict[tuple[str, str, str], bytes] = {}
+        self._ids: dict[tuple[str, str, str], tuple[Callable[..., bytes], bytes]] = {}
 
-    def _id_fields(self, feeder: str, house: str, phase: str) -> bytes:
+    def _row_format(
+        self, feeder: str, house: str, phase: str
+    ) -> tuple[Callable[..., bytes], bytes]:
         key = (feeder, house, phase)
-        encoded = self._ids.get(key)
-        if encoded is None:
+        found = self._ids.get(key)
+        if found is None:
             if len(self._ids) >= _TEXT_CACHE_MAX:
                 self._ids.clear()
             parts = [s.encode("utf-8") for s in key]
-            encoded = b"".join(struct.pack(">i", len(p)) + p for p in parts)
-            self._ids[key] = encoded
-        return encoded
+            ids = b"".join(struct.pack(">i", len(p)) + p for p in parts)
+            found = self._ids[key] = (struct.Struct(f">hiq{len(ids)}sididididid").pack, ids)
+        return found
 
     def rows(self, u: Uplink) -> bytes:
         """Return the binary COPY rows of one readings message (no header or trailer)."""
         assert isinstance(u.message, Readings)
-        start, measures, ids = _ROW_START.pack, _ROW_MEASURES.pack, self._id_fields
-        feeder = u.feeder
-        return b"".join(
-            [
-                start(9, 8, round((r.ts_s - _PG_EPOCH_S) * 1e6))
-                + ids(feeder, r.house, r.ph)
-                + measures(8, r.v_v, 8, r.i_a, 8, r.p_w, 8, r.q_var, 8, r.pv_w)
-                for r in u.message.rows
-            ]
-        )
+        feeder, known, row_format = u.feeder, self._ids.get, self._row_format
+        out: list[bytes] = []
+        append = out.append
+        for ts_s, house, phase, v, i, p, q, pv in u.message.rows:
+            found = known((feeder, house, phase))
+            pack, ids = row_format(feeder, house, phase) if found is None else found
+            append(
+                pack(9, 8, round((ts_s - _PG_EPOCH_S) * 1e6), ids, 8, v, 8, i, 8, p, 8, q, 8, pv)
+            )
+        return b"".join(out)
 
     def encode(self, uplinks: Sequence[Uplink]) -> bytes:
         """Return the whole COPY stream (header, rows, trailer) of the readings messages."""
