@@ -22,7 +22,7 @@ Prints one JSON line:
 - ``tables``: the alerts and log pages on `--alerts` alerts and `--log-rows` log rows (one per
   action; loaded by COPY, bench.log_fleet): the page's table callback by direct POST (query and
   render, the first page, a filtered page, a later page; p50 / p95 of 5 calls each) and, for the
-  log, `store.activity.log_page` alone (``log_query_ms``);
+  log, `store.queries.log.log_page` alone (``log_query_ms``);
 - ``render_ms``: from navigation to the map's markers, the alerts table's and the log table's
   first rows drawn in headless Chromium, median of 3, on gunicorn (deploy/gunicorn.conf.py)
   serving the same store, signed in first;
@@ -79,9 +79,9 @@ from components.fleet_snapshot import build_snapshot
 from components.grid_data import load_map
 from settings import Settings
 from sim.fleet import FeederPlan
-from store.activity import NEWEST_FIRST, LogFilter, LogOrder, log_page
 from store.db import make_engine
 from store.migrate import upgrade
+from store.queries.log import NEWEST_FIRST, LogFilter, LogOrder, log_page
 from store.rollups import refresh
 from store.users import add_user
 from tests.dashboard.conftest import (

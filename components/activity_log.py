@@ -21,7 +21,7 @@ from components import access, runtime
 from components.strings import text
 from grid.timezones import IST
 from store import csv_export
-from store.activity import (
+from store.queries.log import (
     LOG_COLUMNS,
     LOG_KINDS,
     LOG_SORTS,

@@ -29,8 +29,8 @@ from components.activity_log import (
 from components.layout import build_page
 from components.strings import page_title, text
 from components.tables import fmt_time
-from store.activity import LOG_KINDS, LOG_RESULTS, LogPage, log_page
 from store.queries import districts
+from store.queries.log import LOG_KINDS, LOG_RESULTS, LogPage, log_page
 
 dash.register_page(__name__, path="/log", title=page_title("log_title"), name="Log")
 

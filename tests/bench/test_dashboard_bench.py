@@ -27,9 +27,9 @@ from bench.grid_fleet import plans, seed_fleet
 from bench.load import run_load
 from bench.log_fleet import seed_history
 from bench.served import Gunicorn
-from store.activity import count_log
 from store.db import make_engine
 from store.migrate import upgrade
+from store.queries.log import count_log
 from store.schema import alerts, audit_log
 from store.users import add_user
 from tests.dashboard.conftest import SECRET, login, make_settings

@@ -12,7 +12,9 @@ from sqlalchemy import Engine, select
 from grid.events import CommandState
 from grid.messages import ControlAction, Mode
 from grid.phasors import Phase
-from store.activity import (
+from store.audit import audit
+from store.commands import create_command, mark_not_sent, mark_sent
+from store.queries.log import (
     LOG_SORTS,
     LogFilter,
     LogOrder,
@@ -21,8 +23,6 @@ from store.activity import (
     log_page,
     log_rows,
 )
-from store.audit import audit
-from store.commands import create_command, mark_not_sent, mark_sent
 from store.schema import audit_log
 from store.writer import advance_command
 from tests.store.seed import (

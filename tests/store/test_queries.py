@@ -9,6 +9,11 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, Engine
 
+from grid.events import CommandState, RunResult, RunTrigger, SwitchOrigin, SwitchResult
+from grid.feeder_states import FeederStatus
+from grid.messages import ControlAction
+from grid.metrics import rated_current_a
+from grid.phasors import Phase
 from store import queries as q
 from store.rollups import refresh
 from store.schema import ROLLUP_MEASURES, ROLLUP_RESOLUTIONS
@@ -17,8 +22,6 @@ from tests.store.seed import (
     add_alert,
     add_audit,
     add_command,
-    add_dead_letter,
-    add_event,
     add_feeder,
     add_feeder_readings,
     add_feeder_state,
@@ -59,7 +62,7 @@ def _ids(rows: list[Any], attr: str) -> list[Any]:
 
 
 def test_rated_current_of_a_100_kva_transformer() -> None:
-    assert q.rated_current_a(100.0) == pytest.approx(144.93, abs=0.01)
+    assert rated_current_a(100.0) == pytest.approx(144.93, abs=0.01)
 
 
 @pytest.mark.parametrize(
@@ -78,7 +81,7 @@ def test_ist_day_start(now: datetime, expected: datetime) -> None:
     assert start.utcoffset() == timedelta(0)
 
 
-def _status(**overrides: Any) -> q.FeederStatus:
+def _status(**overrides: Any) -> FeederStatus:
     args: dict[str, Any] = {
         "online": True,
         "last_seen": NOW - timedelta(seconds=5),
@@ -263,7 +266,7 @@ def test_feeder_map_arguments(conn: Connection) -> None:
 
 def test_feeder_map_of_an_empty_store(conn: Connection) -> None:
     assert q.feeder_map(conn, NOW) == []
-    assert q.district_summary(conn, NOW) == []
+    assert q.summarize_districts(q.feeder_map(conn, NOW)) == []
     assert q.districts(conn) == []
 
 
@@ -277,7 +280,7 @@ def test_feeder_returns_one_map_row(conn: Connection) -> None:
 
 def test_district_summary(conn: Connection) -> None:
     _seed_map(conn)
-    summaries = q.district_summary(conn, NOW)
+    summaries = q.summarize_districts(q.feeder_map(conn, NOW))
     assert _ids(summaries, "district") == ["Ernakulam", "Thiruvananthapuram"]
     ekm, tvm = summaries
     assert (ekm.feeders, ekm.online, ekm.active_alerts, ekm.switches_today) == (3, 2, 3, 3)
@@ -452,26 +455,6 @@ def test_feeder_series_buckets_start_within_the_range(conn: Connection) -> None:
         q.feeder_series(conn, "F1", T0, T0)
 
 
-def test_house_series(conn: Connection) -> None:
-    add_feeder(conn, "F1")
-    add_house(conn, "H1", "F1")
-    add_house(conn, "H2", "F1")
-    add_house_readings(
-        conn,
-        [house_reading(T0 + timedelta(seconds=10 * k), "H1", "F1", p=float(k)) for k in range(50)]
-        + [house_reading(T0 + timedelta(seconds=10 * k), "H2", "F1", p=-1.0) for k in range(50)],
-    )
-    series = q.house_series(conn, "H1", T0 + timedelta(seconds=100), T0 + timedelta(seconds=200))
-    assert not series.truncated
-    assert [r.p for r in series.readings] == [float(k) for k in range(10, 20)]
-    assert series.readings[0] == q.HouseReading(
-        T0 + timedelta(seconds=100), "R", 230.0, 10.0 / 230.0, 10.0, 0.0, 0.0
-    )
-    limited = q.house_series(conn, "H1", T0, T0 + timedelta(hours=1), limit=5)
-    assert limited.truncated
-    assert [r.p for r in limited.readings] == [45.0, 46.0, 47.0, 48.0, 49.0]
-
-
 def test_feeder_houses(conn: Connection) -> None:
     add_feeder(conn, "F1")
     add_feeder(conn, "F2")
@@ -506,6 +489,7 @@ def test_feeder_houses(conn: Connection) -> None:
     wider = q.feeder_houses(conn, "F1", NOW, recent_s=3 * 86_400)
     assert (wider[1].p, wider[1].last_reading) == (700.0, NOW - timedelta(days=2))
     assert q.feeder_houses(conn, "F-MISSING", NOW) == []
+    assert [type(h.phase) for h in houses] == [Phase, Phase, Phase]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -516,7 +500,7 @@ def test_balancing_runs(conn: Connection) -> None:
     moves = [{"house": "F1-H1", "from": "R", "to": "B", "gain_a": 12.5}]
     add_run(conn, "R1", "F1", T0 + timedelta(hours=1), moves=moves)
     add_run(conn, "R2", "F1", T0 + timedelta(hours=2), result="no_gain", before=None, after=None)
-    add_run(conn, "R3", "F2", T0 + timedelta(hours=3), trigger="operator")
+    add_run(conn, "R3", "F2", T0 + timedelta(hours=3), trigger="balance_now")
     assert _ids(q.balancing_runs(conn), "run_id") == ["R3", "R2", "R1"]
     assert _ids(q.balancing_runs(conn, "F1"), "run_id") == ["R2", "R1"]
     assert _ids(q.balancing_runs(conn, start=T0 + timedelta(minutes=90)), "run_id") == [
@@ -532,6 +516,9 @@ def test_balancing_runs(conn: Connection) -> None:
     assert r1 is not None
     assert r1.moves == tuple(moves)
     assert (r1.trigger, r1.result, r1.ts) == ("auto", "improved", T0 + timedelta(hours=1))
+    assert (r1.trigger, r1.result) == (RunTrigger.AUTO, RunResult.IMPROVED)
+    assert type(r1.trigger) is RunTrigger
+    assert type(r1.result) is RunResult
     assert (r1.before_i_r, r1.before_i_n, r1.after_i_b, r1.after_unbalance_pct) == (
         60.0, 34.6, 40.0, 0.0,
     )  # fmt: skip
@@ -545,7 +532,7 @@ def test_balancing_runs(conn: Connection) -> None:
 def test_switch_events(conn: Connection) -> None:
     add_switch(conn, T0 + timedelta(minutes=1), "F1", "F1-H1", run_id="R1")
     add_switch(conn, T0 + timedelta(minutes=2), "F1", "F1-H2", result="rejected", reason="dwell")
-    add_switch(conn, T0 + timedelta(minutes=2), "F1", "F1-H1", origin="operator", cmd_id="C1")
+    add_switch(conn, T0 + timedelta(minutes=2), "F1", "F1-H1", origin="manual", cmd_id="C1")
     add_switch(conn, T0 + timedelta(minutes=3), "F2", "F2-H1", run_id="R9")
     events = q.switch_events(conn)
     assert [(e.house_id, e.ts) for e in events] == [
@@ -562,8 +549,14 @@ def test_switch_events(conn: Connection) -> None:
     assert _ids(ranged, "house_id") == ["F1-H1", "F1-H2"]
     assert _ids(q.switch_events(conn, limit=1), "house_id") == ["F2-H1"]
     operator = q.switch_events(conn, house_id="F1-H1")[0]
-    assert (operator.origin, operator.cmd_id, operator.run_id) == ("operator", "C1", None)
+    assert (operator.origin, operator.cmd_id, operator.run_id) == ("manual", "C1", None)
     assert (operator.from_phase, operator.to_phase, operator.result) == ("R", "Y", "applied")
+    assert (operator.origin, operator.from_phase, operator.to_phase, operator.result) == (
+        SwitchOrigin.MANUAL, Phase.R, Phase.Y, SwitchResult.APPLIED,
+    )  # fmt: skip
+    assert [type(v) for v in (operator.origin, operator.from_phase, operator.result)] == [
+        SwitchOrigin, Phase, SwitchResult,
+    ]  # fmt: skip
 
 
 def test_commands(conn: Connection) -> None:
@@ -586,6 +579,7 @@ def test_commands(conn: Connection) -> None:
         {"from": "R", "to": "Y"}, "applied", "H1", "op1",
     )  # fmt: skip
     assert c2.requested_at == T0 + timedelta(minutes=2)
+    assert (type(c2.action), type(c2.state)) == (ControlAction, CommandState)
     assert q.command(conn, "C-MISSING") is None
 
 
@@ -640,39 +634,12 @@ def test_audit_entries(conn: Connection) -> None:
     assert login.username is None
 
 
-def test_dead_letters(conn: Connection) -> None:
-    add_dead_letter(conn, T0 + timedelta(minutes=1), "sp/v1/X/summary", b"{}", "unknown feeder")
-    add_dead_letter(conn, T0 + timedelta(minutes=2), "sp/v1/F1/readings", b"\xff{", "bad json")
-    add_dead_letter(conn, T0 + timedelta(minutes=3), "sp/v1/F1/alert", b"x" * 500, "too long")
-    letters = q.dead_letters(conn)
-    assert _ids(letters, "reason") == ["too long", "bad json", "unknown feeder"]
-    assert letters[1].payload == b"\xff{"
-    assert letters[1].preview() == "\ufffd{"
-    assert len(letters[0].preview()) == 200
-    assert _ids(q.dead_letters(conn, limit=2), "topic") == [
-        "sp/v1/F1/alert", "sp/v1/F1/readings",
-    ]  # fmt: skip
-
-
-def test_feeder_events(conn: Connection) -> None:
-    add_event(conn, T0 + timedelta(minutes=1), "F1", "mode_change", {"mode": "manual"})
-    add_event(conn, T0 + timedelta(minutes=2), "F1", "balancing_run", {"run_id": "R1"})
-    add_event(conn, T0 + timedelta(minutes=3), "F2", "mode_change", {"mode": "auto"})
-    assert [e.data for e in q.feeder_events(conn)] == [
-        {"mode": "auto"}, {"run_id": "R1"}, {"mode": "manual"},
-    ]  # fmt: skip
-    assert _ids(q.feeder_events(conn, "F1"), "kind") == ["balancing_run", "mode_change"]
-    assert _ids(q.feeder_events(conn, kind="mode_change"), "feeder_id") == ["F2", "F1"]
-    ranged = q.feeder_events(conn, start=T0 + timedelta(minutes=2), limit=1)
-    assert _ids(ranged, "feeder_id") == ["F2"]
-
-
 def test_log_queries_refuse_bad_limits(conn: Connection) -> None:
     for query in (q.balancing_runs, q.switch_events, q.commands, q.alerts, q.audit_entries):
         with pytest.raises(ValueError, match="limit"):
             query(conn, limit=0)
     with pytest.raises(ValueError, match="limit"):
-        q.dead_letters(conn, limit=-1)
+        q.commands(conn, limit=-1)
 
 
 def test_naive_times_are_refused(conn: Connection) -> None:
