@@ -301,17 +301,6 @@ def add_audit(
     )
 
 
-def add_dead_letter(
-    conn: Connection, received_at: datetime, topic: str, payload: bytes, reason: str
-) -> None:
-    """Insert a dead letter."""
-    conn.execute(
-        insert(db.dead_letters).values(
-            received_at=received_at, topic=topic, payload=payload, reason=reason
-        )
-    )
-
-
 def add_event(
     conn: Connection, ts: datetime, feeder_id: str, kind: str, data: Mapping[str, Any]
 ) -> None:
