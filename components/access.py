@@ -15,8 +15,11 @@ audit action once, and hands the authorised user to the callback as its first ar
 the security matrix test (tests/dashboard/test_access_matrix.py) finds it in the app's callback
 map; every other server-side callback is marked `@access.read_only`. A test fails when a
 callback carries neither mark. The body names no action: the rows it writes itself go through
-`Authorized.audit`, which writes the guard's action, and the store functions it calls record
-the same action under the same name (the guard's action is theirs).
+`Authorized.audit`, which writes the guard's action, and the store function it calls records
+the same action, the guard naming the store's constant (users, contacts, routes, resends,
+reports, acknowledgements). An operator's command is the exception by design: the guard's
+`feeder.*` action is its authorization (a denial, a move the dry run blocks), and the command
+service records what was sent as `command.<action>`, the command's own lifecycle.
 
 A refusal is `Refused`, an HTTP 403 (werkzeug Forbidden) raised out of the callback, so a
 direct POST to /_dash-update-component is answered 403 with no outputs; before it is raised
