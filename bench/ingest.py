@@ -6,7 +6,9 @@ Prints one JSON line:
 
 - ``raw_copy_rows_per_s``: binary COPY of the already-decoded rows into `house_readings` (the
   same table, with the same indexes), in transactions of the worker's batch size (the ceiling
-  for any ingest path);
+  for any ingest path): the mean of one COPY just before the ingest and one just after it
+  (``raw_copy_runs``), so that a change in the machine's other load during the run weighs on
+  both sides of the ratios;
 - ``ingest_rows_per_s``: `python -m ingest` as separate processes (``--workers``, sharing the
   subscription), fed by a publisher that sends
   pre-encoded `readings` messages of `--rows` rows at QoS 1 as fast as the broker takes them,
@@ -218,13 +220,16 @@ def write_keys(directory: Path, fleet: list[FeederTraffic]) -> None:
 
 
 def raw_copy(db_url: str, messages: list[tuple[str, Readings]]) -> float:
-    """Return rows/s of a binary COPY of the decoded rows, BATCH_ROWS per transaction."""
+    """Return rows/s of a binary COPY of the decoded rows into the emptied `house_readings`,
+    BATCH_ROWS per transaction; empty it again after."""
     tuples = [
         (utc(r.ts_s), topic.split("/")[2], r.house, str(r.ph), r.v_v, r.i_a, r.p_w, r.q_var, r.pv_w)
         for topic, m in messages
         for r in m.rows
     ]
     engine = make_engine(db_url)
+    with engine.begin() as conn:  # the same empty table for every COPY
+        conn.execute(text("TRUNCATE house_readings"))
     names = ", ".join(HOUSE_READING_COLUMNS)
     started = time.perf_counter()
     with engine.connect() as conn:
@@ -422,7 +427,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         upgrade(engine)
         provision(db_url, [*fleet, probe])
         load["raw_copy"] = load_average()
-        copy_rate = raw_copy(db_url, messages)
+        copy_before = raw_copy(db_url, messages)
         workers = [start_worker(db_url, mqtt_url, k, Path(keys_dir)) for k in range(args.workers)]
         publisher = Publisher(mqtt_url, fleet)
         try:
@@ -447,6 +452,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             for worker in workers:
                 worker.wait(30)
             engine.dispose()
+        copy_after = raw_copy(db_url, messages)
+        copy_rate = (copy_before + copy_after) / 2
         load["stock_inflight"] = load_average()
         stock_rate = stock_run(db_url, Path(keys_dir), args, fleet, probe, stock_encoded)
     targets = {
@@ -463,6 +470,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "rows_per_message": args.rows,
         "messages": args.messages,
         "raw_copy_rows_per_s": round(copy_rate),
+        "raw_copy_runs": [round(copy_before), round(copy_after)],
         "ingest_rows_per_s": round(ingest_rate),
         "ratio": round(ingest_rate / copy_rate, 3),
         "stock_inflight": {
