@@ -178,3 +178,24 @@ def test_the_command_line_refuses_bad_settings_by_name() -> None:
     )
     assert result.returncode == 2
     assert "SP_INGEST_BATCH_ROWS: 'lots' is not an integer" in result.stderr
+
+
+def test_the_writer_opens_a_new_connection_when_the_server_closed_its_own(
+    engine: Engine, worker: IngestWorker, traffic: FeederTraffic, publisher: Publisher
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("a server that closes connections is PostgreSQL's")
+    publisher.message(traffic, traffic.readings(5))
+    wait_until(lambda: stored_rows(engine, traffic) == 5, 10, "the first message stored")
+    with engine.connect() as conn:  # the test's own database: every other backend is the worker's
+        closed = conn.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalar_one()
+    assert closed >= 1
+    publisher.message(traffic, traffic.readings(5))
+    publisher.message(traffic, traffic.readings(5))
+    wait_until(lambda: stored_rows(engine, traffic) == 15, 20, "the next messages stored")
+    assert worker.metrics.committed_rows._value.get() == 15
