@@ -322,7 +322,7 @@ class IngestWorker:
                 continue  # a second copy in the batch is compared, never written
             seen.add(key)
             if item.copy_rows is not None and result is item.decoded:
-                batch.copy_rows[key] = item.copy_rows
+                batch.encoded_readings[key] = item.copy_rows
         started = time.perf_counter()
         outcome = self._commit(batch)
         self.metrics.batch_seconds.observe(time.perf_counter() - started)

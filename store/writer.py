@@ -81,7 +81,7 @@ class WriteBatch:
     uplinks: list[Uplink] = field(default_factory=list)
     dead: list[DeadLetter] = field(default_factory=list)
     received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    copy_rows: dict[LedgerKey, bytes] = field(default_factory=dict)
+    encoded_readings: dict[LedgerKey, bytes] = field(default_factory=dict)
     """Binary COPY rows of readings messages encoded ahead (`ReadingEncoder.rows`), by key;
     a readings message without them is encoded when written."""
 
@@ -222,7 +222,7 @@ def write_batch(conn: Connection, batch: WriteBatch) -> WriteOutcome:
     conflicts = _conflicts(conn, repeats)
     dead = [*batch.dead, *conflicts]
     readings = [u for u in fresh if isinstance(u.message, Readings)]
-    rows = _write_readings(conn, readings, batch.copy_rows)
+    rows = _write_readings(conn, readings, batch.encoded_readings)
     _write_summaries(conn, [u for u in fresh if isinstance(u.message, Summary)], at)
     alerted: set[str] = set()
     for u in fresh:
@@ -399,7 +399,7 @@ _ENCODER = ReadingEncoder()
 
 
 def encode_readings(u: Uplink) -> bytes:
-    """Return the binary COPY rows of one readings message, for `WriteBatch.copy_rows`."""
+    """Return the binary COPY rows of one readings message, for `WriteBatch.encoded_readings`."""
     return _ENCODER.rows(u)
 
 
