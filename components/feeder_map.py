@@ -22,6 +22,7 @@ import dash_leaflet as dl
 from dash import dcc, html
 from plotly.io.json import to_json_plotly
 
+from components.strings import text
 from grid.feeder_states import LEGEND_RULE, SEVERITY, STATE_LOOKS, FeederStatus
 from store.queries import DistrictSummary, FeederMapRow
 
@@ -214,11 +215,11 @@ def build_filters(search_id: str, district_id: str, states_id: str) -> html.Div:
         [
             html.Label(
                 [
-                    html.Span("Search"),
+                    html.Span(text("map_search")),
                     dcc.Input(
                         id=search_id,
                         type="search",
-                        placeholder="Feeder id or name",
+                        placeholder=text("map_search_hint"),
                         debounce=0.3,
                         autoComplete="off",
                     ),
@@ -227,14 +228,14 @@ def build_filters(search_id: str, district_id: str, states_id: str) -> html.Div:
             ),
             html.Label(
                 [
-                    html.Span("District"),
-                    dcc.Dropdown(id=district_id, options=[], placeholder="All districts"),
+                    html.Span(text("field_district")),
+                    dcc.Dropdown(id=district_id, options=[], placeholder=text("map_all_districts")),
                 ],
                 className="sp-field sp-field-district",
             ),
             html.Div(
                 [
-                    html.Span("State"),
+                    html.Span(text("field_state")),
                     dcc.Checklist(
                         id=states_id,
                         options=state_options(),

@@ -14,6 +14,7 @@ from typing import Any, Final
 from dash import html
 
 from components.feeder_map import KERALA_BOUNDS, Bounds
+from components.strings import text
 from grid.feeder_states import NEEDS_ATTENTION, SEVERITY, STATE_LOOKS
 from grid.phasors import PHASES
 from store.alerting import SEVERITIES
@@ -113,9 +114,9 @@ def _total(count: int) -> dict[str, Any]:
 def build_attention(rows: Sequence[FeederMapRow], limit: int, region: str) -> list[Any]:
     """Return the "Needs attention" section: its heading with the count, up to `limit` rows."""
     chosen = needing_attention(rows)
-    heading = html.H2(["Needs attention", html.Span(f" {len(chosen)}", className="sp-count")])
+    heading = html.H2([text("wall_attention"), html.Span(f" {len(chosen)}", className="sp-count")])
     if not chosen:
-        return [heading, html.P(f"Every feeder in {region} is fine.", className="sp-wall-quiet")]
+        return [heading, html.P(text("wall_fine", region=region), className="sp-wall-quiet")]
     body = []
     for r in chosen[:limit]:
         look = STATE_LOOKS[r.state]
@@ -158,11 +159,11 @@ def build_alerts(
     """Return the "Active alerts" section of a region: the alerts given, most severe first, of
     `total` active in the region."""
     heading = html.H2(
-        ["Active alerts", html.Span(f" {total}", className="sp-count")],
+        [text("wall_alerts"), html.Span(f" {total}", className="sp-count")],
         **{"data-region": region},
     )
     if not alerts:
-        return [heading, html.P(f"No active alerts in {region}.", className="sp-wall-quiet")]
+        return [heading, html.P(text("wall_no_alerts", region=region), className="sp-wall-quiet")]
     items = [
         html.Li(
             [

@@ -23,8 +23,9 @@ from components.feeder_map import (
     district_bounds,
 )
 from components.fleet_snapshot import fleet
+from components.strings import page_title, text
 
-dash.register_page(__name__, path="/", title="SmartPhase · Map", name="Map")
+dash.register_page(__name__, path="/", title=page_title("nav_map"), name="Map")
 
 ColumnType = Literal["text", "numeric"]
 
@@ -35,20 +36,21 @@ REFRESH_MS: Final = 30_000
 """How often the map reads the feeders again [ms]."""
 
 SUMMARY_COLUMNS: Final[tuple[tuple[str, str, ColumnType], ...]] = (
-    ("district", "District", "text"),
-    ("feeders", "Feeders", "numeric"),
-    ("online", "Online", "numeric"),
-    ("active_alerts", "Active alerts", "numeric"),
-    ("avg_unbalance_pct", "Avg unbalance [%]", "numeric"),
-    ("switches_today", "Switches today", "numeric"),
+    ("district", "map_col_district", "text"),
+    ("feeders", "map_col_feeders", "numeric"),
+    ("online", "map_col_online", "numeric"),
+    ("active_alerts", "map_col_active_alerts", "numeric"),
+    ("avg_unbalance_pct", "map_col_avg_unbalance_pct", "numeric"),
+    ("switches_today", "map_col_switches_today", "numeric"),
 )
+"""The district table's columns: id, heading's string (components/strings), type."""
 
 
 def layout(**_query: Any) -> html.Main:
     """Return the map page: the map with its legend, and the district summary."""
     tiles_url = runtime.settings().map_tiles_url
     return shell.build_page(
-        "Kerala feeders",
+        text("map_title"),
         dcc.Location(id=ids.MAP_LOCATION, refresh="callback-nav"),
         dcc.Interval(id=ids.MAP_INTERVAL, interval=REFRESH_MS),
         dcc.Store(id=ids.MAP_ALL),
@@ -64,10 +66,10 @@ def layout(**_query: Any) -> html.Main:
                 ),
                 html.Aside(
                     [
-                        html.H2("Feeder state"),
+                        html.H2(text("map_legend")),
                         html.Div(build_legend(), id=ids.MAP_LEGEND),
                         html.P(
-                            "Click a feeder to open it; click a cluster to zoom in.",
+                            text("map_hint"),
                             className="sp-hint",
                         ),
                         html.P(
@@ -81,10 +83,10 @@ def layout(**_query: Any) -> html.Main:
             ],
             className="sp-map-row",
         ),
-        html.H2("Districts"),
+        html.H2(text("map_districts")),
         DataTable(
             id=ids.MAP_SUMMARY,
-            columns=[{"id": c, "name": n, "type": t} for c, n, t in SUMMARY_COLUMNS],
+            columns=[{"id": c, "name": text(n), "type": t} for c, n, t in SUMMARY_COLUMNS],
             data=[],
             sort_action="native",
             style_as_list_view=True,

@@ -22,10 +22,11 @@ from dash import Input, Output, State, callback, clientside_callback, dcc, html
 from components import access, ids, runtime
 from components.feeder_map import build_legend, build_map, district_bounds
 from components.fleet_snapshot import fleet
+from components.strings import page_title, text
 from components.wall_view import region_bounds
 from grid.timezones import IST_IANA_NAME
 
-dash.register_page(__name__, path="/wall", title="SmartPhase · Wall", name="Wall")
+dash.register_page(__name__, path="/wall", title=page_title("nav_wall"), name="Wall")
 
 REFRESH_MS: Final = 15_000
 """How often the wall reads the fleet [ms]."""
@@ -52,7 +53,7 @@ def layout(district: str | None = None, **_query: Any) -> html.Div:
             dcc.Store(id=ids.WALL_LAST_DATA),
             html.Div(
                 [
-                    html.Span("SmartPhase · Kerala LV feeders", className="sp-wall-brand"),
+                    html.Span(text("wall_brand"), className="sp-wall-brand"),
                     html.Span("Kerala", id=ids.WALL_DISTRICT, className="sp-wall-district"),
                     html.Span(id=ids.WALL_CLOCK, className="sp-wall-clock"),
                 ],
@@ -131,7 +132,7 @@ def refresh_wall(
         if moved
         else dash.no_update,
         now.timestamp() if moved else dash.no_update,
-        district or "All Kerala",
+        district or text("wall_all_kerala"),
         dash.no_update if held else snapshot.wall_legend,
         region.attention,
         region.alerts,

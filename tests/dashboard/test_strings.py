@@ -125,7 +125,8 @@ def translated(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.usefixtures("translated")
 @pytest.mark.parametrize("app_in", ["ml"], indirect=True)
 def test_the_pages_show_the_translation_of_every_label(app_in: tuple[dash.Dash, str]) -> None:
-    from pages import alerts, feeder, log  # noqa: PLC0415 (registered by create_app first)
+    from pages import alerts, feeder, log, wall  # noqa: PLC0415 (registered by create_app first)
+    from pages import map as map_page  # noqa: PLC0415
 
     app, _ = app_in
     with app.server.test_request_context("/"):
@@ -135,6 +136,8 @@ def test_the_pages_show_the_translation_of_every_label(app_in: tuple[dash.Dash, 
             "log": _words(log.layout()),
             "feeder": _words(feeder.layout(FEEDER)),
             "no feeder": _words(feeder.layout("KL-NONE-0001")),
+            "map": _words(map_page.layout()),
+            "wall": _words(wall.layout()),
         }
         assert strings.page_title("log_title")() == "ML:SmartPhase · ML:Log"
     english = {value for value in strings.EN.values() if value.strip()}
