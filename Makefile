@@ -23,7 +23,7 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check .
 
 typecheck: $(STAMP)
-	$(PY) -m mypy grid sim bench store ingest edge hq jobs notify components pages reports app.py settings.py
+	$(PY) -m mypy grid sim bench store ingest edge hq jobs notify transport components pages reports app.py settings.py keys.py cli.py
 
 bench: $(STAMP)
 	$(PY) -m bench.balance

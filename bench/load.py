@@ -77,7 +77,7 @@ def _sign_in(base: str, user: tuple[str, str]) -> Cookies:
     )
     if answer.status_code != 302:
         raise RuntimeError(f"sign-in as {user[0]} answered {answer.status_code}")
-    return session.cookies.get_dict()
+    return {k: v for k, v in session.cookies.get_dict().items() if v is not None}
 
 
 def _session(base: str, cookies: Cookies) -> requests.Session:

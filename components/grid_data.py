@@ -43,4 +43,3 @@ def load_map(conn: Connection, now: datetime | None = None) -> MapData:
         newest=newest_data(rows),
         rows=rows,
     )
-

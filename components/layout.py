@@ -16,6 +16,7 @@ from dash import Input, Output, dcc, html
 from sqlalchemy.exc import SQLAlchemyError
 
 from components import access, ids, runtime
+from components.html_attrs import attrs
 from components.strings import LANGUAGES, text
 from store.alerting import open_alert_count
 
@@ -117,7 +118,10 @@ def build_header(identity: access.Identity | None, alert_count: int | None = Non
         [
             html.Span(text("brand"), className="sp-brand"),
             html.Nav(
-                links, id=ids.HEADER_NAV, className="sp-nav", **{"aria-label": text("nav_label")}
+                links,
+                id=ids.HEADER_NAV,
+                className="sp-nav",
+                **attrs({"aria-label": text("nav_label")}),
             ),
             dcc.Link(
                 alert_badge_text(alert_count),

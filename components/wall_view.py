@@ -14,6 +14,7 @@ from typing import Any, Final
 from dash import html
 
 from components.feeder_map import KERALA_BOUNDS, Bounds
+from components.html_attrs import attrs
 from components.strings import text
 from grid.feeder_states import NEEDS_ATTENTION, SEVERITY, STATE_LOOKS
 from grid.phasors import PHASES
@@ -160,7 +161,7 @@ def build_alerts(
     `total` active in the region."""
     heading = html.H2(
         [text("wall_alerts"), html.Span(f" {total}", className="sp-count")],
-        **{"data-region": region},
+        **attrs({"data-region": region}),
     )
     if not alerts:
         return [heading, html.P(text("wall_no_alerts", region=region), className="sp-wall-quiet")]

@@ -30,6 +30,7 @@ from components.alert_list import (
     pager_text,
     parse_filter,
 )
+from components.html_attrs import attrs
 from components.layout import build_page
 from components.strings import page_title, text
 from notify.outbox import notices_of
@@ -134,7 +135,7 @@ def layout(
                             id=ids.ALERTS_ACK_SELECTED,
                             className="sp-button",
                             disabled=True,
-                            **{"data-label": text("alerts_ack_selected")},
+                            **attrs({"data-label": text("alerts_ack_selected")}),
                         ),
                         html.Button(
                             text("alerts_ack_all"),

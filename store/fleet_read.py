@@ -9,7 +9,6 @@ region's list without a query per region and per screen.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from operator import itemgetter
 from typing import Final
 
 from sqlalchemy import Connection, func, select
@@ -86,6 +85,6 @@ def wall_alerts_by_district(conn: Connection, limit: int) -> dict[str | None, Re
             lists.setdefault(name, []).append((int(m["place"]), alert))
     out: dict[str | None, RegionAlerts] = {}
     for region, total in totals.items():
-        first = sorted(lists.get(region, []), key=itemgetter(0))
-        out[region] = RegionAlerts(tuple(alert for _, alert in first), total)
+        ordered = sorted(lists.get(region, []), key=lambda placed: placed[0])
+        out[region] = RegionAlerts(tuple(alert for _, alert in ordered), total)
     return out
