@@ -264,6 +264,8 @@ def test_the_demo_admin_is_routed_every_district_once(tmp_path: Path) -> None:
 
 def test_a_busy_sink_port_is_a_clear_error(tmp_path: Path) -> None:
     with socket.socket() as busy:
+        # Over a connection of an earlier test still in TIME_WAIT, as the demo's probe binds.
+        busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         with contextlib.suppress(OSError):  # taken already (a demo runs): the same case
             busy.bind(("127.0.0.1", 18825))
             busy.listen()
