@@ -218,6 +218,13 @@ switch_events = Table(
         postgresql_where=text(SWITCH_OWN),
         sqlite_where=text(SWITCH_OWN),
     ),
+    Index(
+        "switch_events_own_feeder_ts",
+        "feeder_id",
+        "ts",
+        postgresql_where=text(SWITCH_OWN),
+        sqlite_where=text(SWITCH_OWN),
+    ),
 )
 
 COMMAND_STATES: Final = (
@@ -382,6 +389,13 @@ audit_log = Table(
     Index("audit_log_feeder_ts", "feeder_id", "ts"),
     Index("audit_log_user_ts", "username", "ts"),
     Index("audit_log_own_ts", "ts", postgresql_where=text(AUDIT_OWN), sqlite_where=text(AUDIT_OWN)),
+    Index(
+        "audit_log_own_feeder_ts",
+        "feeder_id",
+        "ts",
+        postgresql_where=text(AUDIT_OWN),
+        sqlite_where=text(AUDIT_OWN),
+    ),
 )
 
 dead_letters = Table(
