@@ -152,8 +152,14 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       var byFilter = (ctx.triggered || []).some(function (t) {
         return t.prop_id.indexOf("sp-map-all.") !== 0;
       });
+      /* The map is fitted to what the filters show once its element has its size: the first
+         time data reaches it, and whenever a filter changes. (A `bounds` prop given at creation
+         is fitted to a box that may not be laid out yet.) */
+      var out = (ctx.outputs_list || [])[2];
+      var mapEl = out && document.getElementById(out.id);
+      var first = !!mapEl && !mapEl.hasAttribute("data-sp-fitted");
       var viewport = no;
-      if (byFilter) {
+      if (byFilter || first) {
         var bounds = null;
         if (q && features.length) {
           bounds = spPointBounds(features);
@@ -165,6 +171,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         if (bounds) {
           viewport = {bounds: bounds, transition: "fitBounds",
                       options: {padding: [30, 30], maxZoom: 11}};
+          if (mapEl) { mapEl.setAttribute("data-sp-fitted", ""); }
         }
       }
       return [{type: "FeatureCollection", features: features}, children, viewport];

@@ -309,6 +309,45 @@ def _fits(map_props: dict[str, Any], south: float, north: float) -> bool:
     return _shows(map_props, south, north) and bounds[1][0] - bounds[0][0] < 4 * (north - south)
 
 
+@pytest.mark.parametrize("size", [(1920, 1080), (3840, 2160)], ids=["1080p", "4k"])
+def test_the_map_opens_on_all_kerala_at_any_screen_size(
+    fleet: Fleet, driver: Any, size: tuple[int, int]
+) -> None:
+    width, height = size
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+    )
+    try:
+        driver.get(fleet.server.base + "/")
+        wait_for(driver, ".sp-cluster", timeout=15)
+        wait_for(driver, "#sp-map-matches", "feeders shown")
+        try:
+            WebDriverWait(driver, 15).until(lambda d: d.execute_script(MARKERS_SPAN) > 0.5)
+        except TimeoutException:
+            raise AssertionError(
+                f"at {width}×{height} the feeders take up "
+                f"{driver.execute_script(MARKERS_SPAN):.0%} of the map's height, not Kerala "
+                "filling it"
+            ) from None
+        screenshot(driver, f"map-kerala-{width}x{height}")
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+MARKERS_SPAN = """
+var map = document.getElementById('sp-map-map').getBoundingClientRect();
+var top = Infinity, bottom = -Infinity;
+document.querySelectorAll('#sp-map-map .sp-cluster').forEach(function (el) {
+  var r = el.getBoundingClientRect();
+  top = Math.min(top, r.top); bottom = Math.max(bottom, r.bottom);
+});
+return bottom > top ? (Math.min(bottom, map.bottom) - Math.max(top, map.top)) / map.height : 0;
+"""
+"""How much of the map's height the feeder clusters span (Kerala's feeders run from its south
+to its north: fitted, they span most of it)."""
+
+
 def test_markers_are_drawn_above_the_district_polygons(fleet: Fleet, driver: Any) -> None:
     open_map(driver, fleet)
     search(driver, WAYANAD)  # one feeder: a single marker, not a cluster
