@@ -1,7 +1,16 @@
 /* The wall's lists show as many rows as fit their box and say "+N more" for the rest
-   (components/wall_view.py): the rows hidden here and those never sent (the list's data-total).
+   (components/wall_view.py): the rows hidden here and those never sent (the list's data-total),
+   in the words of the line's data-template, written in the interface language by the server.
    They are fitted again whenever the page changes them or the screen changes size. */
 (function () {
+  /* Fill the {name} fields of a template from components/strings with `fields`; a field not
+     given stays as it is written. */
+  function fill(template, fields) {
+    return String(template || "").replace(/\{(\w+)\}/g, function (field, name) {
+      return Object.prototype.hasOwnProperty.call(fields, name) ? String(fields[name]) : field;
+    });
+  }
+
   function fitBox(box) {
     var list = box.querySelector("[data-total]");
     var more = box.querySelector(".sp-more");
@@ -12,7 +21,7 @@
     var shown = items.length;
     for (;;) {
       var hidden = total - shown;
-      var text = hidden > 0 ? "+" + hidden + " more" : "";
+      var text = hidden > 0 ? fill(more.getAttribute("data-template"), {count: hidden}) : "";
       if (more.textContent !== text) { more.textContent = text; }
       if (shown === 0 || box.scrollHeight <= box.clientHeight + 1) { break; }
       shown -= 1;
@@ -50,5 +59,5 @@
   }
 
   if (document.body) { start(); } else { document.addEventListener("DOMContentLoaded", start); }
-  window.smartphase = Object.assign({}, window.smartphase, {wall: {fit: fitAll}});
+  window.smartphase = Object.assign({}, window.smartphase, {wall: {fit: fitAll, fill: fill}});
 })();

@@ -165,7 +165,15 @@ def plain(component: Any) -> Any:
     return json.loads(to_json_plotly(component))
 
 
-def build_legend(counts: dict[FeederStatus, int] | None = None, *, wall: bool = False) -> html.Div:
+def state_label(state: str, lang: str | None = None) -> str:
+    """Return the name of a feeder state ("Unbalanced") in `lang` (default: the interface
+    language)."""
+    return text(f"state_{state}", lang)
+
+
+def build_legend(
+    counts: dict[FeederStatus, int] | None = None, *, wall: bool = False, lang: str | None = None
+) -> html.Div:
     """Return the state legend (with the number of feeders in each state when given) and the rule.
 
     The control room's legend gives every state's meaning and the sentence that explains the
@@ -177,7 +185,7 @@ def build_legend(counts: dict[FeederStatus, int] | None = None, *, wall: bool = 
         count = "" if counts is None else f" {counts.get(state, 0):,}"
         parts: list[Any] = [
             html.Span(className="sp-swatch", style={"backgroundColor": look.color}),
-            html.Strong(look.label + count),
+            html.Strong(state_label(state, lang) + count),
         ]
         if not wall:
             parts.append(html.Span(f" — {look.meaning}", className="sp-legend-meaning"))
@@ -185,7 +193,10 @@ def build_legend(counts: dict[FeederStatus, int] | None = None, *, wall: bool = 
     if wall:
         unbalanced = STATE_LOOKS["unbalanced"]
         notes = [
-            html.P(f"{unbalanced.label}: {unbalanced.meaning}", className="sp-legend-rule"),
+            html.P(
+                f"{state_label('unbalanced', lang)}: {unbalanced.meaning}",
+                className="sp-legend-rule",
+            ),
             html.P(DISTRICTS_CREDIT, className="sp-legend-credit"),
         ]
     else:
@@ -200,7 +211,7 @@ def state_options() -> list[dict[str, Any]]:
             "label": html.Span(
                 [
                     html.Span(className="sp-swatch", style={"backgroundColor": look.color}),
-                    look.label,
+                    state_label(state),
                 ]
             ),
             "value": state,

@@ -40,19 +40,25 @@ from store.queries import (
 
 @dataclass(frozen=True, slots=True)
 class PhaseMeasure:
-    """One per-phase quantity: its column prefix, label, unit and display scale."""
+    """One per-phase quantity: its column prefix, label's string key, unit and display scale."""
 
     prefix: str
-    label: str
+    label_key: str
+    """The key of its label in components.strings."""
     unit: str
     scale: float = 1.0
     """Stored value × scale = displayed value."""
 
+    @property
+    def label(self) -> str:
+        """Return its label in the interface language."""
+        return text(self.label_key)
+
 
 PHASE_MEASURES: Final = (
-    PhaseMeasure("i", "Current", "A"),
-    PhaseMeasure("p", "Power", "kW", 0.001),
-    PhaseMeasure("v", "Voltage", "V"),
+    PhaseMeasure("i", "feeder_measure_current", "A"),
+    PhaseMeasure("p", "feeder_measure_power", "kW", 0.001),
+    PhaseMeasure("v", "feeder_measure_voltage", "V"),
 )
 """The per-phase quantities of a feeder summary, in card order."""
 
@@ -192,18 +198,18 @@ IST_INPUT_FORMATS: Final = (
 """The forms a date and time in IST may take (a date alone is its midnight)."""
 
 
-def parse_ist(text: str | None, field: str) -> datetime:
+def parse_ist(written: str | None, field: str) -> datetime:
     """Return the aware UTC instant of a date and time written in IST, or raise RangeError."""
-    value = (text or "").strip()
+    value = (written or "").strip()
     if not value:
-        raise RangeError(field, "enter a date and time (IST)")
+        raise RangeError(field, text("feeder_range_enter"))
     for form in IST_INPUT_FORMATS:
         try:
             local = datetime.strptime(value, form)
         except ValueError:
             continue
         return local.replace(tzinfo=IST).astimezone(UTC)
-    raise RangeError(field, f"{value!r} is not a date and time like 2026-01-31 18:30")
+    raise RangeError(field, text("feeder_range_bad", value=value))
 
 
 def ist_input(t: datetime) -> str:
@@ -239,15 +245,17 @@ def chart_window(
         return fit_window(extent, now)
     start, end = parse_ist(start_text, "from"), parse_ist(end_text, "to")
     if end <= start:
-        raise RangeError("to", "must be after From")
+        raise RangeError("to", text("feeder_range_order"))
     if end - start > LONGEST_RANGE:
-        raise RangeError("to", "the range may span at most a year")
+        raise RangeError("to", text("feeder_range_too_long"))
     return start, end
 
 
 def range_text(start: datetime, end: datetime) -> str:
     """Return a chart range in words, in IST."""
-    return f"{ist_text(start, seconds=False)} – {ist_text(end, seconds=False)} IST"
+    return text(
+        "feeder_range_span", start=ist_text(start, seconds=False), end=ist_text(end, seconds=False)
+    )
 
 
 # --- houses and lockouts ----------------------------------------------------------------------
@@ -260,16 +268,16 @@ def reason_text(reason: str | None) -> str:
 
 def lock_text(h: FeederHouse) -> str:
     """Return the Lock column of a house: locked, why, since and until when; or why it cannot
-    be switched at all."""
+    be switched at all. A locked house's text holds `text("feeder_lock_locked")`."""
     if not h.locked:
-        return "" if h.switchable else "no relay"
-    parts = ["locked"]
+        return "" if h.switchable else text("feeder_lock_no_relay")
+    parts = [text("feeder_lock_locked")]
     if h.locked_since is not None:
-        parts.append(f"since {ist_text(h.locked_since, seconds=False)}")
+        parts.append(text("feeder_lock_since", at=ist_text(h.locked_since, seconds=False)))
     parts.append(
-        f"until {ist_text(h.locked_until, seconds=False)} IST"
+        text("feeder_lock_until", at=ist_text(h.locked_until, seconds=False))
         if h.locked_until is not None
-        else "until an operator unlocks it"
+        else text("feeder_lock_until_operator")
     )
     why = reason_text(h.locked_reason)
     return " ".join(parts) + (f" ({why})" if why else "")
@@ -283,10 +291,12 @@ def house_rows(houses: Sequence[FeederHouse], now: datetime) -> list[dict[str, A
             "phase": h.phase,
             "p_kw": None if h.p is None else round(h.p / 1000.0, 2),
             "pv_kw": None if h.pv is None else round(h.pv / 1000.0, 2),
-            "online": "yes"
-            if h.last_reading is not None
-            and (now - h.last_reading).total_seconds() <= HOUSE_ONLINE_S
-            else "no",
+            "online": text(
+                "feeder_online_yes"
+                if h.last_reading is not None
+                and (now - h.last_reading).total_seconds() <= HOUSE_ONLINE_S
+                else "feeder_online_no"
+            ),
             "switches_today": h.switches_today,
             "lock": lock_text(h),
         }
@@ -370,7 +380,11 @@ def run_rows(runs: Sequence[BalancingRun]) -> list[dict[str, Any]]:
         {
             "run_id": r.run_id,
             "ts": ist_text(r.ts) + " IST",
-            "trigger": "operator" if r.trigger == "balance_now" else "controller",
+            "trigger": text(
+                "feeder_trigger_operator"
+                if r.trigger == "balance_now"
+                else "feeder_trigger_controller"
+            ),
             "result": RUN_RESULT_TEXT.get(r.result, r.result),
             "moves": ", ".join(
                 f"{m.get('house', '?')} {m.get('from', '?')}→{m.get('to', '?')} "
@@ -461,7 +475,7 @@ def build_run_detail(run: BalancingRun, reasons: Sequence[MoveReason]) -> html.D
     """Return the moves of a run: how each ended and why the house was chosen."""
     if not reasons:
         return html.Div(
-            f"This run moved no house ({RUN_RESULT_TEXT.get(run.result, run.result)}).",
+            text("feeder_run_no_moves", result=RUN_RESULT_TEXT.get(run.result, run.result)),
             className="sp-hint",
         )
     header = html.Tr(
@@ -498,14 +512,12 @@ def build_run_detail(run: BalancingRun, reasons: Sequence[MoveReason]) -> html.D
         [
             html.Table([html.Thead(header), html.Tbody(rows)], className="sp-run-moves"),
             html.P(
-                "Load, PV and the predicted neutral come from the readings stored at "
-                f"{ist_text(run_decided_at(run))} IST, "
-                + (
-                    "when the run was decided"
+                text(
+                    "feeder_run_basis_decided"
                     if run.decided_at is not None
-                    else "when the run ended (its controller did not record when it decided)"
-                )
-                + "; each move is predicted after the ones before it.",
+                    else "feeder_run_basis_ended",
+                    at=ist_text(run_decided_at(run)),
+                ),
                 className="sp-hint",
             ),
         ],
@@ -515,15 +527,10 @@ def build_run_detail(run: BalancingRun, reasons: Sequence[MoveReason]) -> html.D
 
 # --- the dry run of a manual move -------------------------------------------------------------
 
-BLOCKER_LABELS: Final = {
-    Blocker.NOT_SWITCHABLE: "no phase-selector relay",
-    Blocker.OFFLINE: "offline",
-    Blocker.LOCKED: "locked out",
-    Blocker.UNVERIFIED: "a move under way",
-    Blocker.MIN_DWELL: "minimum dwell",
-    Blocker.DAILY_CAP: "daily cap",
-}
-"""The name of each interlock, as the dry run says it."""
+
+def blocker_label(blocker: Blocker) -> str:
+    """Return the name of an interlock, as the dry run says it ("minimum dwell")."""
+    return text(f"feeder_blocker_{blocker}")
 
 
 def blocker_text(dry: DryRun) -> str:
@@ -533,36 +540,49 @@ def blocker_text(dry: DryRun) -> str:
     until = dry.blocked_until
     when = f"{ist_text(until, seconds=False)} IST" if until is not None else None
     if b is Blocker.MIN_DWELL:
-        last = "its last switch" + (
-            f" ({MOVE_RESULT_TEXT.get(dry.last_result, dry.last_result)})"
+        detail = text(
+            "feeder_block_dwell",
+            last=text(
+                "feeder_block_last_result",
+                result=MOVE_RESULT_TEXT.get(dry.last_result, dry.last_result),
+            )
             if dry.last_result
-            else ""
-        )
-        detail = (
-            f"{last} was at {ist_text(dry.last_switch)} IST; a house stays "
-            f"{dry.limits.min_dwell_s / 60:.0f} min on a phase after a switch, so it may move "
-            f"again from {when}"
+            else text("feeder_block_last"),
+            at=ist_text(dry.last_switch),
+            minutes=f"{dry.limits.min_dwell_s / 60:.0f}",
+            when=when,
         )
     elif b is Blocker.DAILY_CAP:
-        detail = (
-            f"it has {house.switches_today} switches today (a move and its rollback count 2) "
-            f"of at most {dry.limits.max_per_house_day}; it may move again from {when}"
+        detail = text(
+            "feeder_block_cap",
+            count=house.switches_today,
+            limit=dry.limits.max_per_house_day,
+            when=when,
         )
     elif b is Blocker.LOCKED:
         why = reason_text(dry.lock_reason)
-        detail = (
-            "the controller locked it out"
-            + (f" ({why})" if why else "")
-            + (f" until {when}" if when else " until an operator unlocks it")
-            + "; unlock it first"
+        detail = text(
+            "feeder_block_locked_until" if when else "feeder_block_locked_operator",
+            why=f" ({why})" if why else "",
+            when=when,
         )
     elif b is Blocker.OFFLINE:
-        detail = f"it has sent no reading for {READING_MAX_AGE_S / 60:.0f} minutes"
+        detail = text("feeder_block_offline", minutes=f"{READING_MAX_AGE_S / 60:.0f}")
     elif b is Blocker.UNVERIFIED:
-        detail = "a move of this house was sent and has no result yet"
+        detail = text("feeder_block_unverified")
     else:
-        detail = "it has no phase-selector relay"
-    return f"Blocked by the {BLOCKER_LABELS[b]}: {detail}."
+        detail = text("feeder_block_not_switchable")
+    return text("feeder_blocked", blocker=blocker_label(b), detail=detail)
+
+
+def verdict_text(improves: bool, overloads: Sequence[str], blocked: bool) -> str:
+    """Return what a previewed move does to the feeder; in the conditional when an interlock
+    blocks it (it will not happen now, whatever it would do)."""
+    if improves:
+        return text("feeder_verdict_would_improve" if blocked else "feeder_verdict_improves")
+    if overloads:
+        return text("feeder_verdict_overloads", phases=", ".join(overloads))
+    return text("feeder_verdict_would_worsen" if blocked else "feeder_verdict_worsens")
 
 
 def build_preview(dry: DryRun) -> html.Div:
@@ -570,16 +590,13 @@ def build_preview(dry: DryRun) -> html.Div:
     e = dry.effect
     head: list[Any] = [html.Strong(f"{dry.house_id}: {dry.from_phase} → {dry.to_phase}")]
     if e is not None:
-        verdict = (
-            "improves the feeder"
-            if e.improves
-            else ("would overload " + ", ".join(e.overloads) if e.overloads else "makes it worse")
-        )
-        if dry.blocker is not None:  # it will not happen now, whatever it would do
-            verdict = {"improves the feeder": "would improve the feeder"}.get(
-                verdict, verdict.replace("makes it", "would make it")
+        verdict = verdict_text(e.improves, e.overloads, dry.blocker is not None)
+        head.append(
+            " "
+            + text(
+                "feeder_preview_effect", load=fmt(dry.house_p_w / 1000, 2, "kW"), verdict=verdict
             )
-        head.append(f" (load {fmt(dry.house_p_w / 1000, 2, 'kW')}) {verdict}.")
+        )
     children: list[Any] = [html.P(head)]
     if dry.blocker is not None:
         children.append(

@@ -14,8 +14,9 @@ alerts for the wall (store.fleet_read).
 What is the same for every screen is built once per snapshot: the GeoJSON serialised to JSON
 (an orjson Fragment, which Dash's encoder copies as it is), the legends, the district table and
 the district choices; and, the first time a wall shows a region, that region's "Needs attention"
-and "Active alerts" sections. `version` is a digest of what the map shows: a screen that holds
-it already is sent nothing new (pages/map.py, pages/wall.py).
+and "Active alerts" sections, in the interface language of the app (its settings' ui_lang: the
+snapshot is read outside any request). `version` is a digest of what the map shows: a screen that
+holds it already is sent nothing new (pages/map.py, pages/wall.py).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from components import runtime
 from components.feeder_map import build_legend, plain
 from components.grid_data import MapData, load_map
+from components.strings import text
 from components.wall_view import build_alerts, build_attention, district_cycle
 from store.fleet_read import RegionAlerts, wall_alerts_by_district
 
@@ -85,6 +87,8 @@ class FleetSnapshot:
     """The wall's rotation: all Kerala (None), then each district with feeders."""
     alerts: dict[str | None, RegionAlerts]
     """Each district's first active alerts and their count; None: all Kerala's."""
+    lang: str = "en"
+    """The interface language the wall lists are written in (components.strings)."""
     regions: dict[str | None, WallRegion] = field(default_factory=dict)
     region_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -106,11 +110,12 @@ def build_wall_region(snapshot: FleetSnapshot, district: str | None) -> WallRegi
     its active alerts (a district's own, or all Kerala's), most severe then newest first."""
     rows = snapshot.data.rows
     shown = rows if district is None else [r for r in rows if r.district == district]
-    region = district or "Kerala"
+    lang = snapshot.lang
+    region = district or text("wall_kerala", lang)
     alerts = snapshot.alerts.get(district, RegionAlerts((), 0))
     return WallRegion(
-        attention=plain(build_attention(shown, ATTENTION_MAX, region)),
-        alerts=plain(build_alerts(alerts.alerts, alerts.total, snapshot.read_at, region)),
+        attention=plain(build_attention(shown, ATTENTION_MAX, region, lang)),
+        alerts=plain(build_alerts(alerts.alerts, alerts.total, snapshot.read_at, district, lang)),
     )
 
 
@@ -123,8 +128,11 @@ def digest(*parts: bytes) -> str:
     return h.hexdigest()
 
 
-def build_snapshot(conn: Connection, now: datetime, monotonic_now: float) -> FleetSnapshot:
-    """Read the fleet and its active alerts at `now`; build what every map and wall shows."""
+def build_snapshot(
+    conn: Connection, now: datetime, monotonic_now: float, lang: str = "en"
+) -> FleetSnapshot:
+    """Read the fleet and its active alerts at `now`; build what every map and wall shows, the
+    wall lists in the interface language `lang`."""
     data = load_map(conn, now)
     geojson = orjson.dumps(data.geojson)
     districts = orjson.dumps(data.districts)
@@ -136,10 +144,11 @@ def build_snapshot(conn: Connection, now: datetime, monotonic_now: float) -> Fle
         geojson=orjson.Fragment(geojson),
         districts=data.districts,
         district_names=[row["district"] for row in data.districts],
-        legend=plain(build_legend(data.counts)),
-        wall_legend=plain(build_legend(data.counts, wall=True)),
+        legend=plain(build_legend(data.counts, lang=lang)),
+        wall_legend=plain(build_legend(data.counts, wall=True, lang=lang)),
         cycle=district_cycle(data.rows),
         alerts=wall_alerts_by_district(conn, ALERT_MAX),
+        lang=lang,
     )
 
 
@@ -149,7 +158,8 @@ class FleetCache:
     While screens ask for it (within `watched_s` of the last one), a thread of the cache reads
     the next snapshot whenever the current one is `refresh_after_s` old, so that they are given
     it at once. A request that finds none younger than `max_age_s` (the first after a quiet
-    spell) reads the store itself, or waits for the read under way.
+    spell) reads the store itself, or waits for the read under way. The wall lists are written
+    in `lang`, the app's interface language.
     """
 
     def __init__(
@@ -158,6 +168,7 @@ class FleetCache:
         max_age_s: float = MAX_AGE_S,
         refresh_after_s: float = REFRESH_AFTER_S,
         watched_s: float = WATCHED_S,
+        lang: str = "en",
     ) -> None:
         if not 0 < refresh_after_s <= max_age_s:
             raise ValueError(
@@ -165,6 +176,7 @@ class FleetCache:
                 f"not {refresh_after_s}"
             )
         self._engine = engine
+        self.lang = lang
         self._max_age_s = max_age_s
         self._refresh_after_s = refresh_after_s
         self._watched_s = watched_s
@@ -201,7 +213,7 @@ class FleetCache:
         """Read the store and keep the snapshot (the caller holds the lock), with the wall
         lists of every region the previous one was asked for already built."""
         with self._engine.connect() as conn:
-            snapshot = build_snapshot(conn, datetime.now(UTC), time.monotonic())
+            snapshot = build_snapshot(conn, datetime.now(UTC), time.monotonic(), self.lang)
         previous = self._snapshot
         if previous is not None:
             with previous.region_lock:
@@ -249,11 +261,13 @@ class FleetCache:
 
 
 def fleet(server: flask.Flask | None = None) -> FleetCache:
-    """Return the snapshot cache of `server` (default: the current app), made on first use."""
+    """Return the snapshot cache of `server` (default: the current app), made on first use with
+    the app's interface language."""
     current = runtime.current(server)
     cache = current.services.get(SERVICE)
     if cache is None:
-        cache = current.services.setdefault(SERVICE, FleetCache(current.engine))
+        made = FleetCache(current.engine, lang=current.settings.ui_lang)
+        cache = current.services.setdefault(SERVICE, made)
     assert isinstance(cache, FleetCache)
     return cache
 

@@ -2,7 +2,11 @@
 attention and the active alerts, most severe first. Pure over store rows (no I/O).
 
 The wall renders more rows than fit and assets/wall.js hides those that overflow the screen,
-saying "+N more" for them and for the rows it was never sent (`data-total` on each list).
+saying "+N more" for them and for the rows it was never sent (`data-total` on each list; the
+words come with the list, `data-template` on its "+N more" line).
+
+The lists are built once per fleet read for every screen, outside any request: each builder
+takes the interface language `lang` (None: the language of the app serving the request).
 """
 
 from __future__ import annotations
@@ -13,9 +17,9 @@ from typing import Any, Final
 
 from dash import html
 
-from components.feeder_map import KERALA_BOUNDS, Bounds
+from components.feeder_map import KERALA_BOUNDS, Bounds, state_label
 from components.html_attrs import attrs
-from components.strings import text
+from components.strings import EN, text
 from grid.feeder_states import NEEDS_ATTENTION, SEVERITY, STATE_LOOKS
 from grid.phasors import PHASES
 from store.alerting import SEVERITIES
@@ -86,25 +90,26 @@ def by_severity(alerts: Sequence[Alert]) -> list[Alert]:
     )
 
 
-def attention_detail(row: FeederMapRow) -> str:
+def attention_detail(row: FeederMapRow, lang: str | None = None) -> str:
     """Return what makes a feeder need attention, in words a wall can show."""
     if row.state == "overloaded":
         phases = zip(PHASES, (row.i_r, row.i_y, row.i_b), strict=True)
         currents = [(ph, i) for ph, i in phases if i is not None]
         if currents:
             phase, current = max(currents, key=lambda c: c[1])
-            return f"Phase {phase} {current:.0f} A"
+            return text("wall_phase_current", lang, phase=phase, current=f"{current:.0f}")
     if row.state == "unbalanced" and row.i_n is not None:
-        return f"Neutral {row.i_n:.0f} A"
+        return text("wall_neutral_current", lang, current=f"{row.i_n:.0f}")
     if row.state == "offline":
         if row.last_seen is None:
-            return "Never reported"
-        return f"Since {row.last_seen.astimezone(IST):%H:%M}"
-    return STATE_LOOKS[row.state].meaning
+            return text("wall_never_reported", lang)
+        return text("wall_offline_since", lang, at=f"{row.last_seen.astimezone(IST):%H:%M}")
+    return text("wall_no_figures", lang)
 
 
-def _more() -> html.P:
-    return html.P(className="sp-more")
+def _more(lang: str | None) -> html.P:
+    """Return the list's "+N more" line, empty until assets/wall.js fills its template."""
+    return html.P(className="sp-more", **attrs({"data-template": text("wall_more", lang)}))
 
 
 def _total(count: int) -> dict[str, Any]:
@@ -112,12 +117,17 @@ def _total(count: int) -> dict[str, Any]:
     return {"data-total": str(count)}
 
 
-def build_attention(rows: Sequence[FeederMapRow], limit: int, region: str) -> list[Any]:
+def build_attention(
+    rows: Sequence[FeederMapRow], limit: int, region: str, lang: str | None = None
+) -> list[Any]:
     """Return the "Needs attention" section: its heading with the count, up to `limit` rows."""
     chosen = needing_attention(rows)
-    heading = html.H2([text("wall_attention"), html.Span(f" {len(chosen)}", className="sp-count")])
+    heading = html.H2(
+        [text("wall_attention", lang), html.Span(f" {len(chosen)}", className="sp-count")]
+    )
     if not chosen:
-        return [heading, html.P(text("wall_fine", region=region), className="sp-wall-quiet")]
+        quiet = text("wall_fine", lang, region=region)
+        return [heading, html.P(quiet, className="sp-wall-quiet")]
     body = []
     for r in chosen[:limit]:
         look = STATE_LOOKS[r.state]
@@ -126,7 +136,7 @@ def build_attention(rows: Sequence[FeederMapRow], limit: int, region: str) -> li
                 [
                     html.Td(
                         html.Span(
-                            look.label,
+                            state_label(r.state, lang),
                             className="sp-wall-badge",
                             style={"backgroundColor": look.color, "color": look.ink},
                         )
@@ -135,44 +145,53 @@ def build_attention(rows: Sequence[FeederMapRow], limit: int, region: str) -> li
                         [html.Strong(r.feeder_id), html.Span(f" {r.name}", className="sp-name")],
                         className="sp-wall-feeder",
                     ),
-                    html.Td(attention_detail(r), className="sp-num"),
+                    html.Td(attention_detail(r, lang), className="sp-num"),
                 ],
                 className=f"sp-fit-item sp-state-{r.state}",
             )
         )
     table = html.Table(html.Tbody(body), className="sp-wall-table", **_total(len(chosen)))
-    return [heading, table, _more()]
+    return [heading, table, _more(lang)]
 
 
-def alert_age(raised_at: datetime, now: datetime) -> str:
+def alert_age(raised_at: datetime, now: datetime, lang: str | None = None) -> str:
     """Return how long an alert has been active: minutes, then hours, then days."""
     minutes = max(0, int((now - raised_at).total_seconds() // 60))
     if minutes < 60:
-        return f"{minutes} min"
+        return text("wall_age_minutes", lang, minutes=minutes)
     if minutes < 48 * 60:
-        return f"{minutes // 60} h {minutes % 60:02d} min"
-    return f"{minutes // 1440} days"
+        return text("wall_age_hours", lang, hours=minutes // 60, minutes=f"{minutes % 60:02d}")
+    return text("wall_age_days", lang, days=minutes // 1440)
 
 
 def build_alerts(
-    alerts: Sequence[Alert], total: int, now: datetime, region: str = "Kerala"
+    alerts: Sequence[Alert],
+    total: int,
+    now: datetime,
+    region: str | None = None,
+    lang: str | None = None,
 ) -> list[Any]:
-    """Return the "Active alerts" section of a region: the alerts given, most severe first, of
-    `total` active in the region."""
+    """Return the "Active alerts" section of a region (None: all Kerala): the alerts given, most
+    severe first, of `total` active in the region."""
+    shown = region or text("wall_kerala", lang)
     heading = html.H2(
-        [text("wall_alerts"), html.Span(f" {total}", className="sp-count")],
-        **attrs({"data-region": region}),
+        [text("wall_alerts", lang), html.Span(f" {total}", className="sp-count")],
+        **attrs({"data-region": shown}),
     )
     if not alerts:
-        return [heading, html.P(text("wall_no_alerts", region=region), className="sp-wall-quiet")]
+        quiet = text("wall_no_alerts", lang, region=shown)
+        return [heading, html.P(quiet, className="sp-wall-quiet")]
     items = [
         html.Li(
             [
                 html.Div(
                     [
-                        html.Span(a.severity.upper(), className=f"sp-sev sp-sev-{a.severity}"),
-                        html.Strong(f" {a.feeder_id or 'HQ'}"),
-                        html.Span(f" · {alert_age(a.raised_at, now)}", className="sp-age"),
+                        html.Span(
+                            severity_label(a.severity, lang),
+                            className=f"sp-sev sp-sev-{a.severity}",
+                        ),
+                        html.Strong(f" {a.feeder_id or text('wall_hq', lang)}"),
+                        html.Span(f" · {alert_age(a.raised_at, now, lang)}", className="sp-age"),
                     ]
                 ),
                 html.Div(a.message, className="sp-wall-message"),
@@ -184,5 +203,11 @@ def build_alerts(
     return [
         heading,
         html.Ul(items, className="sp-wall-alerts", **_total(total)),
-        _more(),
+        _more(lang),
     ]
+
+
+def severity_label(severity: str, lang: str | None = None) -> str:
+    """Return an alert's severity as the wall shows it ("CRITICAL"); an unknown one as it is."""
+    key = f"wall_severity_{severity}"
+    return text(key, lang) if key in EN else severity.upper()

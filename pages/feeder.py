@@ -11,6 +11,7 @@ feeder's PDF report export, served by the export callbacks of pages/reports.py.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
@@ -301,7 +302,7 @@ def layout(feeder_id: str | None = None, **_query: Any) -> html.Main:
                     sort_action="native",
                     style_data_conditional=[
                         {
-                            "if": {"filter_query": '{lock} contains "locked"'},
+                            "if": {"filter_query": _lock_query()},
                             "backgroundColor": "#fff4e5",
                         }
                     ],
@@ -327,6 +328,11 @@ def layout(feeder_id: str | None = None, **_query: Any) -> html.Main:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _lock_query() -> str:
+    """Return the houses table's filter for a locked house (its Lock column, feeder_view)."""
+    return "{lock} contains " + json.dumps(text("feeder_lock_locked"), ensure_ascii=False)
 
 
 def _field_error(field: str, message: str) -> html.Div:
@@ -380,7 +386,7 @@ def refresh_houses(
     with runtime.engine().connect() as conn:
         houses = q.feeder_houses(conn, feeder_id, now)
     options = [
-        {"label": f"{h.house_id} (on {h.phase})", "value": h.house_id}
+        {"label": text("feeder_move_option", house=h.house_id, phase=h.phase), "value": h.house_id}
         for h in houses
         if h.switchable
     ]
@@ -512,7 +518,7 @@ def confirm_mode(
     try:
         mode = Mode(target or "")
     except ValueError:
-        return {"error": ["mode", f"{target!r} is not auto or manual"]}
+        return {"error": ["mode", text("feeder_bad_mode", mode=target)]}
     return _issue(feeder_id, ControlAction.SET_MODE, user, mode=mode)
 
 
@@ -621,7 +627,7 @@ def _issue(
     try:
         service: CommandService = runtime.service(SERVICE_NAME)
     except runtime.ServiceMissingError:
-        return {"error": ["feeder", "the command path is not configured on this server"]}
+        return {"error": ["feeder", text("feeder_no_command_path")]}
     try:
         cmd = service.issue(feeder_id, action, actor=user.username, address=user.address, **fields)
     except CommandError as exc:

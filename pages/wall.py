@@ -7,8 +7,9 @@ attention and the region's active alerts (a district's own, with their count), m
 then newest first, as many as fit the screen and "+N more" (assets/wall.js), and shows a
 banner above them when no new summary has arrived for two minutes, or when the browser has not
 heard the server for one. The banner check runs in the browser, so it appears even when the
-server is down. No text is smaller than 28 px at 1080p: the type scales with the screen's height
-(assets/grid_pages.css).
+server is down: its sentences come with the page in the interface language (BANNER, as `data-*`
+templates on the banner) and the browser fills in the times (assets/wall.js). No text is
+smaller than 28 px at 1080p: the type scales with the screen's height (assets/grid_pages.css).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dash import Input, Output, State, callback, clientside_callback, dcc, html
 from components import access, ids, runtime
 from components.feeder_map import build_legend, build_map, district_bounds
 from components.fleet_snapshot import fleet
+from components.html_attrs import attrs
 from components.strings import page_title, text
 from components.wall_view import region_bounds
 from grid.timezones import IST_IANA_NAME
@@ -36,6 +38,19 @@ STALE_DATA_S: Final = 120
 """No summary newer than this: the data is stale [s]."""
 SERVER_LOST_S: Final = 60
 """The browser has not heard the server for this long [s]."""
+BANNER: Final = {
+    "data-lost": "wall_server_lost",
+    "data-none": "wall_no_data",
+    "data-stale": "wall_stale",
+}
+"""The banner's sentences: the attribute that carries each template to the browser, and its
+string (components/strings); the browser fills in `{at}` and `{minutes}`."""
+
+
+def banner_templates() -> dict[str, str]:
+    """Return the banner's `data-*` attributes: each sentence's template in the interface
+    language."""
+    return {attribute: text(key) for attribute, key in BANNER.items()}
 
 
 def layout(district: str | None = None, **_query: Any) -> html.Div:
@@ -54,12 +69,19 @@ def layout(district: str | None = None, **_query: Any) -> html.Div:
             html.Div(
                 [
                     html.Span(text("wall_brand"), className="sp-wall-brand"),
-                    html.Span("Kerala", id=ids.WALL_DISTRICT, className="sp-wall-district"),
+                    html.Span(
+                        text("wall_kerala"), id=ids.WALL_DISTRICT, className="sp-wall-district"
+                    ),
                     html.Span(id=ids.WALL_CLOCK, className="sp-wall-clock"),
                 ],
                 className="sp-wall-top",
             ),
-            html.Div(id=ids.WALL_STALE, className="sp-wall-stale sp-hidden", role="alert"),
+            html.Div(
+                id=ids.WALL_STALE,
+                className="sp-wall-stale sp-hidden",
+                role="alert",
+                **attrs(banner_templates()),
+            ),
             html.Div(
                 [
                     html.Div(
@@ -148,6 +170,8 @@ clientside_callback(
     f"""
     function (n, last, shownClass) {{
         var now = Date.now();
+        var banner = document.getElementById("{ids.WALL_STALE}");
+        var fill = window.smartphase.wall.fill;
         var clock = new Date(now).toLocaleTimeString("en-IN", {{timeZone: "{IST_IANA_NAME}",
             hour: "2-digit", minute: "2-digit"}}) + " IST";
         var hidden = "sp-wall-stale sp-hidden";
@@ -157,16 +181,16 @@ clientside_callback(
                 hour: "2-digit", minute: "2-digit"}}) + " IST";
         }}
         if (last && now - last.heard_ms > {SERVER_LOST_S} * 1000) {{
-            text = "NO CONNECTION TO THE SERVER since " + at(last.heard_ms) +
-                   " — figures below are not current";
+            text = fill(banner.getAttribute("data-lost"), {{at: at(last.heard_ms)}});
             cls = "sp-wall-stale";
-        }} else if (last && (last.newest_ms === null ||
-                             now - last.newest_ms > {STALE_DATA_S} * 1000)) {{
-            var mins = last.newest_ms === null ? null :
-                Math.round((now - last.newest_ms) / 60000);
-            text = mins === null ? "NO DATA RECEIVED FROM ANY FEEDER" :
-                "STALE DATA: nothing received for " + mins + " min (last " +
-                at(last.newest_ms) + ")";
+        }} else if (last && last.newest_ms === null) {{
+            text = fill(banner.getAttribute("data-none"), {{}});
+            cls = "sp-wall-stale";
+        }} else if (last && now - last.newest_ms > {STALE_DATA_S} * 1000) {{
+            text = fill(banner.getAttribute("data-stale"), {{
+                minutes: Math.round((now - last.newest_ms) / 60000),
+                at: at(last.newest_ms)
+            }});
             cls = "sp-wall-stale";
         }}
         // The banner takes room from the map: Leaflet must measure its box again.
