@@ -37,7 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from components import runtime
 from components.feeder_map import build_legend, plain
 from components.grid_data import MapData, load_map
-from components.strings import text
+from components.strings import LANGUAGES, text
 from components.wall_view import build_alerts, build_attention, district_cycle
 from store.fleet_read import RegionAlerts, wall_alerts_by_district
 
@@ -175,6 +175,8 @@ class FleetCache:
                 f"refresh_after_s: must be above 0 and at most max_age_s ({max_age_s}), "
                 f"not {refresh_after_s}"
             )
+        if lang not in LANGUAGES:
+            raise ValueError(f"lang: {lang!r} is not one of {', '.join(LANGUAGES)}")
         self._engine = engine
         self.lang = lang
         self._max_age_s = max_age_s

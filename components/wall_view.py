@@ -27,6 +27,13 @@ from store.queries import IST, Alert, FeederMapRow
 
 MIN_SPAN_DEG: Final = 0.3
 """Smallest region a wall fits around feeders without a district polygon [°]."""
+BANNER: Final = {
+    "data-lost": "wall_server_lost",
+    "data-none": "wall_no_data",
+    "data-stale": "wall_stale",
+}
+"""The stale banner's sentences (pages/wall.py): the attribute that carries each template to the
+browser, and its string; the browser fills in `{at}` and `{minutes}`."""
 
 _STATE_RANK: Final = {state: k for k, state in enumerate(SEVERITY)}
 _ALERT_RANK: Final = {severity: k for k, severity in enumerate(SEVERITIES)}
@@ -105,6 +112,11 @@ def attention_detail(row: FeederMapRow, lang: str | None = None) -> str:
             return text("wall_never_reported", lang)
         return text("wall_offline_since", lang, at=f"{row.last_seen.astimezone(IST):%H:%M}")
     return text("wall_no_figures", lang)
+
+
+def banner_templates(lang: str | None = None) -> dict[str, str]:
+    """Return the stale banner's `data-*` attributes: each sentence's template in `lang`."""
+    return {attribute: text(key, lang) for attribute, key in BANNER.items()}
 
 
 def _more(lang: str | None) -> html.P:

@@ -7,9 +7,10 @@ attention and the region's active alerts (a district's own, with their count), m
 then newest first, as many as fit the screen and "+N more" (assets/wall.js), and shows a
 banner above them when no new summary has arrived for two minutes, or when the browser has not
 heard the server for one. The banner check runs in the browser, so it appears even when the
-server is down: its sentences come with the page in the interface language (BANNER, as `data-*`
-templates on the banner) and the browser fills in the times (assets/wall.js). No text is
-smaller than 28 px at 1080p: the type scales with the screen's height (assets/grid_pages.css).
+server is down: its sentences come with the page in the interface language (`data-*` templates
+on the banner, components.wall_view.BANNER) and the browser fills in the times (assets/wall.js).
+No text is smaller than 28 px at 1080p: the type scales with the screen's height
+(assets/grid_pages.css).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from components.feeder_map import build_legend, build_map, district_bounds
 from components.fleet_snapshot import fleet
 from components.html_attrs import attrs
 from components.strings import page_title, text
-from components.wall_view import region_bounds
+from components.wall_view import banner_templates, region_bounds
 from grid.timezones import IST_IANA_NAME
 
 dash.register_page(__name__, path="/wall", title=page_title("nav_wall"), name="Wall")
@@ -38,19 +39,6 @@ STALE_DATA_S: Final = 120
 """No summary newer than this: the data is stale [s]."""
 SERVER_LOST_S: Final = 60
 """The browser has not heard the server for this long [s]."""
-BANNER: Final = {
-    "data-lost": "wall_server_lost",
-    "data-none": "wall_no_data",
-    "data-stale": "wall_stale",
-}
-"""The banner's sentences: the attribute that carries each template to the browser, and its
-string (components/strings); the browser fills in `{at}` and `{minutes}`."""
-
-
-def banner_templates() -> dict[str, str]:
-    """Return the banner's `data-*` attributes: each sentence's template in the interface
-    language."""
-    return {attribute: text(key) for attribute, key in BANNER.items()}
 
 
 def layout(district: str | None = None, **_query: Any) -> html.Div:

@@ -4,22 +4,30 @@ locked-out houses, why a run moved each house, and what blocks a previewed move.
 from __future__ import annotations
 
 import math
+import re
+import string
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from components import strings
 from components.feeder_view import (
+    PHASE_MEASURES,
     RangeError,
     blocker_text,
     build_locks,
+    build_run_detail,
     chart_window,
     explain_run,
     fit_window,
     house_rows,
     lock_text,
     parse_ist,
+    run_rows,
     search_rows,
+    verdict_text,
 )
+from grid.events import RunResult, RunTrigger
 from grid.interlocks import Blocker, HouseState, SwitchLimits
 from grid.phasors import Phase
 from store.moves import DryRun
@@ -92,7 +100,7 @@ def house(
     switchable: bool = True,
 ) -> FeederHouse:
     return FeederHouse(
-        house_id, "KL-EKM-0001", "R", 3.0, switchable, locked, True, NOW, 1200.0, 0.0, 1,
+        house_id, "KL-EKM-0001", Phase.R, 3.0, switchable, locked, True, NOW, 1200.0, 0.0, 1,
         locked_reason=reason if locked else None,
         locked_since=NOW - timedelta(minutes=5) if locked else None,
         locked_until=until if locked else None,
@@ -149,8 +157,8 @@ def test_a_run_explains_each_house_from_the_readings_at_its_decision() -> None:
         unbalance_pct=None, samples=1, **zeros,
     )  # fmt: skip
     readings = {
-        "KL-EKM-0001-H001": HouseReading(NOW, "R", 230.0, 10.0, 2300.0, 0.0, 500.0),
-        "KL-EKM-0001-H002": HouseReading(NOW, "R", 230.0, 10.0, 2300.0, 0.0, 0.0),
+        "KL-EKM-0001-H001": HouseReading(NOW, Phase.R, 230.0, 10.0, 2300.0, 0.0, 500.0),
+        "KL-EKM-0001-H002": HouseReading(NOW, Phase.R, 230.0, 10.0, 2300.0, 0.0, 0.0),
     }
     moves = (
         {"house": "KL-EKM-0001-H001", "from": "R", "to": "Y", "result": "applied"},
@@ -162,7 +170,14 @@ def test_a_run_explains_each_house_from_the_readings_at_its_decision() -> None:
          for name in ("i_r", "i_y", "i_b", "i_n", "unbalance_pct")),
     )  # fmt: skip
     run = BalancingRun(
-        "r1", "KL-EKM-0001", NOW, "auto", "partial", moves=moves, decided_at=NOW, **unknown
+        "r1",
+        "KL-EKM-0001",
+        NOW,
+        RunTrigger.AUTO,
+        RunResult.PARTIAL,
+        moves=moves,
+        decided_at=NOW,
+        **unknown,
     )
     first, second, third = explain_run(run, state, readings)
     assert (first.load_kw, first.pv_kw, first.net_kw) == pytest.approx((2.8, 0.5, 2.3))
@@ -216,3 +231,78 @@ def test_a_dwell_block_says_when_the_house_last_switched_and_may_move_again() ->
 )
 def test_every_block_names_its_interlock(blocker: Blocker, says: str) -> None:
     assert says in blocker_text(dry(blocker, switches_today=3))
+
+
+# --- in Malayalam ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def in_malayalam(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make Malayalam the interface language of the functions under test."""
+    monkeypatch.setattr(strings, "html_lang", lambda: "ml")
+
+
+def english_words(*keys: str) -> set[str]:
+    """Return the words (four letters or more) of the English templates of `keys`, fields left
+    out."""
+    words: set[str] = set()
+    for key in keys:
+        for literal, *_ in string.Formatter().parse(strings.EN[key]):
+            words |= set(re.findall(r"[A-Za-z]{4,}", literal))
+    return words
+
+
+def assert_translated(shown: str, *keys: str) -> None:
+    assert re.search("[\u0d00-\u0d7f]", shown), shown
+    left = {w for w in english_words(*keys) if re.search(rf"\b{w}\b", shown)}
+    assert left == set(), shown
+
+
+@pytest.mark.usefixtures("in_malayalam")
+def test_the_lock_column_and_its_search_read_in_malayalam() -> None:
+    locked = house(locked=True, until=NOW + timedelta(hours=6), reason="did_not_help")
+    assert lock_text(locked) == "ലോക്ക് ചെയ്തു 21 Nov 11:55 മുതൽ 21 Nov 18:00 IST വരെ (did not help)"
+    assert lock_text(house(switchable=False)) == "റിലേ ഇല്ല"
+    rows = house_rows([house(), house("KL-EKM-0001-H018", locked=True)], NOW)
+    assert [r["online"] for r in rows] == ["ഉണ്ട്", "ഉണ്ട്"]
+    found = search_rows(rows, strings.text("feeder_lock_locked"))
+    assert [r["house"] for r in found] == ["KL-EKM-0001-H018"]
+
+
+@pytest.mark.usefixtures("in_malayalam")
+@pytest.mark.parametrize("blocker", list(Blocker))
+def test_every_block_is_said_in_malayalam(blocker: Blocker) -> None:
+    shown = blocker_text(dry(blocker, switches_today=3, last_switch_s=NOW.timestamp() - 120))
+    keys = [k for k in strings.EN if k.startswith(("feeder_block", "feeder_blocker_"))]
+    assert_translated(shown, *keys)
+    assert shown.startswith(strings.ML[f"feeder_blocker_{blocker}"])
+
+
+@pytest.mark.usefixtures("in_malayalam")
+def test_a_preview_verdict_and_a_range_error_read_in_malayalam() -> None:
+    verdicts = [k for k in strings.EN if k.startswith("feeder_verdict_")]
+    for improves, overloads, blocked in [
+        (True, (), False), (True, (), True), (False, ("R",), False), (False, (), True),
+    ]:  # fmt: skip
+        assert_translated(verdict_text(improves, overloads, blocked), *verdicts)
+    with pytest.raises(RangeError) as caught:
+        chart_window("custom", NOW, None, "yesterday", "2026-11-21 06:00")
+    assert_translated(caught.value.message, "feeder_range_bad")
+    assert "'yesterday'" in caught.value.message
+    assert [m.label for m in PHASE_MEASURES] == ["കറന്റ്", "പവർ", "വോൾട്ടേജ്"]
+
+
+@pytest.mark.usefixtures("in_malayalam")
+def test_a_run_and_why_it_moved_each_house_read_in_malayalam() -> None:
+    unknown = dict.fromkeys(
+        (f"{when}_{name}" for when in ("before", "after")
+         for name in ("i_r", "i_y", "i_b", "i_n", "unbalance_pct")),
+    )  # fmt: skip
+    moves = ({"house": HOUSE, "from": "R", "to": "Y", "result": "applied"},)
+    run = BalancingRun(
+        "r1", "KL-EKM-0001", NOW, RunTrigger.BALANCE_NOW, RunResult.IMPROVED, moves=moves, **unknown
+    )
+    assert run_rows([run])[0]["trigger"] == "ഓപ്പറേറ്റർ"
+    hint = build_run_detail(run, explain_run(run, None, {})).children[-1].children
+    assert "റൺ അവസാനിച്ച" in hint
+    assert_translated(hint, "feeder_run_basis_ended")

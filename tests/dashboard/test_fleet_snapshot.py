@@ -14,8 +14,9 @@ import dash
 import pytest
 from sqlalchemy import Engine, delete, event
 
+from app import create_app
 from components import ids
-from components.fleet_snapshot import FleetCache, FleetSnapshot
+from components.fleet_snapshot import FleetCache, FleetSnapshot, fleet
 from store.alerting import AlertFilter, alert_page
 from store.db import make_engine
 from store.fleet_read import wall_alerts_by_district
@@ -24,6 +25,7 @@ from tests.dashboard.conftest import (
     ORIGIN,
     callback_entries,
     callback_payload,
+    make_settings,
     post_callback,
     signed_in,
 )
@@ -211,3 +213,21 @@ def test_the_map_is_sent_the_fleet_once_per_version(dashboard_app: dash.Dash) ->
     assert answer(dashboard_app, "refresh_map", {f"{ids.MAP_VERSION}.data": version}) == {}
     stale = answer(dashboard_app, "refresh_map", {f"{ids.MAP_VERSION}.data": "older"})
     assert stale[ids.MAP_VERSION]["data"] == version
+
+
+def test_the_wall_lists_read_outside_a_request_are_in_the_apps_language(
+    engine: Engine, dashboard_url: str
+) -> None:
+    cache = FleetCache(engine, max_age_s=3600, refresh_after_s=3600, watched_s=0.0, lang="ml")
+    region = cache.get().wall_region(None)  # no app, no request: as the background reader does
+    assert region.attention[0]["props"]["children"][0] == "ശ്രദ്ധ വേണ്ടവ"
+    assert region.alerts[0]["props"]["children"][0] == "സജീവ അലർട്ടുകൾ"
+    assert region.alerts[0]["props"]["data-region"] == "കേരളം"
+    with pytest.raises(ValueError, match="lang"):
+        FleetCache(engine, lang="fr")
+    app = create_app(make_settings(dashboard_url, ui_lang="ml"), engine=engine)
+    assert fleet(app.server).lang == "ml"
+    kerala = wall(app, None)[ids.WALL_ALERTS]["children"]
+    assert alert_rows(kerala)[0] == ("ഗുരുതരം", "KL-TVM-0001")
+    assert kerala[-1]["props"]["data-template"] == "+{count} എണ്ണം കൂടി"
+    assert fleet(create_app(make_settings(dashboard_url), engine=engine).server).lang == "en"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,46 @@ def test_a_translation_has_only_english_keys_and_the_same_fields() -> None:
         assert set(own) == set(strings.EN)
         for key, template in own.items():
             assert strings.fields_of(template) == strings.fields_of(strings.EN[key]), key
+
+
+def _fields(template: str) -> list[tuple[str, str | None, str | None]]:
+    """Return each field of a template as written: its name, format spec and conversion."""
+    return sorted(
+        (name, spec, conversion)
+        for _, name, spec, conversion in string.Formatter().parse(template)
+        if name is not None
+    )
+
+
+MALAYALAM: re.Pattern[str] = re.compile("[\u0d00-\u0d7f]")
+"""A letter of the Malayalam script."""
+
+
+def test_malayalam_translates_every_english_string_with_its_fields() -> None:
+    assert set(strings.ML) <= set(strings.EN)
+    assert set(strings.ML) | strings.SAME_IN_EVERY_LANGUAGE == set(strings.EN)
+    assert not set(strings.ML) & strings.SAME_IN_EVERY_LANGUAGE
+    assert len(strings.SAME_IN_EVERY_LANGUAGE) <= 10  # a short list, each a deliberate choice
+    for key, template in strings.ML.items():
+        assert strings.fields_of(template) == strings.fields_of(strings.EN[key]), key
+        assert _fields(template) == _fields(strings.EN[key]), key
+        assert MALAYALAM.search(template), key
+    for key in strings.SAME_IN_EVERY_LANGUAGE:
+        assert not MALAYALAM.search(strings.EN[key]), key
+        assert strings.text(key, "ml") == strings.EN[key]
+
+
+def test_a_translation_keeps_the_spaces_that_join_it_to_its_neighbours() -> None:
+    for key, template in strings.ML.items():
+        english = strings.EN[key]
+        assert template.startswith(" ") == english.startswith(" "), key
+        assert template.endswith(" ") == english.endswith(" "), key
+
+
+def test_text_fills_a_malayalam_template() -> None:
+    assert strings.text("denied", "ml", role="admin") == "ഈ പേജിന് admin റോൾ ആവശ്യമാണ്."
+    assert strings.text("wall_more", "ml", count=3) == "+3 എണ്ണം കൂടി"
+    assert strings.text("nav_alerts", "en") == "Alerts"
 
 
 def test_a_missing_translation_reads_in_english() -> None:

@@ -9,10 +9,14 @@ from typing import Any
 import pytest
 
 from components.feeder_map import KERALA_BOUNDS, district_bounds, feeder_geojson, geojson_bounds
+from components.strings import EN, LANGUAGES, ML, fields_of, strings
 from components.wall_view import (
+    BANNER,
     MIN_SPAN_DEG,
     alert_age,
     attention_detail,
+    build_alerts,
+    build_attention,
     by_severity,
     needing_attention,
     region_bounds,
@@ -171,3 +175,60 @@ def test_the_map_geojson_carries_district_and_neutral_against_the_rating() -> No
         "n": 40, "nr": round(4000 / RATED), "ub": 2.0, "al": 0,
     }  # fmt: skip
     assert props["F-LIGHT"]["st"] == "balanced"
+
+
+# --- in Malayalam ------------------------------------------------------------------------------
+
+
+def test_the_wall_says_what_is_wrong_in_malayalam() -> None:
+    chosen = {r.feeder_id: r for r in FLEET}
+    assert attention_detail(chosen["F-UNB-1"], "ml") == "ന്യൂട്രൽ 40 A"
+    assert attention_detail(chosen["F-OVER"], "ml") == f"ഫേസ് R {RATED + 10:.0f} A"
+    assert attention_detail(chosen["F-NEVER"], "ml") == "ഒരിക്കലും റിപ്പോർട്ട് ചെയ്തിട്ടില്ല"
+    assert alert_age(NOW - timedelta(minutes=125), NOW, "ml") == "2 മണിക്കൂർ 05 മിനിറ്റ്"
+    assert alert_age(NOW - timedelta(minutes=3000), NOW, "en") == "2 days"
+
+
+def _texts(component: Any) -> list[str]:
+    """Return every string a Dash component tree shows, and its `data-template`s."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, str):
+            found.append(node)
+        elif isinstance(node, list | tuple):
+            for item in node:
+                walk(item)
+        elif hasattr(node, "to_plotly_json"):
+            props = node.to_plotly_json()["props"]
+            if "data-template" in props:
+                found.append(props["data-template"])
+            walk(props.get("children"))
+
+    walk(component)
+    return [t.strip() for t in found if t.strip()]
+
+
+def test_the_wall_lists_are_built_in_the_language_asked_for() -> None:
+    attention = _texts(build_attention(FLEET, 20, "Ernakulam", "ml"))
+    assert attention[0] == "ശ്രദ്ധ വേണ്ടവ"
+    assert "ഓവർലോഡ്" in attention  # the state's badge
+    assert "+{count} എണ്ണം കൂടി" in attention
+    alerts = _texts(build_alerts([alert("C", "critical", 5)], 1, NOW, None, "ml"))
+    assert alerts[0] == "സജീവ അലർട്ടുകൾ"
+    assert "ഗുരുതരം" in alerts
+    assert "· 5 മിനിറ്റ്" in alerts
+    quiet = _texts(build_alerts([], 0, NOW, None, "ml"))
+    assert quiet[-1] == "കേരളം: സജീവ അലർട്ടുകളില്ല."
+    english = {v for k, v in EN.items() if k.startswith(("wall_", "state_")) and k not in ML}
+    assert not english & set(attention + alerts + quiet)
+    assert _texts(build_alerts([], 0, NOW, None, "en"))[-1] == "No active alerts in Kerala."
+
+
+def test_the_browser_fills_in_only_the_fields_it_knows() -> None:
+    """assets/wall.js fills {count} of "+N more"; pages/wall.py {at} and {minutes} of the
+    banner: a template with another field would show it as written."""
+    assert fields_of(EN["wall_more"]) == {"count"}
+    for key in BANNER.values():
+        for lang in LANGUAGES:
+            assert fields_of(strings(lang)[key]) <= {"at", "minutes"}, key
