@@ -4,18 +4,25 @@ Every figure is the plotly JSON that dcc.Graph takes, built from store rows with
 keep one colour everywhere (PHASE_COLORS: R red, Y amber, B blue, neutral grey). Times are
 shown as India Standard Time wall-clock times: the x values are epoch milliseconds shifted by
 the IST offset, which plotly.js draws as they are.
+
+Each figure is drawn for a screen (ChartScreen, read in the browser by SCREEN_JS): its text and
+sizes grow with the page's type on large screens (assets/shell.css), and its title and legend
+are wrapped and given room to fit the chart's width, so that nothing is cut off on a phone.
 """
 
 from __future__ import annotations
 
 import base64
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import numpy as np
 import plotly.io as pio
 
+from components import ids
 from grid.dryrun import MoveEffect
 from grid.feeder_states import PHASE_COLORS
 from grid.timezones import IST_OFFSET_S
@@ -65,17 +72,205 @@ def ist_text(t: datetime | None, *, seconds: bool = True) -> str:
     return t.astimezone(IST).strftime("%d %b %H:%M:%S" if seconds else "%d %b %H:%M")
 
 
-def _layout(title: str, unit: str, **extra: Any) -> dict[str, Any]:
+# --- the screen a chart is drawn for ----------------------------------------------------------
+
+ROOT_FONT_PX: Final = 16.0
+"""The page's root font size at which its type scale is 1 [CSS px]."""
+MIN_SCALE: Final = 0.75
+MAX_SCALE: Final = 4.0
+"""The type scales a chart accepts from the browser; anything else is clamped to them."""
+FONT_PX: Final = 12.0
+"""Tick labels, legend and axis titles at scale 1 [CSS px]."""
+TITLE_FONT_PX: Final = 16.0
+NOTE_FONT_PX: Final = 12.0
+"""Notes drawn on a chart (the phase rating) at scale 1 [CSS px]."""
+MESSAGE_FONT_PX: Final = 16.0
+HOVER_FONT_PX: Final = 13.0
+LINE_PX: Final = 2.0
+"""A series' line width at scale 1 [CSS px]."""
+GLYPH_EM: Final = 0.55
+"""A generous average width of one character of chart text [em]: wrapping to it never
+overflows (the charts' sans-serif fonts average under 0.5 em on such text)."""
+NBSP: Final = "\u00a0"
+"""Binds words that a wrapped line must not part (a time and its zone, a value and its unit)."""
+LINE_EM: Final = 1.3
+"""The height of one line of chart text [em] (plotly.js's line spacing)."""
+CAP_EM: Final = 0.75
+"""How far below a title's top its first baseline is [em]. plotly.js lowers a one-line title
+by this itself, but sets the lines of a title wrapped with <br> from its y as they are."""
+LEGEND_SYMBOL_PX: Final = 46.0
+"""A legend entry's symbol and the gaps around it at scale 1 [CSS px]."""
+PAD_PX: Final = 8.0
+"""Space between the chart's edge, its title, its legend and its plot at scale 1 [CSS px]."""
+MARGIN_PX: Final = {"l": 55.0, "r": 15.0, "b": 35.0}
+"""Room for the y axis's ticks and title, beside and below the plot at scale 1 [CSS px]."""
+PLOT_PX: Final = 225.0
+"""A chart's plot area's height at scale 1 [CSS px]."""
+RUN_PLOT_PX: Final = 240.0
+"""A balancing run's bars' plot area's height at scale 1 [CSS px]."""
+PLOT_MARGINS_PX: Final = 75.0
+"""What a one-line title and the x axis add to a plot's height at scale 1 [CSS px]."""
+
+LegendPlace = Literal["top", "bottom"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChartScreen:
+    """The screen a chart is drawn for."""
+
+    width_px: float | None = None
+    """The chart's width [CSS px]; None when not known (nothing is wrapped)."""
+    scale: float = 1.0
+    """The page's type scale: its root font size over ROOT_FONT_PX (1.5 and 2 on 4K screens)."""
+
+    def px(self, size: float) -> float:
+        """Return a size given at scale 1 at this screen's scale [CSS px]."""
+        return round(size * self.scale, 1)
+
+
+DEFAULT_SCREEN: Final = ChartScreen()
+
+SCREEN_JS: Final = f"""
+function (_feeder, _n, held) {{
+    var chart = document.getElementById("{ids.FEEDER_CURRENTS_CHART}");
+    var width = chart ? chart.getBoundingClientRect().width : 0;
+    var rem = parseFloat(getComputedStyle(document.documentElement).fontSize);
+    var screen = {{width: Math.round(width || window.innerWidth), rem: rem || {ROOT_FONT_PX}}};
+    if (held && held.width === screen.width && held.rem === screen.rem) {{
+        return window.dash_clientside.no_update;
+    }}
+    return screen;
+}}
+"""
+"""A clientside callback: the feeder charts' width and the page's root font size [CSS px], as
+{"width", "rem"}; no update while they stay the same (it is run again on the page's refresh, so
+a resized window is drawn for at the next one)."""
+
+
+def _positive(value: object) -> float | None:
+    """Return a JSON number that is finite and above zero, else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) and value > 0 else None
+
+
+def chart_screen(data: object) -> ChartScreen:
+    """Return the screen SCREEN_JS measured ({"width", "rem"} [CSS px]); the default screen's
+    width or scale for what is missing or not a positive number."""
+    if not isinstance(data, dict):
+        return DEFAULT_SCREEN
+    rem = _positive(data.get("rem"))
+    scale = 1.0 if rem is None else min(max(rem / ROOT_FONT_PX, MIN_SCALE), MAX_SCALE)
+    return ChartScreen(_positive(data.get("width")), scale)
+
+
+def wrap_words(text: str, max_chars: int) -> list[str]:
+    """Return `text` in lines of at most `max_chars` characters, broken at its spaces (NBSP
+    binds; a word longer than a line keeps a line of its own)."""
+    lines: list[str] = []
+    for word in text.split(" "):
+        if not word:
+            continue
+        if lines and len(lines[-1]) + 1 + len(word) <= max_chars:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+def _chars(width_px: float | None, font_px: float) -> int:
+    """Return how many characters of `font_px` text fit in `width_px` (no limit when unknown)."""
+    if width_px is None:
+        return 10**6
+    return max(8, int(width_px / (GLYPH_EM * font_px)))
+
+
+def _layout(title: str, unit: str, screen: ChartScreen = DEFAULT_SCREEN, **extra: Any) -> Any:
+    """Return a chart's layout before `_fit` places its title and legend."""
     return {
-        "title": {"text": title, "x": 0.01},
-        "margin": {"l": 55, "r": 15, "t": 40, "b": 35},
-        "height": 300,
-        "legend": {"orientation": "h", "y": 1.12, "x": 1, "xanchor": "right"},
-        "yaxis": {"title": {"text": unit}},
+        "title": {"text": title, "font": {"size": screen.px(TITLE_FONT_PX)}},
+        "font": {"size": screen.px(FONT_PX)},
+        "hoverlabel": {"font": {"size": screen.px(HOVER_FONT_PX)}},
+        "yaxis": {"title": {"text": unit}, "automargin": True},
         "template": TEMPLATE,
         "uirevision": "keep",
         **extra,
     }
+
+
+def _fit(
+    figure: Figure,
+    screen: ChartScreen,
+    *,
+    legend: LegendPlace = "top",
+    plot_px: float = PLOT_PX,
+) -> Figure:
+    """Place the title at the top left and the legend (top right, or along the bottom) so that
+    they fit the screen's width, wrapping both, and give the figure the height its plot, title
+    and legend need [CSS px]."""
+    layout = figure["layout"]
+    font, title_font, pad = screen.px(FONT_PX), screen.px(TITLE_FONT_PX), screen.px(PAD_PX)
+    width = screen.width_px
+    inner = None if width is None else width - 2 * pad
+    lines = wrap_words(layout["title"]["text"], _chars(inner, title_font))
+    title_h = len(lines) * LINE_EM * title_font if lines != [""] else 0.0
+
+    entries = [t for t in figure["data"] if t.get("name") and t.get("showlegend") is not False]
+    symbol = screen.px(LEGEND_SYMBOL_PX)
+    room = None if inner is None else inner - symbol
+    names = [wrap_words(t["name"], _chars(room, font)) for t in entries]
+    for trace, name in zip(entries, names, strict=True):
+        trace["name"] = "<br>".join(name)
+    entry_w = symbol + max((len(x) for n in names for x in n), default=0) * GLYPH_EM * font
+    per_row = len(entries) if inner is None else max(1, int(inner // entry_w))
+    rows = math.ceil(len(entries) / per_row) if entries else 0
+    tallest = max((len(n) for n in names), default=1)
+    legend_h = rows * (tallest * LINE_EM * font + screen.px(4))
+    title_w = max((len(x) for x in lines), default=0) * GLYPH_EM * title_font
+    beside = (
+        legend == "top"
+        and len(lines) == 1
+        and (inner is None or title_w + pad + len(entries) * entry_w <= inner)
+    )
+
+    if legend == "top":
+        legend_top = pad if beside or not title_h else pad + title_h + pad
+        top = legend_top + legend_h if entries else pad + title_h
+        top = max(top, pad + title_h) + pad
+        bottom = screen.px(MARGIN_PX["b"])
+    else:
+        top = pad + title_h + pad
+        bottom = screen.px(MARGIN_PX["b"]) + pad + legend_h + pad
+    height = round(screen.px(plot_px) + top + bottom)
+    side = pad / width if width else 0.01
+    layout["title"] = {
+        **layout["title"],
+        "text": "<br>".join(lines),
+        "x": side,
+        "xanchor": "left",
+        "yref": "container",
+        "y": 1 - (pad if len(lines) == 1 else pad + CAP_EM * title_font) / height,
+        "yanchor": "top",
+    }
+    layout["margin"] = {
+        "l": screen.px(MARGIN_PX["l"]),
+        "r": screen.px(MARGIN_PX["r"]),
+        "t": round(top),
+        "b": round(bottom),
+    }
+    layout["height"] = height
+    if legend == "top":
+        place = {"x": 1 - side, "xanchor": "right", "y": 1 - legend_top / height, "yanchor": "top"}
+    else:
+        place = {"x": side, "xanchor": "left", "y": pad / height, "yanchor": "bottom"}
+    layout["legend"] = {
+        "orientation": "h",
+        "xref": "container",
+        "yref": "container",
+        "font": {"size": font},
+        **place,
+    }
+    return figure
 
 
 def typed_array(values: Any) -> dict[str, str]:
@@ -84,22 +279,27 @@ def typed_array(values: Any) -> dict[str, str]:
     return {"dtype": "f8", "bdata": base64.b64encode(data).decode("ascii")}
 
 
-def message_figure(text: str, *, title: str = "", height: int = 300) -> Figure:
-    """Return a chart area that says `text` instead of drawing empty axes."""
-    layout = _layout(title, "", height=height)
+def message_figure(
+    text: str, *, title: str = "", height: int = 300, screen: ChartScreen = DEFAULT_SCREEN
+) -> Figure:
+    """Return a chart area that says `text` instead of drawing empty axes (`height` at scale 1
+    [CSS px])."""
+    layout = _layout(title, "", screen)
     layout["xaxis"] = layout["yaxis"] = {"visible": False}
     layout["annotations"] = [
         {
-            "text": text,
+            "text": "<br>".join(
+                wrap_words(text, _chars(screen.width_px, screen.px(MESSAGE_FONT_PX)))
+            ),
             "xref": "paper",
             "yref": "paper",
             "x": 0.5,
             "y": 0.5,
             "showarrow": False,
-            "font": {"size": 16, "color": "#6b7280"},
+            "font": {"size": screen.px(MESSAGE_FONT_PX), "color": "#6b7280"},
         }
     ]
-    return {"data": [], "layout": layout}
+    return _fit({"data": [], "layout": layout}, screen, plot_px=height - PLOT_MARGINS_PX)
 
 
 # --- time series ------------------------------------------------------------------------------
@@ -110,6 +310,7 @@ def _series_figure(
     traces: Sequence[tuple[str, str, float, dict[str, Any]]],
     title: str,
     unit: str,
+    screen: ChartScreen,
 ) -> Figure:
     """Return line traces of `series` columns: (column, name, scale, line style) each.
 
@@ -122,7 +323,7 @@ def _series_figure(
     """
     n = len(series.points)
     if n == 0:
-        return message_figure("No readings in this range", title=title)
+        return message_figure("No readings in this range", title=title, screen=screen)
     seconds = np.fromiter((p.ts.timestamp() for p in series.points), float, n) + IST_OFFSET_S
     x = typed_array(seconds * 1000)
     data = [
@@ -132,13 +333,13 @@ def _series_figure(
             "x": x,
             "y": typed_array(np.array(series.column(column), dtype=float) * scale),
             "name": name,
-            "line": line,
+            "line": {"width": screen.px(LINE_PX), **line},
         }
         for column, name, scale, line in traces
     ]
     window = [ist_ms(series.start), ist_ms(series.end)]
-    xaxis = {"type": "date", "title": {"text": "IST"}, "range": window}
-    return {"data": data, "layout": _layout(title, unit, xaxis=xaxis)}
+    xaxis = {"type": "date", "title": {"text": "IST"}, "range": window, "automargin": True}
+    return {"data": data, "layout": _layout(title, unit, screen, xaxis=xaxis)}
 
 
 def currents_figure(
@@ -147,27 +348,29 @@ def currents_figure(
     rating_a: float | None = None,
     runs: Sequence[BalancingRun] = (),
     switches: Sequence[SwitchEvent] = (),
+    screen: ChartScreen = DEFAULT_SCREEN,
 ) -> Figure:
     """Return phase currents and the neutral current over time [A], with the phase rating as a
     line and the balancing runs and switches of the range marked on the time axis."""
     traces = [(f"i_{ph.lower()}", ph, 1.0, {"color": PHASE_COLORS[ph]}) for ph in "RYB"]
     traces.append(("i_n", "Neutral", 1.0, {"color": PHASE_COLORS["N"], "dash": "dot"}))
-    figure = _series_figure(series, traces, "Phase and neutral current", "A")
+    figure = _series_figure(series, traces, "Phase and neutral current", "A", screen)
     if not figure["data"]:
         return figure
     if rating_a is not None:
-        _add_rating(figure, rating_a)
-    _add_marks(figure, series, runs, switches)
-    return figure
+        _add_rating(figure, rating_a, screen)
+    _add_marks(figure, series, runs, switches, screen)
+    return _fit(figure, screen)
 
 
-def power_figure(series: FeederSeries) -> Figure:
+def power_figure(series: FeederSeries, *, screen: ChartScreen = DEFAULT_SCREEN) -> Figure:
     """Return per-phase net active power over time [kW]."""
     traces = [(f"p_{ph.lower()}", ph, 0.001, {"color": PHASE_COLORS[ph]}) for ph in "RYB"]
-    return _series_figure(series, traces, "Net active power per phase", "kW")
+    figure = _series_figure(series, traces, "Net active power per phase", "kW", screen)
+    return _fit(figure, screen) if figure["data"] else figure
 
 
-def _add_rating(figure: Figure, rating_a: float) -> None:
+def _add_rating(figure: Figure, rating_a: float, screen: ChartScreen) -> None:
     """Draw the rated phase current as a dashed line across the chart, and keep it in view."""
     layout = figure["layout"]
     layout["shapes"] = [
@@ -180,7 +383,7 @@ def _add_rating(figure: Figure, rating_a: float) -> None:
             "yref": "y",
             "y0": rating_a,
             "y1": rating_a,
-            "line": {"color": RATING_COLOR, "width": 1.5, "dash": "dash"},
+            "line": {"color": RATING_COLOR, "width": screen.px(1.5), "dash": "dash"},
         },
     ]
     layout["annotations"] = [
@@ -194,7 +397,7 @@ def _add_rating(figure: Figure, rating_a: float) -> None:
             "y": rating_a,
             "yanchor": "bottom",
             "showarrow": False,
-            "font": {"size": 11, "color": RATING_COLOR},
+            "font": {"size": screen.px(NOTE_FONT_PX), "color": RATING_COLOR},
         },
     ]
     layout["yaxis"] = {**layout["yaxis"], "rangemode": "tozero"}
@@ -220,6 +423,7 @@ def _add_marks(
     series: FeederSeries,
     runs: Sequence[BalancingRun],
     switches: Sequence[SwitchEvent],
+    screen: ChartScreen,
 ) -> None:
     """Mark runs (▼ along the top, with a thin line) and switches (▲ along the bottom, in the
     colour of the phase the house went to; ✕ when undone) on a second, fixed y axis."""
@@ -238,7 +442,11 @@ def _add_marks(
                 "x": [ist_ms(r.ts) for r in runs],
                 "y": [0.97] * len(runs),
                 "mode": "markers",
-                "marker": {"symbol": "triangle-down", "size": 11, "color": MARK_COLOR},
+                "marker": {
+                    "symbol": "triangle-down",
+                    "size": screen.px(11),
+                    "color": MARK_COLOR,
+                },
                 "text": [_run_hover(r) for r in runs],
                 "hovertemplate": "%{text}<extra></extra>",
             }
@@ -272,12 +480,12 @@ def _add_marks(
                 "mode": "markers",
                 "marker": {
                     "symbol": ["triangle-up" if h else "x-thin-open" for h in held],
-                    "size": 10,
+                    "size": screen.px(10),
                     "color": [
                         PHASE_COLORS.get(s.to_phase, MARK_COLOR) if h else MARK_COLOR
                         for s, h in zip(switches, held, strict=True)
                     ],
-                    "line": {"width": 1.5, "color": MARK_COLOR},
+                    "line": {"width": screen.px(1.5), "color": MARK_COLOR},
                 },
                 "text": [_switch_hover(s) for s in switches],
                 "hovertemplate": "%{text}<extra></extra>",
@@ -321,7 +529,8 @@ def before_after_figure(
     *,
     before_name: str = "Before",
     after_name: str = "After",
-    height: int = 300,
+    plot_px: float = PLOT_PX,
+    screen: ChartScreen = DEFAULT_SCREEN,
 ) -> Figure:
     """Return bars of R, Y, B and neutral current [A] in their own colours: before hatched and
     pale, after solid; no "after" bars when `after` is None."""
@@ -351,13 +560,16 @@ def before_after_figure(
                 "hovertemplate": "%{x}: %{y:.1f} A<extra>" + after_name + "</extra>",
             }
         )
-    layout = _layout(title, "A", barmode="group", height=height)
-    layout["legend"] = {"orientation": "h", "y": -0.18, "x": 0, "xanchor": "left"}
-    layout["margin"] = {**layout["margin"], "b": 60}
-    return {"data": bars, "layout": layout}
+    layout = _layout(title, "A", screen, barmode="group")
+    return _fit({"data": bars, "layout": layout}, screen, legend="bottom", plot_px=plot_px)
 
 
-def run_figure(run: BalancingRun) -> Figure:
+def _bound(text: str) -> str:
+    """Return `text` with its words bound together (NBSP): it is never wrapped."""
+    return text.replace(" ", NBSP)
+
+
+def run_figure(run: BalancingRun, *, screen: ChartScreen = DEFAULT_SCREEN) -> Figure:
     """Return the before/after chart of a balancing run, saying when each was measured.
 
     "Before" is measured when the run was decided, "after" when it ended. A run whose moves
@@ -378,21 +590,22 @@ def run_figure(run: BalancingRun) -> Figure:
     }.get(run.result, f"After ({ended})")
     result = RUN_RESULT_TEXT.get(run.result, run.result)
     neutral = (
-        f": neutral {run.before_i_n:.1f} → {run.after_i_n:.1f} A"
+        f": neutral {run.before_i_n:.1f}{NBSP}→{NBSP}{run.after_i_n:.1f}{NBSP}A"
         if run.before_i_n is not None and run.after_i_n is not None
         else ""
     )
     return before_after_figure(
-        f"Balancing run of {ist_text(run.ts, seconds=False)} IST, {result}{neutral}",
+        f"Balancing run of {_bound(ist_text(run.ts, seconds=False))}{NBSP}IST, {result}{neutral}",
         before,
         after if has_after else None,
         before_name=f"Before ({decided})",
         after_name=after_name,
-        height=340,
+        plot_px=RUN_PLOT_PX,
+        screen=screen,
     )
 
 
-def effect_figure(effect: MoveEffect) -> Figure:
+def effect_figure(effect: MoveEffect, *, screen: ChartScreen = DEFAULT_SCREEN) -> Figure:
     """Return the predicted before/after chart of a move."""
     return before_after_figure(
         "Predicted effect",
@@ -400,4 +613,5 @@ def effect_figure(effect: MoveEffect) -> Figure:
         [*effect.after.i_a, effect.after.i_n_a],
         before_name="Now",
         after_name="Predicted after the move",
+        screen=screen,
     )

@@ -200,6 +200,8 @@ FEEDER_HOUSES_STALE: Final = "sp-feeder-houses-stale"
 """A dcc.Store set when a command ended: the houses and locks are read again at once."""
 FEEDER_RUN_DETAIL: Final = "sp-feeder-run-detail"
 """Why each house of the selected run was moved, and how its move ended."""
+FEEDER_SCREEN: Final = "sp-feeder-screen"
+"""A dcc.Store of the charts' width and the page's root font size, measured in the browser."""
 
 WALL: Final = "sp-wall"
 WALL_MAP: Final = "sp-wall-map"

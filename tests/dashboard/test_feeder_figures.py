@@ -5,11 +5,31 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from components.feeder_charts import PHASE_COLORS, currents_figure, ist_ms, run_figure
+from components.feeder_charts import (
+    FONT_PX,
+    GLYPH_EM,
+    LINE_EM,
+    MESSAGE_FONT_PX,
+    NBSP,
+    TITLE_FONT_PX,
+    ChartScreen,
+    Figure,
+    chart_screen,
+    currents_figure,
+    ist_ms,
+    message_figure,
+    power_figure,
+    run_figure,
+    wrap_words,
+)
+from grid.events import RunResult, RunTrigger, SwitchOrigin, SwitchResult
+from grid.feeder_states import PHASE_COLORS
+from grid.phasors import Phase
 from store.queries import BalancingRun, FeederSeries, SeriesPoint, SwitchEvent
 
 T0 = datetime(2026, 11, 21, 0, 30, tzinfo=UTC)  # 06:00 IST
@@ -65,8 +85,8 @@ def run(
         run_id="KL-EKM-0001-b3-r17",
         feeder_id="KL-EKM-0001",
         ts=ts,
-        trigger="auto",
-        result=result,
+        trigger=RunTrigger.AUTO,
+        result=RunResult(result),
         before_i_r=before[0], before_i_y=before[1], before_i_b=before[2], before_i_n=before[3],
         before_unbalance_pct=50.0,
         after_i_r=a[0], after_i_y=a[1], after_i_b=a[2], after_i_n=a[3],
@@ -79,7 +99,8 @@ def run(
 def switch(ts: datetime, result: str = "applied", to_phase: str = "B") -> SwitchEvent:
     return SwitchEvent(
         event_id=1, ts=ts, feeder_id="KL-EKM-0001", house_id="KL-EKM-0001-H017",
-        from_phase="R", to_phase=to_phase, result=result, origin="auto", cmd_id=None,
+        from_phase=Phase.R, to_phase=Phase(to_phase), result=SwitchResult(result),
+        origin=SwitchOrigin.AUTO, cmd_id=None,
         run_id="r1", reason="did_not_help" if result == "rolled_back" else "",
     )  # fmt: skip
 
@@ -136,7 +157,7 @@ def test_before_and_after_bars_wear_the_phase_colours_and_say_when_they_were_mea
     assert before["x"] == ["R", "Y", "B", "Neutral"]
     assert "06:10:00" in before["name"]  # 00:40 UTC is 06:10 IST
     assert "06:13:00" in after["name"]
-    title = figure["layout"]["title"]["text"]
+    title = figure["layout"]["title"]["text"].replace(NBSP, " ")
     assert "improved" in title
     assert "35.0 → 5.0 A" in title
 
@@ -161,3 +182,123 @@ def test_a_run_without_an_after_draws_only_before() -> None:
     figure = run_figure(run(T0, "no_gain", after=None))
     assert len(figure["data"]) == 1
     assert "nothing worth moving" in figure["layout"]["title"]["text"]
+
+
+# --- drawn for the screen: large type on a 4K wall, titles that fit a phone --------------------
+
+HD = chart_screen({"width": 1840, "rem": 16})
+"""A 1080p screen's feeder chart: the page's type at 100 %."""
+WALL = chart_screen({"width": 3760, "rem": 32})
+"""A 4K wall's feeder chart: the page's type at 200 % (assets/shell.css from 3400 px)."""
+PHONE = chart_screen({"width": 330, "rem": 16})
+"""A 390 px phone's feeder chart."""
+
+
+def test_the_screen_is_read_from_the_browser_s_measure_or_left_at_its_default() -> None:
+    assert ChartScreen(3760.0, 2.0) == WALL
+    assert chart_screen({"width": 2500, "rem": 24}).scale == 1.5
+    assert chart_screen(None) == ChartScreen(None, 1.0)
+    assert chart_screen({"width": "wide", "rem": -3}) == ChartScreen(None, 1.0)
+    assert chart_screen({"width": float("nan"), "rem": True}) == ChartScreen(None, 1.0)
+    assert chart_screen({"width": 800, "rem": 1000}).scale == 4.0  # clamped
+
+
+def sizes(figure: Figure) -> dict[str, float]:
+    """Return every text size of a figure and its height."""
+    layout = figure["layout"]
+    found = {
+        "font": layout["font"]["size"],
+        "title": layout["title"]["font"]["size"],
+        "legend": layout["legend"]["font"]["size"],
+        "hover": layout["hoverlabel"]["font"]["size"],
+        "height": layout["height"],
+    }
+    for k, note in enumerate(layout.get("annotations", ())):
+        found[f"note{k}"] = note["font"]["size"]
+    return found
+
+
+def test_chart_text_doubles_with_the_page_on_a_4k_wall() -> None:
+    runs, switches = [run(T0 + timedelta(minutes=20))], [switch(T0 + timedelta(minutes=21))]
+    decided = T0 + timedelta(minutes=10)
+    built: list[Callable[[ChartScreen], Figure]] = [
+        lambda s: currents_figure(
+            day_series(), rating_a=145.0, runs=runs, switches=switches, screen=s
+        ),
+        lambda s: power_figure(day_series(), screen=s),
+        lambda s: run_figure(run(decided + timedelta(minutes=3), decided_at=decided), screen=s),
+        lambda s: message_figure("No balancing run yet", screen=s),
+    ]
+    for build in built:
+        hd, wall = sizes(build(HD)), sizes(build(WALL))
+        assert hd["font"] == FONT_PX
+        assert hd["title"] == TITLE_FONT_PX
+        for key, size in hd.items():
+            if key != "height":
+                assert wall[key] == 2 * size, key
+        assert wall["height"] >= 1.9 * hd["height"]  # the plot grows with its text
+    hd_marks = [t for t in built[0](HD)["data"] if t.get("yaxis") == "y2"]
+    wall_marks = [t for t in built[0](WALL)["data"] if t.get("yaxis") == "y2"]
+    assert [t["marker"]["size"] * 2 for t in hd_marks] == [t["marker"]["size"] for t in wall_marks]
+
+
+def test_the_default_screen_draws_as_a_1080p_one() -> None:
+    assert sizes(power_figure(day_series())) == sizes(power_figure(day_series(), screen=HD))
+
+
+def lines_of(text: str) -> list[str]:
+    return text.split("<br>")
+
+
+def fits(line: str, width_px: float, font_px: float) -> bool:
+    return len(line) * GLYPH_EM * font_px <= width_px
+
+
+def test_a_run_s_title_and_legend_fit_a_phone() -> None:
+    decided = T0 + timedelta(minutes=10)
+    figure = run_figure(run(decided + timedelta(minutes=3), decided_at=decided), screen=PHONE)
+    layout = figure["layout"]
+    assert PHONE.width_px is not None
+    title = lines_of(layout["title"]["text"])
+    assert len(title) == 2, title
+    assert all(fits(line, PHONE.width_px - 16, TITLE_FONT_PX) for line in title), title
+    assert title[0].replace(NBSP, " ") == "Balancing run of 21 Nov 06:13 IST,"
+    assert title[1].replace(NBSP, " ") == "improved: neutral 35.0 → 5.0 A"  # never parted
+    assert layout["margin"]["t"] >= len(title) * LINE_EM * TITLE_FONT_PX
+    assert layout["title"]["yref"] == "container"
+    names = [lines_of(t["name"]) for t in figure["data"]]
+    assert all(len(n) >= 2 for n in names), names  # the long names are wrapped ...
+    assert all(fits(line, PHONE.width_px - 60, FONT_PX) for n in names for line in n)
+    legend_lines = sum(len(n) for n in names)  # ... one entry a row, under the bars
+    assert layout["legend"]["yanchor"] == "bottom"
+    assert layout["margin"]["b"] >= 35 + legend_lines * LINE_EM * FONT_PX
+    # On a wide screen the same chart keeps one-line titles and names.
+    wide = run_figure(run(decided + timedelta(minutes=3), decided_at=decided), screen=HD)
+    assert "<br>" not in wide["layout"]["title"]["text"]
+    assert all("<br>" not in t["name"] for t in wide["data"])
+
+
+def test_the_currents_legend_goes_under_the_title_on_a_phone_and_beside_it_when_wide() -> None:
+    runs, switches = [run(T0 + timedelta(minutes=20))], [switch(T0 + timedelta(minutes=21))]
+    phone = currents_figure(day_series(), runs=runs, switches=switches, screen=PHONE)["layout"]
+    wide = currents_figure(day_series(), runs=runs, switches=switches, screen=HD)["layout"]
+    assert wide["legend"]["y"] == wide["title"]["y"]  # one line: title left, legend right
+    assert phone["legend"]["y"] < phone["title"]["y"]  # under the title ...
+    legend_top_px = (1 - phone["legend"]["y"]) * phone["height"]
+    assert legend_top_px >= LINE_EM * TITLE_FONT_PX  # ... below its line
+    assert phone["margin"]["t"] > wide["margin"]["t"]  # with room made above the plot
+
+
+def test_words_wrap_at_spaces_and_bound_words_stay_together() -> None:
+    assert wrap_words("a bb ccc dddd", 6) == ["a bb", "ccc", "dddd"]
+    assert wrap_words(f"07{NBSP}Dec{NBSP}06:13 IST", 8) == [f"07{NBSP}Dec{NBSP}06:13", "IST"]
+    assert wrap_words("averyveryverylongword x", 5) == ["averyveryverylongword", "x"]
+    assert wrap_words("", 5) == [""]
+
+
+def test_a_message_in_place_of_a_chart_fits_a_phone() -> None:
+    message = message_figure("Choose a range: both times as YYYY-MM-DD HH:MM", screen=PHONE)
+    note = message["layout"]["annotations"][0]["text"]
+    assert PHONE.width_px is not None
+    assert len(lines_of(note)) >= 2
+    assert all(fits(line, PHONE.width_px, MESSAGE_FONT_PX) for line in lines_of(note)), note
