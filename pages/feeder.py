@@ -16,13 +16,20 @@ from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
 import dash
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 from dash.dash_table.DataTable import DataTable
 
 from components import access, ids, runtime
 from components import layout as shell
 from components.command_status import build_status, is_final
-from components.feeder_charts import currents_figure, message_figure, power_figure, run_figure
+from components.feeder_charts import (
+    SCREEN_JS,
+    chart_screen,
+    currents_figure,
+    message_figure,
+    power_figure,
+    run_figure,
+)
 from components.feeder_view import (
     CUSTOM,
     FIT,
@@ -133,6 +140,7 @@ def layout(feeder_id: str | None = None, **_query: Any) -> html.Main:
         dcc.Store(id=ids.FEEDER_MOVE_COMMAND),
         dcc.Store(id=ids.FEEDER_UNLOCK_COMMAND),
         dcc.Store(id=ids.FEEDER_HOUSES_STALE),
+        dcc.Store(id=ids.FEEDER_SCREEN),
         dcc.Interval(id=ids.FEEDER_INTERVAL, interval=LIVE_MS),
         dcc.Interval(id=ids.FEEDER_COMMAND_INTERVAL, interval=COMMAND_POLL_MS, disabled=True),
         dcc.ConfirmDialog(id=ids.FEEDER_MODE_CONFIRM),
@@ -416,24 +424,30 @@ def pick_custom(_start: str | None, _end: str | None) -> str:
     Input(ids.FEEDER_INTERVAL, "n_intervals"),
     Input(ids.FEEDER_RANGE_FROM, "value"),
     Input(ids.FEEDER_RANGE_TO, "value"),
+    Input(ids.FEEDER_SCREEN, "data"),
     State(ids.FEEDER_ID, "data"),
 )
 @access.read_only
 def refresh_charts(
-    span: str | None, _n: int | None, start_text: str | None, end_text: str | None, feeder_id: str
+    span: str | None,
+    _n: int | None,
+    start_text: str | None,
+    end_text: str | None,
+    screen_data: Any,
+    feeder_id: str,
 ) -> tuple[Any, Any, Any]:
     """Read the feeder's series over the chosen range at the resolution the store picks, with
     its runs and switches to mark and its phase rating (a custom range is not read again at
     every refresh: its data does not move)."""
     if span == CUSTOM and ctx.triggered_id == ids.FEEDER_INTERVAL:
         return no_update, no_update, no_update
-    now = _now()
+    now, screen = _now(), chart_screen(screen_data)
     with runtime.engine().connect() as conn:
         extent = q.feeder_extent(conn, feeder_id) if span not in RANGES else None
         try:
             start, end = chart_window(span, now, extent, start_text, end_text)
         except RangeError as exc:
-            empty = message_figure(text("feeder_range_choose"))
+            empty = message_figure(text("feeder_range_choose"), screen=screen)
             return empty, empty, _field_error(exc.field, exc.message)
         rating_a = q.feeder_rated_a(conn, feeder_id)
         series = q.feeder_series(conn, feeder_id, start, end)
@@ -445,8 +459,10 @@ def refresh_charts(
         resolution=resolution_text(series.resolution),
         points=f"{len(series.points):,}",
     )
-    currents = currents_figure(series, rating_a=rating_a, runs=runs, switches=switches)
-    return currents, power_figure(series), shown
+    currents = currents_figure(
+        series, rating_a=rating_a, runs=runs, switches=switches, screen=screen
+    )
+    return currents, power_figure(series, screen=screen), shown
 
 
 @callback(
@@ -466,13 +482,17 @@ def refresh_runs(feeder_id: str, _n: int | None) -> list[dict[str, Any]]:
     Output(ids.FEEDER_RUN_DETAIL, "children"),
     Input(ids.FEEDER_RUNS, "selected_rows"),
     Input(ids.FEEDER_RUNS, "data"),
+    Input(ids.FEEDER_SCREEN, "data"),
 )
 @access.read_only
-def show_run(selected: list[int] | None, rows: list[dict[str, Any]] | None) -> tuple[Any, Any]:
+def show_run(
+    selected: list[int] | None, rows: list[dict[str, Any]] | None, screen_data: Any
+) -> tuple[Any, Any]:
     """Draw the before/after chart of the selected run (the newest when none is selected) and
     say why each of its houses was moved."""
+    screen = chart_screen(screen_data)
     if not rows:
-        return message_figure(text("feeder_no_runs"), height=200), None
+        return message_figure(text("feeder_no_runs"), height=200, screen=screen), None
     index = selected[0] if selected and selected[0] < len(rows) else 0
     with runtime.engine().connect() as conn:
         run = q.balancing_run(conn, rows[index]["run_id"])
@@ -481,7 +501,16 @@ def show_run(selected: list[int] | None, rows: list[dict[str, Any]] | None) -> t
         at = run_decided_at(run)
         state = q.feeder_reading_at(conn, run.feeder_id, at)
         readings = q.house_readings_at(conn, [str(m.get("house")) for m in run.moves], at)
-    return run_figure(run), build_run_detail(run, explain_run(run, state, readings))
+    return run_figure(run, screen=screen), build_run_detail(run, explain_run(run, state, readings))
+
+
+clientside_callback(
+    SCREEN_JS,
+    Output(ids.FEEDER_SCREEN, "data"),
+    Input(ids.FEEDER_ID, "data"),
+    Input(ids.FEEDER_INTERVAL, "n_intervals"),
+    State(ids.FEEDER_SCREEN, "data"),
+)
 
 
 # --- the auto/manual toggle -------------------------------------------------------------------
