@@ -1,7 +1,10 @@
 /* Drawing functions of the feeder map (components/feeder_map.py): one GeoJSON layer of feeders,
-   clustered by supercluster in the browser, and the map page's filters. The colours, labels and
-   the feeders' pane come from the layer's hideout, declared once in Python (grid.feeder_states).
-   Everything taken from the data (ids, names) reaches the page as text nodes, never as HTML. */
+   clustered by supercluster in the browser, and the map page's filters. The colours, labels,
+   the tooltip's templates and the feeders' pane come from the layer's hideout, declared once in
+   Python (components/feeder_map.py hideout) in the interface language; the filters' sentences
+   from the data-* templates of the matches' box (feeder_map.match_templates). Templates are
+   filled by window.smartphase.fill (assets/wall.js). Everything taken from the data (ids,
+   names) reaches the page as text nodes, never as HTML. */
 
 /* How much larger a wall draws its markers than a desk map: with the screen's height, so that
    cluster counts stay as large as the wall's smallest text (28 px at 1080p). */
@@ -25,12 +28,15 @@ function spFeederTooltip(p, h) {
   title.appendChild(spText("b", String(p.id)));
   title.appendChild(document.createTextNode(" " + String(p.name || "")));
   box.appendChild(title);
+  var fill = window.smartphase.fill;
   var facts = [h.labels[p.st] || String(p.st)];
   if (p.n !== null && p.n !== undefined) {
-    facts.push("Neutral " + p.n + " A (" + p.nr + " % of rated)");
+    facts.push(fill(h.words.neutral, {current: p.n, share: p.nr}));
   }
-  if (p.ub !== null && p.ub !== undefined) { facts.push("unbalance " + p.ub.toFixed(1) + " %"); }
-  if (p.al) { facts.push(p.al + " active alert" + (p.al === 1 ? "" : "s")); }
+  if (p.ub !== null && p.ub !== undefined) {
+    facts.push(fill(h.words.unbalance, {pct: p.ub.toFixed(1)}));
+  }
+  if (p.al) { facts.push(fill(p.al === 1 ? h.words.alert : h.words.alerts, {count: p.al})); }
   box.appendChild(spText("div", facts.join(" · ")));
   if (p.d) { box.appendChild(spText("div", String(p.d), "sp-tip-district")); }
   return box;
@@ -124,11 +130,14 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
           (!q || String(p.id).toLowerCase().indexOf(q) >= 0 ||
            String(p.name || "").toLowerCase().indexOf(q) >= 0);
       });
+      var ctx = window.dash_clientside.callback_context;
+      var box = document.getElementById(((ctx.outputs_list || [])[1] || {}).id);
+      var template = function (name) { return box ? box.getAttribute(name) : ""; };
+      var fill = window.smartphase.fill;
       var total = all.features.length;
-      var summary = features.length === total
-        ? "All " + total.toLocaleString("en-IN") + " feeders shown"
-        : features.length.toLocaleString("en-IN") + " of " + total.toLocaleString("en-IN") +
-          " feeders shown";
+      var counts = {shown: features.length.toLocaleString("en-IN"),
+                    total: total.toLocaleString("en-IN")};
+      var summary = fill(template(features.length === total ? "data-all" : "data-some"), counts);
       var children = [{type: "Span", namespace: "dash_html_components",
                        props: {children: summary, className: "sp-matches-count"}}];
       if (q) {
@@ -142,13 +151,12 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         });
         if (features.length === 0) {
           children.push({type: "Span", namespace: "dash_html_components",
-                         props: {children: " — no feeder matches \u201c" + query.trim() +
-                                 "\u201d", className: "sp-matches-none"}});
+                         props: {children: fill(template("data-none"), {query: query.trim()}),
+                                 className: "sp-matches-none"}});
         }
         children.push({type: "Ul", namespace: "dash_html_components",
                        props: {children: links, className: "sp-matches-list"}});
       }
-      var ctx = window.dash_clientside.callback_context;
       var byFilter = (ctx.triggered || []).some(function (t) {
         return t.prop_id.indexOf("sp-map-all.") !== 0;
       });

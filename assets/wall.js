@@ -1,7 +1,9 @@
 /* The wall's lists show as many rows as fit their box and say "+N more" for the rest
    (components/wall_view.py): the rows hidden here and those never sent (the list's data-total),
    in the words of the line's data-template, written in the interface language by the server.
-   They are fitted again whenever the page changes them or the screen changes size. */
+   They are fitted again whenever the page changes them or the screen changes size. `fill` fills
+   the templates of every screen (window.smartphase.fill: the map's tooltips and filters too),
+   and `clock` says a time of day as the page's language does. */
 (function () {
   /* Fill the {name} fields of a template from components/strings with `fields`; a field not
      given stays as it is written. */
@@ -59,5 +61,19 @@
   }
 
   if (document.body) { start(); } else { document.addEventListener("DOMContentLoaded", start); }
-  window.smartphase = Object.assign({}, window.smartphase, {wall: {fit: fitAll, fill: fill}});
+  /* A time of day in India Standard Time ("05:39 pm IST", "17:39 IST"), as the element `id`
+     says to write it: its data-time-zone, data-locale and data-hour-cycle (pages/wall.py, from
+     components/strings CLOCKS). */
+  function clock(ms, id) {
+    var el = document.getElementById(id);
+    var get = function (name) { return el ? el.getAttribute(name) : null; };
+    return new Date(ms).toLocaleTimeString(get("data-locale") || undefined, {
+      timeZone: get("data-time-zone") || undefined, hour: "2-digit", minute: "2-digit",
+      hourCycle: get("data-hour-cycle") || undefined}) + " IST";
+  }
+
+  window.smartphase = Object.assign({}, window.smartphase, {
+    fill: fill,
+    wall: {fit: fitAll, fill: fill, clock: clock}
+  });
 })();

@@ -8,6 +8,9 @@ the IST offset, which plotly.js draws as they are.
 Each figure is drawn for a screen (ChartScreen, read in the browser by SCREEN_JS): its text and
 sizes grow with the page's type on large screens (assets/shell.css), and its title and legend
 are wrapped and given room to fit the chart's width, so that nothing is cut off on a phone.
+
+Every word a figure shows comes from components.strings in the language `lang` the builder is
+given ("en" by default; the feeder page passes its interface language).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import numpy as np
 import plotly.io as pio
 
 from components import ids
+from components.strings import text
 from grid.dryrun import MoveEffect
 from grid.feeder_states import PHASE_COLORS
 from grid.timezones import IST_OFFSET_S
@@ -41,23 +45,25 @@ MAX_MARKS: Final = 500
 """Most switches and runs marked on one chart (the newest); lines for at most 100 runs."""
 MAX_RUN_LINES: Final = 100
 
-RUN_RESULT_TEXT: Final = {
-    "improved": "improved",
-    "partial": "partly held",
-    "rolled_back": "rolled back",
-    "no_gain": "nothing worth moving",
-}
-"""How a balancing run ended, in words."""
-MOVE_RESULT_TEXT: Final = {
-    "applied": "held",
-    "rolled_back": "rolled back",
-    "failed": "failed",
-    "rejected": "refused",
-}
-"""How one move of a run (or one switch) ended, in words."""
+RUN_RESULTS: Final = frozenset({"improved", "partial", "rolled_back", "no_gain"})
+"""How a balancing run may end; each has its words under "run_result_<result>"."""
+MOVE_RESULTS: Final = frozenset({"applied", "rolled_back", "failed", "rejected"})
+"""How one move of a run (or one switch) may end; words under "move_result_<result>"."""
 
 Figure = dict[str, Any]
 """A plotly figure as the JSON that dcc.Graph takes (data and layout)."""
+
+
+def run_result_text(result: str, lang: str | None = None) -> str:
+    """Return how a balancing run ended in words ("rolled back"); an unknown result as it is.
+    `lang` None: the interface language."""
+    return text(f"run_result_{result}", lang) if result in RUN_RESULTS else result
+
+
+def move_result_text(result: str, lang: str | None = None) -> str:
+    """Return how one move (or one switch) ended in words ("held"); an unknown result as it
+    is. `lang` None: the interface language."""
+    return text(f"move_result_{result}", lang) if result in MOVE_RESULTS else result
 
 
 def ist_ms(t: datetime) -> float:
@@ -280,7 +286,7 @@ def typed_array(values: Any) -> dict[str, str]:
 
 
 def message_figure(
-    text: str, *, title: str = "", height: int = 300, screen: ChartScreen = DEFAULT_SCREEN
+    message: str, *, title: str = "", height: int = 300, screen: ChartScreen = DEFAULT_SCREEN
 ) -> Figure:
     """Return a chart area that says `text` instead of drawing empty axes (`height` at scale 1
     [CSS px])."""
@@ -289,7 +295,7 @@ def message_figure(
     layout["annotations"] = [
         {
             "text": "<br>".join(
-                wrap_words(text, _chars(screen.width_px, screen.px(MESSAGE_FONT_PX)))
+                wrap_words(message, _chars(screen.width_px, screen.px(MESSAGE_FONT_PX)))
             ),
             "xref": "paper",
             "yref": "paper",
@@ -311,6 +317,7 @@ def _series_figure(
     title: str,
     unit: str,
     screen: ChartScreen,
+    lang: str,
 ) -> Figure:
     """Return line traces of `series` columns: (column, name, scale, line style) each.
 
@@ -323,7 +330,7 @@ def _series_figure(
     """
     n = len(series.points)
     if n == 0:
-        return message_figure("No readings in this range", title=title, screen=screen)
+        return message_figure(text("chart_no_readings", lang), title=title, screen=screen)
     seconds = np.fromiter((p.ts.timestamp() for p in series.points), float, n) + IST_OFFSET_S
     x = typed_array(seconds * 1000)
     data = [
@@ -338,7 +345,12 @@ def _series_figure(
         for column, name, scale, line in traces
     ]
     window = [ist_ms(series.start), ist_ms(series.end)]
-    xaxis = {"type": "date", "title": {"text": "IST"}, "range": window, "automargin": True}
+    xaxis = {
+        "type": "date",
+        "title": {"text": text("chart_time_axis", lang)},
+        "range": window,
+        "automargin": True,
+    }
     return {"data": data, "layout": _layout(title, unit, screen, xaxis=xaxis)}
 
 
@@ -349,28 +361,34 @@ def currents_figure(
     runs: Sequence[BalancingRun] = (),
     switches: Sequence[SwitchEvent] = (),
     screen: ChartScreen = DEFAULT_SCREEN,
+    lang: str = "en",
 ) -> Figure:
     """Return phase currents and the neutral current over time [A], with the phase rating as a
     line and the balancing runs and switches of the range marked on the time axis."""
     traces = [(f"i_{ph.lower()}", ph, 1.0, {"color": PHASE_COLORS[ph]}) for ph in "RYB"]
-    traces.append(("i_n", "Neutral", 1.0, {"color": PHASE_COLORS["N"], "dash": "dot"}))
-    figure = _series_figure(series, traces, "Phase and neutral current", "A", screen)
+    neutral = text("chart_neutral", lang)
+    traces.append(("i_n", neutral, 1.0, {"color": PHASE_COLORS["N"], "dash": "dot"}))
+    title = text("chart_currents_title", lang)
+    figure = _series_figure(series, traces, title, "A", screen, lang)
     if not figure["data"]:
         return figure
     if rating_a is not None:
-        _add_rating(figure, rating_a, screen)
-    _add_marks(figure, series, runs, switches, screen)
+        _add_rating(figure, rating_a, screen, lang)
+    _add_marks(figure, series, runs, switches, screen, lang)
     return _fit(figure, screen)
 
 
-def power_figure(series: FeederSeries, *, screen: ChartScreen = DEFAULT_SCREEN) -> Figure:
+def power_figure(
+    series: FeederSeries, *, screen: ChartScreen = DEFAULT_SCREEN, lang: str = "en"
+) -> Figure:
     """Return per-phase net active power over time [kW]."""
     traces = [(f"p_{ph.lower()}", ph, 0.001, {"color": PHASE_COLORS[ph]}) for ph in "RYB"]
-    figure = _series_figure(series, traces, "Net active power per phase", "kW", screen)
+    title = text("chart_power_title", lang)
+    figure = _series_figure(series, traces, title, "kW", screen, lang)
     return _fit(figure, screen) if figure["data"] else figure
 
 
-def _add_rating(figure: Figure, rating_a: float, screen: ChartScreen) -> None:
+def _add_rating(figure: Figure, rating_a: float, screen: ChartScreen, lang: str) -> None:
     """Draw the rated phase current as a dashed line across the chart, and keep it in view."""
     layout = figure["layout"]
     layout["shapes"] = [
@@ -389,7 +407,7 @@ def _add_rating(figure: Figure, rating_a: float, screen: ChartScreen) -> None:
     layout["annotations"] = [
         *layout.get("annotations", ()),
         {
-            "text": f"Phase rating {rating_a:,.0f} A",
+            "text": text("chart_rating", lang, rating=f"{rating_a:,.0f}"),
             "xref": "paper",
             "x": 0.005,
             "xanchor": "left",
@@ -424,6 +442,7 @@ def _add_marks(
     runs: Sequence[BalancingRun],
     switches: Sequence[SwitchEvent],
     screen: ChartScreen,
+    lang: str,
 ) -> None:
     """Mark runs (▼ along the top, with a thin line) and switches (▲ along the bottom, in the
     colour of the phase the house went to; ✕ when undone) on a second, fixed y axis."""
@@ -437,7 +456,7 @@ def _add_marks(
         figure["data"].append(
             {
                 "type": "scatter",
-                "name": "Balancing runs",
+                "name": text("chart_runs", lang),
                 "yaxis": "y2",
                 "x": [ist_ms(r.ts) for r in runs],
                 "y": [0.97] * len(runs),
@@ -447,7 +466,7 @@ def _add_marks(
                     "size": screen.px(11),
                     "color": MARK_COLOR,
                 },
-                "text": [_run_hover(r) for r in runs],
+                "text": [_run_hover(r, lang) for r in runs],
                 "hovertemplate": "%{text}<extra></extra>",
             }
         )
@@ -473,7 +492,7 @@ def _add_marks(
         figure["data"].append(
             {
                 "type": "scatter",
-                "name": "Switches",
+                "name": text("chart_switches", lang),
                 "yaxis": "y2",
                 "x": [ist_ms(s.ts) for s in switches],
                 "y": [0.03] * len(switches),
@@ -487,38 +506,51 @@ def _add_marks(
                     ],
                     "line": {"width": screen.px(1.5), "color": MARK_COLOR},
                 },
-                "text": [_switch_hover(s) for s in switches],
+                "text": [_switch_hover(s, lang) for s in switches],
                 "hovertemplate": "%{text}<extra></extra>",
             }
         )
 
 
-def _run_hover(run: BalancingRun) -> str:
-    moves = len(run.moves)
-    return (
-        f"Balancing run {ist_text(run.ts)} IST: {RUN_RESULT_TEXT.get(run.result, run.result)}, "
-        f"{moves} move{'s' if moves != 1 else ''}"
-        + (
-            f"; neutral {run.before_i_n:.1f} → {run.after_i_n:.1f} A"
-            if run.before_i_n is not None and run.after_i_n is not None
-            else ""
-        )
+def _neutral_change(run: BalancingRun, space: str = " ") -> str | None:
+    """Return a run's neutral current before → after ("35.0 → 5.0 A"), its words joined by
+    `space`; None when either is unknown."""
+    if run.before_i_n is None or run.after_i_n is None:
+        return None
+    return space.join((f"{run.before_i_n:.1f}", "→", f"{run.after_i_n:.1f}", "A"))
+
+
+def _run_hover(run: BalancingRun, lang: str) -> str:
+    count = len(run.moves)
+    moves = text("chart_moves_one" if count == 1 else "chart_moves_many", lang, count=count)
+    fields = {"at": ist_text(run.ts), "result": run_result_text(run.result, lang), "moves": moves}
+    change = _neutral_change(run)
+    if change is None:
+        return text("chart_run_hover", lang, **fields)
+    return text("chart_run_hover_neutral", lang, change=change, **fields)
+
+
+def _switch_hover(s: SwitchEvent, lang: str) -> str:
+    who = text(
+        "feeder_trigger_operator" if s.origin == "manual" else "feeder_trigger_controller", lang
     )
-
-
-def _switch_hover(s: SwitchEvent) -> str:
-    who = "operator" if s.origin == "manual" else "controller"
-    result = MOVE_RESULT_TEXT.get(s.result, s.result)
     reason = f" ({s.reason.replace('_', ' ')})" if s.reason and s.result != "applied" else ""
-    return (
-        f"{ist_text(s.ts)} IST: {s.house_id} {s.from_phase}→{s.to_phase} {result}{reason}, "
-        f"by the {who}"
+    return text(
+        "chart_switch_hover",
+        lang,
+        at=ist_text(s.ts),
+        house=s.house_id,
+        move=f"{s.from_phase}→{s.to_phase}",
+        result=move_result_text(s.result, lang),
+        reason=reason,
+        who=who,
     )
 
 
 # --- before and after -------------------------------------------------------------------------
 
-BAR_LABELS: Final = ("R", "Y", "B", "Neutral")
+BAR_PHASES: Final = ("R", "Y", "B")
+"""The bars' phases; the neutral's bar follows them, named in the chart's language."""
 BAR_COLORS: Final = tuple(PHASE_COLORS[k] for k in "RYBN")
 
 
@@ -527,17 +559,19 @@ def before_after_figure(
     before: Sequence[float | None],
     after: Sequence[float | None] | None,
     *,
-    before_name: str = "Before",
-    after_name: str = "After",
+    before_name: str,
+    after_name: str,
     plot_px: float = PLOT_PX,
     screen: ChartScreen = DEFAULT_SCREEN,
+    lang: str = "en",
 ) -> Figure:
     """Return bars of R, Y, B and neutral current [A] in their own colours: before hatched and
     pale, after solid; no "after" bars when `after` is None."""
+    labels = [*BAR_PHASES, text("chart_neutral", lang)]
     bars = [
         {
             "type": "bar",
-            "x": list(BAR_LABELS),
+            "x": labels,
             "y": list(before),
             "name": before_name,
             "marker": {
@@ -553,7 +587,7 @@ def before_after_figure(
         bars.append(
             {
                 "type": "bar",
-                "x": list(BAR_LABELS),
+                "x": labels,
                 "y": list(after),
                 "name": after_name,
                 "marker": {"color": list(BAR_COLORS), "line": {"color": MARK_COLOR, "width": 1}},
@@ -569,7 +603,9 @@ def _bound(text: str) -> str:
     return text.replace(" ", NBSP)
 
 
-def run_figure(run: BalancingRun, *, screen: ChartScreen = DEFAULT_SCREEN) -> Figure:
+def run_figure(
+    run: BalancingRun, *, screen: ChartScreen = DEFAULT_SCREEN, lang: str = "en"
+) -> Figure:
     """Return the before/after chart of a balancing run, saying when each was measured.
 
     "Before" is measured when the run was decided, "after" when it ended. A run whose moves
@@ -579,39 +615,44 @@ def run_figure(run: BalancingRun, *, screen: ChartScreen = DEFAULT_SCREEN) -> Fi
     after = [run.after_i_r, run.after_i_y, run.after_i_b, run.after_i_n]
     has_after = any(v is not None for v in after)
     decided = (
-        f"measured {ist_text(run.decided_at)} IST, when the run was decided"
+        text("chart_measured_decided", lang, at=ist_text(run.decided_at))
         if run.decided_at is not None
-        else "measured when the run was decided"
+        else text("chart_measured_decided_unknown", lang)
     )
-    ended = f"measured {ist_text(run.ts)} IST, when the run ended"
-    after_name = {
-        "rolled_back": f"After: moves rolled back ({ended})",
-        "partial": f"After: some moves held ({ended})",
-    }.get(run.result, f"After ({ended})")
-    result = RUN_RESULT_TEXT.get(run.result, run.result)
-    neutral = (
-        f": neutral {run.before_i_n:.1f}{NBSP}→{NBSP}{run.after_i_n:.1f}{NBSP}A"
-        if run.before_i_n is not None and run.after_i_n is not None
-        else ""
+    ended = text("chart_measured_ended", lang, at=ist_text(run.ts))
+    after_key = {"rolled_back": "chart_after_rolled_back", "partial": "chart_after_partial"}
+    fields = {
+        "at": f"{_bound(ist_text(run.ts, seconds=False))}{NBSP}IST",
+        "result": run_result_text(run.result, lang),
+    }
+    change = _neutral_change(run, NBSP)
+    title = (
+        text("chart_run_title", lang, **fields)
+        if change is None
+        else text("chart_run_title_neutral", lang, change=change, **fields)
     )
     return before_after_figure(
-        f"Balancing run of {_bound(ist_text(run.ts, seconds=False))}{NBSP}IST, {result}{neutral}",
+        title,
         before,
         after if has_after else None,
-        before_name=f"Before ({decided})",
-        after_name=after_name,
+        before_name=text("chart_before", lang, measured=decided),
+        after_name=text(after_key.get(run.result, "chart_after"), lang, measured=ended),
         plot_px=RUN_PLOT_PX,
         screen=screen,
+        lang=lang,
     )
 
 
-def effect_figure(effect: MoveEffect, *, screen: ChartScreen = DEFAULT_SCREEN) -> Figure:
+def effect_figure(
+    effect: MoveEffect, *, screen: ChartScreen = DEFAULT_SCREEN, lang: str = "en"
+) -> Figure:
     """Return the predicted before/after chart of a move."""
     return before_after_figure(
-        "Predicted effect",
+        text("chart_effect_title", lang),
         [*effect.before.i_a, effect.before.i_n_a],
         [*effect.after.i_a, effect.after.i_n_a],
-        before_name="Now",
-        after_name="Predicted after the move",
+        before_name=text("chart_effect_now", lang),
+        after_name=text("chart_effect_after", lang),
         screen=screen,
+        lang=lang,
     )

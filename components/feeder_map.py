@@ -5,8 +5,10 @@ are added only when SP_MAP_TILES_URL is set. Feeders are one GeoJSON layer, clus
 browser (supercluster) and drawn by functions in assets/grid_map.js, so 5,000 feeders are one
 Dash component and one JSON document, not 5,000 components. The feeders' own markers sit in a
 pane of their own above the district polygons (Leaflet's overlay pane), so that a polygon
-loaded after them cannot cover them. What each state means and how it looks comes from
-grid.feeder_states.
+loaded after them cannot cover them. How each state looks and the thresholds that define it
+come from grid.feeder_states; every word the map shows (the legend's meanings, the tooltips'
+labels, the credits) from components.strings, in the language the builder is given (None: the
+interface language of the request).
 """
 
 from __future__ import annotations
@@ -23,12 +25,21 @@ from dash import dcc, html
 from plotly.io.json import to_json_plotly
 
 from components.strings import text
-from grid.feeder_states import LEGEND_RULE, SEVERITY, STATE_LOOKS, FeederStatus
+from grid.feeder_states import (
+    NEUTRAL_LIMIT_SHARE,
+    OFFLINE_AFTER_S,
+    REFERENCE_KVA,
+    SEVERITY,
+    STATE_LOOKS,
+    FeederStatus,
+    loading_to_reach_limit,
+    neutral_limit_a,
+)
+from grid.metrics import rated_current_a
 from store.queries import DistrictSummary, FeederMapRow
 
 DISTRICTS_URL: Final = "/assets/kerala_districts.geojson"
 DISTRICTS_FILE: Final = Path(__file__).resolve().parents[1] / "assets" / "kerala_districts.geojson"
-DISTRICTS_CREDIT: Final = "Districts: DataMeet (CC BY 2.5 IN), udit-001/india-maps-data"
 KERALA_CENTER: Final = (10.45, 76.3)
 """Where the map opens [° lat, ° lon]."""
 
@@ -43,13 +54,41 @@ FEEDER_PANE_Z: Final = 450
 """z-index of the feeders' pane: above Leaflet's overlay pane (400, the district polygons),
 below its marker pane (600, the clusters) and tooltips (650)."""
 
-HIDEOUT: Final = {
-    "colors": {state: look.color for state, look in STATE_LOOKS.items()},
-    "severity": list(SEVERITY),
-    "labels": {state: look.label for state, look in STATE_LOOKS.items()},
-    "pane": FEEDER_PANE,
+TOOLTIP_WORDS: Final = {
+    "neutral": "map_tip_neutral",
+    "unbalance": "map_tip_unbalance",
+    "alert": "map_tip_alerts_one",
+    "alerts": "map_tip_alerts_many",
 }
-"""What the browser-side drawing functions read from the layer's `hideout`."""
+"""The templates of a feeder's tooltip (assets/grid_map.js fills in their fields): the name
+the browser reads each by, and its string."""
+
+
+def hideout(lang: str | None = None) -> dict[str, Any]:
+    """Return what the browser-side drawing functions read from the feeder layer's `hideout`:
+    the states' colours, their order of severity, their names and the tooltip's templates in
+    `lang`, and the feeders' pane."""
+    return {
+        "colors": {state: look.color for state, look in STATE_LOOKS.items()},
+        "severity": list(SEVERITY),
+        "labels": {state: state_label(state, lang) for state in STATE_LOOKS},
+        "words": {name: text(key, lang) for name, key in TOOLTIP_WORDS.items()},
+        "pane": FEEDER_PANE,
+    }
+
+
+MATCH_TEMPLATES: Final = {
+    "data-all": "map_shown_all",
+    "data-some": "map_shown_some",
+    "data-none": "map_no_match",
+}
+"""What the map page's filters found (assets/grid_map.js filterFeeders fills in the figures and
+the search): the attribute of the matches' box that carries each template, and its string."""
+
+
+def match_templates(lang: str | None = None) -> dict[str, str]:
+    """Return the `data-*` attributes of the map page's matches box: each template in `lang`."""
+    return {attribute: text(key, lang) for attribute, key in MATCH_TEMPLATES.items()}
 
 
 COORD_DECIMALS: Final = 5
@@ -171,6 +210,38 @@ def state_label(state: str, lang: str | None = None) -> str:
     return text(f"state_{state}", lang)
 
 
+EXAMPLE_UNBALANCE: Final = 0.20
+"""The current unbalance the legend's rule takes as its example (a share)."""
+
+
+def _pct(share: float) -> str:
+    """Return a share as whole per cent ("20 %")."""
+    return f"{share * 100:.0f} %"
+
+
+def state_meaning(state: FeederStatus, lang: str | None = None) -> str:
+    """Return what a feeder state means, with its thresholds (grid.feeder_states), in `lang`."""
+    return text(
+        f"state_meaning_{state}",
+        lang,
+        limit=_pct(NEUTRAL_LIMIT_SHARE),
+        seconds=f"{OFFLINE_AFTER_S:.0f}",
+    )
+
+
+def legend_rule(lang: str | None = None) -> str:
+    """Return the legend's sentence that says the unbalance rule and why, in `lang`."""
+    return text(
+        "map_legend_rule",
+        lang,
+        limit=_pct(NEUTRAL_LIMIT_SHARE),
+        limit_a=f"{neutral_limit_a(rated_current_a(REFERENCE_KVA)):.0f}",
+        kva=f"{REFERENCE_KVA:.0f}",
+        unbalance=_pct(EXAMPLE_UNBALANCE),
+        loading=_pct(loading_to_reach_limit(EXAMPLE_UNBALANCE)),
+    )
+
+
 def build_legend(
     counts: dict[FeederStatus, int] | None = None, *, wall: bool = False, lang: str | None = None
 ) -> html.Div:
@@ -188,19 +259,19 @@ def build_legend(
             html.Strong(state_label(state, lang) + count),
         ]
         if not wall:
-            parts.append(html.Span(f" — {look.meaning}", className="sp-legend-meaning"))
+            meaning = state_meaning(state, lang)
+            parts.append(html.Span(f" — {meaning}", className="sp-legend-meaning"))
         items.append(html.Li(parts, className=f"sp-legend-{state}"))
     if wall:
-        unbalanced = STATE_LOOKS["unbalanced"]
         notes = [
             html.P(
-                f"{state_label('unbalanced', lang)}: {unbalanced.meaning}",
+                f"{state_label('unbalanced', lang)}: {state_meaning('unbalanced', lang)}",
                 className="sp-legend-rule",
             ),
-            html.P(DISTRICTS_CREDIT, className="sp-legend-credit"),
+            html.P(text("map_credit_short", lang), className="sp-legend-credit"),
         ]
     else:
-        notes = [html.P(LEGEND_RULE, className="sp-legend-rule")]
+        notes = [html.P(legend_rule(lang), className="sp-legend-rule")]
     return html.Div([html.Ul(items, className="sp-legend"), *notes], className="sp-legend-box")
 
 
@@ -280,14 +351,14 @@ def build_map(
     """
     layers: list[Any] = []
     if tiles_url:
-        layers.append(dl.TileLayer(url=tiles_url, attribution="Map tiles: configured provider"))
+        layers.append(dl.TileLayer(url=tiles_url, attribution=text("map_tiles_credit")))
     layers.append(
         dl.GeoJSON(
             url=DISTRICTS_URL,
             style={"variable": "smartphase.map.districtStyle"},
             hideout={"dark": dark},
             interactive=False,
-            attribution=DISTRICTS_CREDIT,
+            attribution=text("map_credit_short"),
             **({"id": districts_id} if districts_id else {}),
         )
     )
@@ -302,7 +373,7 @@ def build_map(
                 superClusterOptions={"radius": 150 if wall else 60, "maxZoom": 11},
                 pointToLayer={"variable": "smartphase.map.feederMarker"},
                 clusterToLayer={"variable": "smartphase.map.feederCluster"},
-                hideout={**HIDEOUT, "wall": wall},
+                hideout={**hideout(), "wall": wall},
             ),
             name=FEEDER_PANE,
             style={"zIndex": FEEDER_PANE_Z},

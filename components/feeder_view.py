@@ -16,18 +16,21 @@ from typing import Any, Final
 from dash import dcc, html
 
 from components.feeder_charts import (
-    MOVE_RESULT_TEXT,
-    RUN_RESULT_TEXT,
+    DEFAULT_SCREEN,
+    ChartScreen,
     effect_figure,
     ist_text,
+    move_result_text,
+    run_result_text,
 )
-from components.strings import text
+from components.strings import html_lang, text
 from grid.dryrun import HouseMove, PhaseLoads, predict_moves
 from grid.feeder_states import is_unbalanced
 from grid.interlocks import Blocker
 from grid.phasors import Phase
 from grid.timezones import IST
-from store.moves import READING_MAX_AGE_S, DryRun
+from store.commands import CommandError
+from store.moves import READING_MAX_AGE_S, DryRun, MoveError
 from store.queries import (
     BalancingRun,
     FeederHouse,
@@ -385,10 +388,10 @@ def run_rows(runs: Sequence[BalancingRun]) -> list[dict[str, Any]]:
                 if r.trigger == "balance_now"
                 else "feeder_trigger_controller"
             ),
-            "result": RUN_RESULT_TEXT.get(r.result, r.result),
+            "result": run_result_text(r.result),
             "moves": ", ".join(
                 f"{m.get('house', '?')} {m.get('from', '?')}→{m.get('to', '?')} "
-                f"{MOVE_RESULT_TEXT.get(str(m.get('result')), m.get('result', '?'))}"
+                f"{move_result_text(str(m.get('result', '?')))}"
                 for m in r.moves
             ),
             "neutral": f"{fmt(r.before_i_n)} → {fmt(r.after_i_n)} A",
@@ -475,7 +478,7 @@ def build_run_detail(run: BalancingRun, reasons: Sequence[MoveReason]) -> html.D
     """Return the moves of a run: how each ended and why the house was chosen."""
     if not reasons:
         return html.Div(
-            text("feeder_run_no_moves", result=RUN_RESULT_TEXT.get(run.result, run.result)),
+            text("feeder_run_no_moves", result=run_result_text(run.result)),
             className="sp-hint",
         )
     header = html.Tr(
@@ -496,7 +499,7 @@ def build_run_detail(run: BalancingRun, reasons: Sequence[MoveReason]) -> html.D
                     ]
                 ),
                 html.Td(
-                    MOVE_RESULT_TEXT.get(r.result, r.result),
+                    move_result_text(r.result),
                     className=f"sp-move-outcome sp-move-{r.result}",
                 ),
                 html.Td(fmt(r.load_kw, 2), className="sp-num"),
@@ -544,7 +547,7 @@ def blocker_text(dry: DryRun) -> str:
             "feeder_block_dwell",
             last=text(
                 "feeder_block_last_result",
-                result=MOVE_RESULT_TEXT.get(dry.last_result, dry.last_result),
+                result=move_result_text(dry.last_result),
             )
             if dry.last_result
             else text("feeder_block_last"),
@@ -585,8 +588,15 @@ def verdict_text(improves: bool, overloads: Sequence[str], blocked: bool) -> str
     return text("feeder_verdict_would_worsen" if blocked else "feeder_verdict_worsens")
 
 
-def build_preview(dry: DryRun) -> html.Div:
-    """Return the dry run of a move: the interlock that blocks it, or the predicted effect."""
+def refusal_text(error: MoveError | CommandError) -> str:
+    """Return why a move or a command is refused, in the interface language (the error's own
+    English message when it has no message key)."""
+    return error.message if error.key is None else text(error.key).format(**error.fields)
+
+
+def build_preview(dry: DryRun, *, screen: ChartScreen = DEFAULT_SCREEN) -> html.Div:
+    """Return the dry run of a move: the interlock that blocks it, or the predicted effect (its
+    chart drawn for `screen`)."""
     e = dry.effect
     head: list[Any] = [html.Strong(f"{dry.house_id}: {dry.from_phase} → {dry.to_phase}")]
     if e is not None:
@@ -628,7 +638,8 @@ def build_preview(dry: DryRun) -> html.Div:
                 ]
             )
         )
-        children.append(dcc.Graph(figure=effect_figure(e), config={"displaylogo": False}))
+        figure = effect_figure(e, screen=screen, lang=html_lang())
+        children.append(dcc.Graph(figure=figure, config={"displaylogo": False}))
     verdict_class = (
         " sp-dry-run-blocked"
         if dry.blocker is not None

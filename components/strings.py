@@ -22,6 +22,8 @@ from typing import Final
 import flask
 
 from components import runtime
+from store.commands import ERRORS as COMMAND_ERRORS
+from store.moves import ERRORS as MOVE_ERRORS
 
 LANGUAGES: Final = ("en", "ml")
 """The interface languages (ISO 639-1), English first: what a missing translation falls back to."""
@@ -265,6 +267,44 @@ EN: Final[Mapping[str, str]] = MappingProxyType(
         "feeder_field_mode": "Mode",
         "feeder_field_from": "From",
         "feeder_field_to": "To",
+        # feeder page charts (components/feeder_charts)
+        "chart_no_readings": "No readings in this range",
+        "chart_time_axis": "Time (IST)",
+        "chart_neutral": "Neutral",
+        "chart_currents_title": "Phase and neutral current",
+        "chart_power_title": "Net active power per phase",
+        "chart_rating": "Phase rating {rating} A",
+        "chart_runs": "Balancing runs",
+        "chart_switches": "Switches",
+        "chart_moves_one": "{count} move",
+        "chart_moves_many": "{count} moves",
+        "chart_run_hover": "Balancing run {at} IST: {result}, {moves}",
+        "chart_run_hover_neutral": "Balancing run {at} IST: {result}, {moves}; neutral {change}",
+        "chart_switch_hover": "{at} IST: {house} {move} {result}{reason}, by the {who}",
+        "chart_run_title": "Balancing run of {at}, {result}",
+        "chart_run_title_neutral": "Balancing run of {at}, {result}: neutral {change}",
+        "chart_measured_decided": "measured {at} IST, when the run was decided",
+        "chart_measured_decided_unknown": "measured when the run was decided",
+        "chart_measured_ended": "measured {at} IST, when the run ended",
+        "chart_before": "Before ({measured})",
+        "chart_after": "After ({measured})",
+        "chart_after_rolled_back": "After: moves rolled back ({measured})",
+        "chart_after_partial": "After: some moves held ({measured})",
+        "chart_effect_title": "Predicted effect",
+        "chart_effect_now": "Now",
+        "chart_effect_after": "Predicted after the move",
+        # how a balancing run, and one move of it (or one switch), ended
+        "run_result_improved": "improved",
+        "run_result_partial": "partly held",
+        "run_result_rolled_back": "rolled back",
+        "run_result_no_gain": "nothing worth moving",
+        "move_result_applied": "held",
+        "move_result_rolled_back": "rolled back",
+        "move_result_failed": "failed",
+        "move_result_rejected": "refused",
+        # why a command or a move is refused (store.commands.ERRORS, store.moves.ERRORS)
+        **COMMAND_ERRORS,
+        **MOVE_ERRORS,
         # map page (/)
         "map_title": "Kerala feeders",
         "map_legend": "Feeder state",
@@ -272,6 +312,27 @@ EN: Final[Mapping[str, str]] = MappingProxyType(
         "map_search_hint": "Feeder id or name",
         "map_all_districts": "All districts",
         "map_hint": "Click a feeder to open it; click a cluster to zoom in.",
+        "map_credit": "District boundaries: DataMeet (CC BY 2.5 IN) via udit-001/india-maps-data.",
+        "map_credit_short": "Districts: DataMeet (CC BY 2.5 IN), udit-001/india-maps-data",
+        "map_tiles_credit": "Map tiles: configured provider",
+        "map_shown_all": "All {total} feeders shown",
+        "map_shown_some": "{shown} of {total} feeders shown",
+        "map_no_match": " — no feeder matches \u201c{query}\u201d",
+        "map_tip_neutral": "Neutral {current} A ({share} % of rated)",
+        "map_tip_unbalance": "unbalance {pct} %",
+        "map_tip_alerts_one": "{count} active alert",
+        "map_tip_alerts_many": "{count} active alerts",
+        "map_legend_rule": (
+            "Unbalanced means the neutral current is at least {limit} of the transformer's "
+            "rated phase current ({limit_a} A at {kva} kVA): an unbalance counts when it loads "
+            "the transformer. {unbalance} unbalance reaches it only above {loading} loading; a "
+            "lightly loaded feeder stays balanced."
+        ),
+        "state_meaning_balanced": "neutral under {limit} of rated current, no phase above it",
+        "state_meaning_unbalanced": "neutral current ≥ {limit} of the rated phase current",
+        "state_meaning_overloaded": "a phase above the rated phase current",
+        "state_meaning_manual": "operator control, no balancing",
+        "state_meaning_offline": "no summary for {seconds} s",
         "map_districts": "Districts",
         "map_col_district": "District",
         "map_col_feeders": "Feeders",
@@ -583,6 +644,55 @@ ML: Final[Mapping[str, str]] = MappingProxyType(
         "feeder_field_mode": "മോഡ്",
         "feeder_field_from": "മുതൽ",
         "feeder_field_to": "വരെ",
+        # feeder page charts
+        "chart_no_readings": "ഈ സമയപരിധിയിൽ റീഡിങ്ങുകളില്ല",
+        "chart_time_axis": "സമയം (IST)",
+        "chart_neutral": "ന്യൂട്രൽ",
+        "chart_currents_title": "ഫേസ് കറന്റും ന്യൂട്രൽ കറന്റും",
+        "chart_power_title": "ഓരോ ഫേസിലെയും നെറ്റ് ആക്ടീവ് പവർ",
+        "chart_rating": "ഫേസ് റേറ്റിങ് {rating} A",
+        "chart_runs": "ബാലൻസിങ് റണ്ണുകൾ",
+        "chart_switches": "സ്വിച്ചുകൾ",
+        "chart_moves_one": "{count} മാറ്റം",
+        "chart_moves_many": "{count} മാറ്റങ്ങൾ",
+        "chart_run_hover": "ബാലൻസിങ് റൺ {at} IST: {result}, {moves}",
+        "chart_run_hover_neutral": "ബാലൻസിങ് റൺ {at} IST: {result}, {moves}; ന്യൂട്രൽ {change}",
+        "chart_switch_hover": "{at} IST: {house} {move} {result}{reason}, {who} വഴി",
+        "chart_run_title": "{at}-ലെ ബാലൻസിങ് റൺ, {result}",
+        "chart_run_title_neutral": "{at}-ലെ ബാലൻസിങ് റൺ, {result}: ന്യൂട്രൽ {change}",
+        "chart_measured_decided": "റൺ തീരുമാനിച്ചപ്പോൾ, {at} IST-ന് അളന്നത്",
+        "chart_measured_decided_unknown": "റൺ തീരുമാനിച്ചപ്പോൾ അളന്നത്",
+        "chart_measured_ended": "റൺ അവസാനിച്ചപ്പോൾ, {at} IST-ന് അളന്നത്",
+        "chart_before": "മുമ്പ് ({measured})",
+        "chart_after": "ശേഷം ({measured})",
+        "chart_after_rolled_back": "ശേഷം: മാറ്റങ്ങൾ റോൾബാക്ക് ചെയ്തു ({measured})",
+        "chart_after_partial": "ശേഷം: ചില മാറ്റങ്ങൾ നിലനിന്നു ({measured})",
+        "chart_effect_title": "പ്രവചിച്ച ഫലം",
+        "chart_effect_now": "ഇപ്പോൾ",
+        "chart_effect_after": "മാറ്റത്തിനു ശേഷം (പ്രവചനം)",
+        "run_result_improved": "മെച്ചപ്പെട്ടു",
+        "run_result_partial": "ഭാഗികമായി നിലനിന്നു",
+        "run_result_rolled_back": "റോൾബാക്ക് ചെയ്തു",
+        "run_result_no_gain": "മാറ്റാൻ തക്കതൊന്നുമില്ല",
+        "move_result_applied": "നിലനിന്നു",
+        "move_result_rolled_back": "റോൾബാക്ക് ചെയ്തു",
+        "move_result_failed": "പരാജയപ്പെട്ടു",
+        "move_result_rejected": "നിരസിച്ചു",
+        # why a command or a move is refused
+        "error_not_feeder": "{feeder!r} പ്രൊവിഷൻ ചെയ്ത ഫീഡർ അല്ല",
+        "error_house_required_move": "ഒരു മാറ്റത്തിന് ആവശ്യമാണ്",
+        "error_house_required_unlock": "അൺലോക്ക് ചെയ്യാൻ ആവശ്യമാണ്",
+        "error_not_house_id": "{house!r} {feeder}-ലെ ഒരു വീടിന്റെ ഐഡി അല്ല",
+        "error_not_house": "{house} {feeder}-ലെ വീട് അല്ല",
+        "error_no_relay": "{house}-ന് ഫേസ്-സെലക്ടർ റിലേ ഇല്ല",
+        "error_phase_required": "ഒരു മാറ്റത്തിന് ആവശ്യമാണ്",
+        "error_already_on": "{house} ഇപ്പോൾത്തന്നെ {phase} ഫേസിലാണ്",
+        "error_mode_required": "ആവശ്യമാണ് (auto അല്ലെങ്കിൽ manual)",
+        "error_config_empty": "കുറഞ്ഞത് ഒരു ക്രമീകരണമെങ്കിലും വേണം",
+        "error_why_too_long": "{limit} അക്ഷരങ്ങളിൽ കൂടുതലാണ്",
+        "error_ttl_not_positive": "പൂജ്യത്തിനു മുകളിലായിരിക്കണം",
+        "error_not_phase": "{value!r} ഒരു ഫേസ് അല്ല (R, Y അല്ലെങ്കിൽ B)",
+        "error_no_summary": "കഴിഞ്ഞ {minutes} മിനിറ്റിൽ {feeder}-ൽ നിന്ന് സംഗ്രഹം ലഭിച്ചിട്ടില്ല",
         # map page (/)
         "map_title": "കേരളത്തിലെ ഫീഡറുകൾ",
         "map_legend": "ഫീഡർ നില",
@@ -590,6 +700,30 @@ ML: Final[Mapping[str, str]] = MappingProxyType(
         "map_search_hint": "ഫീഡർ ഐഡി അല്ലെങ്കിൽ പേര്",
         "map_all_districts": "എല്ലാ ജില്ലകളും",
         "map_hint": ("തുറക്കാൻ ഒരു ഫീഡറിൽ ക്ലിക്ക് ചെയ്യുക; സൂം ചെയ്യാൻ ഒരു ക്ലസ്റ്ററിൽ ക്ലിക്ക് ചെയ്യുക."),
+        "map_credit": "ജില്ലാ അതിരുകൾ: DataMeet (CC BY 2.5 IN), udit-001/india-maps-data വഴി.",
+        "map_credit_short": "ജില്ലകൾ: DataMeet (CC BY 2.5 IN), udit-001/india-maps-data",
+        "map_tiles_credit": "മാപ്പ് ടൈലുകൾ: ക്രമീകരിച്ച ദാതാവ്",
+        "map_shown_all": "എല്ലാ {total} ഫീഡറുകളും കാണിക്കുന്നു",
+        "map_shown_some": "{total} ഫീഡറുകളിൽ {shown} എണ്ണം കാണിക്കുന്നു",
+        "map_no_match": " — \u201c{query}\u201d എന്നതിനു ചേരുന്ന ഫീഡറില്ല",
+        "map_tip_neutral": "ന്യൂട്രൽ {current} A (റേറ്റഡ് കറന്റിന്റെ {share} %)",
+        "map_tip_unbalance": "അസന്തുലിതാവസ്ഥ {pct} %",
+        "map_tip_alerts_one": "{count} സജീവ അലർട്ട്",
+        "map_tip_alerts_many": "{count} സജീവ അലർട്ടുകൾ",
+        "map_legend_rule": (
+            "ന്യൂട്രൽ കറന്റ് ട്രാൻസ്ഫോർമറിന്റെ റേറ്റഡ് ഫേസ് കറന്റിന്റെ {limit} എങ്കിലും "
+            "ആകുമ്പോഴാണ് ഫീഡർ അസന്തുലിതം ({kva} kVA-യിൽ {limit_a} A): ട്രാൻസ്ഫോർമറിനു "
+            "ഭാരമാകുമ്പോഴാണ് അസന്തുലിതാവസ്ഥ കണക്കിലെടുക്കുന്നത്. {unbalance} അസന്തുലിതാവസ്ഥ "
+            "ഈ പരിധിയിലെത്തുന്നത് {loading} ലോഡിങ്ങിനു മുകളിൽ മാത്രം; കുറഞ്ഞ ലോഡുള്ള ഫീഡർ "
+            "സന്തുലിതമായി തുടരും."
+        ),
+        "state_meaning_balanced": (
+            "ന്യൂട്രൽ റേറ്റഡ് കറന്റിന്റെ {limit}-ൽ താഴെ, ഒരു ഫേസും റേറ്റഡ് കറന്റിനു മുകളിലല്ല"
+        ),
+        "state_meaning_unbalanced": "ന്യൂട്രൽ കറന്റ് റേറ്റഡ് ഫേസ് കറന്റിന്റെ {limit} അല്ലെങ്കിൽ അതിലധികം",
+        "state_meaning_overloaded": "ഒരു ഫേസ് റേറ്റഡ് ഫേസ് കറന്റിനു മുകളിൽ",
+        "state_meaning_manual": "ഓപ്പറേറ്ററുടെ നിയന്ത്രണം, ബാലൻസിങ് ഇല്ല",
+        "state_meaning_offline": "{seconds} സെക്കൻഡായി സംഗ്രഹം ലഭിച്ചിട്ടില്ല",
         "map_districts": "ജില്ലകൾ",
         "map_col_district": "ജില്ല",
         "map_col_feeders": "ഫീഡറുകൾ",
@@ -653,6 +787,13 @@ Latin script."""
 _ALL: Final[Mapping[str, Mapping[str, str]]] = {"en": EN, "ml": ML}
 
 
+CLOCKS: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
+    {"en": ("en-IN", "h12"), "ml": ("ml-IN", "h23")}
+)
+"""How each language writes a time of day in the browser: its Intl locale and hour cycle
+(Malayalam in 24 hours: its locale's am and pm are written in Latin letters)."""
+
+
 def strings(lang: str) -> Mapping[str, str]:
     """Return every string in `lang`, English where there is no translation."""
     try:
@@ -684,6 +825,12 @@ def text(key: str, lang: str | None = None, **fields: object) -> str:
     if template is None:
         template = EN[key]
     return template.format(**fields) if fields else template
+
+
+def clock_format(lang: str | None = None) -> tuple[str, str]:
+    """Return how `lang` (default: the interface language) writes a time of day in the
+    browser: its Intl locale and hour cycle ("ml-IN", "h23")."""
+    return CLOCKS.get(html_lang() if lang is None else lang, CLOCKS["en"])
 
 
 def page_title(key: str) -> Callable[..., str]:

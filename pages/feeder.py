@@ -47,13 +47,14 @@ from components.feeder_view import (
     ist_input,
     range_label,
     range_text,
+    refusal_text,
     resolution_text,
     run_decided_at,
     run_rows,
     search_rows,
 )
 from components.report_export import build_export_panel
-from components.strings import page_title, text
+from components.strings import html_lang, page_title, text
 from grid.messages import ControlAction, Mode
 from hq.commands import SERVICE_NAME, CommandService
 from reports.periods import today_ist
@@ -459,10 +460,11 @@ def refresh_charts(
         resolution=resolution_text(series.resolution),
         points=f"{len(series.points):,}",
     )
+    lang = html_lang()
     currents = currents_figure(
-        series, rating_a=rating_a, runs=runs, switches=switches, screen=screen
+        series, rating_a=rating_a, runs=runs, switches=switches, screen=screen, lang=lang
     )
-    return currents, power_figure(series, screen=screen), shown
+    return currents, power_figure(series, screen=screen, lang=lang), shown
 
 
 @callback(
@@ -501,7 +503,8 @@ def show_run(
         at = run_decided_at(run)
         state = q.feeder_reading_at(conn, run.feeder_id, at)
         readings = q.house_readings_at(conn, [str(m.get("house")) for m in run.moves], at)
-    return run_figure(run, screen=screen), build_run_detail(run, explain_run(run, state, readings))
+    chart = run_figure(run, screen=screen, lang=html_lang())
+    return chart, build_run_detail(run, explain_run(run, state, readings))
 
 
 clientside_callback(
@@ -562,14 +565,19 @@ def confirm_mode(
     State(ids.FEEDER_ID, "data"),
     State(ids.FEEDER_MOVE_HOUSE, "value"),
     State(ids.FEEDER_MOVE_PHASE, "value"),
+    State(ids.FEEDER_SCREEN, "data"),
     prevent_initial_call=True,
 )
 @access.read_only
 def dry_run(
-    _clicks: int | None, feeder_id: str, house: str | None, phase: str | None
+    _clicks: int | None,
+    feeder_id: str,
+    house: str | None,
+    phase: str | None,
+    screen_data: Any,
 ) -> tuple[Any, Any, bool]:
-    """Preview a move on the feeder's current state; enable Confirm only when no interlock
-    blocks it."""
+    """Preview a move on the feeder's current state (its chart drawn for the page's screen);
+    enable Confirm only when no interlock blocks it."""
     if not house:
         return _field_error("house", text("feeder_choose_house")), None, True
     try:
@@ -577,10 +585,11 @@ def dry_run(
         with runtime.engine().connect() as conn:
             dry = dry_run_move(conn, feeder_id, house, to_phase, _now())
     except MoveError as exc:
-        return _field_error(exc.field, exc.message), None, True
+        return _field_error(exc.field, refusal_text(exc)), None, True
+    preview = build_preview(dry, screen=chart_screen(screen_data))
     if not dry.allowed:
-        return build_preview(dry), None, True
-    return build_preview(dry), {"house": house, "to": str(to_phase)}, False
+        return preview, None, True
+    return preview, {"house": house, "to": str(to_phase)}, False
 
 
 @callback(
@@ -608,7 +617,7 @@ def confirm_move(
         with runtime.engine().connect() as conn:
             dry = dry_run_move(conn, feeder_id, planned["house"], to_phase, _now())
     except MoveError as exc:
-        return {"error": [exc.field, exc.message]}
+        return {"error": [exc.field, refusal_text(exc)]}
     if dry.blocker is not None:
         user.audit(
             planned["house"],
@@ -660,7 +669,7 @@ def _issue(
     try:
         cmd = service.issue(feeder_id, action, actor=user.username, address=user.address, **fields)
     except CommandError as exc:
-        return {"error": [exc.field, exc.message]}
+        return {"error": [exc.field, refusal_text(exc)]}
     return {"cmd_id": cmd.cmd_id}
 
 

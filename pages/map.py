@@ -2,8 +2,10 @@
 
 A search box (feeder id or name), a district and the states narrow the feeders shown; they
 filter in the browser (assets/grid_map.js) over the fleet the page last read, and the map fits
-what they let through (a district: its polygon). The fleet comes from the snapshot its worker
-shares with every other screen (components.fleet_snapshot), and only when it has changed.
+what they let through (a district: its polygon); what they found is said in the templates the
+page carries in the interface language (feeder_map.match_templates). The fleet comes from the
+snapshot its worker shares with every other screen (components.fleet_snapshot), and only when it
+has changed.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ from components.feeder_map import (
     build_legend,
     build_map,
     district_bounds,
+    match_templates,
 )
 from components.fleet_snapshot import fleet
+from components.html_attrs import attrs
 from components.strings import page_title, text
 
 dash.register_page(__name__, path="/", title=page_title("nav_map"), name="Map")
@@ -57,7 +61,12 @@ def layout(**_query: Any) -> html.Main:
         dcc.Store(id=ids.MAP_VERSION),
         dcc.Store(id=ids.MAP_DISTRICT_BOUNDS, data=district_bounds()),
         build_filters(ids.MAP_SEARCH, ids.MAP_DISTRICT_FILTER, ids.MAP_STATE_FILTER),
-        html.Div(id=ids.MAP_MATCHES, className="sp-map-matches", **LIVE_REGION),
+        html.Div(
+            id=ids.MAP_MATCHES,
+            className="sp-map-matches",
+            **LIVE_REGION,
+            **attrs(match_templates()),
+        ),
         html.Div(
             [
                 html.Div(
@@ -72,11 +81,7 @@ def layout(**_query: Any) -> html.Main:
                             text("map_hint"),
                             className="sp-hint",
                         ),
-                        html.P(
-                            "District boundaries: DataMeet (CC BY 2.5 IN) via "
-                            "udit-001/india-maps-data.",
-                            className="sp-hint",
-                        ),
+                        html.P(text("map_credit"), className="sp-hint"),
                     ],
                     className="sp-map-side",
                 ),

@@ -8,7 +8,8 @@ then newest first, as many as fit the screen and "+N more" (assets/wall.js), and
 banner above them when no new summary has arrived for two minutes, or when the browser has not
 heard the server for one. The banner check runs in the browser, so it appears even when the
 server is down: its sentences come with the page in the interface language (`data-*` templates
-on the banner, components.wall_view.BANNER) and the browser fills in the times (assets/wall.js).
+on the banner, components.wall_view.BANNER) and the browser fills in the times (assets/wall.js),
+written as the clock's `data-*` attributes say for the language (components.strings.CLOCKS).
 No text is smaller than 28 px at 1080p: the type scales with the screen's height
 (assets/grid_pages.css).
 """
@@ -25,7 +26,7 @@ from components import access, ids, runtime
 from components.feeder_map import build_legend, build_map, district_bounds
 from components.fleet_snapshot import fleet
 from components.html_attrs import attrs
-from components.strings import page_title, text
+from components.strings import clock_format, page_title, text
 from components.wall_view import banner_templates, region_bounds
 from grid.timezones import IST_IANA_NAME
 
@@ -60,7 +61,9 @@ def layout(district: str | None = None, **_query: Any) -> html.Div:
                     html.Span(
                         text("wall_kerala"), id=ids.WALL_DISTRICT, className="sp-wall-district"
                     ),
-                    html.Span(id=ids.WALL_CLOCK, className="sp-wall-clock"),
+                    html.Span(
+                        id=ids.WALL_CLOCK, className="sp-wall-clock", **attrs(clock_attributes())
+                    ),
                 ],
                 className="sp-wall-top",
             ),
@@ -100,6 +103,17 @@ def layout(district: str | None = None, **_query: Any) -> html.Div:
         id=ids.WALL,
         className="sp-wall",
     )
+
+
+def clock_attributes(lang: str | None = None) -> dict[str, str]:
+    """Return the clock's `data-*` attributes: how assets/wall.js writes a time of day in `lang`
+    (default: the interface language) in India Standard Time."""
+    locale, hour_cycle = clock_format(lang)
+    return {
+        "data-time-zone": IST_IANA_NAME,
+        "data-locale": locale,
+        "data-hour-cycle": hour_cycle,
+    }
 
 
 @callback(
@@ -159,15 +173,13 @@ clientside_callback(
     function (n, last, shownClass) {{
         var now = Date.now();
         var banner = document.getElementById("{ids.WALL_STALE}");
-        var fill = window.smartphase.wall.fill;
-        var clock = new Date(now).toLocaleTimeString("en-IN", {{timeZone: "{IST_IANA_NAME}",
-            hour: "2-digit", minute: "2-digit"}}) + " IST";
+        var fill = window.smartphase.fill;
+        function at(ms) {{
+            return window.smartphase.wall.clock(ms, "{ids.WALL_CLOCK}");
+        }}
+        var clock = at(now);
         var hidden = "sp-wall-stale sp-hidden";
         var text = "", cls = hidden;
-        function at(ms) {{
-            return new Date(ms).toLocaleTimeString("en-IN", {{timeZone: "{IST_IANA_NAME}",
-                hour: "2-digit", minute: "2-digit"}}) + " IST";
-        }}
         if (last && now - last.heard_ms > {SERVER_LOST_S} * 1000) {{
             text = fill(banner.getAttribute("data-lost"), {{at: at(last.heard_ms)}});
             cls = "sp-wall-stale";

@@ -48,13 +48,52 @@ _PARAM_KEYS: Final = {
 """The wire key of each action field, as kept in a command's params."""
 
 
-class CommandError(ValueError):
-    """A command that cannot be created; `field` names the culprit (e.g. "house")."""
+ERRORS: Final[Mapping[str, str]] = {
+    "error_not_feeder": "{feeder!r} is not a provisioned feeder",
+    "error_house_required_move": "is required for a move",
+    "error_house_required_unlock": "is required for an unlock",
+    "error_not_house_id": "{house!r} is not a house id of {feeder}",
+    "error_not_house": "{house} is not a house of {feeder}",
+    "error_no_relay": "{house} has no phase-selector relay",
+    "error_phase_required": "is required for a move",
+    "error_already_on": "{house} is already on {phase}",
+    "error_mode_required": "is required (auto or manual)",
+    "error_config_empty": "needs at least one setting",
+    "error_why_too_long": "is longer than {limit} characters",
+    "error_ttl_not_positive": "must be positive",
+}
+"""Why a command (or a move, store.moves) is refused, in English by message key: the
+`str.format` templates of the errors' English text, which the CLI, the logs and the audit keep;
+the control room shows them in its interface language under the same keys
+(components.strings)."""
 
-    def __init__(self, field: str, message: str) -> None:
+
+class CommandError(ValueError):
+    """A command that cannot be created; `field` names the culprit (e.g. "house").
+
+    `key` and `fields` say the message again as a message key of ERRORS and its fields, for a
+    screen that shows it in another language; None for a message that has no key (one passed
+    on from elsewhere, such as a wire error).
+    """
+
+    def __init__(
+        self,
+        field: str,
+        message: str,
+        *,
+        key: str | None = None,
+        fields: Mapping[str, object] | None = None,
+    ) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+        self.key = key
+        self.fields: Mapping[str, object] = dict(fields or {})
+
+
+def refused(field: str, key: str, **fields: object) -> CommandError:
+    """Return the CommandError of the message key `key` of ERRORS, filled in with `fields`."""
+    return CommandError(field, ERRORS[key].format(**fields), key=key, fields=fields)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,17 +126,18 @@ def _lock_feeder(conn: Connection, feeder_id: str) -> None:
         .execution_options(preserve_rowcount=True)
     )
     if done.rowcount != 1:
-        raise CommandError("feeder", f"{feeder_id!r} is not a provisioned feeder")
+        raise refused("feeder", "error_not_feeder", feeder=feeder_id)
 
 
-def _house_row(conn: Connection, feeder_id: str, house: str | None, what: str) -> Any:
-    """Return the store's phase and relay of a house of the feeder, or raise CommandError."""
+def _house_row(conn: Connection, feeder_id: str, house: str | None, missing: str) -> Any:
+    """Return the store's phase and relay of a house of the feeder, or raise CommandError
+    (the message key `missing` when there is no house)."""
     if house is None:
-        raise CommandError("house", f"is required for {what}")
+        raise refused("house", missing)
     try:
         check_house_id(house, feeder_id)
     except WireError:
-        raise CommandError("house", f"{house!r} is not a house id of {feeder_id}") from None
+        raise refused("house", "error_not_house_id", house=house, feeder=feeder_id) from None
     row = (
         conn.execute(
             select(db.houses.c.phase, db.houses.c.switchable).where(
@@ -108,7 +148,7 @@ def _house_row(conn: Connection, feeder_id: str, house: str | None, what: str) -
         .first()
     )
     if row is None:
-        raise CommandError("house", f"{house} is not a house of {feeder_id}")
+        raise refused("house", "error_not_house", house=house, feeder=feeder_id)
     return row
 
 
@@ -116,14 +156,14 @@ def _switch_fields(
     conn: Connection, feeder_id: str, house: str | None, to_phase: Phase | None
 ) -> dict[str, Any]:
     """Check a manual move against the store and return its action fields."""
-    row = _house_row(conn, feeder_id, house, "a move")
+    row = _house_row(conn, feeder_id, house, "error_house_required_move")
     if not row["switchable"]:
-        raise CommandError("house", f"{house} has no phase-selector relay")
+        raise refused("house", "error_no_relay", house=house)
     if to_phase is None:
-        raise CommandError("to_phase", "is required for a move")
+        raise refused("to_phase", "error_phase_required")
     from_phase = Phase(row["phase"])
     if to_phase == from_phase:
-        raise CommandError("to_phase", f"{house} is already on {to_phase}")
+        raise refused("to_phase", "error_already_on", house=house, phase=str(to_phase))
     return {"house": house, "from_phase": from_phase, "to_phase": to_phase}
 
 
@@ -139,16 +179,16 @@ def _action_fields(
 ) -> dict[str, Any]:
     if action is ControlAction.SET_MODE:
         if mode is None:
-            raise CommandError("mode", "is required (auto or manual)")
+            raise refused("mode", "error_mode_required")
         return {"mode": mode}
     if action is ControlAction.SWITCH:
         return _switch_fields(conn, feeder_id, house, to_phase)
     if action is ControlAction.CONFIG:
         if not config:
-            raise CommandError("config", "needs at least one setting")
+            raise refused("config", "error_config_empty")
         return {"config": dict(config)}
     if action is ControlAction.UNLOCK:
-        _house_row(conn, feeder_id, house, "an unlock")
+        _house_row(conn, feeder_id, house, "error_house_required_unlock")
         return {"house": house}
     return {}
 
@@ -183,9 +223,9 @@ def create_command(
     now = now or datetime.now(UTC)
     why = why.strip()
     if len(why) > WHY_MAX:
-        raise CommandError("why", f"is longer than {WHY_MAX} characters")
+        raise refused("why", "error_why_too_long", limit=WHY_MAX)
     if ttl_s <= 0:
-        raise CommandError("ttl_s", "must be positive")
+        raise refused("ttl_s", "error_ttl_not_positive")
     _lock_feeder(conn, feeder_id)
     fields = _action_fields(
         conn, feeder_id, action, mode=mode, house=house, to_phase=to_phase, config=config

@@ -10,6 +10,7 @@ input that names no possible move raises MoveError with the field to blame.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -24,6 +25,7 @@ from grid.metrics import rated_current_a
 from grid.phasors import Phase
 from store import schema as db
 from store.commands import DEFAULT_TTL_S
+from store.commands import ERRORS as COMMAND_ERRORS
 
 READING_MAX_AGE_S: Final = 300.0
 """A house whose latest reading is older than this is offline for a move [s]."""
@@ -35,13 +37,27 @@ PENDING_STATES: Final = tuple(str(s) for s in CommandState if not s.final)
 """Command states of a move still under way."""
 
 
-class MoveError(ValueError):
-    """A move that cannot be previewed or made; `field` names the culprit."""
+ERRORS: Final[Mapping[str, str]] = {
+    "error_not_phase": "{value!r} is not a phase (R, Y or B)",
+    "error_no_summary": "{feeder} has no summary of the last {minutes} minutes",
+}
+"""Why a move cannot be previewed, in English by message key (beside store.commands.ERRORS,
+whose keys a move's errors share)."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
+_MESSAGES: Final[Mapping[str, str]] = {**COMMAND_ERRORS, **ERRORS}
+
+
+class MoveError(ValueError):
+    """A move that cannot be previewed or made; `field` names the culprit, `key` and `fields`
+    its message as a message key of ERRORS or store.commands.ERRORS, filled in with `fields`
+    (str() is the English text)."""
+
+    def __init__(self, field: str, key: str, **fields: object) -> None:
         self.field = field
-        self.message = message
+        self.key = key
+        self.fields: Mapping[str, object] = fields
+        self.message = _MESSAGES[key].format(**fields)
+        super().__init__(f"{field}: {self.message}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +108,7 @@ def parse_phase(value: object, field: str = "to_phase") -> Phase:
     try:
         return Phase(text)
     except ValueError:
-        raise MoveError(field, f"{value!r} is not a phase (R, Y or B)") from None
+        raise MoveError(field, "error_not_phase", value=value) from None
 
 
 def feeder_limits(conn: Connection, feeder_id: str) -> SwitchLimits:
@@ -131,7 +147,7 @@ def dry_run_move(
     try:
         check_house_id(house_id, feeder_id)
     except WireError:
-        raise MoveError("house", f"{house_id!r} is not a house id of {feeder_id}") from None
+        raise MoveError("house", "error_not_house_id", house=house_id, feeder=feeder_id) from None
     h = db.houses.c
     row = (
         conn.execute(
@@ -143,10 +159,10 @@ def dry_run_move(
         .first()
     )
     if row is None:
-        raise MoveError("house", f"{house_id} is not a house of {feeder_id}")
+        raise MoveError("house", "error_not_house", house=house_id, feeder=feeder_id)
     from_phase = Phase(row["phase"])
     if to_phase == from_phase:
-        raise MoveError("to_phase", f"{house_id} is already on {to_phase}")
+        raise MoveError("to_phase", "error_already_on", house=house_id, phase=str(to_phase))
     limits = feeder_limits(conn, feeder_id)
     reading = _latest_reading(conn, house_id, now)
     last_switch_s, switches_today, last_result = _switching(conn, house_id, now, limits)
@@ -168,7 +184,9 @@ def dry_run_move(
     ends = None if blocker is None else blocked_until_s(house, blocker, now_s, limits)
     state = _fresh_state(conn, feeder_id, now)
     if state is None and blocker is None:
-        raise MoveError("feeder", f"{feeder_id} has no summary of the last 5 minutes")
+        raise MoveError(
+            "feeder", "error_no_summary", feeder=feeder_id, minutes=f"{STATE_MAX_AGE_S / 60:.0f}"
+        )
     effect = None
     if state is not None and reading is not None:
         kva = conn.execute(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -21,12 +22,15 @@ from components.feeder_charts import (
     Figure,
     chart_screen,
     currents_figure,
+    effect_figure,
     ist_ms,
     message_figure,
     power_figure,
     run_figure,
     wrap_words,
 )
+from components.strings import text
+from grid.dryrun import PhaseLoads, predict_move
 from grid.events import RunResult, RunTrigger, SwitchOrigin, SwitchResult
 from grid.feeder_states import PHASE_COLORS
 from grid.phasors import Phase
@@ -56,7 +60,7 @@ def test_times_are_shown_as_india_standard_time() -> None:
     assert x[0] == ist_wall_clock
     assert x[1] - x[0] == 60_000
     assert list(decode(figure["data"][0]["y"])) == [10.0, 12.0]
-    assert figure["layout"]["xaxis"]["title"]["text"] == "IST"
+    assert figure["layout"]["xaxis"]["title"]["text"] == "Time (IST)"
     assert figure["layout"]["xaxis"]["range"] == [x[0], x[1]]  # the chosen window, not the data
 
 
@@ -302,3 +306,63 @@ def test_a_message_in_place_of_a_chart_fits_a_phone() -> None:
     assert PHONE.width_px is not None
     assert len(lines_of(note)) >= 2
     assert all(fits(line, PHONE.width_px, MESSAGE_FONT_PX) for line in lines_of(note)), note
+
+
+# --- in the interface language ----------------------------------------------------------------
+
+MALAYALAM = "[\u0d00-\u0d7f]"
+
+
+def test_the_charts_speak_the_language_they_are_given() -> None:
+    runs, switches = [run(T0 + timedelta(minutes=20))], [switch(T0 + timedelta(minutes=21))]
+    for lang in ("en", "ml"):
+        figure = currents_figure(day_series(), rating_a=150.0, runs=runs, switches=switches,
+                                 lang=lang)  # fmt: skip
+        layout = figure["layout"]
+        assert layout["title"]["text"] == text("chart_currents_title", lang)
+        assert layout["xaxis"]["title"]["text"] == text("chart_time_axis", lang)
+        assert layout["annotations"][0]["text"] == text("chart_rating", lang, rating="150")
+        names = [t.get("name") for t in figure["data"]]
+        for key in ("chart_neutral", "chart_runs", "chart_switches"):
+            assert text(key, lang) in names, (lang, key, names)
+        marks = {t.get("name"): t for t in figure["data"]}
+        assert text("run_result_improved", lang) in marks[text("chart_runs", lang)]["text"][0]
+        hover = marks[text("chart_switches", lang)]["text"][0]
+        assert text("move_result_applied", lang) in hover
+        assert text("feeder_trigger_controller", lang) in hover
+        power = power_figure(day_series(), lang=lang)
+        assert power["layout"]["title"]["text"] == text("chart_power_title", lang)
+        empty = currents_figure(FeederSeries("KL-EKM-0001", "1m", T0, T0, ()), lang=lang)
+        assert empty["layout"]["annotations"][0]["text"] == text("chart_no_readings", lang)
+    ml = currents_figure(day_series(), runs=runs, lang="ml")
+    assert re.search(MALAYALAM, ml["layout"]["title"]["text"])
+    assert "Neutral" not in json.dumps(ml, ensure_ascii=False)
+
+
+def test_a_run_s_chart_in_malayalam_names_its_bars_and_result() -> None:
+    decided = T0 + timedelta(minutes=10)
+    figure = run_figure(run(T0, "rolled_back", decided_at=decided), lang="ml")
+    title = figure["layout"]["title"]["text"].replace(NBSP, " ")
+    assert text("run_result_rolled_back", "ml") in title
+    assert "21 Nov 06:00 IST" in title
+    before, after = figure["data"]
+    assert before["x"] == ["R", "Y", "B", text("chart_neutral", "ml")]
+    measured = text("chart_measured_decided", "ml", at="21 Nov 06:10:00")
+    assert before["name"].replace("<br>", " ") == text("chart_before", "ml", measured=measured)
+    assert after["name"].startswith("ശേഷം")
+    assert not re.search("[A-Za-z]{4,}", title.replace("Nov", "").replace("IST", ""))
+
+
+def test_the_predicted_effect_is_drawn_for_the_screen_in_the_language() -> None:
+    loads = PhaseLoads((20e3, 5e3, 5e3), (0.0, 0.0, 0.0), (230.0, 230.0, 230.0))
+    effect = predict_move(loads, 3e3, 0.0, Phase.R, Phase.Y, rating_a=200.0)
+    small, large = effect_figure(effect, screen=HD), effect_figure(effect, screen=WALL, lang="ml")
+    assert small["layout"]["title"]["text"] == "Predicted effect"
+    assert [t["name"] for t in small["data"]] == ["Now", "Predicted after the move"]
+    assert large["layout"]["title"]["text"] == text("chart_effect_title", "ml")
+    assert [t["name"] for t in large["data"]] == [
+        text("chart_effect_now", "ml"),
+        text("chart_effect_after", "ml"),
+    ]
+    assert large["layout"]["font"]["size"] == 2 * small["layout"]["font"]["size"]
+    assert large["layout"]["height"] > small["layout"]["height"]

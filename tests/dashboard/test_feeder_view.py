@@ -23,6 +23,7 @@ from components.feeder_view import (
     house_rows,
     lock_text,
     parse_ist,
+    refusal_text,
     run_rows,
     search_rows,
     verdict_text,
@@ -30,7 +31,8 @@ from components.feeder_view import (
 from grid.events import RunResult, RunTrigger
 from grid.interlocks import Blocker, HouseState, SwitchLimits
 from grid.phasors import Phase
-from store.moves import DryRun
+from store.commands import CommandError, refused
+from store.moves import DryRun, MoveError, parse_phase
 from store.queries import BalancingRun, FeederHouse, HouseReading, SeriesPoint
 
 NOW = datetime(2026, 11, 21, 6, 30, tzinfo=UTC)  # 12:00 IST
@@ -303,6 +305,38 @@ def test_a_run_and_why_it_moved_each_house_read_in_malayalam() -> None:
         "r1", "KL-EKM-0001", NOW, RunTrigger.BALANCE_NOW, RunResult.IMPROVED, moves=moves, **unknown
     )
     assert run_rows([run])[0]["trigger"] == "ഓപ്പറേറ്റർ"
+    assert run_rows([run])[0]["result"] == strings.text("run_result_improved", "ml")
+    assert strings.text("move_result_applied", "ml") in run_rows([run])[0]["moves"]
     hint = build_run_detail(run, explain_run(run, None, {})).children[-1].children
     assert "റൺ അവസാനിച്ച" in hint
     assert_translated(hint, "feeder_run_basis_ended")
+
+
+def _phase_error() -> MoveError:
+    with pytest.raises(MoveError) as info:
+        parse_phase("Q")
+    return info.value
+
+
+def test_a_refusal_reads_in_english_as_the_error_says_it() -> None:
+    error = _phase_error()
+    assert str(error) == "to_phase: 'Q' is not a phase (R, Y or B)"  # the CLI's and the logs'
+    assert refusal_text(error) == "'Q' is not a phase (R, Y or B)"
+    already = refused("to_phase", "error_already_on", house="KL-EKM-0001-H017", phase="B")
+    assert refusal_text(already) == "KL-EKM-0001-H017 is already on B"
+    assert str(already) == "to_phase: KL-EKM-0001-H017 is already on B"
+    passed_on = CommandError("feeder", "KL-EKM-0001 has no signing key in the keys directory")
+    assert refusal_text(passed_on) == passed_on.message
+
+
+@pytest.mark.usefixtures("in_malayalam")
+def test_a_refusal_reads_in_malayalam_with_its_figures() -> None:
+    shown = refusal_text(_phase_error())
+    assert shown == "'Q' ഒരു ഫേസ് അല്ല (R, Y അല്ലെങ്കിൽ B)"
+    assert_translated(shown, "error_not_phase")
+    too_long = refusal_text(refused("why", "error_why_too_long", limit=500))
+    assert "500" in too_long
+    assert_translated(too_long, "error_why_too_long")
+    assert str(refused("why", "error_why_too_long", limit=500)) == (
+        "why: is longer than 500 characters"  # the audit's record stays English
+    )
