@@ -1,7 +1,9 @@
 """The control room in its interface language (SP_UI_LANG), in headless Chromium: with "ml" the
-wall, the feeder page and the alerts page read in Malayalam (the navigation, the headings, the
-wall's lists, their "+N more" and its stale-data banner, which the browser fills in) and
-`<html lang="ml">`; with "en" the same in English. Screenshots at 1920x1080 are kept.
+wall, the map, the feeder page and the alerts page read in Malayalam (the navigation, the
+headings, the wall's lists, their "+N more", its stale-data banner and clock, which the browser
+fills in; the map's legend, tooltips and what its filters found; the feeder page's charts and a
+refused move) and `<html lang="ml">`; with "en" the same in English. Screenshots at 1920x1080
+are kept.
 
 One live server per language on a store seeded with the dashboard's fleet, more open alerts than
 a wall lists, and summaries ten minutes old (the wall's data is stale).
@@ -9,14 +11,19 @@ a wall lists, and summaries ten minutes old (the wall's data is stale).
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
+from components import ids
 from components.strings import text
 from store.db import make_engine
 from store.migrate import upgrade
@@ -31,7 +38,14 @@ from tests.dashboard.conftest import (
     texts,
     wait_for,
 )
-from tests.store.seed import add_alert, add_feeder_state
+from tests.store.seed import (
+    add_alert,
+    add_feeder_readings,
+    add_feeder_state,
+    add_house,
+    add_run,
+    summary,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -41,6 +55,12 @@ EXTRA_ALERTS: Final = 30
 STALE_MIN: Final = 10
 """How old the feeders' latest summaries are [min]."""
 MALAYALAM: re.Pattern[str] = re.compile("[\u0d00-\u0d7f]")
+HOUSE: Final = f"{FEEDER}-H001"
+"""A house on phase R of FEEDER, with a relay."""
+RUN_MOVES: Final = (
+    {"house": HOUSE, "from": "R", "to": "Y", "result": "applied"},
+    {"house": f"{FEEDER}-H002", "from": "R", "to": "B", "result": "rolled_back"},
+)
 
 
 @pytest.fixture(scope="module", params=["en", "ml"])
@@ -58,6 +78,13 @@ def server(
     with engine.begin() as conn:
         for feeder_id in (FEEDER, "KL-EKM-0002"):
             add_feeder_state(conn, feeder_id, now - timedelta(minutes=STALE_MIN), i_n=40.0)
+        for k in range(2):
+            add_house(conn, f"{FEEDER}-H00{k + 1}", FEEDER, "R")
+        add_feeder_readings(conn, (
+            summary(now - timedelta(minutes=STALE_MIN + k), FEEDER, i_n=40.0) for k in range(30)
+        ))  # fmt: skip
+        add_run(conn, "run-lang", FEEDER, now - timedelta(minutes=STALE_MIN - 5),
+                result="partial", moves=RUN_MOVES)  # fmt: skip
         for k in range(EXTRA_ALERTS):
             add_alert(conn, f"A-MORE-{k}", "KL-EKM-0002", now - timedelta(minutes=k),
                       severity="warning", message="house node offline")  # fmt: skip
@@ -89,6 +116,17 @@ def shows(driver: Any, css: str, wanted: str) -> None:
     WebDriverWait(driver, 20).until(lambda d: any(wanted in t for t in texts(d, css)))
 
 
+def contents(driver: Any, css: str) -> list[str]:
+    """Return the text content of every element matching `css` (SVG text has no innerText)."""
+    script = "return Array.from(document.querySelectorAll(arguments[0]), e => e.textContent)"
+    return list(driver.execute_script(script, css))
+
+
+def draws(driver: Any, css: str, wanted: str) -> None:
+    """Wait until one of the chart's SVG texts matching `css` holds `wanted`."""
+    WebDriverWait(driver, 20).until(lambda d: any(wanted in t for t in contents(d, css)))
+
+
 def in_language(shown: str, lang: str) -> bool:
     """Return whether a text is written in `lang` (Malayalam script, or none of it)."""
     return bool(MALAYALAM.search(shown)) == (lang == "ml")
@@ -104,6 +142,13 @@ def test_the_wall_reads_in_the_interface_language(
     wait_for(driver, "#sp-wall-alerts h2", text("wall_alerts", lang))
     wait_for(driver, "#sp-wall-district", text("wall_all_kerala", lang))
     assert text("wall_brand", lang) in texts(driver, ".sp-wall-brand")
+    # The clock: "05:39 pm IST" in English, "17:39 IST" (24 hours) in Malayalam.
+    clock = {"en": r"\d\d:\d\d [ap]m IST", "ml": r"\d\d:\d\d IST"}[lang]
+    WebDriverWait(driver, 20).until(lambda d: texts(d, "#sp-wall-clock") != [""])
+    shown_clock = texts(driver, "#sp-wall-clock")[0]
+    assert re.fullmatch(clock, shown_clock), shown_clock
+    legend = texts(driver, "#sp-wall-legend")[0]
+    assert in_language(legend, lang), legend
     # The browser fills the banner's template: the data is ten minutes old.
     stale = text("wall_stale", lang, minutes=STALE_MIN, at="")
     wait_for(driver, "#sp-wall-stale", stale.split("(")[0].strip(), timeout=30)
@@ -142,6 +187,35 @@ def test_the_feeder_page_reads_in_the_interface_language(
     shows(driver, ".sp-range-row .sp-hint", "IST")
     shown = texts(driver, ".sp-range-row .sp-hint")[0]
     assert in_language(shown, lang), shown
+    # The charts: titles, legends and the run's result words.
+    draws(driver, "#sp-feeder-currents-chart .gtitle", text("chart_currents_title", lang))
+    draws(driver, "#sp-feeder-currents-chart .legendtext", text("chart_neutral", lang))
+    draws(driver, "#sp-feeder-currents-chart .legendtext", text("chart_runs", lang))
+    draws(driver, "#sp-feeder-power-chart .gtitle", text("chart_power_title", lang))
+    draws(driver, "#sp-feeder-run-chart .gtitle", text("run_result_partial", lang))
+    run_title = " ".join(contents(driver, "#sp-feeder-run-chart .gtitle"))
+    assert in_language(run_title, lang), run_title
+    draws(driver, "#sp-feeder-run-chart .legendtext", text("chart_after_partial", lang)[:6])
+    outcomes = texts(driver, "#sp-feeder-run-detail .sp-move-outcome")
+    assert outcomes == [text("move_result_applied", lang), text("move_result_rolled_back", lang)]
+    # A move the store refuses is said in the language, naming its field.
+    driver.find_element(By.ID, "sp-feeder-move-house").click()
+    option = text("feeder_move_option", lang, house=HOUSE, phase="R")
+    WebDriverWait(driver, 10).until(
+        lambda d: next(
+            (o for o in d.find_elements(By.CSS_SELECTOR, "[role='option']") if o.text == option),
+            False,
+        )
+    ).click()
+    driver.find_element(By.CSS_SELECTOR, "#sp-feeder-move-phase input[value='R']").click()
+    driver.find_element(By.ID, "sp-feeder-move-dry-run").click()
+    refused = text("error_already_on", lang, house=HOUSE, phase="R")
+    wait_for(driver, "#sp-feeder-move-preview .sp-error-to_phase", refused)
+    error = texts(driver, "#sp-feeder-move-preview .sp-error-to_phase")[0]
+    assert error == f"{text('feeder_move_to_phase', lang)}: {refused}"
+    driver.execute_script(
+        "document.getElementById('sp-feeder-run-chart').scrollIntoView({block: 'center'})"
+    )
     screenshot(driver, f"language-feeder-{lang}-1920x1080")
 
 
@@ -155,3 +229,40 @@ def test_the_alerts_page_reads_in_the_interface_language(
     wait_for(driver, "#sp-alerts-ack-all", text("alerts_ack_all", lang))
     assert text("nav_wall", lang) in texts(driver, "#sp-header-nav a")
     assert driver.title == text("page_title", lang, page=text("alerts_title", lang))
+
+
+def test_the_map_reads_in_the_interface_language(
+    server: tuple[LiveServer, str], driver: Any
+) -> None:
+    live, lang = server
+    driver.get(live.base + "/")
+    assert html_lang(driver) == lang
+    wait_for(driver, ".sp-matches-count", text("map_shown_all", lang, total=2))
+    meanings = texts(driver, ".sp-legend-meaning")
+    assert meanings
+    assert all(in_language(m, lang) for m in meanings), meanings
+    rule = texts(driver, ".sp-legend-rule")[0]
+    assert in_language(rule, lang), rule
+    assert "20 %" in rule
+    assert text("map_credit", lang) in texts(driver, ".sp-map-side .sp-hint")
+    # A search narrows the map to one feeder and says so; the map is fitted to it.
+    search = driver.find_element(By.ID, ids.MAP_SEARCH)
+    search.send_keys("zzz-none")
+    wait_for(driver, ".sp-matches-none", text("map_no_match", lang, query="zzz-none").strip())
+    search.send_keys(Keys.CONTROL, "a")
+    search.send_keys(FEEDER)
+    wait_for(driver, ".sp-matches-count", text("map_shown_some", lang, shown=1, total=2))
+    # Its tooltip: the map is fitted onto the feeder, whose marker is drawn about its middle.
+    leaflet = driver.find_element(By.ID, ids.MAP)
+    around = itertools.cycle(((0, 0), (7, 0), (-7, 0), (0, 7), (0, -7), (7, 7), (-7, -7)))
+
+    def tooltip(d: Any) -> str:
+        ActionChains(d).move_to_element_with_offset(leaflet, *next(around)).perform()
+        return next(iter(texts(d, ".leaflet-tooltip")), "")
+
+    tip = WebDriverWait(driver, 20).until(tooltip)
+    neutral = text("map_tip_neutral", lang).split("{")[0].strip()
+    assert FEEDER in tip
+    assert neutral in tip, tip
+    assert in_language(tip.replace(FEEDER, ""), lang), tip
+    screenshot(driver, f"language-map-{lang}-1920x1080")

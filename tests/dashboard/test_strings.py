@@ -185,3 +185,54 @@ def test_the_pages_show_the_translation_of_every_label(app_in: tuple[dash.Dash, 
     left_in_english = {page: sorted(set(words) & english) for page, words in shown.items()}
     assert left_in_english == {page: [] for page in shown}
     assert all(any(w.startswith("ML:") for w in words) for words in shown.values())
+
+
+@pytest.mark.parametrize("lang", strings.LANGUAGES)
+def test_the_map_s_legend_tooltips_and_counts_read_in_the_language(lang: str) -> None:
+    from components import feeder_map  # noqa: PLC0415
+
+    legend = " ".join(_words(feeder_map.build_legend({"unbalanced": 3}, lang=lang)))
+    assert feeder_map.state_meaning("unbalanced", lang) in legend
+    assert "20 %" in feeder_map.state_meaning("unbalanced", lang)  # the threshold filled in
+    assert feeder_map.legend_rule(lang) in legend
+    assert "29 A" in feeder_map.legend_rule(lang)  # at the reference 100 kVA
+    assert "67 %" in feeder_map.legend_rule(lang)  # the loading 20 % unbalance needs
+    wall = " ".join(_words(feeder_map.build_legend(wall=True, lang=lang)))
+    assert strings.text("map_credit_short", lang) in wall
+    hideout = feeder_map.hideout(lang)
+    assert hideout["labels"]["overloaded"] == strings.text("state_overloaded", lang)
+    assert hideout["words"]["neutral"] == strings.text("map_tip_neutral", lang)
+    templates = feeder_map.match_templates(lang)
+    assert templates["data-some"] == strings.text("map_shown_some", lang)
+    shown = strings.text("map_shown_some", lang, shown="1", total="2")
+    said = legend + shown + str(hideout["words"])
+    assert bool(MALAYALAM.search(said)) == (lang == "ml")
+    if lang == "ml":
+        for english in ("rated phase current", "feeders shown", "Neutral", "active alert"):
+            assert english not in said + str(hideout["labels"]), english
+
+
+def test_the_browser_fills_templates_whose_fields_it_knows() -> None:
+    # assets/wall.js fills plain {name} fields: the templates it is sent have no conversion.
+    sent = [
+        *(k for k in strings.EN if k.startswith(("map_tip_", "map_shown_", "wall_"))),
+        "map_no_match",
+    ]
+    for lang in strings.LANGUAGES:
+        for key in sent:
+            fields = _fields(strings.text(key, lang))
+            assert all(conv is None and not spec for _, spec, conv in fields), key
+
+
+def test_a_clock_is_written_as_its_language_says() -> None:
+    assert strings.clock_format("en") == ("en-IN", "h12")
+    assert strings.clock_format("ml") == ("ml-IN", "h23")  # 24 hours: no Latin am/pm
+    assert strings.clock_format() == strings.clock_format("en")  # outside a request
+
+
+def test_refusals_are_english_records_with_a_translation_each() -> None:
+    from store import commands, moves  # noqa: PLC0415
+
+    for key, english in {**commands.ERRORS, **moves.ERRORS}.items():
+        assert strings.EN[key] == english
+        assert key in strings.ML
