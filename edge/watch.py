@@ -31,14 +31,18 @@ NAMED_HOUSES: Final = 3
 
 
 def unbalance_alert_active(
-    was_open: bool, sustained: bool, neutral_a: float | None, release_a: float
+    was_open: bool, sustained: bool, quiet: bool, neutral_a: float | None, release_a: float
 ) -> bool:
     """Return whether the sustained-unbalance alert is raised, with the detector's hysteresis.
 
-    Raised when the detector says the unbalance is sustained; once raised, it holds until the
-    smoothed neutral current [A] is below the detector's release [A], also across a restart
-    (when the new detector has not yet measured, or not yet for its hold time).
+    Raised when the detector says the unbalance is sustained and the measured neutral current
+    is not quiet; once raised, it holds until the smoothed neutral current [A] is below the
+    detector's release [A] or the measured one has been quiet for the hold time (a feeder just
+    balanced is not left alerting while the smoothed value catches up, minutes later). Across a
+    restart it holds while the new detector has not yet measured.
     """
+    if quiet:
+        return False
     if sustained:
         return True
     if not was_open:
@@ -63,17 +67,30 @@ def watch_feeder(
 ) -> None:
     """Raise or clear sustained unbalance and each phase above its rating."""
     neutral = detector.neutral_a
+    quiet = detector.quiet(now_s)
+    if quiet:
+        cleared = (
+            f"Neutral current {totals.i_n_a:.1f} A: it fell below {detector.release_a:.1f} A "
+            f"and has stayed under {detector.trigger_a:.1f} A for {detector.sustain_s:.0f} s."
+        )
+    else:
+        cleared = (
+            f"Neutral current {neutral or 0.0:.1f} A is below {detector.release_a:.1f} A again."
+        )
     book.set(
         UNBALANCE_KEY,
         unbalance_alert_active(
-            book.is_open(UNBALANCE_KEY), detector.sustained(now_s), neutral, detector.release_a
+            book.is_open(UNBALANCE_KEY),
+            detector.sustained(now_s),
+            quiet,
+            neutral,
+            detector.release_a,
         ),
         AlertKind.SUSTAINED_UNBALANCE,
         Severity.WARNING,
         f"Neutral current {neutral or 0.0:.1f} A has stayed above {detector.trigger_a:.1f} A "
         f"for {detector.sustain_s:.0f} s; the alert clears below {detector.release_a:.1f} A.",
-        cleared=f"Neutral current {neutral or 0.0:.1f} A is below {detector.release_a:.1f} A "
-        "again.",
+        cleared=cleared,
     )
     for phase, current, rating in zip(PHASES, totals.i_a, rating_a, strict=True):
         key = f"overload:{phase}"

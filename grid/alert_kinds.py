@@ -7,7 +7,9 @@ exactly the conditions that hold now.
 Raised by the edge controller (edge/watch.py, edge/controller.py):
 
 - sustained_unbalance: the smoothed neutral current stayed above the detector's trigger for its
-  hold time; cleared when it falls below the detector's release.
+  hold time; cleared when it falls below the detector's release, or when the measured one has
+  stayed under the trigger for the hold time since it fell below the release (the smoothed value
+  lags a balanced feeder by minutes).
 - phase_overload: a phase carries more than its rating; cleared when it is back at or below
   OVERLOAD_RELEASE_SHARE of it.
 - house_offline: a house has not reported for the stale time (or its last will said offline);

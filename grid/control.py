@@ -90,7 +90,12 @@ class ControlConfig:
 
 
 class UnbalanceDetector:
-    """Two-threshold hysteresis on the smoothed neutral current, with a hold time."""
+    """Two-threshold hysteresis on the smoothed neutral current, with a hold time.
+
+    It also says when the measured neutral current has been quiet for the hold time: below the
+    release since a sample under it, with no sample at or above the trigger since. The smoothed
+    value lags a fall by minutes (`tau_s`); the unbalance alert clears on either (edge.watch).
+    """
 
     def __init__(self, trigger_a: float, release_a: float, sustain_s: float, tau_s: float) -> None:
         self.trigger_a, self.release_a, self.sustain_s, self.tau_s = (
@@ -101,6 +106,7 @@ class UnbalanceDetector:
         )
         self.neutral_a: float | None = None
         self._present_since_s: float | None = None
+        self._quiet_since_s: float | None = None
         self._last_s: float | None = None
 
     def update(self, ts_s: float, neutral_a: float) -> None:
@@ -116,10 +122,18 @@ class UnbalanceDetector:
                 self._present_since_s = ts_s
         elif self.neutral_a < self.release_a:
             self._present_since_s = None
+        if neutral_a >= self.trigger_a:
+            self._quiet_since_s = None
+        elif neutral_a < self.release_a and self._quiet_since_s is None:
+            self._quiet_since_s = ts_s
 
     def sustained(self, now_s: float) -> bool:
         """Return whether unbalance has been present for the hold time."""
         return self._present_since_s is not None and now_s - self._present_since_s >= self.sustain_s
+
+    def quiet(self, now_s: float) -> bool:
+        """Return whether the measured neutral current has been quiet for the hold time."""
+        return self._quiet_since_s is not None and now_s - self._quiet_since_s >= self.sustain_s
 
 
 def local_day(ts_s: float, utc_offset_s: float) -> int:

@@ -1,4 +1,4 @@
-"""The feeder states: what each one means, its thresholds, label, colour and legend text (pure).
+"""The feeder states: what each one means, its thresholds, colours and severity order (pure).
 
 One definition for every place that shows or acts on a feeder's state: the map and its legend,
 the wall, the feeder page, the edge's unbalance detector and the reports. A feeder is in the
@@ -146,48 +146,22 @@ DEFAULT_DETECTOR: Final = detector_limits(rated_current_a(REFERENCE_KVA))
 
 @dataclass(frozen=True, slots=True)
 class StateLook:
-    """How one state shows: its label, fill colour, the text colour on that fill, and the
-    legend's one-line meaning."""
+    """How one state shows: its fill colour and the text colour on that fill. Its name and its
+    meaning are words of the interface (components.strings, reports.strings)."""
 
     state: FeederStatus
-    label: str
     color: str
     ink: str
-    meaning: str
-
-
-def _pct(share: float) -> str:
-    return f"{share * 100:.0f} %"
 
 
 STATE_LOOKS: Final[dict[FeederStatus, StateLook]] = {
     look.state: look
     for look in (
-        StateLook(
-            "balanced",
-            "Balanced",
-            "#2e7d32",
-            "#ffffff",
-            f"neutral under {_pct(NEUTRAL_LIMIT_SHARE)} of rated current, no phase above it",
-        ),
-        StateLook(
-            "unbalanced",
-            "Unbalanced",
-            "#f9a825",
-            "#1b1b1b",
-            f"neutral current ≥ {_pct(NEUTRAL_LIMIT_SHARE)} of the rated phase current",
-        ),
-        StateLook(
-            "overloaded",
-            "Overloaded",
-            "#c62828",
-            "#ffffff",
-            "a phase above the rated phase current",
-        ),
-        StateLook("manual", "Manual", "#1565c0", "#ffffff", "operator control, no balancing"),
-        StateLook(
-            "offline", "Offline", "#757575", "#ffffff", f"no summary for {OFFLINE_AFTER_S:.0f} s"
-        ),
+        StateLook("balanced", "#2e7d32", "#ffffff"),
+        StateLook("unbalanced", "#f9a825", "#1b1b1b"),
+        StateLook("overloaded", "#c62828", "#ffffff"),
+        StateLook("manual", "#1565c0", "#ffffff"),
+        StateLook("offline", "#757575", "#ffffff"),
     )
 }
 """Every state in legend order (best first); SEVERITY orders them by need of attention."""
@@ -201,14 +175,3 @@ def loading_to_reach_limit(unbalance: float) -> float:
     if not unbalance > 0:
         raise ValueError(f"unbalance: must be a positive share, got {unbalance!r}")
     return NEUTRAL_LIMIT_SHARE / (1.5 * unbalance)
-
-
-LEGEND_RULE: Final = (
-    f"Unbalanced means the neutral current is at least {_pct(NEUTRAL_LIMIT_SHARE)} of the "
-    "transformer's rated phase current "
-    f"({neutral_limit_a(rated_current_a(REFERENCE_KVA)):.0f} A at "
-    f"{REFERENCE_KVA:.0f} kVA): an unbalance counts when it loads the transformer. "
-    f"20 % unbalance reaches it only above {_pct(loading_to_reach_limit(0.20))} loading; "
-    "a lightly loaded feeder stays balanced."
-)
-"""The legend's sentence that says the unbalance rule and why."""

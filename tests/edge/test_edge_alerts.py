@@ -63,14 +63,16 @@ def book(tmp_path: Path) -> Book:
     return Book(tmp_path)
 
 
-def totals(i_r: float = 10.0, i_y: float = 10.0, i_b: float = 10.0) -> PhaseTotals:
+def totals(
+    i_r: float = 10.0, i_y: float = 10.0, i_b: float = 10.0, i_n_a: float = 0.0
+) -> PhaseTotals:
     return PhaseTotals(
         ts_s=0.0,
         i_a=(i_r, i_y, i_b),
         p_w=(230 * i_r, 230 * i_y, 230 * i_b),
         q_var=(0.0, 0.0, 0.0),
         v_v=(230.0, 230.0, 230.0),
-        i_n_a=0.0,
+        i_n_a=i_n_a,
         source="houses",
     )
 
@@ -79,21 +81,54 @@ def totals(i_r: float = 10.0, i_y: float = 10.0, i_b: float = 10.0) -> PhaseTota
 
 
 @pytest.mark.parametrize(
-    ("was_open", "sustained", "neutral_a", "expected"),
+    ("was_open", "sustained", "quiet", "neutral_a", "expected"),
     [
-        (False, False, 20.0, False),  # present, not yet for the hold time
-        (False, True, 20.0, True),
-        (True, True, 20.0, True),
-        (True, False, 6.0, True),  # between release (5) and trigger (8): still unbalanced
-        (True, False, 5.0, True),  # at the release: not below it
-        (True, False, 4.9, False),
-        (True, False, None, True),  # restarted and not yet measured: keep it
+        (False, False, False, 20.0, False),  # present, not yet for the hold time
+        (False, True, False, 20.0, True),
+        (True, True, False, 20.0, True),
+        (True, False, False, 6.0, True),  # between release (5) and trigger (8): still unbalanced
+        (True, False, False, 5.0, True),  # at the release: not below it
+        (True, False, False, 4.9, False),
+        (True, False, False, None, True),  # restarted and not yet measured: keep it
+        (True, True, True, 20.0, False),  # measured quiet for the hold time: the smoothed lags
+        (False, True, True, 20.0, False),  # and it is not raised again while it stays quiet
     ],
 )
 def test_unbalance_alert_follows_the_detector_hysteresis(
-    was_open: bool, sustained: bool, neutral_a: float | None, expected: bool
+    was_open: bool, sustained: bool, quiet: bool, neutral_a: float | None, expected: bool
 ) -> None:
-    assert unbalance_alert_active(was_open, sustained, neutral_a, release_a=5.0) is expected
+    assert unbalance_alert_active(was_open, sustained, quiet, neutral_a, release_a=5.0) is expected
+
+
+def test_a_balanced_feeder_clears_its_alert_before_the_smoothed_neutral_catches_up(
+    book: Book,
+) -> None:
+    # The smoothed neutral current takes minutes to come down from a large unbalance (tau 300 s);
+    # the measured one is below the release at once when the controller has balanced the feeder.
+    detector = UnbalanceDetector(trigger_a=8.0, release_a=5.0, sustain_s=30.0, tau_s=300.0)
+    rating = (100.0, 100.0, 100.0)
+    t = 0.0
+
+    def hold(neutral_a: float, seconds: int) -> None:
+        nonlocal t
+        for _ in range(seconds):
+            t += 1.0
+            detector.update(t, neutral_a)
+            watch_feeder(book.book, t, totals(i_n_a=neutral_a), detector, rating)
+
+    hold(100.0, 60)
+    assert book.changes() == [("sustained_unbalance", "raised", None)]
+    hold(3.0, 30)
+    assert len(book.changes()) == 1  # quiet since its first sample, 29 s ago: not yet
+    hold(3.0, 1)
+    assert detector.neutral_a is not None
+    assert detector.neutral_a > 8.0
+    assert book.changes()[-1] == ("sustained_unbalance", "cleared", None)
+    assert "has stayed under 8.0 A for 30 s" in book.sent[-1].message
+    hold(7.0, 120)  # between release and trigger: no chatter
+    assert len(book.changes()) == 2
+    hold(12.0, 1)  # the measured neutral is back above the trigger, the smoothed one sustained
+    assert book.changes()[-1] == ("sustained_unbalance", "raised", None)
 
 
 def test_sustained_unbalance_clears_when_the_neutral_falls_below_the_release(book: Book) -> None:

@@ -27,6 +27,22 @@ def test_detector_needs_sustained_unbalance_and_releases_with_hysteresis() -> No
     assert not det.sustained(420.0)
 
 
+def test_detector_says_when_the_measured_neutral_has_been_quiet_for_the_hold_time() -> None:
+    det = UnbalanceDetector(trigger_a=8.0, release_a=5.0, sustain_s=60.0, tau_s=600.0)
+    det.update(0.0, 40.0)
+    assert not det.quiet(0.0)
+    det.update(10.0, 4.0)  # below the release: quiet from here
+    det.update(40.0, 7.0)  # between the thresholds: still quiet
+    assert not det.quiet(69.0)
+    assert det.quiet(70.0)
+    assert det.neutral_a is not None
+    assert det.neutral_a > 8.0
+    det.update(71.0, 9.0)  # at or above the trigger: no longer quiet
+    assert not det.quiet(200.0)
+    det.update(80.0, 6.0)  # between the thresholds again: quiet needs a sample below release
+    assert not det.quiet(200.0)
+
+
 def test_local_day_changes_at_ist_midnight() -> None:
     assert local_day(MIDNIGHT - 1.0, 19800.0) + 1 == local_day(MIDNIGHT, 19800.0)
 

@@ -13,9 +13,7 @@ from grid.control import ControlConfig
 from grid.feeder_states import (
     DEFAULT_DETECTOR,
     FEEDER_STATUSES,
-    LEGEND_RULE,
     NEEDS_ATTENTION,
-    NEUTRAL_LIMIT_SHARE,
     NEUTRAL_RELEASE_SHARE,
     REFERENCE_KVA,
     SEVERITY,
@@ -141,12 +139,3 @@ def test_every_state_has_one_look_and_one_rank() -> None:
     assert "balanced" not in NEEDS_ATTENTION
     assert "manual" not in NEEDS_ATTENTION
     assert set(SEVERITY[:3]) == NEEDS_ATTENTION
-
-
-def test_the_legend_says_the_rule() -> None:
-    share = f"{NEUTRAL_LIMIT_SHARE * 100:.0f} %"
-    assert share in STATE_LOOKS["unbalanced"].meaning
-    assert "rated phase current" in STATE_LOOKS["unbalanced"].meaning
-    assert share in LEGEND_RULE
-    assert f"{neutral_limit_a(rated_current_a(REFERENCE_KVA)):.0f} A" in LEGEND_RULE
-    assert "above 67 % loading" in LEGEND_RULE
