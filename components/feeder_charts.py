@@ -71,11 +71,14 @@ def ist_ms(t: datetime) -> float:
     return (t.timestamp() + IST_OFFSET_S) * 1000.0
 
 
-def ist_text(t: datetime | None, *, seconds: bool = True) -> str:
-    """Return a time as IST wall-clock text with its date, or an em dash when unknown."""
+def ist_text(t: datetime | None, *, seconds: bool = True, lang: str | None = None) -> str:
+    """Return a time as IST wall-clock text with its day and month ("07 Dec 15:46:50"), the
+    month abbreviated in `lang` (None: the interface language), or an em dash when unknown."""
     if t is None:
         return "—"
-    return t.astimezone(IST).strftime("%d %b %H:%M:%S" if seconds else "%d %b %H:%M")
+    local = t.astimezone(IST)
+    clock = local.strftime("%H:%M:%S" if seconds else "%H:%M")
+    return f"{local:%d} {text(f'month_{local.month}', lang)} {clock}"
 
 
 # --- the screen a chart is drawn for ----------------------------------------------------------
@@ -523,7 +526,7 @@ def _neutral_change(run: BalancingRun, space: str = " ") -> str | None:
 def _run_hover(run: BalancingRun, lang: str) -> str:
     count = len(run.moves)
     moves = text("chart_moves_one" if count == 1 else "chart_moves_many", lang, count=count)
-    fields = {"at": ist_text(run.ts), "result": run_result_text(run.result, lang), "moves": moves}
+    fields = {"at": ist_text(run.ts, lang=lang), "result": run_result_text(run.result, lang), "moves": moves}
     change = _neutral_change(run)
     if change is None:
         return text("chart_run_hover", lang, **fields)
@@ -538,7 +541,7 @@ def _switch_hover(s: SwitchEvent, lang: str) -> str:
     return text(
         "chart_switch_hover",
         lang,
-        at=ist_text(s.ts),
+        at=ist_text(s.ts, lang=lang),
         house=s.house_id,
         move=f"{s.from_phase}→{s.to_phase}",
         result=move_result_text(s.result, lang),
@@ -615,14 +618,14 @@ def run_figure(
     after = [run.after_i_r, run.after_i_y, run.after_i_b, run.after_i_n]
     has_after = any(v is not None for v in after)
     decided = (
-        text("chart_measured_decided", lang, at=ist_text(run.decided_at))
+        text("chart_measured_decided", lang, at=ist_text(run.decided_at, lang=lang))
         if run.decided_at is not None
         else text("chart_measured_decided_unknown", lang)
     )
-    ended = text("chart_measured_ended", lang, at=ist_text(run.ts))
+    ended = text("chart_measured_ended", lang, at=ist_text(run.ts, lang=lang))
     after_key = {"rolled_back": "chart_after_rolled_back", "partial": "chart_after_partial"}
     fields = {
-        "at": f"{_bound(ist_text(run.ts, seconds=False))}{NBSP}IST",
+        "at": f"{_bound(ist_text(run.ts, seconds=False, lang=lang))}{NBSP}IST",
         "result": run_result_text(run.result, lang),
     }
     change = _neutral_change(run, NBSP)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Final, Protocol
 
 from sqlalchemy import Engine
 
@@ -34,6 +34,12 @@ log = logging.getLogger("hq.commands")
 
 SERVICE_NAME = "commands"
 """The name the command service is registered under (components.runtime.service)."""
+
+ERRORS: Final[Mapping[str, str]] = {
+    "error_no_feeder_key": "{feeder} has no signing key in the keys directory",
+}
+"""Why the command service refuses a command before it is stored, in English by message key
+(as store.commands.ERRORS; the control room shows them in its language, components.strings)."""
 
 
 class Publisher(Protocol):
@@ -80,11 +86,17 @@ class CommandService:
         including a feeder without a usable signing key; the refusal is in the audit log.
         """
         now = self.clock()
-        reason, problem = "no_feeder_key", f"{feeder_id} has no signing key in the keys directory"
+        refusal = CommandError(
+            "feeder",
+            ERRORS["error_no_feeder_key"].format(feeder=feeder_id),
+            key="error_no_feeder_key",
+            fields={"feeder": feeder_id},
+        )
+        reason = "no_feeder_key"
         try:
             key = self.keys.key(feeder_id)
         except KeyFileError as exc:  # not a feeder id, or a bad key file
-            key, reason, problem = None, "bad_feeder_key", str(exc)
+            key, reason, refusal = None, "bad_feeder_key", CommandError("feeder", str(exc))
         if key is None:
             with self.engine.begin() as conn:
                 audit(
@@ -97,7 +109,7 @@ class CommandService:
                     address=address,
                     ts=now,
                 )
-            raise CommandError("feeder", problem)
+            raise refusal
         with self.engine.begin() as conn:
             issued = create_command(
                 conn,
