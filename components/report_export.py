@@ -16,6 +16,7 @@ from dash import dcc, html
 
 from components import ids
 from components.admin_table import field
+from components.strings import text
 from components.tables import fmt_time
 from reports.periods import PERIOD_KINDS
 from reports.runs import LANGUAGE_NAMES, Run
@@ -23,7 +24,6 @@ from reports.scope import Scope
 
 POLL_MS: Final = 1_000
 """How often a followed run's progress is read [ms]."""
-PERIOD_LABELS: Final = {"day": "Day", "week": "Week", "month": "Month", "custom": "Custom"}
 DEFAULT_PERIOD: Final = "week"
 
 
@@ -37,14 +37,15 @@ def build_export_panel(
     today: date,
     *,
     run_id: int | None = None,
-    title: str = "Export PDF",
+    title: str | None = None,
     scope_fields: Any = None,
 ) -> html.Section:
     """Return the export panel: for a fixed `scope` (the feeder page), or with `scope_fields`
-    that set it (the reports page)."""
+    that set it (the reports page); `title` None: "Export PDF"."""
+    day = text("log_date_format")
     return html.Section(
         [
-            html.H2(title),
+            html.H2(text("feeder_export_pdf") if title is None else title),
             scope_fields,
             dcc.Store(id=ids.REPORTS_SCOPE, data=scope_data(scope)),
             dcc.Store(id=ids.REPORTS_RUN, data=run_id),
@@ -53,21 +54,24 @@ def build_export_panel(
             html.Div(
                 [
                     field(
-                        "Period (IST)",
+                        text("reports_period"),
                         dcc.RadioItems(
                             id=ids.REPORTS_PERIOD,
-                            options=[{"label": PERIOD_LABELS[k], "value": k} for k in PERIOD_KINDS],
+                            options=[
+                                {"label": text(f"reports_period_{k}"), "value": k}
+                                for k in PERIOD_KINDS
+                            ],
                             value=DEFAULT_PERIOD,
                             inline=True,
                         ),
                     ),
                     field(
-                        "Day in it",
+                        text("reports_day_in_it"),
                         dcc.Input(
                             id=ids.REPORTS_DAY,
                             type="text",
                             value=today.isoformat(),
-                            placeholder="YYYY-MM-DD",
+                            placeholder=day,
                             size="10",
                             debounce=True,
                         ),
@@ -76,22 +80,22 @@ def build_export_panel(
                     html.Div(
                         [
                             field(
-                                "From",
+                                text("reports_from"),
                                 dcc.Input(
                                     id=ids.REPORTS_FROM,
                                     type="text",
-                                    placeholder="YYYY-MM-DD",
+                                    placeholder=day,
                                     size="10",
                                     debounce=True,
                                 ),
                             ),
                             field(
-                                "To",
+                                text("reports_to"),
                                 dcc.Input(
                                     id=ids.REPORTS_TO,
                                     type="text",
                                     value=today.isoformat(),
-                                    placeholder="YYYY-MM-DD",
+                                    placeholder=day,
                                     size="10",
                                     debounce=True,
                                 ),
@@ -102,7 +106,7 @@ def build_export_panel(
                         style={"display": "none"},
                     ),
                     field(
-                        "Language",
+                        text("reports_language"),
                         dcc.RadioItems(
                             id=ids.REPORTS_LANG,
                             options=[{"label": n, "value": k} for k, n in LANGUAGE_NAMES.items()],
@@ -111,7 +115,9 @@ def build_export_panel(
                         ),
                     ),
                     html.Button(
-                        "Export PDF", id=ids.REPORTS_EXPORT, className="sp-button sp-button-primary"
+                        text("feeder_export_pdf"),
+                        id=ids.REPORTS_EXPORT,
+                        className="sp-button sp-button-primary",
                     ),
                 ],
                 className="sp-filters sp-report-form",
@@ -133,10 +139,10 @@ def download_data(data: bytes, filename: str, mime: str = "application/pdf") -> 
     }
 
 
-def download_button(run_id: int, label: str = "Download") -> html.Button:
-    """Return the button that downloads a done run's PDF."""
+def download_button(run_id: int, label: str | None = None) -> html.Button:
+    """Return the button that downloads a done run's PDF (`label` None: "Download")."""
     return html.Button(
-        label,
+        text("reports_download") if label is None else label,
         id={"type": ids.REPORTS_GET_TYPE, "run": run_id},
         className="sp-button sp-report-get",
     )
@@ -155,20 +161,26 @@ def status_text(run: Run, ahead: int = 0) -> str:
     """Return where a run stands, in one line."""
     if run.status == "queued":
         if run.attempts and run.error:
-            return (
-                f"Try {run.attempts} failed ({run.error}); tried again after "
-                f"{fmt_time(run.next_try_at)} IST."
+            return text(
+                "reports_retrying",
+                attempt=run.attempts,
+                error=run.error,
+                at=fmt_time(run.next_try_at),
             )
-        return "Queued" + (
-            f": {ahead} report{'s' if ahead != 1 else ''} before it." if ahead else "."
-        )
+        if not ahead:
+            return text("reports_queued")
+        return text("reports_queued_one" if ahead == 1 else "reports_queued_many", count=ahead)
     if run.status == "running":
         share = run.progress or 0.0
-        return f"Rendering: {run.stage or 'starting'} ({share:.0%})."
+        stage = run.stage or text("reports_starting")
+        return text("reports_rendering", stage=stage, share=f"{share:.0%}")
     if run.status == "done":
-        return f"Ready: {run.pages} pages, {size_text(run.size_bytes)}."
-    tries = f"{run.attempts} tr{'y' if run.attempts == 1 else 'ies'}"
-    return f"Failed after {tries}: {run.error or 'no error text'}"
+        return text("reports_ready", pages=run.pages, size=size_text(run.size_bytes))
+    return text(
+        "reports_failed_one" if run.attempts == 1 else "reports_failed_many",
+        count=run.attempts,
+        error=run.error or text("reports_no_error_text"),
+    )
 
 
 def build_status(run: Run | None, ahead: int = 0) -> html.Div | str:
@@ -186,5 +198,5 @@ def build_status(run: Run | None, ahead: int = 0) -> html.Div | str:
             )
         )
     if run.status == "done":
-        children.append(download_button(run.run_id, "Download again"))
+        children.append(download_button(run.run_id, text("reports_download_again")))
     return html.Div(children, className=f"sp-report-run sp-report-{run.status}")

@@ -24,6 +24,7 @@ import flask
 from components import runtime
 from hq.commands import ERRORS as HQ_ERRORS
 from notify.model import LEVEL_TITLES
+from reports.schedules import EVERY
 from store.commands import ERRORS as COMMAND_ERRORS
 from store.moves import ERRORS as MOVE_ERRORS
 
@@ -444,8 +445,7 @@ EN: Final[Mapping[str, str]] = MappingProxyType(
         "reports_cadence_weekly": "Weekly",
         "reports_cadence_monthly": "Monthly",
         "reports_per": "Per",
-        "reports_every_district": "every district",
-        "reports_every_section": "every section office",
+        **{f"reports_every_{kind}": every for kind, every in EVERY.items()},
         "reports_no_sections": "no section office is set (python -m notify sections import)",
         "reports_language": "Language",
         "reports_send_to": "Send to",
@@ -547,7 +547,6 @@ EN: Final[Mapping[str, str]] = MappingProxyType(
         "notify_state_sent": "sent",
         "notify_state_failed": "failed",
         "notify_state_gave_up": "gave up",
-        "notify_count": "{count} {state}",
         "notify_counts_none": "none",
         "notify_sent_at": "{where}: sent {at}",
         "notify_tries_one": " ({count} try)",
@@ -1183,7 +1182,6 @@ ML: Final[Mapping[str, str]] = MappingProxyType(
         "notify_state_sent": "അയച്ചു",
         "notify_state_failed": "പരാജയപ്പെട്ടു",
         "notify_state_gave_up": "ഉപേക്ഷിച്ചു",
-        "notify_count": "{count} {state}",
         "notify_counts_none": "ഒന്നുമില്ല",
         "notify_sent_at": "{where}: അയച്ചത് {at}",
         "notify_tries_one": " ({count} ശ്രമം)",

@@ -17,10 +17,18 @@ from dash.exceptions import PreventUpdate
 from components import access, ids, runtime
 from components.admin_table import AdminTable, clicked_row, field, form
 from components.layout import build_page
-from components.notify_view import build_deliveries, build_routes, severity_text
+from components.notify_view import (
+    build_deliveries,
+    build_routes,
+    counts_text,
+    level_text,
+    severity_text,
+    state_text,
+)
+from components.strings import page_title, text
 from grid.alert_kinds import AlertKind
 from notify.config import channel_names, url_channels
-from notify.model import ANY_DISTRICT, LEVEL_TITLES, LEVELS
+from notify.model import ANY_DISTRICT, LEVELS
 from notify.outbox import (
     RESEND,
     OutboxError,
@@ -28,7 +36,6 @@ from notify.outbox import (
     outbox_fingerprint,
     recent_deliveries,
     resend,
-    state_counts_text,
 )
 from notify.routes import (
     ROUTE_ADD,
@@ -44,7 +51,7 @@ from store.schema import ALERT_SEVERITIES, DELIVERY_STATES
 from store.users import list_users
 
 dash.register_page(
-    __name__, path="/notifications", title="SmartPhase · Notifications", name="Notifications"
+    __name__, path="/notifications", title=page_title("notify_title"), name="Notifications"
 )
 
 EDIT_ROLE: Final = "admin"
@@ -65,67 +72,78 @@ def layout(**_query: str) -> html.Main:
     names = channel_names(settings)
     route_form = form(
         field(
-            "District",
+            text("field_district"),
             dcc.Dropdown(
-                [{"label": "every district and HQ (*)", "value": ANY_DISTRICT}]
+                [{"label": text("notify_any_district"), "value": ANY_DISTRICT}]
                 + [{"label": d, "value": d} for d in district_names],
                 id=ids.NOTIFY_ROUTE_DISTRICT,
-                placeholder="choose",
+                placeholder=text("choose"),
             ),
         ),
         field(
-            "Section office",
-            dcc.Dropdown([], id=ids.NOTIFY_ROUTE_SECTION, placeholder="any"),
+            text("field_section"),
+            dcc.Dropdown([], id=ids.NOTIFY_ROUTE_SECTION, placeholder=text("any")),
         ),
         field(
-            "Severity",
+            text("field_severity"),
             dcc.Dropdown(
                 [{"label": severity_text(s), "value": s} for s in ALERT_SEVERITIES],
                 id=ids.NOTIFY_ROUTE_SEVERITY,
-                placeholder="any",
+                placeholder=text("any"),
             ),
         ),
         field(
-            "Kind",
+            text("field_kind"),
             dcc.Dropdown(
-                sorted(str(k) for k in AlertKind), id=ids.NOTIFY_ROUTE_KIND, placeholder="any"
+                sorted(str(k) for k in AlertKind),
+                id=ids.NOTIFY_ROUTE_KIND,
+                placeholder=text("any"),
             ),
         ),
         field(
-            "Level",
+            text("notify_level"),
             dcc.Dropdown(
-                [{"label": f"{n} {LEVEL_TITLES[n]}", "value": n} for n in LEVELS],
+                [{"label": level_text(n), "value": n} for n in LEVELS],
                 1,
                 id=ids.NOTIFY_ROUTE_LEVEL,
                 clearable=False,
             ),
         ),
-        field("User", dcc.Dropdown(usernames, id=ids.NOTIFY_ROUTE_USER, placeholder="a user")),
         field(
-            "or channel",
+            text("notify_user"),
+            dcc.Dropdown(usernames, id=ids.NOTIFY_ROUTE_USER, placeholder=text("notify_a_user")),
+        ),
+        field(
+            text("notify_or_channel"),
             dcc.Dropdown(
                 list(url_channels(settings.notify_urls)),
                 id=ids.NOTIFY_ROUTE_CHANNEL,
-                placeholder="none",
+                placeholder=text("notify_none"),
             ),
         ),
         field(
-            "Acknowledge within (min)",
-            dcc.Input(id=ids.NOTIFY_ROUTE_DELAY, type="number", min=0, placeholder="default"),
+            text("notify_ack_within"),
+            dcc.Input(
+                id=ids.NOTIFY_ROUTE_DELAY, type="number", min=0, placeholder=text("notify_default")
+            ),
         ),
-        html.Button("Add route", id=ids.NOTIFY_ROUTE_ADD, className="sp-button"),
+        html.Button(text("notify_add_route"), id=ids.NOTIFY_ROUTE_ADD, className="sp-button"),
         hidden=not can_edit,
     )
     return build_page(
-        "Notifications",
+        text("notify_title"),
         ROUTES.message_line(),
         html.Section(
             [
-                html.H2("Deliveries"),
+                html.H2(text("notify_deliveries")),
                 form(
                     field(
-                        "State",
-                        dcc.Dropdown(list(DELIVERY_STATES), id=ids.NOTIFY_STATE, placeholder="any"),
+                        text("field_state"),
+                        dcc.Dropdown(
+                            [{"label": state_text(s), "value": s} for s in DELIVERY_STATES],
+                            id=ids.NOTIFY_STATE,
+                            placeholder=text("any"),
+                        ),
                     ),
                     html.Span(id=ids.NOTIFY_SUMMARY, className="sp-notify-summary"),
                 ),
@@ -134,14 +152,11 @@ def layout(**_query: str) -> html.Main:
         ),
         html.Section(
             [
-                html.H2("Routes"),
+                html.H2(text("notify_routes")),
                 html.P(
-                    "Channels: "
-                    + (
-                        ", ".join(names)
-                        if names
-                        else "none configured (SP_SMTP_URL, SP_SMS_URL, SP_NOTIFY_URLS)."
-                    ),
+                    text("notify_channels", channels=", ".join(names))
+                    if names
+                    else text("notify_no_channels"),
                     id=ids.NOTIFY_CHANNELS,
                 ),
                 route_form,
@@ -176,7 +191,7 @@ def show_deliveries(
             raise PreventUpdate
         rows = recent_deliveries(conn, state, SHOWN)
         counts = delivery_counts(conn)
-    summary = f"All deliveries: {state_counts_text(counts)}."
+    summary = text("notify_summary", counts=counts_text(counts))
     return build_deliveries(rows, access.has_role(EDIT_ROLE)), summary, fingerprint
 
 
@@ -258,13 +273,17 @@ def add(
                 actor=user.username,
                 address=user.address,
             )
-        return f"Route {row.route_id} added."
+        return text("notify_route_added", route=row.route_id)
 
     def audit_failure(err: Exception) -> None:
         user.audit("", {"reason": str(err)}, outcome="failed")
 
     return ROUTES.change(
-        apply, changed, failed="Route not added", errors=RouteError, on_error=audit_failure
+        apply,
+        changed,
+        failed=text("notify_route_not_added"),
+        errors=RouteError,
+        on_error=audit_failure,
     )
 
 
@@ -285,9 +304,9 @@ def remove(
         route_id = _number("route", route)
         with runtime.engine().begin() as conn:
             remove_route(conn, route_id or 0, actor=user.username, address=user.address)
-        return f"Route {route_id} removed."
+        return text("notify_route_removed", route=route_id)
 
-    return ROUTES.change(apply, changed, failed="Route not removed", errors=RouteError)
+    return ROUTES.change(apply, changed, failed=text("notify_route_not_removed"), errors=RouteError)
 
 
 @callback(
@@ -307,9 +326,10 @@ def send_again(
         delivery_id = _number("delivery", delivery)
         with runtime.engine().begin() as conn:
             new_id = resend(conn, delivery_id or 0, actor=user.username, address=user.address)
-        return f"Delivery {delivery_id} queued again as {new_id}."
+        return text("notify_resent", delivery=delivery_id, new=new_id)
 
-    return ROUTES.change(apply, changed, failed="Not sent again", errors=(RouteError, OutboxError))
+    failed = text("notify_not_resent")
+    return ROUTES.change(apply, changed, failed=failed, errors=(RouteError, OutboxError))
 
 
 def _text(name: str, value: Any) -> str | None:

@@ -29,6 +29,7 @@ from components.report_export import (
     size_text,
     status_text,
 )
+from components.strings import page_title, text
 from components.tables import build_table, fmt_time
 from reports.build import LANGUAGES
 from reports.data import scope_feeders
@@ -46,7 +47,6 @@ from reports.runs import (
 )
 from reports.schedules import (
     ADD_ACTION,
-    EVERY,
     REMOVE_ACTION,
     SCHEDULE_SCOPES,
     Schedule,
@@ -58,7 +58,7 @@ from reports.schedules import (
 from reports.scope import ReportArgumentError, Scope, ScopeKind
 from store.schema import REPORT_CADENCES
 
-dash.register_page(__name__, path="/reports", title="SmartPhase · Reports", name="Reports")
+dash.register_page(__name__, path="/reports", title=page_title("reports_title"), name="Reports")
 
 EXPORT_ROLE: Final = "viewer"
 """Exporting a report is reading."""
@@ -67,26 +67,17 @@ SCHEDULE_ROLE: Final = "admin"
 LIST_MS: Final = 5_000
 """How often the list of reports is read again [ms]."""
 LIST_LIMIT: Final = 50
-SCOPE_OPTIONS: Final[tuple[tuple[ScopeKind, str], ...]] = (
-    ("feeder", "Feeder"),
-    ("section", "Section office"),
-    ("district", "District"),
-    ("state", "Kerala"),
-)
-RUN_COLUMNS: Final = (
-    ("asked", "Asked (IST)"),
-    ("report", "Report"),
-    ("by", "Asked by"),
-    ("status", "Status"),
-    ("file", "PDF"),
-)
-SCHEDULE_COLUMNS: Final = (
-    ("schedule", "Schedule"),
-    ("to", "Sent to"),
-    ("by", "Added by"),
-    ("since", "Since (IST)"),
-    ("remove", ""),
-)
+SCOPE_LABELS: Final[dict[ScopeKind, str]] = {
+    "feeder": "field_feeder",
+    "section": "field_section",
+    "district": "field_district",
+    "state": "reports_kerala",
+}
+"""The string key of each kind of scope's label (components/strings)."""
+RUN_COLUMNS: Final = ("asked", "report", "by", "status", "file")
+"""The reports table's columns; each heading is the string `reports_col_<column>`."""
+SCHEDULE_COLUMNS: Final = ("schedule", "to", "added_by", "since", "remove")
+"""The schedules table's columns; each heading is `reports_col_<column>` ("remove": none)."""
 SCHEDULES: Final = AdminTable(
     ids.REPORTS_SCHEDULE_MESSAGE, ids.REPORTS_SCHEDULES_CHANGED, ids.REPORTS_SCHEDULES
 )
@@ -105,37 +96,33 @@ def layout(
     kind, name = _preset(feeder, section, district)
     scope_fields = form(
         field(
-            "Report on",
+            text("reports_on"),
             dcc.RadioItems(
                 id=ids.REPORTS_SCOPE_KIND,
-                options=[{"label": label, "value": k} for k, label in SCOPE_OPTIONS],
+                options=[{"label": text(key), "value": k} for k, key in SCOPE_LABELS.items()],
                 value=kind,
                 inline=True,
             ),
         ),
         field(
-            "Which",
-            dcc.Dropdown(id=ids.REPORTS_SCOPE_NAME, value=name, placeholder="choose"),
+            text("reports_which"),
+            dcc.Dropdown(id=ids.REPORTS_SCOPE_NAME, value=name, placeholder=text("choose")),
             id=ids.REPORTS_SCOPE_NAME_FIELD,
         ),
     )
     return build_page(
-        "Reports",
+        text("reports_title"),
         build_export_panel(
             None,
             today_ist(),
             run_id=_number(run),
-            title="Export a report",
+            title=text("reports_export_title"),
             scope_fields=scope_fields,
         ),
         html.Section(
             [
-                html.H2("Reports made"),
-                html.P(
-                    "The newest reports, asked for here or made by a schedule; each PDF is "
-                    "checked against its SHA-256 when it is downloaded.",
-                    className="sp-hint",
-                ),
+                html.H2(text("reports_made")),
+                html.P(text("reports_made_hint"), className="sp-hint"),
                 html.Div(id=ids.REPORTS_LIST),
                 dcc.Interval(id=ids.REPORTS_LIST_INTERVAL, interval=LIST_MS),
             ],
@@ -165,41 +152,40 @@ def _number(text: Any) -> int | None:
 def _schedules_section() -> html.Section:
     return html.Section(
         [
-            html.H2("Schedules"),
-            html.P(
-                "Each schedule reports the last whole IST week (Monday to Sunday) or month, "
-                "two hours after it ends, for one district or section office or for every one; "
-                "the PDF goes by e-mail to the users or addresses listed.",
-                className="sp-hint",
-            ),
+            html.H2(text("reports_schedules")),
+            html.P(text("reports_schedules_hint"), className="sp-hint"),
             form(
                 field(
-                    "Every",
+                    text("reports_every"),
                     dcc.RadioItems(
                         id=ids.REPORTS_SCHEDULE_CADENCE,
-                        options=[{"label": c.capitalize(), "value": c} for c in REPORT_CADENCES],
+                        options=[
+                            {"label": text(f"reports_cadence_{c}"), "value": c}
+                            for c in REPORT_CADENCES
+                        ],
                         value="monthly",
                         inline=True,
                     ),
                 ),
                 field(
-                    "Per",
+                    text("reports_per"),
                     dcc.RadioItems(
                         id=ids.REPORTS_SCHEDULE_SCOPE,
                         options=[
-                            {"label": "District", "value": "district"},
-                            {"label": "Section office", "value": "section"},
+                            {"label": text(SCOPE_LABELS[k]), "value": k} for k in SCHEDULE_SCOPES
                         ],
                         value="district",
                         inline=True,
                     ),
                 ),
                 field(
-                    "Which",
-                    dcc.Dropdown(id=ids.REPORTS_SCHEDULE_NAME, placeholder="every one"),
+                    text("reports_which"),
+                    dcc.Dropdown(
+                        id=ids.REPORTS_SCHEDULE_NAME, placeholder=text("reports_every_district")
+                    ),
                 ),
                 field(
-                    "Language",
+                    text("reports_language"),
                     dcc.RadioItems(
                         id=ids.REPORTS_SCHEDULE_LANG,
                         options=[{"label": LANGUAGE_NAMES[k], "value": k} for k in LANGUAGES],
@@ -208,15 +194,17 @@ def _schedules_section() -> html.Section:
                     ),
                 ),
                 field(
-                    "Send to",
+                    text("reports_send_to"),
                     dcc.Input(
                         id=ids.REPORTS_SCHEDULE_TO,
                         type="text",
-                        placeholder="users or e-mail addresses, comma-separated",
+                        placeholder=text("reports_send_to_hint"),
                         size="40",
                     ),
                 ),
-                html.Button("Add schedule", id=ids.REPORTS_SCHEDULE_ADD, className="sp-button"),
+                html.Button(
+                    text("reports_add_schedule"), id=ids.REPORTS_SCHEDULE_ADD, className="sp-button"
+                ),
             ),
             SCHEDULES.message_line(),
             *SCHEDULES.parts(),
@@ -283,12 +271,15 @@ def period_text(
     try:
         period = chosen_period(kind, day, first, last, today_ist())
     except ReportArgumentError as err:
-        return f"Period: {err}.", *shown
+        return text("reports_period_bad", error=err), *shown
     days = period.days
-    before = "the day before" if days == 1 else f"the {days} days before"
     return (
-        f"The report covers {period.first_day} to {period.last_day} IST ({days} "
-        f"day{'s' if days != 1 else ''}) and compares it with {before}.",
+        text(
+            "reports_covers_one" if days == 1 else "reports_covers_many",
+            first=period.first_day,
+            last=period.last_day,
+            days=days,
+        ),
         *shown,
     )
 
@@ -336,7 +327,7 @@ def export(
             run = get_run(conn, run_id)
             ahead = waiting_before(conn, run) if run is not None else 0
     except ReportArgumentError as err:
-        said = f"Not exported: {err.field.lstrip('-')}: {err.reason}."
+        said = text("reports_not_exported", field=err.field.lstrip("-"), reason=err.reason)
         return no_update, html.Div(said, className="sp-error"), True
     return run_id, build_status(run, ahead), False
 
@@ -344,11 +335,11 @@ def export(
 def _scope(data: dict[str, Any] | None) -> Scope:
     """Return the scope of the REPORTS_SCOPE store, or raise ReportArgumentError."""
     if not data or data.get("kind") not in ("feeder", "section", "district", "state"):
-        raise ReportArgumentError("scope", "choose what to report on first")
+        raise ReportArgumentError("scope", text("reports_choose_scope"))
     kind: ScopeKind = data["kind"]
     name = data.get("name")
     if kind != "state" and not name:
-        raise ReportArgumentError(kind, f"choose a {kind} first")
+        raise ReportArgumentError(kind, text(f"reports_choose_{kind}"))
     return Scope(kind, None if kind == "state" else str(name))
 
 
@@ -369,7 +360,8 @@ def follow(_n: int | None, run_id: int | None) -> tuple[Any, Any, bool]:
         run = get_run(conn, run_id)
         ahead = waiting_before(conn, run) if run is not None and run.status == "queued" else 0
     if run is None:
-        return html.Div(f"There is no report {run_id}.", className="sp-error"), no_update, True
+        said = text("reports_no_run", run=run_id)
+        return html.Div(said, className="sp-error"), no_update, True
     if run.status == "done":
         try:
             return build_status(run), _send(run), True
@@ -405,20 +397,25 @@ def list_runs(_n: int | None, _run: int | None, _followed: bool | None) -> Any:
         {
             "asked": fmt_time(r.created_at),
             "report": r.title,
-            "by": r.requested_by or f"schedule {r.schedule_id}",
+            "by": r.requested_by or text("reports_by_schedule", schedule=r.schedule_id),
             "status": html.Span(
-                status_text(r) if r.status != "done" else f"done {fmt_time(r.finished_at)}",
+                status_text(r)
+                if r.status != "done"
+                else text("reports_done_at", at=fmt_time(r.finished_at)),
                 className=f"sp-report-{r.status}",
             ),
             "file": (
-                [download_button(r.run_id), f" {r.pages} pages, {size_text(r.size_bytes)}"]
+                [
+                    download_button(r.run_id),
+                    text("reports_file", pages=r.pages, size=size_text(r.size_bytes)),
+                ]
                 if r.status == "done"
                 else ""
             ),
         }
         for r in runs
     ]
-    return build_table(RUN_COLUMNS, rows, empty="No report has been asked for yet.")
+    return build_table(_headings(RUN_COLUMNS), rows, empty=text("reports_none"))
 
 
 @callback(
@@ -462,8 +459,8 @@ def schedule_names(kind: str | None) -> tuple[list[str], None, str]:
         choices = scope_choices(conn)
     names = choices.districts if kind == "district" else choices.sections
     if kind == "section" and not names:
-        return [], None, "no section office is set (python -m notify sections import)"
-    return names, None, EVERY[kind]
+        return [], None, text("reports_no_sections")
+    return names, None, text(f"reports_every_{kind}")
 
 
 @callback(SCHEDULES.drawn(), SCHEDULES.redrawn())
@@ -474,19 +471,26 @@ def show_schedules(_changed: int | None) -> Any:
     with runtime.engine().connect() as conn:
         schedules = active_schedules(conn)
     return build_table(
-        SCHEDULE_COLUMNS,
+        _headings(SCHEDULE_COLUMNS),
         [_schedule_row(s) for s in schedules],
-        empty="No report is scheduled.",
+        empty=text("reports_no_schedules"),
     )
+
+
+def _headings(columns: tuple[str, ...]) -> list[tuple[str, str]]:
+    """Return a table's (column, heading) pairs; "remove" has no heading."""
+    return [(c, "" if c == "remove" else text(f"reports_col_{c}")) for c in columns]
 
 
 def _schedule_row(s: Schedule) -> dict[str, Any]:
     return {
         "schedule": s.text,
-        "to": s.recipients or "nobody (kept for download)",
-        "by": s.created_by,
+        "to": s.recipients or text("reports_nobody"),
+        "added_by": s.created_by,
         "since": fmt_time(s.created_at),
-        "remove": row_button("Remove", ids.REPORTS_SCHEDULE_REMOVE_TYPE, "schedule", s.schedule_id),
+        "remove": row_button(
+            text("remove"), ids.REPORTS_SCHEDULE_REMOVE_TYPE, "schedule", s.schedule_id
+        ),
     }
 
 
@@ -528,9 +532,9 @@ def add(
                 actor=user.username,
                 address=user.address,
             )
-        return f"Schedule {schedule_id} added."
+        return text("reports_schedule_added", schedule=schedule_id)
 
-    return SCHEDULES.change(apply, changed, failed="Not added", errors=ReportArgumentError)
+    return SCHEDULES.change(apply, changed, failed=text("not_added"), errors=ReportArgumentError)
 
 
 @callback(
@@ -548,9 +552,9 @@ def remove(
 
     def apply() -> str:
         if not isinstance(schedule_id, int):
-            raise ReportArgumentError("schedule", "no such schedule")
+            raise ReportArgumentError("schedule", text("reports_no_such_schedule"))
         with runtime.engine().begin() as conn:
             remove_schedule(conn, schedule_id, actor=user.username, address=user.address)
-        return f"Schedule {schedule_id} removed."
+        return text("reports_schedule_removed", schedule=schedule_id)
 
-    return SCHEDULES.change(apply, changed, failed="Not removed", errors=ReportArgumentError)
+    return SCHEDULES.change(apply, changed, failed=text("not_removed"), errors=ReportArgumentError)

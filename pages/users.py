@@ -13,6 +13,7 @@ from dash.exceptions import PreventUpdate
 from components import access, ids, runtime
 from components.admin_table import AdminTable, field, form
 from components.layout import build_denied, build_page
+from components.strings import page_title, text
 from components.tables import build_table, fmt_time
 from store.contacts import CONTACT_ACTION, Contact, get_contact, list_contacts, set_contact
 from store.schema import ROLES
@@ -28,21 +29,14 @@ from store.users import (
     set_role,
 )
 
-dash.register_page(__name__, path="/users", title="SmartPhase · Users", name="Users")
+dash.register_page(__name__, path="/users", title=page_title("users_title"), name="Users")
 
 MINIMUM_ROLE: Final = "admin"
 
 COLUMNS: Final = (
-    ("username", "User"),
-    ("role", "Role"),
-    ("status", "Status"),
-    ("mfa", "Two-factor"),
-    ("email", "E-mail"),
-    ("phone", "Phone"),
-    ("quiet", "Quiet hours (IST)"),
-    ("created", "Created (IST)"),
-    ("updated", "Changed (IST)"),
-)
+    "username", "role", "status", "mfa", "email", "phone", "quiet", "created", "updated",
+)  # fmt: skip
+"""The user table's columns; each heading is the string `users_col_<column>`."""
 
 
 USERS: Final = AdminTable(ids.USERS_MESSAGE, ids.USERS_CHANGED, ids.USERS_TABLE)
@@ -51,52 +45,76 @@ USERS: Final = AdminTable(ids.USERS_MESSAGE, ids.USERS_CHANGED, ids.USERS_TABLE)
 def layout(**_query: str) -> html.Main:
     """Return the page for an admin, or a refusal for anyone else."""
     if not access.has_role(MINIMUM_ROLE):
-        return build_denied("Users", MINIMUM_ROLE)
+        return build_denied(text("users_title"), MINIMUM_ROLE)
     password = dcc.Input(id=ids.USERS_NEW_PASSWORD, type="password", autoComplete="new-password")
     return build_page(
-        "Users",
+        text("users_title"),
         USERS.message_line(),
         html.Section(
             [
-                html.H2("Add a user"),
+                html.H2(text("users_add_heading")),
                 form(
-                    field("Username", dcc.Input(id=ids.USERS_NEW_NAME, autoComplete="off")),
-                    field("Password", password),
                     field(
-                        "Role",
-                        dcc.Dropdown(list(ROLES), "viewer", id=ids.USERS_NEW_ROLE, clearable=False),
+                        text("login_username"),
+                        dcc.Input(id=ids.USERS_NEW_NAME, autoComplete="off"),
                     ),
-                    field("E-mail", dcc.Input(id=ids.USERS_NEW_EMAIL, type="email")),
-                    field("Phone", dcc.Input(id=ids.USERS_NEW_PHONE, type="tel")),
-                    html.Button("Add user", id=ids.USERS_ADD, className="sp-button"),
+                    field(text("login_password"), password),
+                    field(
+                        text("users_role"),
+                        dcc.Dropdown(
+                            role_options(), "viewer", id=ids.USERS_NEW_ROLE, clearable=False
+                        ),
+                    ),
+                    field(text("users_email"), dcc.Input(id=ids.USERS_NEW_EMAIL, type="email")),
+                    field(text("users_phone"), dcc.Input(id=ids.USERS_NEW_PHONE, type="tel")),
+                    html.Button(text("users_add"), id=ids.USERS_ADD, className="sp-button"),
                 ),
             ]
         ),
         html.Section(
             [
-                html.H2("Change a user"),
+                html.H2(text("users_change_heading")),
                 form(
-                    field("User", dcc.Dropdown(id=ids.USERS_TARGET, placeholder="choose")),
                     field(
-                        "Role", dcc.Dropdown(list(ROLES), id=ids.USERS_ROLE, placeholder="choose")
+                        text("users_col_username"),
+                        dcc.Dropdown(id=ids.USERS_TARGET, placeholder=text("choose")),
                     ),
-                    html.Button("Set role", id=ids.USERS_SET_ROLE, className="sp-button"),
-                    html.Button("Disable", id=ids.USERS_DISABLE, className="sp-button"),
-                    html.Button("Enable", id=ids.USERS_ENABLE, className="sp-button"),
+                    field(
+                        text("users_role"),
+                        dcc.Dropdown(role_options(), id=ids.USERS_ROLE, placeholder=text("choose")),
+                    ),
+                    html.Button(
+                        text("users_set_role"), id=ids.USERS_SET_ROLE, className="sp-button"
+                    ),
+                    html.Button(text("users_disable"), id=ids.USERS_DISABLE, className="sp-button"),
+                    html.Button(text("users_enable"), id=ids.USERS_ENABLE, className="sp-button"),
                 ),
                 form(
-                    field("E-mail", dcc.Input(id=ids.USERS_CONTACT_EMAIL, type="email")),
-                    field("Phone", dcc.Input(id=ids.USERS_CONTACT_PHONE, type="tel")),
+                    field(text("users_email"), dcc.Input(id=ids.USERS_CONTACT_EMAIL, type="email")),
+                    field(text("users_phone"), dcc.Input(id=ids.USERS_CONTACT_PHONE, type="tel")),
                     field(
-                        "Quiet hours (IST)",
+                        text("users_quiet"),
                         dcc.Input(id=ids.USERS_CONTACT_QUIET, placeholder="22:00-06:00"),
                     ),
-                    html.Button("Set contact", id=ids.USERS_SET_CONTACT, className="sp-button"),
+                    html.Button(
+                        text("users_set_contact"), id=ids.USERS_SET_CONTACT, className="sp-button"
+                    ),
                 ),
             ]
         ),
         *USERS.parts(),
     )
+
+
+def role_options() -> list[dict[str, str]]:
+    """Return the roles to choose from: their names in the interface language, their values as
+    the store keeps them."""
+    return [{"label": text(f"role_{r}"), "value": r} for r in ROLES]
+
+
+def role_text(role: str) -> str:
+    """Return a role's name in the interface language (an unknown one as it is)."""
+    return text(f"role_{role}") if role in ROLES else role
 
 
 @callback(USERS.drawn(), Output(ids.USERS_TARGET, "options"), USERS.redrawn())
@@ -110,16 +128,17 @@ def show_users(_changed: int | None) -> tuple[Any, list[str]]:
     rows = [
         {
             "username": u.username,
-            "role": u.role,
-            "status": "disabled" if u.disabled else "enabled",
-            "mfa": "on" if u.mfa else "off",
+            "role": role_text(u.role),
+            "status": text("users_disabled" if u.disabled else "users_enabled"),
+            "mfa": text("users_mfa_on" if u.mfa else "users_mfa_off"),
             **_contact_cells(contacts.get(u.username)),
             "created": fmt_time(u.created_at),
             "updated": fmt_time(u.updated_at),
         }
         for u in users
     ]
-    return build_table(COLUMNS, rows, empty="No users."), [u.username for u in users]
+    headings = [(c, text(f"users_col_{c}")) for c in COLUMNS]
+    return build_table(headings, rows, empty=text("users_none")), [u.username for u in users]
 
 
 @callback(
@@ -163,9 +182,9 @@ def add(
                     actor=user.username,
                     address=user.address,
                 )
-        return f"User {username} added as {role}."
+        return text("users_added", user=username, role=role_text(role or ""))
 
-    said, count = USERS.change(apply, changed, failed="Not added", errors=UserError)
+    said, count = USERS.change(apply, changed, failed=text("not_added"), errors=UserError)
     typed = (username or "", password or "") if count == (changed or 0) else ("", "")
     return said, count, *typed
 
@@ -193,9 +212,10 @@ def change_role(
     def apply() -> str:
         with runtime.engine().begin() as conn:
             set_role(conn, username or "", role or "", actor=user.username)
-        return f"{username} is now {role}."
+        return text("users_role_set", user=username, role=role_text(role or ""))
 
-    return USERS.change(apply, changed, failed="Role not changed", errors=UserError)
+    failed = text("users_role_not_changed")
+    return USERS.change(apply, changed, failed=failed, errors=UserError)
 
 
 @callback(
@@ -213,7 +233,7 @@ def disable(
     if not n_clicks:
         raise PreventUpdate
     if username == user.username:
-        return "Not disabled: username: you cannot disable yourself.", changed or 0
+        return text("users_not_disabled_self"), changed or 0
     return _set_disabled(user, username, True, changed)
 
 
@@ -240,9 +260,9 @@ def _set_disabled(
     def apply() -> str:
         with runtime.engine().begin() as conn:
             set_disabled(conn, username or "", disable, actor=user.username)
-        return f"{username} {'disabled' if disable else 'enabled'}."
+        return text("users_now_disabled" if disable else "users_now_enabled", user=username)
 
-    return USERS.change(apply, changed, failed="Not changed", errors=UserError)
+    return USERS.change(apply, changed, failed=text("not_changed"), errors=UserError)
 
 
 @callback(
@@ -298,19 +318,20 @@ def change_contact(
                 actor=user.username,
                 address=user.address,
             )
-        return f"{username}: contact saved."
+        return text("users_contact_saved", user=username)
 
-    return USERS.change(apply, changed, failed="Contact not changed", errors=UserError)
+    failed = text("users_contact_not_changed")
+    return USERS.change(apply, changed, failed=failed, errors=UserError)
 
 
 def _contact_cells(contact: Contact | None) -> dict[str, str]:
     """Return a user's e-mail, phone and quiet hours as table cells."""
     if contact is None:
-        return {"email": "", "phone": "", "quiet": "default"}
+        return {"email": "", "phone": "", "quiet": text("users_quiet_default")}
     return {
         "email": contact.email or "",
         "phone": contact.phone or "",
-        "quiet": contact.quiet_hours or "default",
+        "quiet": contact.quiet_hours or text("users_quiet_default"),
     }
 
 
