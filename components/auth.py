@@ -224,7 +224,7 @@ def guard_request() -> Response | None:
         return flask.redirect(f"{LOGIN_PATH}?{urlencode({'next': safe_next(request.full_path)})}")
     if request.path == "/_dash-update-component":
         _audit_anonymous_callback()
-    return Response("sign in first", status=401, mimetype="text/plain")
+    return Response(text("log_sign_in_first"), status=401, mimetype="text/plain")
 
 
 def _enrol_first(method: str, path: str) -> Response:
@@ -232,9 +232,7 @@ def _enrol_first(method: str, path: str) -> Response:
     if method in SAFE_METHODS and not path.startswith("/_"):
         query = urlencode({"next": safe_next(flask.request.full_path)})
         return flask.redirect(f"{ACCOUNT_PATH}?{query}")
-    return Response(
-        "set up two-factor sign-in at /account first", status=403, mimetype="text/plain"
-    )
+    return Response(text("auth_enrol_first"), status=403, mimetype="text/plain")
 
 
 def _audit_anonymous_callback() -> None:
@@ -370,10 +368,10 @@ def too_many(action: str, username: str, refusal: Refusal, now: datetime) -> Res
             now=now,
         )
     if refusal.reason == "account":
-        text = f"Too many failed sign-ins for this account; try again in {refusal.retry_after_s} s."
+        said = text("auth_too_many_account", seconds=refusal.retry_after_s)
     else:
-        text = "Too many failed sign-ins from this address; try again later."
-    response = Response(text, status=429, mimetype="text/plain")
+        said = text("auth_too_many_address")
+    response = Response(said, status=429, mimetype="text/plain")
     response.headers["Retry-After"] = str(refusal.retry_after_s)
     return response
 

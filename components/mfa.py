@@ -26,6 +26,7 @@ from sqlalchemy import Connection
 from werkzeug.wrappers import Response
 
 from components import access, auth, runtime
+from components.strings import text
 from store.audit import audit
 from store.logins import SECOND_FACTOR_ACTION, account_key, address_key, admit, settle
 from store.mfa import (
@@ -43,14 +44,13 @@ from store.users import SessionUser, UserError, session_user
 CODE_PAGE: Final = (
     auth.PAGE_HEAD
     + """<form method="post" action="/login/code" id="code-form">
-<h1>Sign-in code</h1>
+<h1>{{ s.mfa_code_title }}</h1>
 {% if error %}<p class="error" id="code-error">{{ error }}</p>{% endif %}
-<p class="note">Type the 6-digit code your authenticator app shows for SmartPhase, or one of
-your recovery codes.</p>
+<p class="note">{{ s.mfa_code_note }}</p>
 <input type="hidden" name="next" value="{{ next }}">
-<label for="code">Code</label>
+<label for="code">{{ s.mfa_code }}</label>
 <input id="code" name="code" autocomplete="one-time-code" inputmode="text" required autofocus>
-<button type="submit" id="code-submit">Sign in</button>
+<button type="submit" id="code-submit">{{ s.login_submit }}</button>
 </form></body></html>
 """
 )
@@ -58,23 +58,22 @@ your recovery codes.</p>
 ENROL_PAGE: Final = (
     auth.PAGE_HEAD
     + """<section id="enrol">
-<h1>Two-factor sign-in</h1>
-{% if required %}<p class="note">Your role signs in with a second factor. Set it up to go
-on.</p>{% endif %}
+<h1>{{ s.mfa_enrol_title }}</h1>
+{% if required %}<p class="note">{{ s.mfa_required }}</p>{% endif %}
 {% if error %}<p class="error" id="enrol-error">{{ error }}</p>{% endif %}
-<p>Scan this code with an authenticator app (FreeOTP, Aegis, Google Authenticator):</p>
-<img class="qr" id="enrol-qr" alt="QR code of the sign-in secret" src="{{ qr }}">
-<p class="note">or type the key <code id="enrol-secret">{{ secret }}</code></p>
+<p>{{ s.mfa_scan }}</p>
+<img class="qr" id="enrol-qr" alt="{{ s.mfa_qr_alt }}" src="{{ qr }}">
+<p class="note">{{ s.mfa_or_type }} <code id="enrol-secret">{{ secret }}</code></p>
 <form method="post" action="/account" id="enrol-form">
 <input type="hidden" name="action" value="confirm"><input type="hidden" name="next"
 value="{{ next }}">
-<label for="code">Code the app shows now</label>
+<label for="code">{{ s.mfa_code_now }}</label>
 <input id="code" name="code" autocomplete="one-time-code" inputmode="numeric" required>
-<button type="submit" id="enrol-submit">Turn on</button>
+<button type="submit" id="enrol-submit">{{ s.mfa_turn_on }}</button>
 </form>
 <form method="post" action="/account"><input type="hidden" name="action" value="restart">
 <input type="hidden" name="next" value="{{ next }}">
-<button type="submit" id="enrol-restart">New key</button></form>
+<button type="submit" id="enrol-restart">{{ s.mfa_new_key }}</button></form>
 </section></body></html>
 """
 )
@@ -82,12 +81,11 @@ value="{{ next }}">
 CODES_PAGE: Final = (
     auth.PAGE_HEAD
     + """<section id="recovery">
-<h1>Recovery codes</h1>
-<p>Each of these codes signs you in once instead of a code from your phone. Keep them somewhere
-safe: they are not shown again.</p>
+<h1>{{ s.mfa_codes_title }}</h1>
+<p>{{ s.mfa_codes_note }}</p>
 <ul class="codes" id="recovery-codes">{% for code in codes %}<li><code>{{ code }}</code></li>
 {% endfor %}</ul>
-<p><a href="{{ next }}" id="recovery-continue">Continue</a></p>
+<p><a href="{{ next }}" id="recovery-continue">{{ s.mfa_continue }}</a></p>
 </section></body></html>
 """
 )
@@ -98,26 +96,24 @@ STATUS_PAGE: Final = (
 <h1>{{ username }}</h1>
 {% if error %}<p class="error" id="account-error">{{ error }}</p>{% endif %}
 {% if message %}<p class="note" id="account-message">{{ message }}</p>{% endif %}
-<p id="account-mfa">Two-factor sign-in is on; {{ left }} recovery code{{ "" if left == 1 else "s" }}
-left.</p>
-{% if stale %}<p class="note">This session began without it: sign out and sign in again with
-a code.</p>
-<form method="post" action="/logout"><button type="submit">Sign out</button></form>
+<p id="account-mfa">{{ (s.mfa_on_one if left == 1 else s.mfa_on_many).format(left=left) }}</p>
+{% if stale %}<p class="note">{{ s.mfa_stale }}</p>
+<form method="post" action="/logout"><button type="submit">{{ s.mfa_sign_out }}</button></form>
 {% else %}
 <form method="post" action="/account" id="codes-form">
 <input type="hidden" name="action" value="codes">
-<label for="codes-code">Code the app shows now</label>
+<label for="codes-code">{{ s.mfa_code_now }}</label>
 <input id="codes-code" name="code" autocomplete="one-time-code" inputmode="numeric" required>
-<button type="submit">New recovery codes</button></form>
+<button type="submit">{{ s.mfa_new_codes }}</button></form>
 {% if may_turn_off %}
 <form method="post" action="/account" id="off-form">
 <input type="hidden" name="action" value="off">
-<label for="off-code">Code the app shows now</label>
+<label for="off-code">{{ s.mfa_code_now }}</label>
 <input id="off-code" name="code" autocomplete="one-time-code" inputmode="numeric" required>
-<button type="submit">Turn off</button></form>
+<button type="submit">{{ s.mfa_turn_off }}</button></form>
 {% endif %}
 {% endif %}
-<p><a href="/">Back to the control room</a></p>
+<p><a href="/">{{ s.mfa_back }}</a></p>
 </section></body></html>
 """
 )
@@ -143,7 +139,7 @@ def code_step() -> Response:
         return flask.redirect(auth.LOGIN_PATH)
     next_path = auth.safe_next(str(pending.get("next") or "/"))
     if flask.request.method == "GET":
-        return auth.page(CODE_PAGE, title="Sign-in code", error=None, next=next_path)
+        return auth.page(CODE_PAGE, title=text("mfa_code_title"), error=None, next=next_path)
     username = str(pending["user"])
     code = flask.request.form.get("code", "")[:64]
     settings = runtime.settings()
@@ -178,8 +174,9 @@ def code_step() -> Response:
             flask.session.clear()
             return flask.redirect(f"{auth.LOGIN_PATH}?{urlencode({'next': next_path})}")
         flask.session[auth.PENDING] = {**pending, "tries": tries}
-        error = "That code is not right (a code works once; wait for the next one)."
-        return auth.page(CODE_PAGE, status=401, title="Sign-in code", error=error, next=next_path)
+        error = text("mfa_code_wrong")
+        title = text("mfa_code_title")
+        return auth.page(CODE_PAGE, status=401, title=title, error=error, next=next_path)
     auth.sign_in(user, factor)
     return flask.redirect(next_path)
 
@@ -238,7 +235,7 @@ class _AccountView:
             return auth.page(
                 STATUS_PAGE,
                 status=status,
-                title="Account",
+                title=text("mfa_account_title"),
                 username=username,
                 left=left,
                 error=error,
@@ -282,7 +279,7 @@ class _AccountView:
         if action == "confirm":
             auth.sign_in(renewed, "totp")
         next_path = self.next_path if action == "confirm" else auth.ACCOUNT_PATH
-        return auth.page(CODES_PAGE, title="Recovery codes", codes=codes, next=next_path)
+        return auth.page(CODES_PAGE, title=text("mfa_codes_title"), codes=codes, next=next_path)
 
     def _enrolment(self, secret: str, error: str | None, status: int) -> Response:
         uri = provisioning_uri(secret, self.user.username)
@@ -290,7 +287,7 @@ class _AccountView:
         return auth.page(
             ENROL_PAGE,
             status=status,
-            title="Two-factor sign-in",
+            title=text("mfa_enrol_title"),
             qr=qr_data_uri(uri),
             secret=shown,
             error=error,
