@@ -34,7 +34,7 @@ UNHEADED: Final = {"id": "#", "action": ""}
 
 def headings(columns: Sequence[str]) -> list[tuple[str, str]]:
     """Return a table's (column, heading) pairs in the interface language."""
-    return [(c, UNHEADED.get(c) or text(f"notify_col_{c}")) for c in columns]
+    return [(c, UNHEADED[c] if c in UNHEADED else text(f"notify_col_{c}")) for c in columns]
 
 
 def state_text(state: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import string
 from collections.abc import Iterator
@@ -131,7 +132,7 @@ def test_the_shell_and_sign_in_page_read_their_words_from_the_strings() -> None:
 
 def _words(component: Any) -> list[str]:
     """Return every text a Dash component tree shows: children, labels, placeholders, titles,
-    table headings and the options' labels (not the report export panel's)."""
+    table headings and the options' labels."""
     found: list[str] = []
 
     def walk(node: Any) -> None:
@@ -146,8 +147,6 @@ def _words(component: Any) -> list[str]:
                     found.append(node[key])
         elif hasattr(node, "to_plotly_json"):
             props = node.to_plotly_json()["props"]
-            if "sp-report-export" in str(props.get("className", "")):
-                return  # the reports' export panel keeps its own words (components/report_export)
             for key in ("children", "placeholder", "title", "columns"):
                 walk(props.get(key))
             walk([o for o in props.get("options") or () if isinstance(o, dict)])
@@ -165,13 +164,23 @@ def translated(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.usefixtures("translated")
 @pytest.mark.parametrize("app_in", ["ml"], indirect=True)
-def test_the_pages_show_the_translation_of_every_label(app_in: tuple[dash.Dash, str]) -> None:
-    from pages import alerts, feeder, log, wall  # noqa: PLC0415 (registered by create_app first)
+def test_the_pages_show_the_translation_of_every_label(
+    app_in: tuple[dash.Dash, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from components import access, notify_view  # noqa: PLC0415
+    from pages import alerts, feeder, log, notifications, reports, users, wall  # noqa: PLC0415
     from pages import map as map_page  # noqa: PLC0415
 
     app, _ = app_in
+    monkeypatch.setattr(access, "has_role", lambda *_args, **_kwargs: True)  # an admin's view
     with app.server.test_request_context("/"):
         shown = {
+            "reports": _words(reports.layout()),
+            "notifications": _words(notifications.layout()),
+            "users": _words(users.layout()),
+            "tables": _words(
+                [notify_view.build_routes([], True), notify_view.build_deliveries([], True)]
+            ),
             "shell": _words(layout.build_header(None, 3)),
             "alerts": _words(alerts.layout()),
             "log": _words(log.layout()),
@@ -236,3 +245,125 @@ def test_refusals_are_english_records_with_a_translation_each() -> None:
     for key, english in {**commands.ERRORS, **moves.ERRORS}.items():
         assert strings.EN[key] == english
         assert key in strings.ML
+
+
+LATIN_TERMS: re.Pattern[str] = re.compile(r"\b(?:IST|kVA|PV|CSV|PDF|TOTP|SMS|RYB)\b")
+"""Technical terms that stay in Latin letters in every language."""
+WORD: re.Pattern[str] = re.compile(r"[A-Za-z]{2,}")
+SHOWN_PROPS: frozenset[str] = frozenset({"children", "placeholder", "label", "title", "empty"})
+"""The keyword arguments whose text a page shows."""
+SHOWN_FIRST: frozenset[str] = frozenset({"field", "row_button", "build_page", "download_button"})
+"""The project's builders whose first argument is shown text."""
+LITERALS_ALLOWED: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("alerts", "KL-TVM-0042"),  # an example feeder id, the same in every language
+        ("command_status", "applied?"),  # a command's steps are named by its states, as stored
+        ("command_status", " by "),  # the command line "<id> by <user> at <time> IST"
+        ("command_status", " at "),
+    }
+)
+"""(module, literal) pairs a page may show as they are: data, and the command's progress line,
+which still reads in English."""
+
+
+def _constants(node: ast.AST) -> Iterator[ast.Constant]:
+    """Yield the string constants an argument shows as they are (not those passed to a call,
+    used as a key or compared)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        yield node
+    elif not isinstance(
+        node,
+        ast.Call
+        | ast.Subscript
+        | ast.Compare
+        | ast.Dict
+        | ast.Lambda
+        | ast.Attribute
+        | ast.comprehension,
+    ):
+        for child in ast.iter_child_nodes(node):
+            yield from _constants(child)
+
+
+def _shown_arguments(node: ast.Call) -> list[ast.expr]:
+    """Return the arguments of a call whose text a page shows."""
+    func = node.func
+    owner = (
+        func.value.id
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+        else ""
+    )
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    shown: list[ast.expr] = [k.value for k in node.keywords if k.arg in SHOWN_PROPS]
+    if node.args and (owner in ("html", "dcc") or name in SHOWN_FIRST):
+        shown.append(node.args[0])
+    if owner in ("html", "dcc") or name in SHOWN_FIRST or name == "build_table":
+        return shown
+    return [k.value for k in node.keywords if k.arg == "failed"]
+
+
+def english_literals(source: str) -> list[tuple[int, str]]:
+    """Return the words in Latin letters a module shows as literals in Dash components: as
+    their children, label, placeholder or title, as an option's label, a field's label, a
+    table's empty text or a change's failure (technical terms such as kVA left out)."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(source)):
+        shown: list[ast.expr] = []
+        if isinstance(node, ast.Call):
+            shown = _shown_arguments(node)
+        elif isinstance(node, ast.Dict):
+            shown = [
+                v
+                for k, v in zip(node.keys, node.values, strict=True)
+                if isinstance(k, ast.Constant) and k.value == "label"
+            ]
+        for argument in shown:
+            for constant in _constants(argument):
+                value = str(constant.value)
+                if WORD.search(LATIN_TERMS.sub("", value)):
+                    found.append((constant.lineno, value))
+    return found
+
+
+def test_the_scan_finds_an_english_label_and_passes_a_keyed_one() -> None:
+    source = (
+        'html.Button("Add user", id="x")\n'
+        'field("Role", dcc.Dropdown(placeholder="choose"))\n'
+        'dcc.RadioItems(options=[{"label": "Weekly", "value": "weekly"}])\n'
+        'html.Td(ist_text(t) + " IST", className="sp-nowrap")\n'
+        'html.H2(text("users_title"))\n'
+        'build_table(COLUMNS, rows, empty="No users.")\n'
+    )
+    assert sorted(english_literals(source)) == [
+        (1, "Add user"), (2, "Role"), (2, "choose"), (3, "Weekly"), (6, "No users."),
+    ]  # fmt: skip
+
+
+ROOT: Path = Path(__file__).resolve().parents[2]
+
+
+def test_no_page_shows_an_english_literal() -> None:
+    modules = sorted([*(ROOT / "pages").glob("*.py"), *(ROOT / "components").glob("*.py")])
+    assert len(modules) > 20
+    left = {
+        f"{path.relative_to(ROOT)}:{line}": value
+        for path in modules
+        for line, value in english_literals(path.read_text())
+        if (path.stem, value) not in LITERALS_ALLOWED
+    }
+    assert left == {}
+
+
+def test_a_date_says_its_month_in_the_language() -> None:
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    from components.feeder_charts import ist_text  # noqa: PLC0415
+
+    at = datetime(2025, 12, 7, 10, 16, 50, tzinfo=UTC)  # 15:46:50 IST
+    assert ist_text(at, lang="en") == "07 Dec 15:46:50"
+    assert ist_text(at, seconds=False, lang="ml") == "07 ഡിസം 15:46"
+    for month in range(1, 13):
+        day = datetime(2025, month, 21, 6, 0, tzinfo=UTC)
+        assert ist_text(day, lang="en") == f"{day:%d %b} 11:30:00"  # English as before
+        assert strings.text(f"month_{month}", "ml") in ist_text(day, lang="ml")
+    assert len({strings.text(f"month_{m}", "ml") for m in range(1, 13)}) == 12
