@@ -187,6 +187,8 @@ def test_the_feeder_page_reads_in_the_interface_language(
     shows(driver, ".sp-range-row .sp-hint", "IST")
     shown = texts(driver, ".sp-range-row .sp-hint")[0]
     assert in_language(shown, lang), shown
+    months = {text(f"month_{m}", lang) for m in range(1, 13)}
+    assert any(f" {month} " in shown for month in months), shown  # "07 ഡിസം 15:46 – …"
     # The charts: titles, legends and the run's result words.
     draws(driver, "#sp-feeder-currents-chart .gtitle", text("chart_currents_title", lang))
     draws(driver, "#sp-feeder-currents-chart .legendtext", text("chart_neutral", lang))
@@ -266,3 +268,48 @@ def test_the_map_reads_in_the_interface_language(
     assert neutral in tip, tip
     assert in_language(tip.replace(FEEDER, ""), lang), tip
     screenshot(driver, f"language-map-{lang}-1920x1080")
+
+
+ADMIN_PAGES: Final = {
+    "/reports": (
+        "reports_title",
+        ("reports_export_title", "reports_made", "reports_schedules"),
+        ("feeder_export_pdf", "reports_add_schedule"),
+    ),
+    "/notifications": (
+        "notify_title",
+        ("notify_deliveries", "notify_routes"),
+        ("notify_add_route",),
+    ),
+    "/users": (
+        "users_title",
+        ("users_add_heading", "users_change_heading"),
+        ("users_add", "users_set_role", "users_disable", "users_enable", "users_set_contact"),
+    ),
+}
+"""Each admin page's heading, section headings and buttons, by string key."""
+
+
+@pytest.mark.parametrize("path", list(ADMIN_PAGES))
+def test_the_reports_notifications_and_users_pages_read_in_the_language(
+    server: tuple[LiveServer, str], driver: Any, path: str
+) -> None:
+    live, lang = server
+    title, sections, buttons = ADMIN_PAGES[path]
+    driver.get(live.base + path)
+    wait_for(driver, "h1", text(title, lang))
+    assert html_lang(driver) == lang
+    assert driver.title == text("page_title", lang, page=text(title, lang))
+    headings = texts(driver, "h2")
+    for key in sections:
+        assert text(key, lang) in headings, (key, headings)
+    shown = texts(driver, "button")
+    for key in buttons:
+        assert text(key, lang) in shown, (key, shown)
+    # The tables the callbacks draw: their headings in the language too.
+    wait_for(driver, ".sp-table th, .sp-empty")
+    for heading in texts(driver, ".sp-table th"):
+        assert heading in ("", "#") or in_language(heading, lang), heading
+    for label in texts(driver, ".sp-field > span"):
+        assert in_language(label, lang), label
+    screenshot(driver, f"language{path.replace('/', '-')}-{lang}-1920x1080")
