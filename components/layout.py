@@ -102,7 +102,7 @@ def build_header(identity: access.Identity | None, alert_count: int | None = Non
                         title=text("account_title"),
                         style={"color": "inherit", "textDecoration": "none"},
                     ),
-                    f" ({identity.role})",
+                    f" ({text(f'role_{identity.role}')})",
                 ],
                 id=ids.HEADER_USER,
                 className="sp-user",
@@ -160,7 +160,7 @@ def build_denied(title: str, minimum_role: str) -> html.Main:
     """Return the body shown instead of a page the user's role may not see."""
     return build_page(
         title,
-        html.P(text("denied", role=minimum_role), className="sp-denied"),
+        html.P(text("denied", role=text(f"role_{minimum_role}")), className="sp-denied"),
     )
 
 
