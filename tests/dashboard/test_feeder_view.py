@@ -263,7 +263,7 @@ def assert_translated(shown: str, *keys: str) -> None:
 @pytest.mark.usefixtures("in_malayalam")
 def test_the_lock_column_and_its_search_read_in_malayalam() -> None:
     locked = house(locked=True, until=NOW + timedelta(hours=6), reason="did_not_help")
-    assert lock_text(locked) == "ലോക്ക് ചെയ്തു 21 Nov 11:55 മുതൽ 21 Nov 18:00 IST വരെ (did not help)"
+    assert lock_text(locked) == "ലോക്ക് ചെയ്തു 21 നവം 11:55 മുതൽ 21 നവം 18:00 IST വരെ (did not help)"
     assert lock_text(house(switchable=False)) == "റിലേ ഇല്ല"
     rows = house_rows([house(), house("KL-EKM-0001-H018", locked=True)], NOW)
     assert [r["online"] for r in rows] == ["ഉണ്ട്", "ഉണ്ട്"]
