@@ -73,6 +73,21 @@ class AlertKind(StrEnum):
     REPORT_FAILED = "report_failed"
 
 
+EDGE_KINDS: Final = frozenset(
+    {
+        AlertKind.SUSTAINED_UNBALANCE,
+        AlertKind.PHASE_OVERLOAD,
+        AlertKind.HOUSE_OFFLINE,
+        AlertKind.HOUSES_OFFLINE,
+        AlertKind.HQ_UNREACHABLE,
+        AlertKind.UPLINK_READINGS_DROPPED,
+        AlertKind.HOUSE_PHASE_MISMATCH,
+        AlertKind.SWITCH_ROLLED_BACK,
+        AlertKind.SWITCH_FAILED,
+    }
+)
+"""Kinds the edge controller raises and clears (the rest HQ raises)."""
+
 FLEET_KINDS: Final = frozenset(
     {AlertKind.FLEET_SILENT, AlertKind.INGEST_SESSION_LOST, AlertKind.REPORT_FAILED}
 )

@@ -10,7 +10,8 @@ var/mail/): the demo admin has an address and a level-1 route for each of the fl
 districts. The fleet's first feeder plays
 the story SmartPhase is pitched with (sim/story.py), and the demo tells it as it reaches the
 store (sim/narrator.py). Ctrl-C or SIGTERM stops the demo; the store and var/ stay for the
-next start.
+next start, which starts the simulated fleet again from its as-built phases and its controllers
+afresh with it (`fresh_world`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -47,6 +49,7 @@ from sim.narrator import Narrator, read_story
 from sim.provisioning import provision
 from sim.story import STORY_FEEDER_ID, STORY_START_H, demo_fleet, report_command
 from store import schema
+from store.alerting import forget_edge_conditions
 from store.contacts import QUIET_OFF, ContactError, get_contact, set_contact
 from store.db import make_engine
 from store.migrate import upgrade
@@ -217,6 +220,7 @@ class LiveDemo:
             self.plans,
             Path(self.settings.keys_dir),
         )
+        forgotten = fresh_world(engine, EDGE_STORE_DIR, [p.feeder_id for p in self.plans])
         login = demo_login(engine, DEMO_LOGIN_FILE)
         routes = demo_routes(engine, (p.district for p in self.plans))
         env = self._child_env()
@@ -229,6 +233,8 @@ class LiveDemo:
             f"{' (in-process)' if self.embedded_broker else ''}\n"
             f"  fleet   {FLEET_DIR}/feeders.csv, {FLEET_DIR}/houses.csv; keys in "
             f"{self.settings.keys_dir}\n"
+            f"  edge    {EDGE_STORE_DIR}/, started afresh with the fleet"
+            f"{f' ({forgotten} alerts of the last run cleared)' if forgotten else ''}\n"
             f"  control room  {self.dashboard_url}  {login}\n"
             f"  mail    {self._mail_banner()}\n"
             f"  routes  {routes}"
@@ -445,6 +451,17 @@ class LiveDemo:
                 flush=True,
             )
         return status
+
+
+def fresh_world(engine: Engine, edge_dir: Path, feeder_ids: list[str]) -> int:
+    """Start the controllers afresh with the simulated fleet, which every start builds again on
+    its as-built phases: remove their state (under `edge_dir`) and clear what the store holds
+    of the conditions they remembered (their active alerts, their houses' lockouts). A
+    controller that kept its state would hold each house on the phase it last signed, against
+    what the new fleet's nodes report. Return the alerts cleared."""
+    shutil.rmtree(edge_dir, ignore_errors=True)
+    with engine.begin() as conn:
+        return forget_edge_conditions(conn, feeder_ids, datetime.now(UTC))
 
 
 def demo_login(engine: Engine, login_file: Path) -> str:

@@ -19,9 +19,9 @@ from typing import Any, Final, Literal, TypeAlias
 
 from sqlalchemy import ColumnElement, Connection, Select, false, func, select, update
 
-from grid.alert_kinds import counted
+from grid.alert_kinds import EDGE_KINDS, counted
 from store.audit import audit
-from store.schema import ALERT_SEVERITIES, ALERT_STATES, SEVERITY_RANK, alerts, feeders
+from store.schema import ALERT_SEVERITIES, ALERT_STATES, SEVERITY_RANK, alerts, feeders, houses
 
 AnySelect: TypeAlias = "Select[Any]"
 
@@ -502,3 +502,27 @@ def _audit_bulk(
         address=address,
         ts=now,
     )
+
+
+def forget_edge_conditions(conn: Connection, feeder_ids: Sequence[str], now: datetime) -> int:
+    """Clear the active alerts the feeders' edge controllers raised and show none of their
+    houses locked out: for controllers that start afresh, with no memory of those conditions
+    (the demo's simulated fleet, started again from its as-built phases). Return the alerts
+    cleared."""
+    if not feeder_ids:
+        return 0
+    cleared = conn.execute(
+        update(alerts)
+        .where(
+            alerts.c.feeder_id.in_(feeder_ids),
+            alerts.c.kind.in_(sorted(EDGE_KINDS)),
+            alerts.c.state.in_(ACTIVE_ALERT_STATES),
+        )
+        .values(state="cleared", cleared_at=now, updated_at=now)
+    ).rowcount
+    conn.execute(
+        update(houses)
+        .where(houses.c.feeder_id.in_(feeder_ids), houses.c.locked)
+        .values(locked=False, locked_reason=None, locked_since=None, locked_until=None)
+    )
+    return int(cleared or 0)
