@@ -199,7 +199,7 @@ def _row(
         else "",
         "severity": html.Span(a.severity, className=f"sp-sev sp-sev-{a.severity}"),
         "raised": _instant(a.raised_at),
-        "state": a.state,
+        "state": text(f"alert_state_{a.state}"),
         "feeder": dcc.Link(a.feeder_id, href=f"/feeder/{a.feeder_id}") if a.feeder_id else "",
         "house": a.house_id or "",
         "kind": [a.kind, html.Div(text("alerts_rolled_up"), className="sp-rolled-up")]

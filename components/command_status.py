@@ -11,19 +11,13 @@ from typing import Final
 
 from dash import html
 
+from components.strings import text
 from grid.events import CommandState
 from store.commands import command_expiry
 from store.queries import IST, Command
 
 STEPS: Final = ("requested", "sent", "acknowledged")
 """The steps before the final state."""
-
-FINAL_TEXT: Final = {
-    "applied": "applied: the controller confirmed it",
-    "rejected": "rejected by the controller",
-    "failed": "failed",
-    "rolled_back": "rolled back: the house returned to its phase",
-}
 
 
 def is_final(cmd: Command | None) -> bool:
@@ -33,13 +27,14 @@ def is_final(cmd: Command | None) -> bool:
 
 def describe(cmd: Command, now: datetime) -> str:
     """Return one line on where a command stands, with the reason and a passed expiry."""
-    text = FINAL_TEXT.get(cmd.state, cmd.state)
+    final = CommandState(cmd.state).final
+    line = text(f"command_final_{cmd.state}") if final else text(f"command_step_{cmd.state}")
     if cmd.reason:
-        text += f" ({cmd.reason.replace('_', ' ')})"
+        line += f" ({cmd.reason.replace('_', ' ')})"
     expiry = command_expiry(cmd)
-    if not is_final(cmd) and expiry is not None and now > expiry:
-        text += f"; no answer before it expired at {expiry.astimezone(IST):%H:%M:%S} IST"
-    return text
+    if not final and expiry is not None and now > expiry:
+        line += text("command_expired", time=f"{expiry.astimezone(IST):%H:%M:%S}")
+    return line
 
 
 def build_status(cmd: Command | None, now: datetime, *, title: str) -> html.Div:
@@ -50,11 +45,16 @@ def build_status(cmd: Command | None, now: datetime, *, title: str) -> html.Div:
     steps = []
     for k, step in enumerate(STEPS):
         done = rank > k or cmd.state == step
-        steps.append(html.Li(step, className="sp-step sp-step-done" if done else "sp-step"))
+        steps.append(
+            html.Li(
+                text(f"command_step_{step}"),
+                className="sp-step sp-step-done" if done else "sp-step",
+            )
+        )
     final = is_final(cmd)
     steps.append(
         html.Li(
-            cmd.state if final else "applied?",
+            text(f"command_state_{cmd.state}") if final else text("command_step_pending"),
             className=f"sp-step sp-step-final sp-final-{cmd.state}" if final else "sp-step",
         )
     )
@@ -64,8 +64,12 @@ def build_status(cmd: Command | None, now: datetime, *, title: str) -> html.Div:
             html.Span(describe(cmd, now), className="sp-command-text"),
             html.Ol(steps, className="sp-steps"),
             html.Small(
-                f"{cmd.cmd_id} by {cmd.requested_by} at "
-                f"{cmd.requested_at.astimezone(IST):%H:%M:%S} IST"
+                text(
+                    "command_line",
+                    cmd=cmd.cmd_id,
+                    user=cmd.requested_by,
+                    time=f"{cmd.requested_at.astimezone(IST):%H:%M:%S}",
+                )
             ),
         ],
         className=f"sp-command sp-command-{cmd.state}",

@@ -526,7 +526,11 @@ def _neutral_change(run: BalancingRun, space: str = " ") -> str | None:
 def _run_hover(run: BalancingRun, lang: str) -> str:
     count = len(run.moves)
     moves = text("chart_moves_one" if count == 1 else "chart_moves_many", lang, count=count)
-    fields = {"at": ist_text(run.ts, lang=lang), "result": run_result_text(run.result, lang), "moves": moves}
+    fields = {
+        "at": ist_text(run.ts, lang=lang),
+        "result": run_result_text(run.result, lang),
+        "moves": moves,
+    }
     change = _neutral_change(run)
     if change is None:
         return text("chart_run_hover", lang, **fields)

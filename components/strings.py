@@ -74,6 +74,9 @@ EN: Final[Mapping[str, str]] = MappingProxyType(
         # alerts page (/alerts)
         "alerts_title": "Alerts",
         "alerts_state_active": "active (open or acknowledged)",
+        "alert_state_open": "open",
+        "alert_state_acknowledged": "acknowledged",
+        "alert_state_cleared": "cleared",
         "alerts_include_rolled_up": " include rolled-up alerts",
         "alerts_ack_selected": "Acknowledge selected",
         "alerts_ack_all": "Acknowledge all that match…",
@@ -303,6 +306,21 @@ EN: Final[Mapping[str, str]] = MappingProxyType(
         "run_result_no_gain": "nothing worth moving",
         "move_result_applied": "held",
         "move_result_rolled_back": "rolled back",
+        # an operator's command on its way (components/command_status.py)
+        "command_step_requested": "requested",
+        "command_step_sent": "sent",
+        "command_step_acknowledged": "acknowledged",
+        "command_step_pending": "applied?",
+        "command_state_applied": "applied",
+        "command_state_rejected": "rejected",
+        "command_state_failed": "failed",
+        "command_state_rolled_back": "rolled back",
+        "command_final_applied": "applied: the controller confirmed it",
+        "command_final_rejected": "rejected by the controller",
+        "command_final_failed": "failed",
+        "command_final_rolled_back": "rolled back: the house returned to its phase",
+        "command_expired": "; no answer before it expired at {time} IST",
+        "command_line": "{cmd} by {user} at {time} IST",
         "move_result_failed": "failed",
         "move_result_rejected": "refused",
         # why a command or a move is refused (store.commands.ERRORS, store.moves.ERRORS)
@@ -509,7 +527,9 @@ EN: Final[Mapping[str, str]] = MappingProxyType(
         "notify_deliveries": "Deliveries",
         "notify_routes": "Routes",
         "notify_channels": "Channels: {channels}",
-        "notify_no_channels": "Channels: none configured (SP_SMTP_URL, SP_SMS_URL, SP_NOTIFY_URLS).",
+        "notify_no_channels": (
+            "Channels: none configured (SP_SMTP_URL, SP_SMS_URL, SP_NOTIFY_URLS)."
+        ),
         "notify_summary": "All deliveries: {counts}.",
         "notify_route_added": "Route {route} added.",
         "notify_route_not_added": "Route not added",
@@ -604,7 +624,9 @@ EN: Final[Mapping[str, str]] = MappingProxyType(
         "mfa_code_wrong": "That code is not right (a code works once; wait for the next one).",
         "mfa_enrol_title": "Two-factor sign-in",
         "mfa_required": "Your role signs in with a second factor. Set it up to go on.",
-        "mfa_scan": "Scan this code with an authenticator app (FreeOTP, Aegis, Google Authenticator):",
+        "mfa_scan": (
+            "Scan this code with an authenticator app (FreeOTP, Aegis, Google Authenticator):"
+        ),
         "mfa_qr_alt": "QR code of the sign-in secret",
         "mfa_or_type": "or type the key",
         "mfa_code_now": "Code the app shows now",
@@ -691,6 +713,9 @@ ML: Final[Mapping[str, str]] = MappingProxyType(
         # alerts page (/alerts)
         "alerts_title": "അലർട്ടുകൾ",
         "alerts_state_active": "സജീവം (തുറന്നതോ അംഗീകരിച്ചതോ)",
+        "alert_state_open": "തുറന്നത്",
+        "alert_state_acknowledged": "അംഗീകരിച്ചത്",
+        "alert_state_cleared": "നീങ്ങിയത്",
         "alerts_include_rolled_up": " കൂട്ടിച്ചേർത്ത അലർട്ടുകളും ഉൾപ്പെടുത്തുക",
         "alerts_ack_selected": "തിരഞ്ഞെടുത്തവ അംഗീകരിക്കുക",
         "alerts_ack_all": "ഫിൽട്ടറിനു ചേരുന്നവയെല്ലാം അംഗീകരിക്കുക…",
@@ -917,6 +942,20 @@ ML: Final[Mapping[str, str]] = MappingProxyType(
         "run_result_no_gain": "മാറ്റാൻ തക്കതൊന്നുമില്ല",
         "move_result_applied": "നിലനിന്നു",
         "move_result_rolled_back": "റോൾബാക്ക് ചെയ്തു",
+        "command_step_requested": "അഭ്യർത്ഥിച്ചു",
+        "command_step_sent": "അയച്ചു",
+        "command_step_acknowledged": "കൺട്രോളർ കൈപ്പറ്റി",
+        "command_step_pending": "നടപ്പായോ?",
+        "command_state_applied": "നടപ്പാക്കി",
+        "command_state_rejected": "നിരസിച്ചു",
+        "command_state_failed": "പരാജയപ്പെട്ടു",
+        "command_state_rolled_back": "റോൾബാക്ക് ചെയ്തു",
+        "command_final_applied": "നടപ്പാക്കി: കൺട്രോളർ സ്ഥിരീകരിച്ചു",
+        "command_final_rejected": "കൺട്രോളർ നിരസിച്ചു",
+        "command_final_failed": "പരാജയപ്പെട്ടു",
+        "command_final_rolled_back": "റോൾബാക്ക് ചെയ്തു: വീട് പഴയ ഫേസിലേക്ക് മടങ്ങി",
+        "command_expired": "; {time} IST-ന് കാലാവധി തീരും മുമ്പ് മറുപടി ലഭിച്ചില്ല",
+        "command_line": "{user} നൽകിയ {cmd}, {time} IST",
         "move_result_failed": "പരാജയപ്പെട്ടു",
         "move_result_rejected": "നിരസിച്ചു",
         # why a command or a move is refused
@@ -1073,9 +1112,7 @@ ML: Final[Mapping[str, str]] = MappingProxyType(
         "reports_per": "ഓരോ",
         "reports_every_district": "എല്ലാ ജില്ലകളും",
         "reports_every_section": "എല്ലാ സെക്ഷൻ ഓഫീസുകളും",
-        "reports_no_sections": (
-            "സെക്ഷൻ ഓഫീസുകളൊന്നും ചേർത്തിട്ടില്ല (python -m notify sections import)"
-        ),
+        "reports_no_sections": ("സെക്ഷൻ ഓഫീസുകളൊന്നും ചേർത്തിട്ടില്ല (python -m notify sections import)"),
         "reports_language": "ഭാഷ",
         "reports_send_to": "അയയ്ക്കേണ്ടത്",
         "reports_send_to_hint": "ഉപയോക്താക്കളോ e-mail വിലാസങ്ങളോ, കോമ ഇട്ട് വേർതിരിച്ച്",
@@ -1090,8 +1127,7 @@ ML: Final[Mapping[str, str]] = MappingProxyType(
         "reports_to": "വരെ",
         "reports_period_bad": "കാലയളവ്: {error}.",
         "reports_covers_one": (
-            "റിപ്പോർട്ട് {first} മുതൽ {last} വരെ IST (1 ദിവസം) ഉൾക്കൊള്ളുന്നു; അതിനെ "
-            "തലേന്നുമായി താരതമ്യം ചെയ്യുന്നു."
+            "റിപ്പോർട്ട് {first} മുതൽ {last} വരെ IST (1 ദിവസം) ഉൾക്കൊള്ളുന്നു; അതിനെ തലേന്നുമായി താരതമ്യം ചെയ്യുന്നു."
         ),
         "reports_covers_many": (
             "റിപ്പോർട്ട് {first} മുതൽ {last} വരെ IST ({days} ദിവസം) ഉൾക്കൊള്ളുന്നു; അതിനെ "
@@ -1234,20 +1270,14 @@ ML: Final[Mapping[str, str]] = MappingProxyType(
         # second factor (components/mfa)
         "mfa_code_title": "സൈൻ ഇൻ കോഡ്",
         "mfa_code_note": (
-            "SmartPhase-നായി നിങ്ങളുടെ ഓതന്റിക്കേറ്റർ ആപ്പ് കാണിക്കുന്ന 6 അക്ക കോഡോ ഒരു "
-            "റിക്കവറി കോഡോ നൽകുക."
+            "SmartPhase-നായി നിങ്ങളുടെ ഓതന്റിക്കേറ്റർ ആപ്പ് കാണിക്കുന്ന 6 അക്ക കോഡോ ഒരു റിക്കവറി കോഡോ നൽകുക."
         ),
         "mfa_code": "കോഡ്",
-        "mfa_code_wrong": (
-            "ആ കോഡ് ശരിയല്ല (ഒരു കോഡ് ഒരിക്കൽ മാത്രം പ്രവർത്തിക്കും; അടുത്തതിനായി കാത്തിരിക്കുക)."
-        ),
+        "mfa_code_wrong": ("ആ കോഡ് ശരിയല്ല (ഒരു കോഡ് ഒരിക്കൽ മാത്രം പ്രവർത്തിക്കും; അടുത്തതിനായി കാത്തിരിക്കുക)."),
         "mfa_enrol_title": "രണ്ടു-ഘട്ട സൈൻ ഇൻ",
-        "mfa_required": (
-            "നിങ്ങളുടെ റോളിന് സൈൻ ഇൻ ചെയ്യാൻ രണ്ടാം ഘട്ടം വേണം. തുടരാൻ അത് ക്രമീകരിക്കുക."
-        ),
+        "mfa_required": ("നിങ്ങളുടെ റോളിന് സൈൻ ഇൻ ചെയ്യാൻ രണ്ടാം ഘട്ടം വേണം. തുടരാൻ അത് ക്രമീകരിക്കുക."),
         "mfa_scan": (
-            "ഒരു ഓതന്റിക്കേറ്റർ ആപ്പ് (FreeOTP, Aegis, Google Authenticator) ഉപയോഗിച്ച് ഈ "
-            "കോഡ് സ്കാൻ ചെയ്യുക:"
+            "ഒരു ഓതന്റിക്കേറ്റർ ആപ്പ് (FreeOTP, Aegis, Google Authenticator) ഉപയോഗിച്ച് ഈ കോഡ് സ്കാൻ ചെയ്യുക:"
         ),
         "mfa_qr_alt": "സൈൻ ഇൻ രഹസ്യത്തിന്റെ QR കോഡ്",
         "mfa_or_type": "അല്ലെങ്കിൽ ഈ കീ നൽകുക",
@@ -1263,10 +1293,7 @@ ML: Final[Mapping[str, str]] = MappingProxyType(
         "mfa_account_title": "അക്കൗണ്ട്",
         "mfa_on_one": "രണ്ടു-ഘട്ട സൈൻ ഇൻ ഓണാണ്; {left} റിക്കവറി കോഡ് ബാക്കിയുണ്ട്.",
         "mfa_on_many": "രണ്ടു-ഘട്ട സൈൻ ഇൻ ഓണാണ്; {left} റിക്കവറി കോഡുകൾ ബാക്കിയുണ്ട്.",
-        "mfa_stale": (
-            "ഈ സെഷൻ അതില്ലാതെയാണ് തുടങ്ങിയത്: സൈൻ ഔട്ട് ചെയ്ത് ഒരു കോഡോടെ വീണ്ടും സൈൻ ഇൻ "
-            "ചെയ്യുക."
-        ),
+        "mfa_stale": ("ഈ സെഷൻ അതില്ലാതെയാണ് തുടങ്ങിയത്: സൈൻ ഔട്ട് ചെയ്ത് ഒരു കോഡോടെ വീണ്ടും സൈൻ ഇൻ ചെയ്യുക."),
         "mfa_sign_out": "സൈൻ ഔട്ട്",
         "mfa_new_codes": "പുതിയ റിക്കവറി കോഡുകൾ",
         "mfa_turn_off": "ഓഫ് ചെയ്യുക",
@@ -1276,9 +1303,7 @@ ML: Final[Mapping[str, str]] = MappingProxyType(
         "auth_too_many_account": (
             "ഈ അക്കൗണ്ടിൽ പരാജയപ്പെട്ട സൈൻ ഇന്നുകൾ കൂടുതലാണ്; {seconds} s കഴിഞ്ഞ് വീണ്ടും ശ്രമിക്കുക."
         ),
-        "auth_too_many_address": (
-            "ഈ വിലാസത്തിൽ നിന്ന് പരാജയപ്പെട്ട സൈൻ ഇന്നുകൾ കൂടുതലാണ്; പിന്നീട് ശ്രമിക്കുക."
-        ),
+        "auth_too_many_address": ("ഈ വിലാസത്തിൽ നിന്ന് പരാജയപ്പെട്ട സൈൻ ഇന്നുകൾ കൂടുതലാണ്; പിന്നീട് ശ്രമിക്കുക."),
         "error_no_feeder_key": "{feeder}-ന് കീ ഡയറക്ടറിയിൽ സൈനിങ് കീ ഇല്ല",
     }
 )

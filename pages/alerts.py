@@ -111,7 +111,7 @@ def layout(
                     text("field_state"),
                     dcc.Dropdown(
                         [{"label": text("alerts_state_active"), "value": ACTIVE}]
-                        + [{"label": s, "value": s} for s in ALERT_STATES],
+                        + [{"label": text(f"alert_state_{s}"), "value": s} for s in ALERT_STATES],
                         value=state or None,
                         id=ids.ALERTS_STATE,
                         placeholder=text("any"),

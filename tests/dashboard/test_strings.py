@@ -257,13 +257,9 @@ SHOWN_FIRST: frozenset[str] = frozenset({"field", "row_button", "build_page", "d
 LITERALS_ALLOWED: frozenset[tuple[str, str]] = frozenset(
     {
         ("alerts", "KL-TVM-0042"),  # an example feeder id, the same in every language
-        ("command_status", "applied?"),  # a command's steps are named by its states, as stored
-        ("command_status", " by "),  # the command line "<id> by <user> at <time> IST"
-        ("command_status", " at "),
     }
 )
-"""(module, literal) pairs a page may show as they are: data, and the command's progress line,
-which still reads in English."""
+"""(module, literal) pairs a page may show as they are: data."""
 
 
 def _constants(node: ast.AST) -> Iterator[ast.Constant]:
