@@ -11,7 +11,7 @@ from typing import Final
 
 from dash import html
 
-from components.strings import text
+from components.strings import reason_words, text
 from grid.events import CommandState
 from store.commands import command_expiry
 from store.queries import IST, Command
@@ -30,7 +30,7 @@ def describe(cmd: Command, now: datetime) -> str:
     final = CommandState(cmd.state).final
     line = text(f"command_final_{cmd.state}") if final else text(f"command_step_{cmd.state}")
     if cmd.reason:
-        line += f" ({cmd.reason.replace('_', ' ')})"
+        line += f" ({reason_words(cmd.reason)})"
     expiry = command_expiry(cmd)
     if not final and expiry is not None and now > expiry:
         line += text("command_expired", time=f"{expiry.astimezone(IST):%H:%M:%S}")

@@ -26,7 +26,7 @@ import numpy as np
 import plotly.io as pio
 
 from components import ids
-from components.strings import text
+from components.strings import reason_words, text
 from grid.dryrun import MoveEffect
 from grid.feeder_states import PHASE_COLORS
 from grid.timezones import IST_OFFSET_S
@@ -541,7 +541,7 @@ def _switch_hover(s: SwitchEvent, lang: str) -> str:
     who = text(
         "feeder_trigger_operator" if s.origin == "manual" else "feeder_trigger_controller", lang
     )
-    reason = f" ({s.reason.replace('_', ' ')})" if s.reason and s.result != "applied" else ""
+    reason = f" ({reason_words(s.reason, lang)})" if s.reason and s.result != "applied" else ""
     return text(
         "chart_switch_hover",
         lang,

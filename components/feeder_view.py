@@ -23,7 +23,7 @@ from components.feeder_charts import (
     move_result_text,
     run_result_text,
 )
-from components.strings import html_lang, text
+from components.strings import html_lang, reason_words, text
 from grid.dryrun import HouseMove, PhaseLoads, predict_moves
 from grid.feeder_states import is_unbalanced
 from grid.interlocks import Blocker
@@ -265,8 +265,8 @@ def range_text(start: datetime, end: datetime) -> str:
 
 
 def reason_text(reason: str | None) -> str:
-    """Return a snake_case reason from the edge as words ("did_not_help" → "did not help")."""
-    return (reason or "").replace("_", " ").strip()
+    """Return a reason code from the edge in words, in the interface language."""
+    return reason_words(reason)
 
 
 def lock_text(h: FeederHouse) -> str:

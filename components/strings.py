@@ -306,6 +306,27 @@ EN: Final[Mapping[str, str]] = MappingProxyType(
         "run_result_no_gain": "nothing worth moving",
         "move_result_applied": "held",
         "move_result_rolled_back": "rolled back",
+        # why the edge refused, undid or failed a switch or command (its reason codes, by
+        # `reason_words`; a code without a key reads as its words)
+        "reason_did_not_help": "did not help",
+        "reason_ack_timeout": "no answer from the house node in time",
+        "reason_interrupted_rollback_unconfirmed": "rollback interrupted, not confirmed",
+        "reason_wrong_from_phase": "the house was not on the phase the move started from",
+        "reason_interlock_min_dwell": "too soon after its last switch",
+        "reason_interlock_daily_cap": "its switches for today are used up",
+        "reason_interlock_feedback": "the relay's feedback disagrees",
+        "reason_relay_feedback": "the relay's feedback disagrees",
+        "reason_house_offline": "the house is offline",
+        "reason_house_bus_down": "the house bus is down",
+        "reason_not_switchable": "the house has no phase selector",
+        "reason_unknown_house": "not a house of this feeder",
+        "reason_mode_manual": "the feeder went to manual",
+        "reason_not_confirmed": "not confirmed",
+        "reason_not_locked": "the house was not locked out",
+        "reason_expired": "expired before it was carried out",
+        "reason_bad_mac": "its signature did not verify",
+        "reason_replayed": "a replayed message",
+        "reason_wrong_device": "signed for another device",
         # an operator's command on its way (components/command_status.py)
         "command_step_requested": "requested",
         "command_step_sent": "sent",
@@ -942,6 +963,25 @@ ML: Final[Mapping[str, str]] = MappingProxyType(
         "run_result_no_gain": "മാറ്റാൻ തക്കതൊന്നുമില്ല",
         "move_result_applied": "നിലനിന്നു",
         "move_result_rolled_back": "റോൾബാക്ക് ചെയ്തു",
+        "reason_did_not_help": "സഹായിച്ചില്ല",
+        "reason_ack_timeout": "വീട്ടിലെ നോഡിൽ നിന്ന് സമയത്ത് മറുപടി ലഭിച്ചില്ല",
+        "reason_interrupted_rollback_unconfirmed": "റോൾബാക്ക് തടസ്സപ്പെട്ടു, സ്ഥിരീകരിച്ചില്ല",
+        "reason_wrong_from_phase": "മാറ്റം തുടങ്ങിയ ഫേസിലായിരുന്നില്ല വീട്",
+        "reason_interlock_min_dwell": "കഴിഞ്ഞ സ്വിച്ചിനു ശേഷം സമയം തികഞ്ഞില്ല",
+        "reason_interlock_daily_cap": "ഇന്നത്തെ സ്വിച്ചുകൾ തീർന്നു",
+        "reason_interlock_feedback": "റിലേയുടെ ഫീഡ്ബാക്ക് യോജിക്കുന്നില്ല",
+        "reason_relay_feedback": "റിലേയുടെ ഫീഡ്ബാക്ക് യോജിക്കുന്നില്ല",
+        "reason_house_offline": "വീട് ഓഫ്‌ലൈനാണ്",
+        "reason_house_bus_down": "ഹൗസ് ബസ് പ്രവർത്തിക്കുന്നില്ല",
+        "reason_not_switchable": "വീടിന് ഫേസ് സെലക്ടർ ഇല്ല",
+        "reason_unknown_house": "ഈ ഫീഡറിലെ വീടല്ല",
+        "reason_mode_manual": "ഫീഡർ മാനുവലിലേക്ക് മാറി",
+        "reason_not_confirmed": "സ്ഥിരീകരിച്ചില്ല",
+        "reason_not_locked": "വീട് ലോക്ക് ചെയ്തിരുന്നില്ല",
+        "reason_expired": "നടപ്പാക്കും മുമ്പ് കാലാവധി തീർന്നു",
+        "reason_bad_mac": "ഒപ്പ് ശരിയായില്ല",
+        "reason_replayed": "ആവർത്തിച്ചയച്ച സന്ദേശം",
+        "reason_wrong_device": "മറ്റൊരു ഉപകരണത്തിനായി ഒപ്പിട്ടത്",
         "command_step_requested": "അഭ്യർത്ഥിച്ചു",
         "command_step_sent": "അയച്ചു",
         "command_step_acknowledged": "കൺട്രോളർ കൈപ്പറ്റി",
@@ -1358,6 +1398,15 @@ def clock_format(lang: str | None = None) -> tuple[str, str]:
     """Return how `lang` (default: the interface language) writes a time of day in the
     browser: its Intl locale and hour cycle ("ml-IN", "h23")."""
     return CLOCKS.get(html_lang() if lang is None else lang, CLOCKS["en"])
+
+
+def reason_words(code: str | None, lang: str | None = None) -> str:
+    """Return a reason code of the edge ("did_not_help") in words in `lang` (default: the
+    interface language); a code without a translation reads as its words ("did not help")."""
+    if not code:
+        return ""
+    key = f"reason_{code}"
+    return text(key, lang) if key in EN else code.replace("_", " ").strip()
 
 
 def page_title(key: str) -> Callable[..., str]:

@@ -363,3 +363,11 @@ def test_a_date_says_its_month_in_the_language() -> None:
         assert ist_text(day, lang="en") == f"{day:%d %b} 11:30:00"  # English as before
         assert strings.text(f"month_{month}", "ml") in ist_text(day, lang="ml")
     assert len({strings.text(f"month_{m}", "ml") for m in range(1, 13)}) == 12
+
+
+def test_a_reason_code_reads_in_words_in_the_language() -> None:
+    assert strings.reason_words("did_not_help", "en") == "did not help"
+    assert MALAYALAM.search(strings.reason_words("did_not_help", "ml"))
+    assert strings.reason_words("interlock_min_dwell", "en") == "too soon after its last switch"
+    assert strings.reason_words("a_new_code", "ml") == "a new code"  # no key: its words
+    assert strings.reason_words(None) == ""
