@@ -430,6 +430,15 @@ def texts(driver: Any, css: str) -> list[str]:
     return list(driver.execute_script(script, css))
 
 
+def emulate_screen(driver: Any, width: int, height: int) -> None:
+    """Make the page's viewport exactly `width` × `height` CSS pixels (screenshots too), as a
+    screen of that size shows it: a phone's below 800 px wide."""
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 800},
+    )
+
+
 def screenshot(driver: Any, name: str) -> Path:
     """Save a PNG of the page under SP_TEST_ARTIFACTS (default var/test-artifacts/)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

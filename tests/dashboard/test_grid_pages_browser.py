@@ -79,6 +79,7 @@ from tests.dashboard.conftest import (
     _chromium_driver,
     browser_login,
     denials,
+    emulate_screen,
     free_port,
     screenshot,
     seed_dashboard,
@@ -96,6 +97,21 @@ def renamed(plan: FeederPlan) -> FeederPlan:
     """Return a feeder plan under the id prefix KL-X (apart from the seeded fleet)."""
     houses = tuple(replace(h, house_id=h.house_id.replace("KL-", "KL-X")) for h in plan.houses)
     return replace(plan, feeder_id=plan.feeder_id.replace("KL-", "KL-X"), houses=houses)
+
+
+def seed_page_fleet(engine: Engine, now: datetime, feeders: int = 40) -> str:
+    """Seed the dashboard's users and feeders, `feeders` feeders in every state and one of
+    20-24 houses with a day of history and balancing runs; return that feeder's id."""
+    seed_dashboard(engine)
+    taken = {"KL-TVM-0001", "KL-EKM-0002"}
+    fleet = [p for p in plans(feeders, seed=9) if p.feeder_id not in taken]
+    with_houses = renamed(plans(1, houses=(20, 24), seed=5)[0])
+    with engine.begin() as conn:
+        seed_fleet(conn, fleet, now)
+        seed_fleet(conn, [with_houses], now, states=["unbalanced"])
+        seed_runs(conn, with_houses.feeder_id, now)
+    seed_history(engine, with_houses.feeder_id, with_houses.kva, now - timedelta(seconds=5))
+    return with_houses.feeder_id
 
 
 def seed_history(engine: Engine, feeder_id: str, kva: float, end: datetime) -> int:
@@ -181,21 +197,12 @@ def grid_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GridServer
     url = f"sqlite:///{folder}/store.db"
     engine = make_engine(url)
     upgrade(engine)
-    seed_dashboard(engine)
-    now = datetime.now(UTC)
-    taken = {"KL-TVM-0001", "KL-EKM-0002"}
-    fleet = [p for p in plans(300, seed=9) if p.feeder_id not in taken]
-    with_houses = [renamed(p) for p in plans(1, houses=(20, 24), seed=5)]
-    with engine.begin() as conn:
-        seed_fleet(conn, fleet, now)
-        seed_fleet(conn, with_houses, now, states=["unbalanced"])
-        seed_runs(conn, with_houses[0].feeder_id, now)
-    seed_history(engine, with_houses[0].feeder_id, with_houses[0].kva, now - timedelta(seconds=5))
+    feeder_id = seed_page_fleet(engine, datetime.now(UTC), feeders=300)
     engine.dispose()
     keys = folder / "keys"
     keys.mkdir()
     key = secrets.token_bytes(32)
-    (keys / f"{with_houses[0].feeder_id}.key").write_text(key.hex())
+    (keys / f"{feeder_id}.key").write_text(key.hex())
     os.environ.setdefault("SP_SECRET_KEY", SECRET)
     server = LiveServer(
         url,
@@ -203,7 +210,7 @@ def grid_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GridServer
         folder / "server.log",
         env={"SP_MQTT_URL": MQTT_URL, "SP_KEYS_DIR": str(keys)},
     )
-    yield GridServer(server, with_houses[0].feeder_id, key)
+    yield GridServer(server, feeder_id, key)
     server.stop()
 
 
@@ -297,14 +304,6 @@ def test_the_map_shows_clusters_legend_and_districts(
     screenshot(operator, "map")
 
 
-def viewport(driver: Any, width: int = 1920, height: int = 1080) -> None:
-    """Make the page's viewport exactly `width` × `height` CSS pixels (screenshots too)."""
-    driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
-    )
-
-
 def scroll_to(driver: Any, element_id: str, offset_px: int = 80) -> None:
     """Scroll an element to the top of the viewport, `offset_px` below it."""
     driver.execute_script(
@@ -358,7 +357,7 @@ def svg_texts(driver: Any, css: str) -> list[str]:
 
 def test_the_feeder_page_shows_history_and_runs(grid_server: GridServer, operator: Any) -> None:
     seed_run_readings(grid_server)
-    viewport(operator)
+    emulate_screen(operator, 1920, 1080)
     operator.get(f"{grid_server.server.base}/feeder/{grid_server.feeder_id}")
     wait_for(operator, ".sp-phase-table", "Current")
     resolution = wait_for(operator, "#sp-feeder-resolution", "points").text
@@ -389,7 +388,7 @@ def test_the_feeder_page_shows_history_and_runs(grid_server: GridServer, operato
 
 
 def test_a_custom_range_in_ist_redraws_the_charts(grid_server: GridServer, operator: Any) -> None:
-    viewport(operator)
+    emulate_screen(operator, 1920, 1080)
     operator.get(f"{grid_server.server.base}/feeder/{grid_server.feeder_id}")
     wait_for(operator, "#sp-feeder-resolution", "points")
     start = (datetime.now(UTC) - timedelta(hours=3)).astimezone(IST)
@@ -574,7 +573,7 @@ def test_a_locked_out_house_is_shown_and_an_operator_unlocks_it(
         EventKind.LOCKOUT,
         LockoutData(house, True, "did_not_help", since.timestamp(), until.timestamp()).to_data(),
     )
-    viewport(operator)
+    emulate_screen(operator, 1920, 1080)
     operator.get(f"{grid_server.server.base}/feeder/{grid_server.feeder_id}")
     row = wait_for(operator, "#sp-feeder-locks .sp-lock-row", house).text
     assert "did not help" in row
@@ -634,7 +633,7 @@ def test_a_dry_run_blocked_by_the_dwell_says_so_and_confirm_stays_disabled(
             run_id="r-dwell", reason="did_not_help",
         ).to_data(),
     )  # fmt: skip
-    viewport(operator)
+    emulate_screen(operator, 1920, 1080)
     operator.get(f"{grid_server.server.base}/feeder/{grid_server.feeder_id}")
     wait_for(operator, ".sp-phase-table", "Current")
     choose_move(operator, house, phase, target)

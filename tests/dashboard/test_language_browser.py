@@ -32,6 +32,7 @@ from tests.dashboard.conftest import (
     LiveServer,
     _chromium_driver,
     browser_login,
+    emulate_screen,
     free_port,
     screenshot,
     seed_dashboard,
@@ -98,10 +99,7 @@ def server(
 def driver(server: tuple[LiveServer, str]) -> Iterator[Any]:
     """One signed-in admin's Chromium on a 1920x1080 screen, for each language."""
     chromium = _chromium_driver()
-    chromium.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False},
-    )
+    emulate_screen(chromium, 1920, 1080)
     browser_login(chromium, server[0].base, USERS["admin"])
     yield chromium
     chromium.quit()

@@ -37,6 +37,7 @@ from tests.dashboard.conftest import (
     LiveServer,
     _chromium_driver,
     browser_login,
+    emulate_screen,
     free_port,
     screenshot,
     seed_dashboard,
@@ -314,10 +315,7 @@ def test_the_map_opens_on_all_kerala_at_any_screen_size(
     fleet: Fleet, driver: Any, size: tuple[int, int]
 ) -> None:
     width, height = size
-    driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
-    )
+    emulate_screen(driver, width, height)
     try:
         driver.get(fleet.server.base + "/")
         wait_for(driver, ".sp-cluster", timeout=15)
@@ -425,11 +423,7 @@ def date_summaries(fleet: Fleet, age: timedelta) -> None:
 
 def open_wall(driver: Any, fleet: Fleet, size: tuple[int, int], query: str = "") -> None:
     """Open the wall on a viewport of exactly `size` CSS pixels (a screen, without a window)."""
-    width, height = size
-    driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
-    )
+    emulate_screen(driver, *size)
     driver.get(fleet.server.base + "/wall" + query)
     wait_for(driver, ".sp-wall-table .sp-fit-item", timeout=15)
     wait_for(driver, ".sp-wall-alerts .sp-fit-item")
@@ -554,10 +548,7 @@ def test_a_district_wall_lists_that_district_s_alerts_only(fleet: Fleet, driver:
     for pinned in ("Wayanad", district):
         expected = region_alerts(fleet, pinned)
         assert 0 < expected.total < kerala.total
-        driver.execute_cdp_cmd(
-            "Emulation.setDeviceMetricsOverride",
-            {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False},
-        )
+        emulate_screen(driver, 1920, 1080)
         driver.get(f"{fleet.server.base}/wall?district={pinned}")
         wait_for(driver, "#sp-wall-district", pinned)
         wanted = [[x.alert.severity, x.alert.feeder_id] for x in expected.rows]

@@ -16,7 +16,6 @@ from typing import Any, Final
 import pytest
 from selenium.webdriver.support.ui import WebDriverWait
 
-from bench.grid_fleet import plans, seed_fleet, seed_runs
 from store.db import make_engine
 from store.migrate import upgrade
 from tests.dashboard.conftest import (
@@ -24,12 +23,12 @@ from tests.dashboard.conftest import (
     LiveServer,
     _chromium_driver,
     browser_login,
+    emulate_screen,
     free_port,
     screenshot,
-    seed_dashboard,
     wait_for,
 )
-from tests.dashboard.test_grid_pages_browser import renamed, seed_history
+from tests.dashboard.test_grid_pages_browser import seed_page_fleet
 from tests.store.seed import add_alert
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -67,23 +66,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServe
     url = f"sqlite:///{folder}/store.db"
     engine = make_engine(url)
     upgrade(engine)
-    seed_dashboard(engine)
     now = datetime.now(UTC)
-    taken = {"KL-TVM-0001", "KL-EKM-0002"}
-    fleet = [p for p in plans(40, seed=9) if p.feeder_id not in taken]
-    with_houses = renamed(plans(1, houses=(20, 24), seed=5)[0])
+    feeder_id = seed_page_fleet(engine, now)
     with engine.begin() as conn:
-        seed_fleet(conn, fleet, now)
-        seed_fleet(conn, [with_houses], now, states=["unbalanced"])
-        seed_runs(conn, with_houses.feeder_id, now)
         for k in range(4):
             add_alert(conn, f"A-LONG-{k}", "KL-TVM-0001", now - timedelta(minutes=k),
                       severity="critical", kind="phase_overload", message=LONG_MESSAGE,
                       house_id="KL-TVM-0001-H017")  # fmt: skip
-    seed_history(engine, with_houses.feeder_id, with_houses.kva, now - timedelta(seconds=5))
     engine.dispose()
     live = LiveServer(url, free_port(), folder / "server.log")
-    yield live, with_houses.feeder_id
+    yield live, feeder_id
     live.stop()
 
 
@@ -112,14 +104,6 @@ def pages(feeder_id: str) -> tuple[Page, ...]:
         Page("notifications", "/notifications", "#sp-notify-route-add"),
         Page("reports", "/reports", "#sp-reports-export"),
         Page("wall", "/wall", "#sp-wall-map", box="#sp-wall-map"),
-    )
-
-
-def viewport(driver: Any, width: int, height: int) -> None:
-    """Make the page's viewport exactly `width` × `height` CSS pixels (screenshots too)."""
-    driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 800},
     )
 
 
@@ -223,7 +207,7 @@ def test_every_page_fits_the_screen(
 ) -> None:
     live, feeder_id = server
     width, height = size
-    viewport(driver, width, height)
+    emulate_screen(driver, width, height)
     wrong: list[str] = []
     for k, page in enumerate(pages(feeder_id)):
         where = f"{page.path} at {width}x{height}"
@@ -254,7 +238,7 @@ def test_the_login_page_fits_every_screen(server: tuple[LiveServer, str], driver
     try:
         for width, height in SIZES:
             where = f"/login at {width}x{height}"
-            viewport(driver, width, height)
+            emulate_screen(driver, width, height)
             driver.get(live.base + "/login")
             wait_for(driver, "#login-submit")
             if html_lang(driver) != "en":

@@ -18,7 +18,6 @@ from typing import Any, Final
 import pytest
 from selenium.webdriver.support.ui import WebDriverWait
 
-from bench.grid_fleet import plans, seed_fleet, seed_runs
 from store.db import make_engine
 from store.migrate import upgrade
 from tests.dashboard.conftest import (
@@ -26,12 +25,12 @@ from tests.dashboard.conftest import (
     LiveServer,
     _chromium_driver,
     browser_login,
+    emulate_screen,
     free_port,
     screenshot,
-    seed_dashboard,
     wait_for,
 )
-from tests.dashboard.test_grid_pages_browser import renamed, seed_history
+from tests.dashboard.test_grid_pages_browser import seed_page_fleet
 from tests.store.seed import add_alert
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -63,23 +62,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServe
     url = f"sqlite:///{folder}/store.db"
     engine = make_engine(url)
     upgrade(engine)
-    seed_dashboard(engine)
     now = datetime.now(UTC)
-    taken = {"KL-TVM-0001", "KL-EKM-0002"}
-    fleet = [p for p in plans(40, seed=9) if p.feeder_id not in taken]
-    with_houses = renamed(plans(1, houses=(20, 24), seed=5)[0])
+    feeder_id = seed_page_fleet(engine, now)
     with engine.begin() as conn:
-        seed_fleet(conn, fleet, now)
-        seed_fleet(conn, [with_houses], now, states=["unbalanced"])
-        seed_runs(conn, with_houses.feeder_id, now)
         for k in range(8):
             add_alert(conn, f"A-SCREEN-{k}", "KL-TVM-0001", now - timedelta(minutes=k),
                       severity=("critical", "warning")[k % 2], kind="phase_overload",
                       message=ALERT_MESSAGE)  # fmt: skip
-    seed_history(engine, with_houses.feeder_id, with_houses.kva, now - timedelta(seconds=5))
     engine.dispose()
     live = LiveServer(url, free_port(), folder / "server.log")
-    yield live, with_houses.feeder_id
+    yield live, feeder_id
     live.stop()
 
 
@@ -90,15 +82,6 @@ def driver(server: tuple[LiveServer, str]) -> Iterator[Any]:
     browser_login(chromium, server[0].base, USERS["admin"])
     yield chromium
     chromium.quit()
-
-
-def viewport(driver: Any, size: tuple[int, int]) -> None:
-    """Make the page's viewport exactly `size` CSS pixels (screenshots too)."""
-    width, height = size
-    driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 800},
-    )
 
 
 CHART_TEXT: Final = """
@@ -138,7 +121,7 @@ return arguments[0].every(function (css) { return !!document.querySelector(css);
 
 def open_feeder(driver: Any, base: str, feeder_id: str, size: tuple[int, int]) -> dict[str, Any]:
     """Open the feeder page at `size`, wait for its three charts, and measure their text."""
-    viewport(driver, size)
+    emulate_screen(driver, *size)
     driver.get(f"{base}/feeder/{feeder_id}")
     drawn = [f"#{chart} .gtitle" for chart in CHARTS]
     drawn += [f"#{CHARTS[0]} .xtick text", "#sp-feeder-run-chart .bars path"]
@@ -232,7 +215,7 @@ return {shown: shown, total: count ? parseInt(count.textContent, 10) : 0};
 
 
 def open_wall(driver: Any, base: str, size: tuple[int, int]) -> None:
-    viewport(driver, size)
+    emulate_screen(driver, *size)
     driver.get(base + "/wall")
     wait_for(driver, ".sp-wall-table .sp-fit-item", timeout=15)
     wait_for(driver, ".sp-wall-alerts .sp-fit-item")
